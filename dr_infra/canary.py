@@ -1,0 +1,51 @@
+"""A background writer of numbered canary items: the measuring stick of the RPO.
+
+After a restore, the newest canary present in the restored table tells how much recent data survived:
+the RPO is the time between the harmful change and that canary's write (writes after it were lost).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from dr_infra.items import key_value
+from dr_infra.oracle import CANARY_KIND, Oracle, Write
+from dr_infra.inject import put_item
+
+
+class CanaryWriter:
+    """Writes ``canary-000001``, ``canary-000002``, ... every ``interval_s`` until stopped."""
+
+    def __init__(self, client: Any, table: str, oracle: Oracle, interval_s: float) -> None:
+        self.client = client
+        self.table = table
+        self.oracle = oracle
+        self.interval_s = interval_s
+        self.written: list[Write] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="drdrill-canary", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        number = 0
+        while not self._stop.is_set():
+            number += 1
+            item = {
+                self.oracle.hash_key: key_value(number, self.oracle.key_type, prefix="canary"),
+                "kind": {"S": CANARY_KIND},
+                "sequence": {"N": str(number)},
+            }
+            try:
+                self.written.append(put_item(self.client, self.table, self.oracle, item, canary=True))
+            except Exception as exc:  # noqa: BLE001 - a lost canary write is data, not a crash
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+            self._stop.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)

@@ -1,0 +1,232 @@
+"""The ``drdrill`` command: run | serve | report | plan | janitor.
+
+Exit codes (a public contract): 0 every guarantee met, 1 a guarantee violated (or nothing measured),
+2 usage or configuration error, 130 interrupted. Bad input gives one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
+from dr_infra.targets import TARGET_NAMES
+
+
+def shipped_features() -> Path:
+    """The features shipped with drdrill (the source checkout's, or the wheel's bundled copy)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "features", here / "_bundled" / "features"):
+        if candidate.is_dir():
+            return candidate
+    raise DrDrillError("cannot find drdrill's shipped features; pass feature paths explicitly")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drdrill",
+        description="Prove that a DynamoDB table's disaster-recovery guarantees hold.",
+        epilog="Exit codes: 0 guarantees met, 1 violated, 2 usage or configuration error, 130 interrupted.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,report,plan,janitor}")
+
+    run = sub.add_parser("run", help="run DR scenarios and write the report")
+    run.add_argument("paths", nargs="*", help="feature files or folders (default: the shipped features)")
+    run.add_argument("--target", default=os.environ.get("DRDRILL_TARGET", "embedded"), choices=TARGET_NAMES)
+    run.add_argument("--policy", default=os.environ.get("DRDRILL_POLICY"), help="DR policy TOML file")
+    run.add_argument("--report-dir", default=os.environ.get("DRDRILL_REPORT_DIR"), help="default reports/<run-id>")
+    run.add_argument("--allow-account", action="append", help="AWS account id the aws target may use")
+    run.add_argument("--region", default=None)
+    run.add_argument("--redact", action="store_true", help="mask account ids and ARNs in the report")
+    run.add_argument("--history-dir", default=None, help="earlier journals, for trends in the report")
+    run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this pytest -k expression")
+    run.add_argument("--tags", default=None, help="only scenarios whose tags match this pytest -m expression")
+    run.add_argument("-n", dest="workers", default=None, help="parallel workers (pytest-xdist)")
+    run.add_argument("-q", "--quiet", action="store_true")
+
+    serve = sub.add_parser("serve", help="run the embedded target as a standalone server in the foreground")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free port)")
+
+    report = sub.add_parser("report", help="re-render a report from a journal")
+    report.add_argument("journal", type=Path)
+    report.add_argument("--format", choices=("html", "md", "json", "junit", "csv"), action="append")
+    report.add_argument("--out", type=Path, default=None)
+    report.add_argument("--redact", action="store_true")
+    report.add_argument("--history-dir", type=Path, default=None)
+
+    plan = sub.add_parser("plan", help="show what a run would create and what it would cost, touching nothing")
+    plan.add_argument("--target", default="embedded", choices=TARGET_NAMES)
+    plan.add_argument("--region", default="us-east-1")
+    plan.add_argument("--account", default="123456789012", help="account id to show in ARNs")
+    plan.add_argument("--table-gb", type=float, default=1.0, help="table size for the cost estimate")
+
+    janitor = sub.add_parser("janitor", help="remove resources left by interrupted runs (tagged drdrill:managed)")
+    janitor.add_argument("--target", default="embedded", choices=TARGET_NAMES)
+    janitor.add_argument("--older-than", default="2h", help="only runs older than this (e.g. 30m, 2h, 1d)")
+    janitor.add_argument("--yes", action="store_true", help="delete (without it, only list)")
+    janitor.add_argument("--allow-account", action="append")
+    janitor.add_argument("--region", default=None)
+    return parser
+
+
+def _pytest_args(args: argparse.Namespace) -> list[str]:
+    paths = args.paths or [str(shipped_features())]
+    for path in paths:
+        if not Path(path).exists():
+            raise DrDrillError(f"no such feature file or folder: {path}")
+    argv = [*paths, "-p", "no:cacheprovider", f"--dr-target={args.target}", "-o", "python_files=", "--rootdir", os.getcwd()]
+    if args.policy:
+        argv.append(f"--dr-policy={args.policy}")
+    if args.report_dir:
+        argv.append(f"--dr-report-dir={args.report_dir}")
+    for account in args.allow_account or []:
+        argv.append(f"--dr-allow-account={account}")
+    if args.region:
+        argv.append(f"--dr-region={args.region}")
+    if args.redact:
+        argv.append("--dr-redact")
+    if args.history_dir:
+        argv.append(f"--dr-history-dir={args.history_dir}")
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    if args.tags:
+        argv += ["-m", args.tags]
+    if args.workers:
+        argv += ["-n", str(args.workers)]
+    argv.append("-q" if args.quiet else "-v")
+    return argv
+
+
+class _Collector:
+    """Captures the drill session at the end of the pytest run, to compute the exit code from the journal."""
+
+    def __init__(self) -> None:
+        self.session: object | None = None
+
+    def pytest_sessionfinish(self, session: object) -> None:
+        from dr_infra.pytest_plugin import SESSION_KEY
+
+        config = session.config  # type: ignore[attr-defined]
+        self.session = config.stash.get(SESSION_KEY, None)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    argv = _pytest_args(args)
+    collector = _Collector()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = pytest.main(argv, plugins=[collector])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    ds = collector.session
+    journal = getattr(ds, "journal", None)
+    if code == pytest.ExitCode.INTERRUPTED and journal is not None and journal.status == "interrupted":
+        return EXIT_INTERRUPTED
+    if journal is not None and journal.usage_errors:
+        for line in journal.usage_errors[:10]:
+            print(f"drdrill: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        return EXIT_USAGE
+    if code == pytest.ExitCode.INTERRUPTED:
+        return EXIT_INTERRUPTED if journal is not None and journal.status == "interrupted" else EXIT_USAGE
+    if journal is None or journal.status == "running":
+        print("drdrill: no scenario ran: check the paths and the -k/--tags filters", file=sys.stderr)
+        return EXIT_USAGE
+    out = ds.config.stash.get(_report_key(), None)  # type: ignore[attr-defined]
+    if out is not None:
+        print(f"drdrill: report written to {out}/ (verdict: {journal.status})")
+    return {"met": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(journal.status, EXIT_VIOLATED)
+
+
+def _report_key() -> object:
+    from dr_infra.pytest_plugin import REPORT_DIR_KEY
+
+    return REPORT_DIR_KEY
+
+
+def serve(args: argparse.Namespace) -> int:
+    import threading
+
+    from dr_infra.targets.embedded.server import EmbeddedServer
+    from dr_infra.targets.embedded.target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+
+    server = EmbeddedServer(port=args.port, log_requests=True)
+    try:
+        server.start()
+    except OSError as exc:
+        raise DrDrillError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+    print(f"drdrill embedded target listening on {server.endpoint_url}", flush=True)
+    print(
+        f"  export AWS_ENDPOINT_URL={server.endpoint_url} AWS_ACCESS_KEY_ID={FAKE_ACCESS_KEY} "
+        f"AWS_SECRET_ACCESS_KEY={FAKE_SECRET_KEY} AWS_DEFAULT_REGION=us-east-1",
+        flush=True,
+    )
+    print("  press Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace) -> int:
+    from dr_infra.journal import Journal
+    from dr_infra.report import render_all
+
+    if not args.journal.is_file():
+        raise DrDrillError(f"no such journal file: {args.journal}")
+    try:
+        journal = Journal.load(args.journal)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DrDrillError(f"{args.journal} is not a drdrill journal: {exc}") from None
+    out = args.out or args.journal.parent
+    written = render_all(journal, out, history_dir=args.history_dir, redact=args.redact, formats=args.format)
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run(args)
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "report":
+            return report(args)
+        if args.command == "plan":
+            from dr_infra.plan import plan
+
+            return plan(args)
+        if args.command == "janitor":
+            from dr_infra.janitor import janitor
+
+            return janitor(args)
+    except DrDrillError as exc:
+        print(f"drdrill: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("drdrill: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""One scenario's drill: its stack, its oracle, its incident, and the journal record it fills in.
+
+Steps are thin: they parse Gherkin and call a method here. Data flows one way: target -> stack -> inject
+-> wait -> verify -> journal. Everything a drill creates is registered in its :class:`Cleanups` at the
+moment it is created, and the plugin tears the drill down whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from dr_infra.cleanup import Cleanups
+from dr_infra.errors import ConfigError
+from dr_infra.inject import Injection
+from dr_infra.journal import Phase, ScenarioRecord, iso, utcnow
+from dr_infra.naming import StackNames, check_logical_table_name
+from dr_infra.oracle import Oracle
+from dr_infra.policy import Policy
+from dr_infra.provisioning.spec import StackSpec
+from dr_infra.provisioning.stack import Stack, attach_monitor, provision
+from dr_infra.targets.base import Target
+
+
+@dataclass
+class Incident:
+    """The harmful change under test and what recovery it caused."""
+
+    injection: Injection | None = None
+    change_at: datetime | None = None
+    table_lost: bool = False
+    restore_job_id: str | None = None
+    restored_table: str | None = None
+    recovery_point_arn: str | None = None
+    recovery_point_at: datetime | None = None
+    restore_time: datetime | None = None
+    monitor_invoked_at: datetime | None = None
+    restore_started_at: datetime | None = None
+    restore_completed_at: datetime | None = None
+    table_active_at: datetime | None = None
+    verified_at: datetime | None = None
+    repaired_at: datetime | None = None
+
+
+@dataclass
+class Drill:
+    """State of one scenario (function-scoped)."""
+
+    target: Target
+    run_id: str
+    record: ScenarioRecord
+    policy: Policy
+    stack_counter: Callable[[], int]
+    cleanups: Cleanups = field(default_factory=Cleanups)
+    stack: Stack | None = None
+    oracle: Oracle | None = None
+    strategy: str = "backup"
+    trigger_events: tuple[str, ...] = ("INSERT", "MODIFY", "REMOVE")
+    monitor_attached: bool = False
+    incident: Incident = field(default_factory=Incident)
+    rto_target: float | None = None
+    rpo_target: float | None = None
+    started_monotonic: float = field(default_factory=time.monotonic)
+    background: list[Any] = field(default_factory=list)
+    sleep: Callable[[float], None] = time.sleep
+
+    # -- setup ----------------------------------------------------------------------------------------------
+    def require(self, *capabilities: str, why: str) -> None:
+        """Skip the scenario (with the reason, shown in the report) when the target lacks a capability."""
+        import pytest
+
+        missing = self.target.missing(*capabilities)
+        if missing:
+            reason = f"target {self.target.name} lacks {', '.join(missing)}: {why}"
+            self.record.skip_reason = reason
+            pytest.skip(reason)
+
+    def create_stack(self, logical_table: str, spec: StackSpec | None = None) -> Stack:
+        """Provision the full DR stack for ``logical_table`` (without attaching the monitor yet)."""
+        check_logical_table_name(logical_table)
+        if self.stack is not None:
+            raise ConfigError("a scenario protects one table: 'a DR-protected table' appears twice")
+        names = StackNames(self.run_id, self.stack_counter(), logical_table)
+        base = spec or StackSpec()
+        spec = StackSpec(**{**vars(base), "logical_table": logical_table, "strategy": self.strategy})
+        self.stack = provision(self.target, names, spec, self.cleanups)
+        self.oracle = Oracle(hash_key=spec.hash_key, key_type=spec.hash_key_type)
+        self.record.evidence["stack"] = {"prefix": names.prefix, "table": names.table, "created": self.stack.created}
+        return self.stack
+
+    @property
+    def table(self) -> str:
+        return self.require_stack().names.table
+
+    def require_stack(self) -> Stack:
+        if self.stack is None:
+            raise ConfigError("this step needs a table: start the scenario with 'Given a DR-protected table ...'")
+        return self.stack
+
+    def require_oracle(self) -> Oracle:
+        self.require_stack()
+        assert self.oracle is not None
+        return self.oracle
+
+    def client(self, service: str) -> Any:
+        return self.target.client(service)
+
+    def configure_monitor(self) -> None:
+        """Push the scenario's strategy and trigger events into the monitor's DR_* variables."""
+        stack = self.require_stack()
+        stack.spec = StackSpec(**{**vars(stack.spec), "strategy": self.strategy, "trigger_events": self.trigger_events})
+        lam = self.client("lambda")
+        for function in (stack.names.monitor_function, stack.names.reprotect_function):
+            lam.update_function_configuration(
+                FunctionName=function, Environment={"Variables": stack.monitor_environment()}
+            )
+        self.record.strategy = self.strategy
+
+    def ensure_monitor_attached(self) -> None:
+        """Attach the monitor to the stream once, just before the first harmful change."""
+        if self.monitor_attached:
+            return
+        stack = self.require_stack()
+        if "lambda" in self.target.capabilities:
+            attach_monitor(self.target, stack)
+        self.monitor_attached = True
+
+    # -- measurement ------------------------------------------------------------------------------------------
+    def mark_change(self, injection: Injection) -> None:
+        self.incident.injection = injection
+        self.incident.change_at = injection.started_at
+        self.record.evidence["change"] = {
+            "kind": injection.kind,
+            "count": injection.count,
+            "started_at": iso(injection.started_at),
+            "finished_at": iso(injection.finished_at),
+            "keys": injection.keys[:5],
+        }
+
+    def phases(self) -> list[Phase]:
+        """RTO phases from the harmful write to verified data, from what was observed."""
+        inc = self.incident
+        points = [
+            ("harmful write -> monitor invoked", inc.change_at, inc.monitor_invoked_at),
+            ("monitor invoked -> restore started", inc.monitor_invoked_at, inc.restore_started_at),
+            ("restore started -> restore completed", inc.restore_started_at, inc.restore_completed_at),
+            ("restore completed -> table active", inc.restore_completed_at, inc.table_active_at),
+            ("table active -> data verified", inc.table_active_at, inc.verified_at),
+            ("harmful write -> item repaired", inc.change_at, inc.repaired_at),
+        ]
+        phases = []
+        for name, start, end in points:
+            if start is None or end is None:
+                continue
+            duration = max(0.0, (end - start).total_seconds())
+            phases.append(Phase(name, iso(start), iso(end), round(duration, 3)))
+        return phases
+
+    def finish_measures(self) -> None:
+        """Fill RTO (sum of phases: change -> verified or repaired) and judge against the targets."""
+        inc = self.incident
+        self.record.rto.phases = self.phases()
+        end = inc.repaired_at or inc.verified_at
+        if inc.change_at is not None and end is not None:
+            self.record.rto.measured_s = round((end - inc.change_at).total_seconds(), 3)
+        self.record.rto.target_s = self.rto_target
+        self.record.rpo.target_s = self.rpo_target
+        self.record.rto.judge()
+        self.record.rpo.judge()
+
+    def just_before_change(self) -> datetime:
+        assert self.incident.change_at is not None
+        return self.incident.change_at - timedelta(microseconds=1)

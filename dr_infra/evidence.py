@@ -1,0 +1,59 @@
+"""Evidence read back from the target: the change monitor's decision lines in CloudWatch Logs.
+
+The monitor prints one JSON object per decision (see ``lambda/change_monitor/log.py``); Lambda ships
+stdout to the function's log group, so the framework reads the same lines an operator would read on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+
+def monitor_decisions(logs: Any, log_group: str, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Every JSON decision line in ``log_group`` (oldest first), each with its CloudWatch ``timestamp``."""
+    kwargs: dict[str, Any] = {"logGroupName": log_group}
+    if since is not None:
+        kwargs["startTime"] = int(since.timestamp() * 1000) - 1000
+    decisions = []
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(**kwargs):
+            for event in page.get("events", []):
+                message = event.get("message", "").strip()
+                if not message.startswith("{"):
+                    continue
+                try:
+                    line = json.loads(message)
+                except ValueError:
+                    continue
+                if isinstance(line, dict) and "decision" in line:
+                    line["timestamp"] = event.get("timestamp")
+                    decisions.append(line)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return []
+        raise
+    decisions.sort(key=lambda d: d.get("timestamp") or 0)
+    return decisions
+
+
+def invocation_starts(logs: Any, log_group: str, since: datetime | None = None) -> list[int]:
+    """Timestamps (ms) of the function's START lines: when the monitor was invoked."""
+    kwargs: dict[str, Any] = {"logGroupName": log_group, "filterPattern": "START"}
+    if since is not None:
+        kwargs["startTime"] = int(since.timestamp() * 1000) - 1000
+    try:
+        events = [
+            e
+            for page in logs.get_paginator("filter_log_events").paginate(**kwargs)
+            for e in page.get("events", [])
+            if e.get("message", "").startswith("START RequestId")
+        ]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return []
+        raise
+    return sorted(int(e["timestamp"]) for e in events)

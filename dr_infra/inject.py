@@ -1,0 +1,166 @@
+"""Writes to the protected table: seeding, and the harmful changes a drill injects.
+
+Every write is recorded in the :class:`~dr_infra.oracle.Oracle` with the client clock around its call.
+Batches use BatchWriteItem (25 requests per call, DynamoDB's limit); ``UnprocessedItems`` are retried with
+tenacity's exponential backoff, as the DynamoDB docs ask
+(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
+
+from dr_infra.errors import ConfigError
+from dr_infra.items import Item, key_of, modified
+from dr_infra.journal import utcnow
+from dr_infra.oracle import Oracle, Write
+
+BATCH = 25
+MAX_ITEMS = 200_000
+"""Largest count a step accepts: bigger numbers are almost always a typo (and would take hours on AWS)."""
+
+
+def check_count(count: int, what: str = "items") -> int:
+    """Reject negative or absurd counts with one line that says what is allowed."""
+    if count < 0:
+        raise ConfigError(f"{count} {what}: a count cannot be negative")
+    if count > MAX_ITEMS:
+        raise ConfigError(f"{count} {what} is beyond drdrill's cap of {MAX_ITEMS:,} per step; use a smaller number")
+    return count
+
+
+def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem call plus retries of whatever DynamoDB left unprocessed."""
+    pending: dict[str, Any] = {table: requests}
+
+    def send() -> dict[str, Any]:
+        nonlocal pending
+        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return pending
+
+    Retrying(
+        retry=retry_if_result(bool),
+        wait=wait_exponential(multiplier=0.05, max=2),
+        stop=stop_after_attempt(12),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )(send)
+    if pending:
+        raise RuntimeError(f"DynamoDB left {sum(len(v) for v in pending.values())} writes unprocessed after retries")
+
+
+def write_batches(client: Any, table: str, requests: Iterable[dict[str, Any]], workers: int = 4) -> int:
+    """Send ``requests`` (PutRequest/DeleteRequest dicts) in batches of 25 over a few threads."""
+    batches: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    count = 0
+    for request in requests:
+        current.append(request)
+        count += 1
+        if len(current) == BATCH:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    if workers <= 1 or len(batches) <= 1:
+        for batch in batches:
+            _batch_write(client, table, batch)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda b: _batch_write(client, table, b), batches))
+    return count
+
+
+def seed(client: Any, table: str, oracle: Oracle, count: int) -> None:
+    """Put ``count`` seed items (every DynamoDB type) and record the seeding in the oracle."""
+    check_count(count)
+    write_batches(client, table, ({"PutRequest": {"Item": oracle.seed(i)}} for i in range(count)))
+    oracle.seed_count = count
+    oracle.seeded_at = utcnow()
+
+
+@dataclass
+class Injection:
+    """What a harmful change did: its client-clock window and the items it touched."""
+
+    kind: str
+    count: int
+    started_at: datetime
+    finished_at: datetime
+    keys: list[Item]
+
+
+def _record_all(oracle: Oracle, pairs: Sequence[tuple[Item, Item | None]], start: datetime, end: datetime) -> None:
+    for before, after in pairs:
+        oracle.record(Write(oracle.key(before), after, start, end, harmful=True))
+
+
+def delete_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
+    """Delete ``items`` (a bulk delete when there are many)."""
+    keys = [key_of(i, oracle.key_attributes) for i in items]
+    start = utcnow()
+    if len(keys) == 1:
+        client.delete_item(TableName=table, Key=keys[0])
+    else:
+        write_batches(client, table, ({"DeleteRequest": {"Key": k}} for k in keys))
+    end = utcnow()
+    _record_all(oracle, [(i, None) for i in items], start, end)
+    return Injection("delete", len(items), start, end, keys)
+
+
+def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
+    """Overwrite ``items`` with tampered versions (MODIFY records)."""
+    generation = len(oracle.writes) + 1
+    changed = [modified(i, generation) for i in items]
+    start = utcnow()
+    if len(changed) == 1:
+        client.put_item(TableName=table, Item=changed[0])
+    else:
+        write_batches(client, table, ({"PutRequest": {"Item": c}} for c in changed))
+    end = utcnow()
+    _record_all(oracle, list(zip(items, changed, strict=True)), start, end)
+    return Injection("modify", len(items), start, end, [key_of(i, oracle.key_attributes) for i in items])
+
+
+def insert_items(client: Any, table: str, oracle: Oracle, count: int) -> Injection:
+    """Insert ``count`` new items that were never there (INSERT records)."""
+    check_count(count)
+    base = oracle.seed_count + 1_000_000 + len(oracle.writes)
+    new = [oracle.seed(base + i) for i in range(count)]
+    for item in new:
+        item["kind"] = {"S": "injected"}
+    start = utcnow()
+    write_batches(client, table, ({"PutRequest": {"Item": i}} for i in new))
+    end = utcnow()
+    for item in new:
+        oracle.record(Write(oracle.key(item), item, start, end, harmful=True))
+    return Injection("insert", count, start, end, [key_of(i, oracle.key_attributes) for i in new])
+
+
+def put_item(client: Any, table: str, oracle: Oracle, item: Item, canary: bool = False) -> Write:
+    """A legitimate (non-harmful) write, recorded in the oracle."""
+    start = utcnow()
+    client.put_item(TableName=table, Item=item)
+    write = Write(oracle.key(item), item, start, utcnow(), canary=canary)
+    oracle.record(write)
+    return write
+
+
+def wait_for_quiet_second(oracle: Oracle, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Keep the harmful change at least one whole second after the last write that must survive.
+
+    PITR restores have one-second granularity and stream records carry ApproximateCreationDateTime rounded
+    down to the second, so a change in the same second as good data could not be separated from it.
+    """
+    last = oracle.last_write_finished()
+    if last is None:
+        return
+    remaining = 1.05 - (utcnow() - last).total_seconds()
+    if remaining > 0:
+        sleep(remaining)

@@ -1,0 +1,141 @@
+"""The DR policy: RTO and RPO targets per guarantee and strategy, expected backup frequency and retention.
+
+A TOML file (``--dr-policy`` / ``DRDRILL_POLICY``) parameterises the scenarios and the posture checks::
+
+    [backup]
+    frequency_hours = 12
+    retention_days = 35
+
+    [defaults]
+    rto_seconds = 120
+    rpo_seconds = 60
+
+    [guarantees.deletion.pitr]      # guarantee = the feature folder, then the strategy
+    rto_seconds = 60
+    rpo_seconds = 2
+
+Lookup order for a scenario: ``guarantees.<guarantee>.<strategy>``, ``guarantees.<guarantee>``,
+``defaults``. A scenario's own "Given the DR policy requires ..." step overrides all of them.
+A malformed file gives one line naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dr_infra.errors import ConfigError
+
+NUMBER_KEYS = ("rto_seconds", "rpo_seconds")
+
+
+@dataclass(frozen=True)
+class Targets:
+    rto_seconds: float | None = None
+    rpo_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A parsed, validated policy."""
+
+    source: str | None = None
+    frequency_hours: float = 12
+    retention_days: int = 35
+    defaults: Targets = field(default_factory=Targets)
+    guarantees: dict[str, dict[str, Targets]] = field(default_factory=dict)
+
+    def targets_for(self, guarantee: str, strategy: str | None) -> Targets:
+        per_guarantee = self.guarantees.get(guarantee, {})
+        for key in (strategy or "", ""):
+            if key in per_guarantee:
+                found = per_guarantee[key]
+                return Targets(
+                    found.rto_seconds if found.rto_seconds is not None else self.defaults.rto_seconds,
+                    found.rpo_seconds if found.rpo_seconds is not None else self.defaults.rpo_seconds,
+                )
+        return self.defaults
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "backup": {"frequency_hours": self.frequency_hours, "retention_days": self.retention_days},
+            "defaults": vars(self.defaults),
+            "guarantees": {g: {s: vars(t) for s, t in per.items()} for g, per in self.guarantees.items()},
+        }
+
+
+def _number(where: str, key: str, value: Any, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{source}: {where}{key} must be a non-negative number of seconds, got {value!r}")
+    return float(value)
+
+
+def _targets(table: Any, where: str, source: str) -> Targets:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{where.rstrip('.')}] must be a table")
+    unknown = [k for k in table if k not in NUMBER_KEYS and not isinstance(table[k], dict)]
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {where}{unknown[0]} (allowed: {', '.join(NUMBER_KEYS)})")
+    values = {k: _number(where, k, table[k], source) for k in NUMBER_KEYS if k in table}
+    return Targets(**values)
+
+
+def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
+    """Validate a policy document (already parsed from TOML)."""
+    allowed = {"backup", "defaults", "guarantees"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{source}: unknown section [{unknown[0]}] (allowed: {', '.join(sorted(allowed))})")
+    backup = data.get("backup", {})
+    if not isinstance(backup, dict):
+        raise ConfigError(f"{source}: [backup] must be a table")
+    frequency = backup.get("frequency_hours", 12)
+    retention = backup.get("retention_days", 35)
+    if isinstance(frequency, bool) or not isinstance(frequency, int | float) or frequency <= 0:
+        raise ConfigError(f"{source}: backup.frequency_hours must be a positive number, got {frequency!r}")
+    if isinstance(retention, bool) or not isinstance(retention, int) or retention <= 0:
+        raise ConfigError(f"{source}: backup.retention_days must be a positive whole number, got {retention!r}")
+    guarantees: dict[str, dict[str, Targets]] = {}
+    raw_guarantees = data.get("guarantees", {})
+    if not isinstance(raw_guarantees, dict):
+        raise ConfigError(f"{source}: [guarantees] must be a table")
+    for name, table in raw_guarantees.items():
+        per: dict[str, Targets] = {"": _targets(table, f"guarantees.{name}.", source)}
+        for strategy, sub in table.items():
+            if isinstance(sub, dict):
+                if strategy not in {"backup", "pitr", "item"}:
+                    raise ConfigError(
+                        f"{source}: guarantees.{name}.{strategy}: unknown strategy (use backup, pitr or item)"
+                    )
+                per[strategy] = _targets(sub, f"guarantees.{name}.{strategy}.", source)
+        guarantees[name] = per
+    return Policy(
+        source=source,
+        frequency_hours=float(frequency),
+        retention_days=retention,
+        defaults=_targets(data.get("defaults", {}), "defaults.", source),
+        guarantees=guarantees,
+    )
+
+
+def load_policy(path: str | Path | None) -> Policy:
+    """Read and validate a policy file; ``None`` gives the built-in default policy."""
+    if path is None:
+        return DEFAULT_POLICY
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read policy file {file}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+    return parse_policy(data, str(file))
+
+
+DEFAULT_POLICY = Policy(source=None, defaults=Targets(rto_seconds=60.0, rpo_seconds=60.0))
+"""Used when no policy file is given: targets generous enough for the embedded target."""

@@ -1,0 +1,172 @@
+"""Posture checks: prove the stack is protected from what boto3 reads back, never from the spec object.
+
+Each check returns a :class:`PostureCheck` (name, expected, actual, ok) that goes into the journal and the
+report, so an auditor sees the evidence and not just a green tick.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import urllib.parse
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dr_infra import iam_eval
+from dr_infra.provisioning.stack import Stack
+from dr_infra.targets.base import Target
+
+CRON = re.compile(r"^cron\((?P<min>\S+) (?P<hour>\S+) (?P<dom>\S+) (?P<mon>\S+) (?P<dow>\S+) (?P<year>\S+)\)$")
+
+
+@dataclass(frozen=True)
+class PostureCheck:
+    """One verified property of the stack."""
+
+    check: str
+    expected: str
+    actual: str
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def schedule_interval_hours(expression: str) -> float | None:
+    """Hours between runs of an AWS Backup cron/rate expression, or ``None`` if irregular.
+
+    ``cron(0 */12 * * ? *)`` -> 12; ``cron(0 5,17 * * ? *)`` -> 12; ``rate(12 hours)`` -> 12.
+    """
+    rate = re.match(r"^rate\((\d+) (hour|hours|day|days|minute|minutes)\)$", expression)
+    if rate:
+        value, unit = int(rate.group(1)), rate.group(2)
+        return value * {"hour": 1, "hours": 1, "day": 24, "days": 24}.get(unit, 1 / 60)
+    match = CRON.match(expression)
+    if not match or not match.group("min").isdigit():
+        return None
+    if match.group("dom") not in {"*", "?"} or match.group("dow") not in {"*", "?"}:
+        return None
+    hour = match.group("hour")
+    if hour == "*":
+        return 1.0
+    if hour.startswith("*/") and hour[2:].isdigit():
+        step = int(hour[2:])
+        return float(step) if 24 % step == 0 else None
+    if re.fullmatch(r"\d+(,\d+)*", hour):
+        hours = sorted(int(h) for h in hour.split(","))
+        gaps = {(b - a) for a, b in zip(hours, [*hours[1:], hours[0] + 24], strict=True)}
+        return float(gaps.pop()) if len(gaps) == 1 else None
+    return None
+
+
+class PostureInspector:
+    """Reads the stack back from the target and checks each documented property."""
+
+    def __init__(self, target: Target, stack: Stack) -> None:
+        self.target = target
+        self.stack = stack
+
+    def c(self, service: str) -> Any:
+        return self.target.client(service)
+
+    def pitr_enabled(self) -> PostureCheck:
+        desc = self.c("dynamodb").describe_continuous_backups(TableName=self.stack.names.table)
+        status = desc["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}).get(
+            "PointInTimeRecoveryStatus", "MISSING"
+        )
+        return PostureCheck("point-in-time recovery", "ENABLED", status, status == "ENABLED")
+
+    def stream_view_type(self) -> PostureCheck:
+        table = self.c("dynamodb").describe_table(TableName=self.stack.names.table)["Table"]
+        spec = table.get("StreamSpecification", {})
+        actual = spec.get("StreamViewType", "NONE") if spec.get("StreamEnabled") else "DISABLED"
+        return PostureCheck("stream view type", "NEW_AND_OLD_IMAGES", actual, actual == "NEW_AND_OLD_IMAGES")
+
+    def _plan_rules(self) -> list[dict[str, Any]]:
+        plan = self.c("backup").get_backup_plan(BackupPlanId=self.stack.plan_id)
+        return list(plan["BackupPlan"]["Rules"])
+
+    def backup_frequency(self, hours: float) -> PostureCheck:
+        rules = self._plan_rules()
+        intervals = [schedule_interval_hours(r.get("ScheduleExpression", "")) for r in rules]
+        best = min((i for i in intervals if i is not None), default=None)
+        actual = ", ".join(r.get("ScheduleExpression", "?") for r in rules) + (
+            f" (every {best:g} h)" if best is not None else ""
+        )
+        return PostureCheck("backup frequency", f"at least every {hours:g} hours", actual, best is not None and best <= hours)
+
+    def backup_retention(self, days: int) -> PostureCheck:
+        rules = self._plan_rules()
+        kept = [r.get("Lifecycle", {}).get("DeleteAfterDays") for r in rules]
+        actual = ", ".join("forever" if k is None else f"{k} days" for k in kept)
+        ok = all(k is None or k >= days for k in kept) and bool(kept)
+        return PostureCheck("backup retention", f"recovery points kept {days} days", actual, ok)
+
+    def continuous_backup_rule(self) -> PostureCheck:
+        flags = [bool(r.get("EnableContinuousBackup")) for r in self._plan_rules()]
+        return PostureCheck("plan continuous backup", "True", str(any(flags)), any(flags))
+
+    def selection_covers_table(self) -> PostureCheck:
+        backup = self.c("backup")
+        covering = []
+        for page in backup.get_paginator("list_backup_selections").paginate(BackupPlanId=self.stack.plan_id):
+            for item in page.get("BackupSelectionsList", []):
+                selection = backup.get_backup_selection(BackupPlanId=self.stack.plan_id, SelectionId=item["SelectionId"])
+                resources = selection["BackupSelection"].get("Resources", [])
+                if any(fnmatch.fnmatchcase(self.stack.table_arn, r) for r in resources):
+                    covering.append(item["SelectionName"])
+        actual = ", ".join(covering) if covering else "no selection matches the table ARN"
+        return PostureCheck("backup selection covers the table", self.stack.table_arn, actual, bool(covering))
+
+    def _monitor_policies(self) -> list[dict[str, Any]]:
+        iam = self.c("iam")
+        role = self.stack.names.monitor_role
+        documents = []
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            if isinstance(document, str):
+                document = json.loads(urllib.parse.unquote(document))
+            documents.append(document)
+        return documents
+
+    def monitor_can_restore(self) -> PostureCheck:
+        docs = self._monitor_policies()
+        point = f"arn:aws:backup:{self.stack.region}:{self.stack.account_id}:recovery-point:any"
+        backup_role = self.stack.backup_role_arn
+        other_role = f"arn:aws:iam::{self.stack.account_id}:role/some-other-role"
+        facts = {
+            "StartRestoreJob": iam_eval.allows(docs, "backup:StartRestoreJob", point),
+            "PassRole(backup role -> backup)": iam_eval.allows(
+                docs, "iam:PassRole", backup_role, {"iam:PassedToService": "backup.amazonaws.com"}
+            ),
+            "PassRole(backup role -> lambda) denied": not iam_eval.allows(
+                docs, "iam:PassRole", backup_role, {"iam:PassedToService": "lambda.amazonaws.com"}
+            ),
+            "PassRole(other role) denied": not iam_eval.allows(
+                docs, "iam:PassRole", other_role, {"iam:PassedToService": "backup.amazonaws.com"}
+            ),
+            "DeleteTable denied": not iam_eval.allows(docs, "dynamodb:DeleteTable", self.stack.table_arn),
+        }
+        failed = [k for k, v in facts.items() if not v]
+        return PostureCheck(
+            "change monitor can start restores and pass only the backup role",
+            "; ".join(facts),
+            "all hold" if not failed else "fails: " + "; ".join(failed),
+            not failed,
+        )
+
+    def mapping_enabled(self) -> PostureCheck:
+        mappings = self.c("lambda").list_event_source_mappings(
+            EventSourceArn=self.stack.stream_arn, FunctionName=self.stack.names.monitor_function
+        )["EventSourceMappings"]
+        if not mappings:
+            return PostureCheck("event source mapping", "Enabled, LATEST, ReportBatchItemFailures", "none", False)
+        m = self.c("lambda").get_event_source_mapping(UUID=mappings[0]["UUID"])
+        actual = f"{m.get('State')}, {m.get('StartingPosition')}, {','.join(m.get('FunctionResponseTypes', [])) or '-'}"
+        ok = (
+            m.get("State") in {"Enabled", "Enabling"}
+            and m.get("StartingPosition") == "LATEST"
+            and "ReportBatchItemFailures" in m.get("FunctionResponseTypes", [])
+        )
+        return PostureCheck("event source mapping", "Enabled, LATEST, ReportBatchItemFailures", actual, ok)

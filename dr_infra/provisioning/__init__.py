@@ -1,0 +1,1 @@
+"""Provisioning of the DR stack with plain boto3, the same calls on every target."""

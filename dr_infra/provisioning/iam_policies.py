@@ -1,0 +1,193 @@
+"""The IAM documents of the DR stack: trust policies and least-privilege, resource-scoped permissions.
+
+Pure functions of the stack's names, region and account, so ``drdrill plan`` can print exactly what a run
+would create without touching anything. Actions and resource types follow the service authorization
+reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html,
+.../list_awsbackup.html); actions that do not support resource-level permissions (``dynamodb:ListStreams``,
+``backup:ListRestoreJobs``, ``backup:DescribeRestoreJob``, ``backup:ListRecoveryPointsByResource``) are the
+only ones granted on ``*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dr_infra.naming import StackNames
+
+PolicyDocument = dict[str, Any]
+BACKUP_SERVICE = "backup.amazonaws.com"
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+
+
+def trust_policy(service: str) -> PolicyDocument:
+    """Who may assume a role: one AWS service."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def _arns(names: StackNames, region: str, account: str) -> dict[str, str]:
+    table = f"arn:aws:dynamodb:{region}:{account}:table/{names.table}"
+    return {
+        "table": table,
+        "restored": f"{table}-restored-*",
+        "ledger": f"arn:aws:dynamodb:{region}:{account}:table/{names.ledger_table}",
+        "vault": f"arn:aws:backup:{region}:{account}:backup-vault:{names.vault}",
+        "recovery_points": f"arn:aws:backup:{region}:{account}:recovery-point:*",
+        "table_backups": f"{table}/backup/*",
+        "backup_role": f"arn:aws:iam::{account}:role/{names.backup_role}",
+        "monitor_fn": f"arn:aws:lambda:{region}:{account}:function:{names.monitor_function}",
+        "logs": f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{names.prefix}-*",
+    }
+
+
+def backup_role_policy(names: StackNames, region: str, account: str) -> PolicyDocument:
+    """What AWS Backup needs to back up the table and restore it into new tables."""
+    arn = _arns(names, region, account)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "BackupTable",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:CreateBackup",
+                    "dynamodb:StartAwsBackupJob",
+                    "dynamodb:ListTagsOfResource",
+                    "dynamodb:DescribeContinuousBackups",
+                ],
+                "Resource": [arn["table"], arn["restored"]],
+            },
+            {
+                "Sid": "ManageTableBackups",
+                "Effect": "Allow",
+                "Action": ["dynamodb:DescribeBackup", "dynamodb:DeleteBackup", "dynamodb:RestoreTableFromBackup"],
+                "Resource": [arn["table_backups"], f"{arn['restored']}/backup/*"],
+            },
+            {
+                "Sid": "WriteRestoredTables",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:RestoreTableFromAwsBackup",
+                    "dynamodb:DescribeTable",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:Query",
+                    "dynamodb:Scan",
+                    "dynamodb:BatchWriteItem",
+                ],
+                "Resource": [arn["restored"]],
+            },
+            {
+                "Sid": "UseVault",
+                "Effect": "Allow",
+                "Action": ["backup:DescribeBackupVault", "backup:CopyIntoBackupVault"],
+                "Resource": [arn["vault"]],
+            },
+        ],
+    }
+
+
+def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyDocument:
+    """The change monitor: read its streams, start restores, repair items, re-protect restored tables.
+
+    It can pass exactly one role, the backup role, and only to AWS Backup; it cannot delete tables.
+    """
+    arn = _arns(names, region, account)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadStreams",
+                "Effect": "Allow",
+                "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                "Resource": [f"{arn['table']}/stream/*", f"{arn['restored']}/stream/*"],
+            },
+            {"Sid": "ListStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": ["*"]},
+            {
+                "Sid": "StartRestore",
+                "Effect": "Allow",
+                "Action": ["backup:StartRestoreJob", "backup:DescribeRecoveryPoint"],
+                "Resource": [arn["recovery_points"], arn["table_backups"]],
+            },
+            {
+                "Sid": "ListRecoveryPoints",
+                "Effect": "Allow",
+                "Action": ["backup:ListRecoveryPointsByBackupVault"],
+                "Resource": [arn["vault"]],
+            },
+            {
+                "Sid": "ReadRestoreJobs",
+                "Effect": "Allow",
+                "Action": [
+                    "backup:DescribeRestoreJob",
+                    "backup:ListRestoreJobs",
+                    "backup:ListRecoveryPointsByResource",
+                ],
+                "Resource": ["*"],
+            },
+            {
+                "Sid": "PointInTimeRestoreAndRepair",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:RestoreTableToPointInTime",
+                    "dynamodb:DescribeContinuousBackups",
+                    "dynamodb:DescribeTable",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:ListTagsOfResource",
+                ],
+                "Resource": [arn["table"]],
+            },
+            {
+                "Sid": "WriteRestoredTables",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:Query",
+                    "dynamodb:Scan",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:UpdateTable",
+                    "dynamodb:UpdateContinuousBackups",
+                    "dynamodb:TagResource",
+                ],
+                "Resource": [arn["restored"]],
+            },
+            {
+                "Sid": "IncidentLedger",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                "Resource": [arn["ledger"]],
+            },
+            {
+                "Sid": "AttachMonitorToRestoredTables",
+                "Effect": "Allow",
+                "Action": ["lambda:CreateEventSourceMapping", "lambda:ListEventSourceMappings"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"lambda:FunctionArn": arn["monitor_fn"]}},
+            },
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [arn["logs"], f"{arn['logs']}:*"],
+            },
+            {
+                "Sid": "PassOnlyTheBackupRoleToBackup",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": [arn["backup_role"]],
+                "Condition": {"StringEquals": {"iam:PassedToService": BACKUP_SERVICE}},
+            },
+        ],
+    }

@@ -1,0 +1,341 @@
+"""Provision the seed's whole DR stack with boto3, and tear it down in reverse, whatever happened.
+
+Resources (every name prefixed with the run id, every taggable one tagged ``drdrill:run-id`` and
+``drdrill:managed=true``): the table (stream NEW_AND_OLD_IMAGES, PITR on), the incident ledger table, an
+AWS Backup vault, a plan (one rule: every 12 hours, 35-day retention, continuous backup on), a selection
+covering the table (and, by wildcard, tables restored from it), a backup role, the change monitor's role,
+the change monitor and re-protection functions with their log groups, the stream's event source mapping,
+and an EventBridge rule for AWS Backup restore completions.
+
+Teardown runs from :class:`~dr_infra.cleanup.Cleanups`: newest first, each failure recorded, the rest still
+run - also when a scenario fails midway.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
+from dr_infra.cleanup import Cleanups
+from dr_infra.naming import StackNames
+from dr_infra.provisioning import iam_policies
+from dr_infra.provisioning.packaging import build_package
+from dr_infra.provisioning.spec import StackSpec
+from dr_infra.targets.base import Target
+
+RUNTIME = "python3.13"
+MONITOR_HANDLER = "change_monitor.handler.lambda_handler"
+REPROTECT_HANDLER = "change_monitor.handler.on_restore_completed"
+
+
+def _role_not_ready(exc: BaseException) -> bool:
+    """IAM is eventually consistent: a new role can be refused by Lambda for a few seconds."""
+    return (
+        isinstance(exc, ClientError)
+        and exc.response.get("Error", {}).get("Code") == "InvalidParameterValueException"
+        and "role" in exc.response.get("Error", {}).get("Message", "").lower()
+    )
+
+
+_retry_new_role = retry(
+    retry=retry_if_exception(_role_not_ready),
+    wait=wait_exponential(multiplier=0.5, max=5),
+    stop=stop_after_delay(60),
+    reraise=True,
+)
+
+
+@dataclass
+class Stack:
+    """Handles of one provisioned DR stack (what steps and posture checks need)."""
+
+    names: StackNames
+    spec: StackSpec
+    region: str
+    account_id: str
+    cleanups: Cleanups
+    table_arn: str = ""
+    stream_arn: str = ""
+    vault_arn: str = ""
+    plan_id: str = ""
+    selection_id: str = ""
+    backup_role_arn: str = ""
+    monitor_role_arn: str = ""
+    monitor_function_arn: str = ""
+    reprotect_function_arn: str = ""
+    mapping_uuid: str = ""
+    code_sha256: str = ""
+    created: list[str] = field(default_factory=list)
+
+    def tag_list(self) -> list[dict[str, str]]:
+        return [{"Key": k, "Value": v} for k, v in self.names.tags().items()]
+
+    def monitor_environment(self) -> dict[str, str]:
+        """The change monitor's DR_* variables (the public contract of the Lambda)."""
+        return {
+            "DR_STRATEGY": self.spec.strategy,
+            "DR_TRIGGER_EVENTS": ",".join(self.spec.trigger_events),
+            "DR_BACKUP_VAULT_NAME": self.names.vault,
+            "DR_RESTORE_ROLE_ARN": self.backup_role_arn,
+            "DR_LEDGER_TABLE": self.names.ledger_table,
+            "DR_INCIDENT_WINDOW_SECONDS": str(self.spec.incident_window_s),
+            "DR_MONITOR_FUNCTION_ARN": self.monitor_function_arn
+            or f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.names.monitor_function}",
+            **self.spec.extra_environment,
+        }
+
+
+def provision(target: Target, names: StackNames, spec: StackSpec, cleanups: Cleanups | None = None) -> Stack:
+    """Create the stack; on any failure, what was created so far stays registered for teardown."""
+    stack = Stack(names, spec, target.region, target.account_id, cleanups if cleanups is not None else Cleanups())
+    _Provisioner(target, stack).run()
+    return stack
+
+
+def attach_monitor(target: Target, stack: Stack) -> str:
+    """Attach the change monitor to the table's stream (LATEST), the last step of protecting a table.
+
+    Separate from :func:`provision` so a drill can seed data first: every seed write is an INSERT, and a
+    monitor that reacts to INSERT would otherwise treat the seeding itself as an incident.
+    """
+    spec = stack.spec
+    mapping = target.client("lambda").create_event_source_mapping(
+        EventSourceArn=stack.stream_arn,
+        FunctionName=stack.names.monitor_function,
+        StartingPosition="LATEST",
+        BatchSize=spec.esm_batch_size,
+        MaximumBatchingWindowInSeconds=0,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=spec.esm_max_retry_attempts,
+        MaximumRecordAgeInSeconds=spec.esm_max_record_age_s,
+        BisectBatchOnFunctionError=True,
+        Enabled=True,
+    )
+    stack.mapping_uuid = mapping["UUID"]
+    stack.created.append(f"event source mapping {stack.mapping_uuid}")
+    return stack.mapping_uuid
+
+
+def teardown(stack: Stack) -> list[str]:
+    """Delete everything the stack created, newest first; returns the failures (empty when clean)."""
+    return stack.cleanups.run()
+
+
+class _Provisioner:
+    """One pass of create calls, registering the matching delete right after each create."""
+
+    def __init__(self, target: Target, stack: Stack) -> None:
+        self.t = target
+        self.s = stack
+        self.n = stack.names
+
+    def c(self, service: str) -> Any:
+        return self.t.client(service)
+
+    def run(self) -> None:
+        self.roles()
+        self.tables()
+        self.backup()
+        self.functions()
+
+    # -- IAM -------------------------------------------------------------------------------------------------
+    def _role(self, name: str, service: str, policy: dict[str, Any]) -> str:
+        iam = self.c("iam")
+        arn = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(iam_policies.trust_policy(service)),
+            Description="drdrill DR drill role",
+            Tags=self.s.tag_list(),
+        )["Role"]["Arn"]
+        self.s.cleanups.add(f"delete role {name}", lambda: iam.delete_role(RoleName=name))
+        iam.put_role_policy(RoleName=name, PolicyName="drdrill", PolicyDocument=json.dumps(policy))
+        self.s.cleanups.add(
+            f"delete policy of role {name}", lambda: iam.delete_role_policy(RoleName=name, PolicyName="drdrill")
+        )
+        self.s.created.append(f"iam role {name}")
+        return str(arn)
+
+    def roles(self) -> None:
+        region, account = self.s.region, self.s.account_id
+        self.s.backup_role_arn = self._role(
+            self.n.backup_role, iam_policies.BACKUP_SERVICE, iam_policies.backup_role_policy(self.n, region, account)
+        )
+        self.s.monitor_role_arn = self._role(
+            self.n.monitor_role,
+            iam_policies.LAMBDA_SERVICE,
+            iam_policies.monitor_role_policy(self.n, region, account),
+        )
+
+    # -- DynamoDB --------------------------------------------------------------------------------------------
+    def tables(self) -> None:
+        ddb = self.c("dynamodb")
+        prefix = self.n.table + "-restored-"
+        self.s.cleanups.add(f"delete tables restored from {self.n.table}", lambda: self._delete_restored(prefix))
+        table = ddb.create_table(
+            TableName=self.n.table,
+            KeySchema=self.s.spec.key_schema(),
+            AttributeDefinitions=self.s.spec.attribute_definitions(),
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            Tags=self.s.tag_list(),
+        )["TableDescription"]
+        self.s.cleanups.add(f"delete table {self.n.table}", lambda: ddb.delete_table(TableName=self.n.table))
+        self.s.table_arn = table["TableArn"]
+        self.s.stream_arn = table["LatestStreamArn"]
+        ddb.get_waiter("table_exists").wait(TableName=self.n.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        ddb.update_continuous_backups(
+            TableName=self.n.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        ddb.create_table(
+            TableName=self.n.ledger_table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=self.s.tag_list(),
+        )
+        self.s.cleanups.add(
+            f"delete table {self.n.ledger_table}", lambda: ddb.delete_table(TableName=self.n.ledger_table)
+        )
+        self.s.created += [f"dynamodb table {self.n.table}", f"dynamodb table {self.n.ledger_table}"]
+
+    def _delete_restored(self, prefix: str) -> None:
+        """Restored tables carry no tags (AWS copies none); their run-prefixed names prove they are ours."""
+        ddb = self.c("dynamodb")
+        for page in ddb.get_paginator("list_tables").paginate():
+            for name in page["TableNames"]:
+                if name.startswith(prefix):
+                    ddb.delete_table(TableName=name)
+
+    # -- AWS Backup ------------------------------------------------------------------------------------------
+    def backup(self) -> None:
+        backup = self.c("backup")
+        tags = self.n.tags()
+        self.s.vault_arn = backup.create_backup_vault(BackupVaultName=self.n.vault, BackupVaultTags=tags)[
+            "BackupVaultArn"
+        ]
+        self.s.cleanups.add(
+            f"delete backup vault {self.n.vault}", lambda: backup.delete_backup_vault(BackupVaultName=self.n.vault)
+        )
+        self.s.cleanups.add(f"delete recovery points in {self.n.vault}", self._empty_vault)
+        plan = backup.create_backup_plan(
+            BackupPlan={
+                "BackupPlanName": self.n.plan,
+                "Rules": [
+                    {
+                        "RuleName": "every-12-hours",
+                        "TargetBackupVaultName": self.n.vault,
+                        "ScheduleExpression": self.s.spec.schedule_expression,
+                        "Lifecycle": {"DeleteAfterDays": self.s.spec.retention_days},
+                        "EnableContinuousBackup": True,
+                    }
+                ],
+            },
+            BackupPlanTags=tags,
+        )
+        self.s.plan_id = plan["BackupPlanId"]
+        self.s.cleanups.add(
+            f"delete backup plan {self.n.plan}", lambda: backup.delete_backup_plan(BackupPlanId=self.s.plan_id)
+        )
+        selection = backup.create_backup_selection(
+            BackupPlanId=self.s.plan_id,
+            BackupSelection={
+                "SelectionName": self.n.selection,
+                "IamRoleArn": self.s.backup_role_arn,
+                "Resources": [self.s.table_arn, f"{self.s.table_arn}-restored-*"],
+            },
+        )
+        self.s.selection_id = selection["SelectionId"]
+        self.s.cleanups.add(
+            f"delete backup selection {self.n.selection}",
+            lambda: backup.delete_backup_selection(BackupPlanId=self.s.plan_id, SelectionId=self.s.selection_id),
+        )
+        self.s.created += [
+            f"backup vault {self.n.vault}",
+            f"backup plan {self.n.plan}",
+            f"backup selection {self.n.selection}",
+        ]
+
+    def _empty_vault(self) -> None:
+        backup = self.c("backup")
+        for page in backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=self.n.vault
+        ):
+            for point in page.get("RecoveryPoints", []):
+                backup.delete_recovery_point(BackupVaultName=self.n.vault, RecoveryPointArn=point["RecoveryPointArn"])
+
+    # -- Lambda, logs, events --------------------------------------------------------------------------------
+    def _log_group(self, function: str) -> None:
+        logs = self.c("logs")
+        group = self.n.log_group(function)
+        logs.create_log_group(logGroupName=group, tags=self.n.tags())
+        self.s.cleanups.add(f"delete log group {group}", lambda: logs.delete_log_group(logGroupName=group))
+        logs.put_retention_policy(logGroupName=group, retentionInDays=self.s.spec.log_retention_days)
+        self.s.created.append(f"log group {group}")
+
+    def _function(self, name: str, handler: str, code: bytes) -> str:
+        lam = self.c("lambda")
+        self._log_group(name)
+        create = _retry_new_role(lam.create_function)
+        arn = create(
+            FunctionName=name,
+            Runtime=RUNTIME,
+            Role=self.s.monitor_role_arn,
+            Handler=handler,
+            Code={"ZipFile": code},
+            Timeout=self.s.spec.function_timeout_s,
+            MemorySize=256,
+            Environment={"Variables": self.s.monitor_environment()},
+            Tags=self.n.tags(),
+            Description="drdrill change monitor",
+        )["FunctionArn"]
+        self.s.cleanups.add(f"delete function {name}", lambda: lam.delete_function(FunctionName=name))
+        self.s.created.append(f"lambda function {name}")
+        return str(arn)
+
+    def functions(self) -> None:
+        package = build_package()
+        self.s.code_sha256 = package.sha256
+        self.s.monitor_function_arn = self._function(self.n.monitor_function, MONITOR_HANDLER, package.data)
+        self.s.reprotect_function_arn = self._function(self.n.reprotect_function, REPROTECT_HANDLER, package.data)
+        self.s.cleanups.add(f"delete event source mappings of {self.n.monitor_function}", self._delete_mappings)
+        self._restore_rule()
+
+    def _delete_mappings(self) -> None:
+        lam = self.c("lambda")
+        for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=self.n.monitor_function):
+            for mapping in page.get("EventSourceMappings", []):
+                lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+    def _restore_rule(self) -> None:
+        """EventBridge: AWS Backup restore completions re-protect the restored table."""
+        events = self.c("events")
+        lam = self.c("lambda")
+        rule = self.n.restore_rule
+        events.put_rule(
+            Name=rule,
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.backup"],
+                    "detail-type": ["Restore Job State Change"],
+                    "detail": {"status": ["COMPLETED"]},
+                }
+            ),
+            Tags=self.s.tag_list(),
+        )
+        self.s.cleanups.add(f"delete event rule {rule}", lambda: events.delete_rule(Name=rule))
+        lam.add_permission(
+            FunctionName=self.n.reprotect_function,
+            StatementId="drdrill-restore-completed",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=f"arn:aws:events:{self.s.region}:{self.s.account_id}:rule/{rule}",
+        )
+        events.put_targets(Rule=rule, Targets=[{"Id": "reprotect", "Arn": self.s.reprotect_function_arn}])
+        self.s.cleanups.add(
+            f"remove targets of event rule {rule}", lambda: events.remove_targets(Rule=rule, Ids=["reprotect"])
+        )
+        self.s.created.append(f"event rule {rule}")

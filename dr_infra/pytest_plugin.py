@@ -1,0 +1,379 @@
+"""drdrill's pytest plugin (registered through the ``pytest11`` entry point).
+
+Options (each with an environment variable): ``--dr-target`` (DRDRILL_TARGET: embedded | localstack | aws,
+default embedded), ``--dr-report-dir`` (DRDRILL_REPORT_DIR, default ``reports/<run-id>``), ``--dr-policy``
+(DRDRILL_POLICY), ``--dr-allow-account`` (DRDRILL_ALLOWED_ACCOUNTS), ``--dr-region`` (DRDRILL_REGION),
+``--dr-redact`` (DRDRILL_REDACT=1), ``--dr-run-id`` (DRDRILL_RUN_ID).
+
+The plugin is inert in a pytest session that runs no drill: the target starts on first use, and a journal
+and report are written only when at least one scenario ran. It collects ``.feature`` files, registers the
+step vocabulary (``steps.*``), keeps one journal per run, and tears every drill down, also when a scenario
+fails midway or the run is interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr_infra.drill import Drill
+from dr_infra.errors import ConfigError, DrDrillError
+from dr_infra.features_collect import FeatureFile, template_of, unknown_steps
+from dr_infra.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
+from dr_infra.naming import new_run_id
+from dr_infra.policy import Policy, load_policy
+from dr_infra.targets import TARGET_NAMES, Target, make_target
+from dr_infra.targets.aws import ALLOW_ENV, parse_allow_list
+
+pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then"]
+
+RECORD_KEY = pytest.StashKey[ScenarioRecord]()
+SESSION_KEY = pytest.StashKey["DrillSession"]()
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drdrill", "drdrill: DynamoDB disaster-recovery drills")
+    group.addoption(
+        "--dr-target",
+        default=os.environ.get("DRDRILL_TARGET", "embedded"),
+        help=f"where drills run: {', '.join(TARGET_NAMES)} (env DRDRILL_TARGET; default embedded)",
+    )
+    group.addoption(
+        "--dr-report-dir",
+        default=os.environ.get("DRDRILL_REPORT_DIR"),
+        help="folder for the journal and report (env DRDRILL_REPORT_DIR; default reports/<run-id>)",
+    )
+    group.addoption("--dr-policy", default=os.environ.get("DRDRILL_POLICY"), help="DR policy TOML file (env DRDRILL_POLICY)")
+    group.addoption(
+        "--dr-allow-account",
+        action="append",
+        default=None,
+        help=f"AWS account id the aws target may use; repeatable (env {ALLOW_ENV}, comma-separated)",
+    )
+    group.addoption("--dr-region", default=os.environ.get("DRDRILL_REGION"), help="AWS region (env DRDRILL_REGION)")
+    group.addoption(
+        "--dr-redact",
+        action="store_true",
+        default=_env_flag("DRDRILL_REDACT"),
+        help="mask account ids and ARNs in every report file (env DRDRILL_REDACT=1)",
+    )
+    group.addoption("--dr-run-id", default=os.environ.get("DRDRILL_RUN_ID"), help="reuse a run id (xdist workers)")
+    group.addoption("--dr-history-dir", default=os.environ.get("DRDRILL_HISTORY_DIR"), help="earlier journals for trends")
+
+
+@dataclass
+class DrillSession:
+    """Everything one pytest session shares between drills."""
+
+    config: pytest.Config
+    run_id: str
+    target_name: str
+    policy: Policy
+    allowed_accounts: frozenset[str]
+    region: str | None
+    journal: Journal
+    target: Target | None = None
+    live: list[Drill] = field(default_factory=list)
+    stacks: int = 0
+    interrupted: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_stack(self) -> int:
+        with self._lock:
+            self.stacks += 1
+            return self.stacks
+
+    def start_target(self) -> Target:
+        with self._lock:
+            if self.target is None:
+                target = make_target(self.target_name, self.region, self.allowed_accounts)
+                target.start()
+                self.target = target
+                self.journal.target = target.describe()
+            return self.target
+
+    def report_dir(self) -> Path:
+        option = self.config.getoption("--dr-report-dir")
+        return Path(option) if option else Path("reports") / self.run_id
+
+
+def _build_session(config: pytest.Config) -> DrillSession:
+    target_name = str(config.getoption("--dr-target"))
+    if target_name not in TARGET_NAMES:
+        raise ConfigError(f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)")
+    policy = load_policy(config.getoption("--dr-policy"))
+    allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
+    run_id = config.getoption("--dr-run-id") or new_run_id()
+    journal = Journal(run_id=run_id, policy=policy.to_dict())
+    return DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "drdrill: a DR drill scenario")
+    try:
+        config.stash[SESSION_KEY] = _build_session(config)
+    except DrDrillError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def drill_session(config: pytest.Config) -> DrillSession:
+    return config.stash[SESSION_KEY]
+
+
+# -- collection ------------------------------------------------------------------------------------------------
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix == ".feature":
+        return FeatureFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed and report.nodeid.endswith(".feature"):
+        excinfo = getattr(report, "longrepr", None)
+        text = str(excinfo)
+        for line in text.splitlines():
+            if "FeatureUsageError:" in line:
+                message = line.split("FeatureUsageError:", 1)[1].strip()
+                session = _current_session
+                if session is not None and message not in session.journal.usage_errors:
+                    session.journal.usage_errors.append(message)
+                report.longrepr = message
+                break
+
+
+_current_session: DrillSession | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _current_session
+    _current_session = drill_session(session.config)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fail fast on step texts nothing implements, before any stack is created."""
+    problems = unknown_steps(session, items)
+    if problems:
+        ds = drill_session(config)
+        ds.journal.usage_errors.extend(problems)
+        raise pytest.UsageError("\n".join(problems))
+
+
+# -- fixtures ----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def dr_session(pytestconfig: pytest.Config) -> DrillSession:
+    """The run's shared state (target, journal, policy)."""
+    return drill_session(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def dr_target(dr_session: DrillSession) -> Target:
+    """The started target; a configuration problem stops the run with one line and exit code 2."""
+    try:
+        return dr_session.start_target()
+    except DrDrillError as exc:
+        dr_session.journal.usage_errors.append(str(exc))
+        pytest.exit(str(exc), returncode=2)
+
+
+@pytest.fixture
+def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: Target) -> Iterator[Drill]:
+    """This scenario's drill; torn down whatever happens (cleanups, fault switches, background writers)."""
+    record = request.node.stash.get(RECORD_KEY, None) or _new_record(request.node)
+    request.node.stash[RECORD_KEY] = record
+    policy_targets = dr_session.policy.targets_for(record.guarantee, None)
+    drill = Drill(
+        target=dr_target,
+        run_id=dr_session.run_id,
+        record=record,
+        policy=dr_session.policy,
+        stack_counter=dr_session.next_stack,
+        rto_target=policy_targets.rto_seconds,
+        rpo_target=policy_targets.rpo_seconds,
+    )
+    dr_session.live.append(drill)
+    try:
+        yield drill
+    finally:
+        _teardown_drill(drill)
+        with contextlib.suppress(ValueError):
+            dr_session.live.remove(drill)
+
+
+def _teardown_drill(drill: Drill) -> None:
+    for worker in drill.background:
+        with contextlib.suppress(Exception):
+            worker.stop()
+    control = getattr(drill.target, "control", None)
+    if control is not None:
+        with contextlib.suppress(Exception):
+            control.reset_faults()
+            control.reset_settings()
+    with contextlib.suppress(Exception):
+        drill.finish_measures()
+    failures = drill.cleanups.run()
+    drill.record.cleanup = {"deleted": len(drill.cleanups.done), "failed": failures}
+
+
+# -- journal hooks -----------------------------------------------------------------------------------------------
+def _guarantee(path: Path) -> str:
+    return path.parent.name or "features"
+
+
+def _new_record(item: pytest.Item) -> ScenarioRecord:
+    template = template_of(item)
+    path = Path(str(item.path))
+    name = template.name if template is not None else item.name
+    feature = template.feature.name if template is not None else path.stem
+    tags = sorted(template.tags) if template is not None else []
+    return ScenarioRecord(
+        id=item.nodeid, name=name, feature=feature, feature_file=str(path), guarantee=_guarantee(path), tags=tags
+    )
+
+
+def _is_scenario(item: pytest.Item) -> bool:
+    return template_of(item) is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _is_scenario(item):
+        record = _new_record(item)
+        record.started_at = iso(utcnow())
+        item.stash[RECORD_KEY] = record
+        item.stash[_T0] = time.monotonic()
+
+
+_T0 = pytest.StashKey[float]()
+_STEP_T0 = pytest.StashKey[float]()
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    request.node.stash[_STEP_T0] = time.monotonic()
+
+
+def _step_record(request: pytest.FixtureRequest, step: Any, status: str, error: str | None = None) -> None:
+    record = request.node.stash.get(RECORD_KEY, None)
+    if record is None:
+        return
+    started = request.node.stash.get(_STEP_T0, time.monotonic())
+    record.steps.append(
+        StepRecord(step.keyword, step.name, status, round(time.monotonic() - started, 3), error)
+    )
+
+
+def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    _step_record(request, step, "passed")
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: BaseException, **_: Any) -> None:
+    status = "skipped" if isinstance(exception, pytest.skip.Exception) else "failed"
+    _step_record(request, step, status, _one_line(exception))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, pytest.skip.Exception):
+        text = exc.msg
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if isinstance(exc, AssertionError | DrDrillError) else f"{type(exc).__name__}: {first}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    record = item.stash.get(RECORD_KEY, None)
+    if record is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if report.skipped:
+            record.status = "skipped"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            record.skip_reason = str(reason).removeprefix("Skipped: ")
+        elif report.failed:
+            record.status = "failed" if report.when == "call" else "error"
+            record.failure = _one_line(call.excinfo.value) if call.excinfo else "failed"
+            if call.excinfo is not None and isinstance(call.excinfo.value, ConfigError):
+                record.status = "error"
+                drill_session(item.config).journal.usage_errors.append(f"{record.name}: {record.failure}")
+            if call.excinfo is not None and isinstance(call.excinfo.value, KeyboardInterrupt):
+                record.status = "interrupted"
+    if report.when == "teardown":
+        if report.failed and record.status == "passed":
+            record.status = "error"
+            record.failure = _one_line(call.excinfo.value) if call.excinfo else "teardown failed"
+        if record.cleanup.get("failed"):
+            record.status = "error" if record.status == "passed" else record.status
+            record.failure = record.failure or f"cleanup left resources behind: {record.cleanup['failed'][0]}"
+        record.finished_at = iso(utcnow())
+        record.duration_s = round(time.monotonic() - item.stash.get(_T0, time.monotonic()), 3)
+        drill_session(item.config).journal.scenarios.append(record)
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    session = _current_session
+    if session is None:
+        return
+    session.interrupted = True
+    for drill in list(session.live):
+        drill.record.status = "interrupted"
+        drill.record.failure = "interrupted before the scenario finished"
+        _teardown_drill(drill)
+        if drill.record not in session.journal.scenarios:
+            session.journal.scenarios.append(drill.record)
+    session.live.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    ds = drill_session(session.config)
+    for drill in list(ds.live):  # drills whose teardown never ran
+        _teardown_drill(drill)
+    ds.live.clear()
+    if getattr(session.config, "workerinput", None) is None:
+        write_reports(ds)
+    if ds.target is not None:
+        ds.target.stop()
+
+
+def write_reports(ds: DrillSession) -> Path | None:
+    """Write the journal and every report format, if this run ran any drill (or hit a usage error)."""
+    journal = ds.journal
+    if not journal.scenarios and not journal.usage_errors:
+        return None
+    journal.finish(interrupted=ds.interrupted)
+    out = ds.report_dir()
+    from dr_infra.report import render_all
+
+    history = ds.config.getoption("--dr-history-dir")
+    render_all(journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact")))
+    _point_latest(out)
+    ds.config.stash[REPORT_DIR_KEY] = out
+    return out
+
+
+REPORT_DIR_KEY = pytest.StashKey[Path]()
+
+
+def _point_latest(out: Path) -> None:
+    """``reports/latest`` points at the newest run (a symlink; a text file where links are not allowed)."""
+    latest = out.parent / "latest"
+    with contextlib.suppress(OSError):
+        if latest.is_symlink() or latest.is_file():
+            latest.unlink()
+        if not latest.exists():
+            try:
+                latest.symlink_to(out.name, target_is_directory=True)
+            except OSError:
+                latest.write_text(out.name + "\n", encoding="utf-8")

@@ -1,0 +1,489 @@
+"""The report's view of a journal: plain words, grouped and counted, shared by the HTML and Markdown.
+
+Why a separate view: the journal is a faithful record with stable field names, but a reader needs
+verdicts in words, scenarios grouped by guarantee, numbers formatted and evidence normalised. Doing this
+once here keeps the HTML and Markdown reports saying exactly the same thing. Everything is read with
+``.get`` because journals come from older versions, interrupted runs and hand-edited files: a report must
+render whatever it is given rather than fail when an auditor needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+#: How many differing items of a diff the report shows (the journal keeps what the drill recorded).
+DIFF_EXAMPLES = 10
+
+#: The run verdicts in words: (headline, explanation, css tone).
+VERDICTS: dict[str, tuple[str, str, str]] = {
+    "met": (
+        "DR guarantees met",
+        "Every scenario that ran recovered the data within its RTO and RPO targets.",
+        "good",
+    ),
+    "violated": (
+        "DR guarantees violated",
+        "At least one scenario failed to recover the data, or missed its RTO or RPO target, "
+        "or the drill left resources behind. See the red rows below.",
+        "bad",
+    ),
+    "usage-error": (
+        "Run not valid: usage or configuration error",
+        "The drill could not run as asked (see Usage errors). Nothing below proves or disproves a guarantee.",
+        "warn",
+    ),
+    "interrupted": (
+        "Run interrupted: results incomplete",
+        "The drill was stopped before it finished. Scenarios that did not finish prove nothing.",
+        "warn",
+    ),
+    "not-measured": (
+        "Nothing measured",
+        "No scenario ran to completion (all were skipped), so no guarantee was proven or disproven.",
+        "neutral",
+    ),
+    "running": (
+        "Run still in progress",
+        "This journal was written before the run finished.",
+        "neutral",
+    ),
+}
+
+#: Scenario statuses in words: (label, css tone).
+SCENARIO_VERDICTS: dict[str, tuple[str, str]] = {
+    "passed": ("Met", "good"),
+    "failed": ("Violated", "bad"),
+    "error": ("Error", "bad"),
+    "skipped": ("Skipped", "neutral"),
+    "interrupted": ("Interrupted", "warn"),
+}
+
+#: Guarantee folder names in words: (title, what it proves). Unknown folders get a title-cased name.
+GUARANTEES: dict[str, tuple[str, str]] = {
+    "deletion": ("Deleted items come back", "An accidental delete is detected and the items restored."),
+    "modification": ("Overwritten items are repaired", "A harmful update is detected and undone."),
+    "insertion": ("Unwanted inserts are handled", "Items written by mistake are detected and dealt with."),
+    "bulk_deletion": ("Bulk deletion is recovered", "Many items deleted at once are all restored."),
+    "table_loss": ("A lost table is recovered", "A deleted table is restored from a backup or PITR."),
+    "idempotency": ("Recovery is idempotent", "Repeated or duplicate events never start a second restore."),
+    "rpo": ("Recovery point objective", "Backups are recent enough that little data can be lost."),
+    "posture": ("Stack posture", "The stack is configured the way the DR policy requires."),
+    "restore_faults": ("Restore faults are handled", "Failing restores are reported and retried sensibly."),
+}
+
+GLOSSARY: list[tuple[str, str]] = [
+    (
+        "RTO (recovery time objective)",
+        "How long recovery may take: from the harmful change until the data is verified back.",
+    ),
+    (
+        "RPO (recovery point objective)",
+        "How much recent data may be lost: the age of the newest backup or restore point used.",
+    ),
+    ("Phase", "One timed step of a recovery (detect, restore, verify ...); the RTO is their sum."),
+    (
+        "Strategy",
+        "How data is recovered: backup (AWS Backup restore), pitr (point-in-time restore) "
+        "or item (item-level repair from a restored copy).",
+    ),
+    ("Skipped", "The scenario did not run, usually because the target cannot do what it needs."),
+]
+
+
+def fmt_seconds(value: Any) -> str:
+    """Seconds in the unit a person reads fastest: ``850 ms``, ``12.3 s``, ``4 min 05 s``, ``2 h 03 min``."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return "-"
+    seconds = float(value)
+    if seconds == 0:
+        return "0 s"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest:02d} s"
+    hours, rest = divmod(round(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min"
+
+
+def fmt_time(value: Any) -> str:
+    """An ISO-8601 time as ``2025-03-01 10:15:00 UTC`` (milliseconds kept when not zero); other text as-is."""
+    if not isinstance(value, str) or not value:
+        return "-" if value in (None, "") else str(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + (" UTC" if moment.tzinfo is not None else "")
+
+
+def guarantee_title(name: str) -> str:
+    """A guarantee folder name in words."""
+    return GUARANTEES.get(name, (name.replace("_", " ").capitalize() or "Other", ""))[0]
+
+
+def compact(value: Any) -> str:
+    """One-line text for a value of any shape (dicts and lists as compact JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+@dataclass
+class MeasureView:
+    """An RTO or RPO in words."""
+
+    target: str
+    measured: str
+    met: bool | None
+    note: str
+    phases: list[dict[str, Any]]
+    target_s: float | None
+    measured_s: float | None
+
+    @property
+    def verdict(self) -> str:
+        """``within target`` / ``over target`` / ``not judged`` (no claim without both numbers)."""
+        if self.met is None:
+            return "not judged"
+        return "within target" if self.met else "over target"
+
+
+@dataclass
+class ScenarioView:
+    """One scenario as the reports show it."""
+
+    anchor: str
+    id: str
+    name: str
+    feature: str
+    feature_file: str
+    guarantee: str
+    strategy: str
+    status: str
+    verdict: str
+    tone: str
+    failure: str
+    skip_reason: str
+    tags: list[str]
+    duration: str
+    duration_s: float | None
+    rto: MeasureView
+    rpo: MeasureView
+    steps: list[dict[str, Any]]
+    posture: list[dict[str, Any]]
+    cleanup: dict[str, Any]
+    restore_jobs: list[dict[str, Any]]
+    recovery_points: list[dict[str, Any]]
+    restore_times: list[str]
+    monitor_log: list[dict[str, Any]]
+    diffs: list[dict[str, Any]]
+    throttles: dict[str, Any]
+    notes: list[str]
+    other_evidence: dict[str, Any]
+
+    @property
+    def has_evidence(self) -> bool:
+        return any(
+            (
+                self.restore_jobs,
+                self.recovery_points,
+                self.restore_times,
+                self.monitor_log,
+                self.diffs,
+                self.throttles,
+                self.notes,
+                self.other_evidence,
+            )
+        )
+
+
+@dataclass
+class GuaranteeView:
+    """The scenarios of one guarantee and its combined verdict."""
+
+    name: str
+    title: str
+    description: str
+    scenarios: list[ScenarioView] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> tuple[str, str]:
+        """(label, tone): violated if any scenario failed, met if any passed, else skipped."""
+        statuses = {s.status for s in self.scenarios}
+        if "failed" in statuses:
+            return "Violated", "bad"
+        if "error" in statuses:
+            return "Error", "bad"
+        if "interrupted" in statuses:
+            return "Interrupted", "warn"
+        if "passed" in statuses:
+            return "Met", "good"
+        return "Not measured", "neutral"
+
+
+@dataclass
+class ReportView:
+    """The whole report."""
+
+    run_id: str
+    status: str
+    headline: str
+    explanation: str
+    tone: str
+    counts: dict[str, int]
+    target: dict[str, Any]
+    target_label: str
+    capabilities: list[str]
+    policy: dict[str, Any]
+    guarantees: list[GuaranteeView]
+    scenarios: list[ScenarioView]
+    skipped: list[ScenarioView]
+    posture: list[dict[str, Any]]
+    usage_errors: list[str]
+    leaks: list[str]
+    started_at: str
+    finished_at: str
+    started: str
+    finished: str
+    duration: str
+    version: str
+    schema: str
+    argv: list[str]
+    glossary: list[tuple[str, str]] = field(default_factory=lambda: list(GLOSSARY))
+
+    @property
+    def counts_line(self) -> str:
+        """``3 met, 1 violated, 2 skipped of 6 scenarios``."""
+        parts = [
+            f"{self.counts[key]} {label}"
+            for key, label in (
+                ("passed", "met"),
+                ("failed", "violated"),
+                ("error", "errored"),
+                ("interrupted", "interrupted"),
+                ("skipped", "skipped"),
+            )
+            if self.counts.get(key)
+        ]
+        total = self.counts.get("total", 0)
+        noun = "scenario" if total == 1 else "scenarios"
+        return f"{', '.join(parts) or 'none run'} of {total} {noun}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v if isinstance(v, dict) else {"value": v} for v in _as_list(value)]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _measure(raw: Any) -> MeasureView:
+    data = raw if isinstance(raw, Mapping) else {}
+    target_s = data.get("target_s")
+    measured_s = data.get("measured_s")
+    met = data.get("met")
+    phases = [
+        {**p, "duration": fmt_seconds(p.get("duration_s"))} for p in _dicts(data.get("phases")) if p
+    ]
+    return MeasureView(
+        target=fmt_seconds(target_s),
+        measured=fmt_seconds(measured_s),
+        met=met if isinstance(met, bool) else None,
+        note=str(data.get("note") or ""),
+        phases=phases,
+        target_s=_number(target_s),
+        measured_s=_number(measured_s),
+    )
+
+
+def _diffs(raw: Any) -> list[dict[str, Any]]:
+    """Diff summaries with the first :data:`DIFF_EXAMPLES` differing items, and how many were left out."""
+    out = []
+    for diff in _dicts(raw):
+        examples = _dicts(diff.get("examples"))
+        out.append(
+            {
+                **diff,
+                "shown": [
+                    {
+                        "kind": ex.get("kind", ""),
+                        "key": compact(ex.get("key")),
+                        "attribute_diffs": compact(ex.get("attribute_diffs")),
+                    }
+                    for ex in examples[:DIFF_EXAMPLES]
+                ],
+                "more": max(0, len(examples) - DIFF_EXAMPLES),
+            }
+        )
+    return out
+
+
+KNOWN_EVIDENCE = (
+    "restore_jobs",
+    "recovery_points",
+    "restore_times",
+    "monitor_log",
+    "diff",
+    "throttles",
+    "notes",
+)
+
+
+def _throttles(raw: Any) -> dict[str, Any]:
+    """``throttles`` is documented as a dict; as an evidence list it may be several dicts: add them up."""
+    total: dict[str, Any] = {}
+    for item in _as_list(raw):
+        if isinstance(item, Mapping):
+            for op, count in item.items():
+                prev = total.get(op, 0)
+                both_numbers = isinstance(prev, int | float) and isinstance(count, int | float)
+                total[op] = prev + count if both_numbers else count
+    return total
+
+
+def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
+    """One journal scenario as the reports show it."""
+    status = str(raw.get("status") or "error")
+    verdict, tone = SCENARIO_VERDICTS.get(status, (status.capitalize(), "warn"))
+    evidence = raw.get("evidence") if isinstance(raw.get("evidence"), Mapping) else {}
+    assert isinstance(evidence, Mapping)
+    cleanup = raw.get("cleanup")
+    return ScenarioView(
+        anchor=f"scenario-{index + 1}",
+        id=str(raw.get("id") or ""),
+        name=str(raw.get("name") or raw.get("id") or f"scenario {index + 1}"),
+        feature=str(raw.get("feature") or ""),
+        feature_file=str(raw.get("feature_file") or ""),
+        guarantee=str(raw.get("guarantee") or "other"),
+        strategy=str(raw.get("strategy") or "-"),
+        status=status,
+        verdict=verdict,
+        tone=tone,
+        failure=str(raw.get("failure") or ""),
+        skip_reason=str(raw.get("skip_reason") or ""),
+        tags=[str(t) for t in _as_list(raw.get("tags"))],
+        duration=fmt_seconds(raw.get("duration_s")),
+        duration_s=_number(raw.get("duration_s")),
+        rto=_measure(raw.get("rto")),
+        rpo=_measure(raw.get("rpo")),
+        steps=_dicts(raw.get("steps")),
+        posture=_dicts(raw.get("posture")),
+        cleanup=dict(cleanup) if isinstance(cleanup, Mapping) else {},
+        restore_jobs=[
+            {**job, "duration": fmt_seconds(job.get("duration_s"))}
+            for job in _dicts(evidence.get("restore_jobs"))
+        ],
+        recovery_points=_dicts(evidence.get("recovery_points")),
+        restore_times=[compact(t) for t in _as_list(evidence.get("restore_times"))],
+        monitor_log=[
+            {**line, "keys_text": compact(line.get("keys"))} for line in _dicts(evidence.get("monitor_log"))
+        ],
+        diffs=_diffs(evidence.get("diff")),
+        throttles=_throttles(evidence.get("throttles")),
+        notes=[compact(n) for n in _as_list(evidence.get("notes"))],
+        other_evidence={k: v for k, v in evidence.items() if k not in KNOWN_EVIDENCE},
+    )
+
+
+def target_label(target: Mapping[str, Any]) -> str:
+    """``aws (eu-west-1)``: the target a run was measured on."""
+    name = str(target.get("name") or "unknown target")
+    region = target.get("region")
+    return f"{name} ({region})" if region else name
+
+
+def build(data: Mapping[str, Any]) -> ReportView:
+    """The report view of a journal dict (as written by ``Journal.to_dict``, possibly redacted)."""
+    raw_scenarios = [s for s in _as_list(data.get("scenarios")) if isinstance(s, Mapping)]
+    scenarios = [scenario_view(s, i) for i, s in enumerate(raw_scenarios)]
+    groups: dict[str, GuaranteeView] = {}
+    for scenario in scenarios:
+        name = scenario.guarantee
+        if name not in groups:
+            description = GUARANTEES.get(name, ("", ""))[1]
+            groups[name] = GuaranteeView(name, guarantee_title(name), description)
+        groups[name].scenarios.append(scenario)
+    counts = {key: sum(1 for s in scenarios if s.status == key) for key in SCENARIO_VERDICTS}
+    counts["total"] = len(scenarios)
+    status = str(data.get("status") or "not-measured")
+    headline, explanation, tone = VERDICTS.get(
+        status, (f"Run status: {status}", "This status is not one drdrill knows.", "warn")
+    )
+    target = data.get("target") if isinstance(data.get("target"), Mapping) else {}
+    assert isinstance(target, Mapping)
+    policy = data.get("policy") if isinstance(data.get("policy"), Mapping) else {}
+    assert isinstance(policy, Mapping)
+    posture = [
+        {**check, "scenario": s.name, "anchor": s.anchor} for s in scenarios for check in s.posture
+    ]
+    return ReportView(
+        run_id=str(data.get("run_id") or "unknown run"),
+        status=status,
+        headline=headline,
+        explanation=explanation,
+        tone=tone,
+        counts=counts,
+        target=dict(target),
+        target_label=target_label(target),
+        capabilities=[str(c) for c in _as_list(target.get("capabilities"))],
+        policy=dict(policy),
+        guarantees=list(groups.values()),
+        scenarios=scenarios,
+        skipped=[s for s in scenarios if s.status == "skipped"],
+        posture=posture,
+        usage_errors=[compact(e) for e in _as_list(data.get("usage_errors"))],
+        leaks=[compact(e) for e in _as_list(data.get("leaks"))],
+        started_at=str(data.get("started_at") or "-"),
+        finished_at=str(data.get("finished_at") or "-"),
+        started=fmt_time(data.get("started_at")),
+        finished=fmt_time(data.get("finished_at")),
+        duration=fmt_seconds(data.get("duration_s")),
+        version=str(data.get("drdrill_version") or "-"),
+        schema=str(data.get("schema") or "-"),
+        argv=[str(a) for a in _as_list(data.get("argv"))],
+    )
+
+
+def flatten_policy(policy: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """A nested policy as ``(dotted.key, value)`` rows, so any policy shape can be shown as a table."""
+    rows: list[tuple[str, str]] = []
+    for key, value in policy.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            rows.extend(flatten_policy(value, f"{dotted}."))
+        else:
+            rows.append((dotted, compact(value)))
+    return rows
+
+
+def scenario_names(scenarios: Sequence[ScenarioView]) -> list[str]:
+    """Scenario names made unique (charts label rows by name; two scenarios may share one)."""
+    seen: dict[str, int] = {}
+    out = []
+    for s in scenarios:
+        seen[s.name] = seen.get(s.name, 0) + 1
+        out.append(s.name if seen[s.name] == 1 else f"{s.name} ({seen[s.name]})")
+    return out

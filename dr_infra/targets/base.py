@@ -1,0 +1,104 @@
+"""The one small interface every target implements, and the boto3 client factory they share.
+
+Steps and provisioning speak plain boto3 to any target: a target only decides *where* clients point
+(endpoint, region, credentials) and declares what it can do (capabilities), so a scenario that needs
+something a target lacks is skipped with the reason instead of silently passing.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+
+RETRY_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=60,
+)
+"""botocore's standard retry mode (throttling and transient errors retried with backoff): never hand-rolled."""
+
+
+@dataclass
+class ClientFactory:
+    """Builds and caches one boto3 client per service from one Session, endpoint and Config."""
+
+    session: boto3.Session
+    endpoint_url: str | None = None
+    config: Config = RETRY_CONFIG
+    _clients: dict[str, BaseClient] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, service: str) -> Any:
+        """The client for ``service`` (``"dynamodb"``, ``"backup"``, ...), created once."""
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self.session.client(service, endpoint_url=self.endpoint_url, config=self.config)
+                self._clients[service] = client
+            return client
+
+
+class Target(ABC):
+    """Where a drill runs: embedded (moto in-process), localstack, or aws."""
+
+    name: str
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._clients: ClientFactory | None = None
+        self._account_id: str | None = None
+
+    @abstractmethod
+    def start(self) -> None:
+        """Make the target usable (start a server, probe an endpoint, check the account)."""
+
+    def stop(self) -> None:
+        """Release what :meth:`start` took. Idempotent."""
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> frozenset[str]:
+        """What this target can run, e.g. ``{"backup_jobs", "lambda", "pitr_time_travel"}``."""
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """Where clients point; ``None`` means AWS's own endpoints."""
+        return None
+
+    @property
+    def clients(self) -> ClientFactory:
+        """The started target's client factory."""
+        if self._clients is None:
+            raise RuntimeError(f"target {self.name!r} is not started")
+        return self._clients
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` on this target."""
+        return self.clients(service)
+
+    @property
+    def account_id(self) -> str:
+        """The account the target's credentials belong to (from STS, asked once)."""
+        if self._account_id is None:
+            self._account_id = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account_id
+
+    def describe(self) -> dict[str, Any]:
+        """What the journal records about this target."""
+        return {
+            "name": self.name,
+            "region": self.region,
+            "endpoint": self.endpoint_url,
+            "account_id": self.account_id,
+            "capabilities": sorted(self.capabilities),
+        }
+
+    def missing(self, *needed: str) -> list[str]:
+        """The capabilities in ``needed`` that this target lacks."""
+        return [c for c in needed if c not in self.capabilities]

@@ -1,0 +1,63 @@
+"""Client for a drdrill embedded endpoint's ``/_drdrill/`` control routes (faults, latency, discovery).
+
+Used by the embedded target and by the localstack target when it finds that its endpoint is a
+``drdrill serve`` process, so both reach fault switches the same way, over HTTP, with no in-process
+shortcut.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class ControlError(RuntimeError):
+    """The control route refused the request; the message is the server's one-line reason."""
+
+
+class ControlClient:
+    """Thin JSON-over-HTTP client for ``<endpoint>/_drdrill/``."""
+
+    def __init__(self, endpoint_url: str, timeout: float = 5.0) -> None:
+        self.base = endpoint_url.rstrip("/") + "/_drdrill/"
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback/known endpoint
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", str(exc))
+            except (ValueError, AttributeError):
+                message = str(exc)
+            raise ControlError(message) from None
+
+    def info(self) -> dict[str, Any] | None:
+        """The endpoint's self-description, or ``None`` if it is not a drdrill endpoint."""
+        try:
+            result = self._call("GET", "info")
+        except (ControlError, urllib.error.URLError, OSError, ValueError):
+            return None
+        return result if isinstance(result, dict) and result.get("drdrill") else None
+
+    def set_fault(self, name: str, count: int | None = None, **params: Any) -> None:
+        """Turn on a fault switch (see ``dr_infra.targets.embedded.faults``)."""
+        self._call("POST", "faults", {"name": name, "count": count, "params": params})
+
+    def reset_faults(self) -> None:
+        """Turn every fault switch off."""
+        self._call("DELETE", "faults")
+
+    def update_settings(self, **settings: Any) -> dict[str, Any]:
+        """Change latency profile / PITR lag."""
+        return dict(self._call("POST", "settings", settings))
+
+    def reset_settings(self) -> None:
+        """Back to the default latency profile and lag."""
+        self._call("DELETE", "settings")

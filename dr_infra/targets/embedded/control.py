@@ -1,0 +1,109 @@
+"""The embedded target's own HTTP control routes, beside moto's ``/moto-api/``.
+
+These let any client - the framework in another process, ``drdrill serve`` users, the localstack target
+pointed at a ``drdrill serve`` endpoint - discover that the endpoint is a drdrill embedded target, and set
+or clear fault switches and latency settings. They are not AWS APIs, so they live under ``/_drdrill/``.
+
+* ``GET /_drdrill/info`` -> ``{"drdrill": true, "capabilities": [...], "faults": {...}, "throttled": {op: n},
+  "settings": {...}}`` (``throttled``: throttles served per operation since the faults were last reset)
+* ``POST /_drdrill/faults`` body ``{"name": ..., "count": N|null, "params": {...}}``
+* ``DELETE /_drdrill/faults`` (also zeroes the ``throttled`` counts)
+* ``POST /_drdrill/settings`` body ``{"latency_profile": ..., "scale": ..., "pitr_lag_seconds": ...}``
+* ``DELETE /_drdrill/settings``
+* ``GET /_drdrill/tables/<name>/items?region=..&account=..`` -> JSON lines (:mod:`.export`, ``fast_export``)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dr_infra.targets.embedded import export, settings, throttle
+from dr_infra.targets.embedded.faults import FAULTS, UnknownFault
+
+PREFIX = "/_drdrill/"
+EMBEDDED_CAPABILITIES = (
+    "dynamodb",
+    "streams",
+    "lambda",
+    "lambda_execution",
+    "backup",
+    "backup_jobs",
+    "pitr",
+    "pitr_time_travel",
+    "logs",
+    "iam",
+    "restore_faults",
+    "function_faults",
+    "latency_profiles",
+    "fast_export",
+)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _respond(start_response: Callable[..., Any], status: str, body: Any) -> list[bytes]:
+    payload = json.dumps(body, default=str).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b"{}"
+    data = json.loads(raw or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Serve one control request."""
+    path = environ.get("PATH_INFO", "")[len(PREFIX) :].strip("/")
+    method = environ.get("REQUEST_METHOD", "GET")
+    try:
+        if path == "info" and method == "GET":
+            return _respond(
+                start_response,
+                "200 OK",
+                {
+                    "drdrill": True,
+                    "capabilities": list(EMBEDDED_CAPABILITIES),
+                    "faults": FAULTS.active(),
+                    "throttled": throttle.served(),
+                    "settings": dataclasses.asdict(settings.current()),
+                },
+            )
+        if path == "faults" and method == "POST":
+            body = _read_json(environ)
+            FAULTS.set(str(body.get("name")), body.get("count"), **(body.get("params") or {}))
+            return _respond(start_response, "200 OK", {"faults": FAULTS.active()})
+        if path == "faults" and method == "DELETE":
+            FAULTS.reset()
+            throttle.reset_counts()
+            return _respond(start_response, "200 OK", {"faults": {}})
+        if path == "settings" and method == "POST":
+            new = settings.update(**_read_json(environ))
+            return _respond(start_response, "200 OK", dataclasses.asdict(new))
+        if path == "settings" and method == "DELETE":
+            settings.reset()
+            return _respond(start_response, "200 OK", dataclasses.asdict(settings.current()))
+    except (UnknownFault, ValueError, TypeError) as exc:
+        return _respond(start_response, "400 Bad Request", {"error": str(exc)})
+    return _respond(start_response, "404 Not Found", {"error": f"no control route {method} {PREFIX}{path}"})
+
+
+def with_control_routes(app: WsgiApp) -> WsgiApp:
+    """Wrap moto's WSGI app so ``/_drdrill/`` requests reach :func:`handle`."""
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(PREFIX):
+            path = environ["PATH_INFO"][len(PREFIX) :]
+            if export.matches(path, environ.get("REQUEST_METHOD", "GET")):
+                return export.handle(environ, start_response, path)
+            return handle(environ, start_response)
+        return app(environ, start_response)
+
+    return dispatch

@@ -1,0 +1,215 @@
+"""Point-in-time recovery that really travels in time.
+
+What AWS does (RestoreTableToPointInTime, DescribeContinuousBackups):
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableToPointInTime.html
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html
+
+* ``RestoreTableToPointInTime`` creates a new table holding the source table's items as they were at
+  ``RestoreDateTime`` (or at ``LatestRestorableDateTime`` with ``UseLatestRestorableTime``). The source is
+  named by ``SourceTableName`` or ``SourceTableArn``. The new table is ``CREATING`` (``RestoreInProgress``)
+  until the data is in, then ``ACTIVE``; it has no stream, PITR, TTL or tags. Errors:
+  ``PointInTimeRecoveryUnavailableException`` if PITR is not enabled on the source,
+  ``InvalidRestoreTimeException`` if the time is outside [``EarliestRestorableDateTime``,
+  ``LatestRestorableDateTime``], ``TableAlreadyExistsException`` if the target exists,
+  ``SourceTableNotFoundException`` if the source does not.
+* ``DescribeContinuousBackups`` reports ``EarliestRestorableDateTime`` (when PITR was enabled, or the start of
+  the recovery period) and ``LatestRestorableDateTime``, which trails the current time (typically by 5
+  minutes).
+
+What moto 5.2.5 does instead: the restore ignores the time and copies today's items, accepts PITR-off tables
+and any time, and ``LatestRestorableDateTime`` never moves.
+
+What is modelled here: the history of :mod:`history` is rebuilt at the requested time (the state after every
+change made at or before it; the client sends times with millisecond precision). ``LatestRestorableDateTime``
+is now minus ``settings.current().pitr_lag_seconds`` (never before ``Earliest``). The new table is a
+:class:`~dr_infra.targets.embedded.restored.RestoringTable`, ``CREATING`` for
+``settings.current().restore_seconds``. ``BillingModeOverride`` is honoured; index, throughput and SSE
+overrides are accepted and ignored (the source's indexes and throughput are kept). Restoring a deleted table
+by ``SourceTableArn`` is not modelled.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.exceptions import SourceTableNotFoundException, TableAlreadyExistsException
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded.restored import RestoringTable
+
+HOOKED_INTERNALS: tuple[str, ...] = (
+    "moto.dynamodb.models.DynamoDBBackend.update_continuous_backups",
+    "moto.dynamodb.models.DynamoDBBackend.describe_continuous_backups",
+    "moto.dynamodb.models.DynamoDBBackend.get_table",
+    "moto.dynamodb.models.dynamodb_backends",
+    "moto.dynamodb.responses.DynamoHandler.restore_table_to_point_in_time",
+    "moto.dynamodb.responses.DynamoResult",
+    "moto.dynamodb.exceptions.SourceTableNotFoundException",
+    "moto.dynamodb.exceptions.TableAlreadyExistsException",
+    "moto.core.exceptions.JsonRESTError",
+)
+
+ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+class PointInTimeRecoveryUnavailableException(JsonRESTError):
+    def __init__(self, table_name: str) -> None:
+        super().__init__(
+            ERROR_PREFIX + "PointInTimeRecoveryUnavailableException",
+            f"Point in time recovery is not enabled for table '{table_name}'",
+        )
+
+
+class InvalidRestoreTimeException(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ERROR_PREFIX + "InvalidRestoreTimeException", message)
+
+
+class ValidationException(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ERROR_PREFIX + "ValidationException", message)
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
+
+
+def _epoch(value: Any) -> float:
+    """A restore time as sent by the client (datetime from moto's parser, or epoch seconds)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return float(value.timestamp())
+    if isinstance(value, int | float | str):
+        return float(value)
+    raise ValidationException(f"RestoreDateTime {value!r} is not a timestamp")
+
+
+def window(hist: history.TableHistory, at: float | None = None) -> tuple[float, float]:
+    """(EarliestRestorableDateTime, LatestRestorableDateTime) as epoch seconds."""
+    at = history.now() if at is None else at
+    earliest = hist.earliest(at)
+    return earliest, max(earliest, at - settings.current().pitr_lag_seconds)
+
+
+def _describe(table_id: history.TableId, description: dict[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(description)
+    hist = history.get(table_id)
+    pitr = result.get("PointInTimeRecoveryDescription", {})
+    if hist is not None and pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
+        earliest, latest = window(hist)
+        pitr["EarliestRestorableDateTime"] = earliest
+        pitr["LatestRestorableDateTime"] = latest
+        pitr["RecoveryPeriodInDays"] = hist.recovery_days
+    return result
+
+
+def _wrap_update(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @wraps(original)
+    def update_continuous_backups(
+        self: DynamoDBBackend, table_name: str, point_in_time_spec: dict[str, Any]
+    ) -> dict[str, Any]:
+        result = original(self, table_name, point_in_time_spec)
+        table = self.get_table(table_name)
+        tid = history.table_id(table)
+        days = point_in_time_spec.get("RecoveryPeriodInDays")
+        if point_in_time_spec["PointInTimeRecoveryEnabled"]:
+            if history.get(tid) is None:
+                history.start(table, int(days or history.DEFAULT_RECOVERY_DAYS))
+            elif days:
+                history.set_recovery_days(tid, int(days))
+        else:
+            history.drop(tid)
+        return _describe(tid, result)
+
+    return update_continuous_backups
+
+
+def _wrap_describe(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @wraps(original)
+    def describe_continuous_backups(self: DynamoDBBackend, table_name: str) -> dict[str, Any]:
+        result = original(self, table_name)
+        return _describe(history.table_id(self.get_table(table_name)), result)
+
+    return describe_continuous_backups
+
+
+def restore_to_point_in_time(backend: DynamoDBBackend, body: dict[str, Any]) -> RestoringTable:
+    """RestoreTableToPointInTime on ``backend``; raises AWS's errors."""
+    target = body.get("TargetTableName")
+    if not target:
+        raise ValidationException("TargetTableName is required")
+    source_name = body.get("SourceTableName")
+    source_arn = body.get("SourceTableArn")
+    if not source_name and source_arn:
+        source_name = str(source_arn).split(":table/", 1)[-1]
+    if not source_name:
+        raise ValidationException("Either SourceTableName or SourceTableArn must be provided")
+    source = backend.tables.get(source_name)
+    if source is None:
+        raise SourceTableNotFoundException(source_name)
+    if target in backend.tables:
+        raise TableAlreadyExistsException(target)
+    hist = history.get(history.table_id(source))
+    if hist is None:
+        raise PointInTimeRecoveryUnavailableException(source_name)
+    earliest, latest = window(hist)
+    if body.get("UseLatestRestorableTime"):
+        if body.get("RestoreDateTime") is not None:
+            raise ValidationException(
+                "Only one of RestoreDateTime or UseLatestRestorableTime can be specified"
+            )
+        restore_at = latest
+    elif body.get("RestoreDateTime") is not None:
+        restore_at = _epoch(body["RestoreDateTime"])
+        if not earliest <= restore_at <= latest:
+            raise InvalidRestoreTimeException(
+                f"Invalid restore time: {_iso(restore_at)}. Restore time must be between "
+                f"{_iso(earliest)} (EarliestRestorableDateTime) and {_iso(latest)} (LatestRestorableDateTime)"
+            )
+    else:
+        raise ValidationException("Either RestoreDateTime or UseLatestRestorableTime must be specified")
+    items = hist.state_at(restore_at)
+    restored = RestoringTable(  # type: ignore[abstract]  # moto's Table leaves CloudFormation hooks abstract
+        target,
+        source=source,
+        items=items,
+        ready_at=history.now() + settings.current().restore_seconds,
+        restore_summary={"SourceTableArn": source.table_arn, "RestoreDateTime": restore_at},
+        billing_mode=body.get("BillingModeOverride"),
+    )
+    history.drop(history.table_id(restored))
+    backend.tables[target] = restored
+    return restored
+
+
+def _restore_table_to_point_in_time(self: DynamoHandler) -> DynamoResult:
+    backend = dynamodb_backends[self.current_account][self.region]
+    restored = restore_to_point_in_time(backend, dict(self.body))
+    return DynamoResult(restored.describe())
+
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto's continuous-backup calls and its RestoreTableToPointInTime handler (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    DynamoDBBackend.update_continuous_backups = _wrap_update(  # type: ignore[method-assign]
+        DynamoDBBackend.update_continuous_backups
+    )
+    DynamoDBBackend.describe_continuous_backups = _wrap_describe(  # type: ignore[method-assign]
+        DynamoDBBackend.describe_continuous_backups
+    )
+    DynamoHandler.restore_table_to_point_in_time = _restore_table_to_point_in_time  # type: ignore[assignment,method-assign]
+    _installed = True

@@ -1,0 +1,65 @@
+"""moto's ThreadedMotoServer, patched to tell the truth, with drdrill's control routes.
+
+Bound to 127.0.0.1 only (never 0.0.0.0) on a port the OS chooses unless one is asked for. The
+gap-fillers are installed before the first request, because moto builds and caches one Flask app per
+service on its first request (``DomainDispatcherApplication.app_instances``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from dr_infra.targets.embedded import patches
+from dr_infra.targets.embedded.control import with_control_routes
+
+LOOPBACK = "127.0.0.1"
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without one log line per request (the drill's own output stays readable)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
+class EmbeddedServer(ThreadedMotoServer):
+    """A patched moto server on loopback, started in a daemon thread of this process."""
+
+    def __init__(
+        self, port: int = 0, on_started: Callable[[str], None] | None = None, log_requests: bool = False
+    ) -> None:
+        super().__init__(ip_address=LOOPBACK, port=port, verbose=False)
+        self._on_started = on_started
+        self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
+        self._endpoint: str | None = None
+
+    def _server_entry(self) -> None:
+        app = with_control_routes(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=self._handler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    def start(self) -> None:
+        patches.install_all()
+        super().start()
+        self._endpoint = self.endpoint_url
+        patches.server_started(self._endpoint)
+        if self._on_started is not None:
+            self._on_started(self.endpoint_url)
+
+    def stop(self) -> None:
+        """Stop serving, then let the gap-fillers end their background work (pollers, worker processes)."""
+        super().stop()
+        endpoint, self._endpoint = self._endpoint, None
+        if endpoint is not None:
+            patches.server_stopped(endpoint)
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:<port>`` of the running server."""
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"

@@ -1,0 +1,78 @@
+"""Tunable behaviour of the embedded target: latency profile and PITR lag.
+
+AWS's timings are far too slow for a test suite (a DynamoDB restore takes 20 minutes or more,
+https://repost.aws/knowledge-center/dynamodb-restore-taking-long ; ``LatestRestorableDateTime`` trails the
+current time by about 5 minutes,
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html).
+The embedded target keeps the *shape* of those timings (jobs go CREATED -> RUNNING -> COMPLETED with
+``PercentDone`` rising, restored tables are CREATING before ACTIVE, the restorable window trails now) and
+lets the profile choose their length:
+
+* ``instant`` (default): jobs and restores finish within a fraction of a second; PITR lag 1 s.
+* ``aws-scaled``: AWS's documented floors multiplied by ``scale`` (default 0.01, so a 20-minute restore
+  takes 12 s and the 5-minute PITR lag 3 s).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+
+AWS_RESTORE_FLOOR_SECONDS = 20 * 60
+AWS_BACKUP_JOB_SECONDS = 60
+AWS_PITR_LAG_SECONDS = 5 * 60
+PROFILES = ("instant", "aws-scaled")
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    """One consistent set of timings; replace the whole object to change it."""
+
+    latency_profile: str = "instant"
+    scale: float = 0.01
+    pitr_lag_seconds: float = 1.0
+
+    @property
+    def restore_seconds(self) -> float:
+        """How long a restore job or PITR restore stays RUNNING / CREATING."""
+        if self.latency_profile == "aws-scaled":
+            return AWS_RESTORE_FLOOR_SECONDS * self.scale
+        return 0.2
+
+    @property
+    def backup_job_seconds(self) -> float:
+        """How long a backup job stays RUNNING."""
+        if self.latency_profile == "aws-scaled":
+            return AWS_BACKUP_JOB_SECONDS * self.scale
+        return 0.1
+
+
+_current = EmbeddedSettings()
+_lock = threading.Lock()
+
+
+def current() -> EmbeddedSettings:
+    """The settings in force."""
+    return _current
+
+
+def update(**changes: object) -> EmbeddedSettings:
+    """Change some settings; validates the profile name and numbers."""
+    global _current
+    profile = changes.get("latency_profile")
+    if profile is not None and profile not in PROFILES:
+        raise ValueError(f"unknown latency profile {profile!r}; use one of {', '.join(PROFILES)}")
+    for key in ("scale", "pitr_lag_seconds"):
+        value = changes.get(key)
+        if value is not None and (not isinstance(value, int | float) or value < 0):
+            raise ValueError(f"{key} must be a non-negative number, got {value!r}")
+    with _lock:
+        _current = replace(_current, **changes)  # type: ignore[arg-type]
+        return _current
+
+
+def reset() -> None:
+    """Back to the defaults."""
+    global _current
+    with _lock:
+        _current = EmbeddedSettings()

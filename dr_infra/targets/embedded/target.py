@@ -1,0 +1,61 @@
+"""The default target: a patched moto server started inside the test process.
+
+Nothing to install or start by hand. The server binds 127.0.0.1 on an OS-chosen port, and fake
+credentials live only in this target's own boto3 Session (never in ``os.environ``, never mixed into a
+real-AWS session), so a drill on the embedded target cannot reach a real account.
+"""
+
+from __future__ import annotations
+
+import boto3
+
+from dr_infra.targets.base import ClientFactory, Target
+from dr_infra.targets.control_client import ControlClient
+from dr_infra.targets.embedded.control import EMBEDDED_CAPABILITIES
+from dr_infra.targets.embedded.server import EmbeddedServer
+
+FAKE_ACCESS_KEY = "drdrill-embedded"
+FAKE_SECRET_KEY = "drdrill-embedded-secret"
+DEFAULT_REGION = "us-east-1"
+
+
+def fake_session(region: str) -> boto3.Session:
+    """A boto3 Session holding the embedded target's fake credentials and nothing else."""
+    return boto3.Session(
+        aws_access_key_id=FAKE_ACCESS_KEY,
+        aws_secret_access_key=FAKE_SECRET_KEY,
+        region_name=region,
+    )
+
+
+class EmbeddedTarget(Target):
+    """moto (pinned) plus drdrill's gap-fillers, in this process."""
+
+    name = "embedded"
+
+    def __init__(self, region: str = DEFAULT_REGION, port: int = 0) -> None:
+        super().__init__(region)
+        self._port = port
+        self._server: EmbeddedServer | None = None
+        self.control: ControlClient | None = None
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        self._server = EmbeddedServer(port=self._port)
+        self._server.start()
+        self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._server.endpoint_url)
+        self.control = ControlClient(self._server.endpoint_url)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self._server.endpoint_url if self._server else None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(EMBEDDED_CAPABILITIES)

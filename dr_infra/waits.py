@@ -1,0 +1,129 @@
+"""Waiting for recovery, with tenacity only: one named policy per phase, injectable sleep and clock.
+
+A timeout names the phase that stalled and the last state seen ("restore job CREATED/RUNNING -> COMPLETED
+did not finish within 30.0 s (last state seen: RUNNING 40%)"); a FAILED or ABORTED job fails at once with
+its StatusMessage. Because ``sleep`` and ``clock`` are parameters, waits are unit-tested without waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from tenacity import RetryCallState, Retrying, retry_if_result, wait_exponential
+
+from dr_infra.errors import RestoreFailed, WaitTimeout
+
+T = TypeVar("T")
+PHASE_RESTORE_JOB = "restore job CREATED/RUNNING -> COMPLETED"
+PHASE_BACKUP_JOB = "backup job CREATED/RUNNING -> COMPLETED"
+PHASE_TABLE_ACTIVE = "restored table CREATING -> ACTIVE"
+PHASE_ITEM_REPAIRED = "item repaired in place"
+PHASE_RESTORE_STARTED = "change monitor starts a restore"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one poll saw: ``done`` ends the wait, ``state`` is shown if the wait times out."""
+
+    done: bool
+    state: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How long and how often to poll one phase."""
+
+    phase: str
+    timeout: float
+    first_interval: float = 0.05
+    max_interval: float = 2.0
+
+    def run(
+        self,
+        probe: Callable[[], Probe],
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_poll: Callable[[Probe, float], None] | None = None,
+    ) -> Probe:
+        """Poll ``probe`` until done; raise :class:`WaitTimeout` naming this phase if it never is."""
+        started = clock()
+        last: list[Probe] = [Probe(False, "not polled yet")]
+
+        def poll() -> Probe:
+            result = probe()
+            last[0] = result
+            if on_poll is not None:
+                on_poll(result, clock() - started)
+            return result
+
+        def give_up(state: RetryCallState) -> Probe:
+            raise WaitTimeout(self.phase, last[0].state, clock() - started)
+
+        result: Probe = Retrying(
+            retry=retry_if_result(lambda p: not p.done),
+            stop=_stop_after(self.timeout, clock, started),
+            wait=wait_exponential(multiplier=self.first_interval, max=self.max_interval),
+            sleep=sleep,
+            retry_error_callback=give_up,
+            reraise=True,
+        )(poll)
+        return result
+
+
+def _stop_after(timeout: float, clock: Callable[[], float], started: float) -> Callable[[RetryCallState], bool]:
+    """stop_after_delay on an injectable clock."""
+
+    def stop(state: RetryCallState) -> bool:
+        return clock() - started >= timeout
+
+    return stop
+
+
+def restore_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
+    """Poll DescribeRestoreJob; FAILED/ABORTED raise :class:`RestoreFailed` at once."""
+
+    def probe() -> Probe:
+        job = backup.describe_restore_job(RestoreJobId=job_id)
+        status = job.get("Status", "?")
+        if status in {"FAILED", "ABORTED"}:
+            raise RestoreFailed(
+                f"restore job {job_id} ended {status}: {job.get('StatusMessage') or 'no status message'}"
+            )
+        percent = job.get("PercentDone")
+        return Probe(status == "COMPLETED", f"{status}{f' {percent}%' if percent else ''}", job)
+
+    return probe
+
+
+def backup_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
+    """Poll DescribeBackupJob until COMPLETED."""
+
+    def probe() -> Probe:
+        job = backup.describe_backup_job(BackupJobId=job_id)
+        state = job.get("State", "?")
+        if state in {"FAILED", "ABORTED", "EXPIRED"}:
+            raise RestoreFailed(f"backup job {job_id} ended {state}: {job.get('StatusMessage') or ''}".strip())
+        return Probe(state == "COMPLETED", state, job)
+
+    return probe
+
+
+def table_active_probe(dynamodb: Any, table: str) -> Callable[[], Probe]:
+    """Poll DescribeTable until ACTIVE (a missing table is a state, not an error)."""
+
+    def probe() -> Probe:
+        try:
+            description = dynamodb.describe_table(TableName=table)["Table"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return Probe(False, f"table {table} does not exist yet")
+            raise
+        status = description.get("TableStatus", "?")
+        return Probe(status == "ACTIVE", status, description)
+
+    return probe

@@ -1,0 +1,126 @@
+"""Given steps: a protected table, its data, the monitor's strategy, the policy, canaries, chaos."""
+
+from __future__ import annotations
+
+import time
+
+from pytest_bdd import given, parsers
+
+from dr_infra import inject
+from dr_infra.canary import CanaryWriter
+from dr_infra.drill import Drill
+from dr_infra.errors import ConfigError
+from dr_infra.journal import iso
+from dr_infra.provisioning.spec import TRIGGER_EVENTS, check_strategy
+from dr_infra.waits import PHASE_BACKUP_JOB, WaitPolicy, backup_job_probe
+
+COUNT = r"(?P<count>-?\d+)"
+
+
+@given(parsers.re(rf'a DR-protected table "(?P<name>[^"]*)" with {COUNT} items?'))
+def _(drill: Drill, name: str, count: str) -> None:
+    number = inject.check_count(int(count))
+    drill.create_stack(name)
+    inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
+
+
+@given(parsers.re(r'the table holds the item "(?P<key>[^"]*)"'))
+def _(drill: Drill, key: str) -> None:
+    oracle = drill.require_oracle()
+    if drill.monitor_attached:
+        raise ConfigError("'the table holds the item' must come before the first When step")
+    item = oracle.seed(0)
+    item[oracle.hash_key] = {"N": key} if oracle.key_type == "N" else {"S": key}
+    item["kind"] = {"S": "named"}
+    inject.put_item(drill.client("dynamodb"), drill.table, oracle, item)
+
+
+@given(parsers.re(r'the change monitor restores with the "(?P<strategy>[^"]*)" strategy'))
+def _(drill: Drill, strategy: str) -> None:
+    drill.strategy = check_strategy(strategy)
+    if "policy_step" not in drill.record.evidence:
+        targets = drill.policy.targets_for(drill.record.guarantee, strategy)
+        drill.rto_target, drill.rpo_target = targets.rto_seconds, targets.rpo_seconds
+    if strategy == "backup":
+        drill.require("backup_jobs", why="the backup strategy restores from AWS Backup recovery points")
+    if strategy in {"backup", "pitr", "item"}:
+        drill.require("lambda_execution", why="the change monitor has to run to restore anything")
+    if strategy == "pitr":
+        drill.require("pitr_time_travel", why="the pitr strategy needs a real point-in-time restore")
+    drill.configure_monitor()
+
+
+@given(parsers.re(r'the change monitor reacts to "(?P<events>[^"]*)" events?'))
+def _(drill: Drill, events: str) -> None:
+    chosen = tuple(e.strip().upper() for e in events.split(",") if e.strip())
+    unknown = [e for e in chosen if e not in TRIGGER_EVENTS]
+    if unknown or not chosen:
+        raise ConfigError(f"unknown stream event {unknown[0] if unknown else events!r}: use INSERT, MODIFY or REMOVE")
+    drill.trigger_events = chosen
+    drill.configure_monitor()
+
+
+@given("a recovery point of the table exists")
+def _(drill: Drill) -> None:
+    drill.require("backup_jobs", why="recovery points come from AWS Backup jobs")
+    stack = drill.require_stack()
+    backup = drill.client("backup")
+    job = backup.start_backup_job(
+        BackupVaultName=stack.names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
+    )
+    done = WaitPolicy(PHASE_BACKUP_JOB, 300).run(backup_job_probe(backup, job["BackupJobId"])).value
+    point = backup.describe_recovery_point(BackupVaultName=stack.names.vault, RecoveryPointArn=done["RecoveryPointArn"])
+    created = point.get("CreationDate")
+    drill.incident.recovery_point_arn = done["RecoveryPointArn"]
+    drill.incident.recovery_point_at = created
+    drill.record.add_evidence("recovery_points", {"arn": done["RecoveryPointArn"], "created_at": iso(created)})
+
+
+@given(parsers.re(r"the DR policy requires an RTO of (?P<rto>-?\d+) seconds? and an RPO of (?P<rpo>-?\d+) seconds?"))
+def _(drill: Drill, rto: str, rpo: str) -> None:
+    if int(rto) < 0 or int(rpo) < 0:
+        raise ConfigError(f"RTO {rto} s / RPO {rpo} s: targets cannot be negative")
+    drill.rto_target, drill.rpo_target = float(rto), float(rpo)
+    drill.record.evidence["policy_step"] = {"rto_seconds": float(rto), "rpo_seconds": float(rpo)}
+
+
+@given(parsers.re(r"canary writes every (?P<ms>-?\d+) milliseconds?"))
+def _(drill: Drill, ms: str) -> None:
+    interval = int(ms)
+    if not 10 <= interval <= 600_000:
+        raise ConfigError(f"canary writes every {interval} ms: use 10 to 600000 milliseconds")
+    writer = CanaryWriter(drill.client("dynamodb"), drill.table, drill.require_oracle(), interval / 1000)
+    drill.background.append(writer)
+    drill.record.evidence["canary_interval_ms"] = interval
+    writer.start()
+    time.sleep(min(1.0, interval / 1000 * 3))
+
+
+@given(parsers.re(r"restore jobs take (?P<seconds>-?\d+) seconds?"))
+def _(drill: Drill, seconds: str) -> None:
+    drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
+    if int(seconds) < 0:
+        raise ConfigError("restore jobs cannot take a negative time")
+    control = getattr(drill.target, "control", None)
+    assert control is not None
+    control.set_fault("restore_job_duration", seconds=int(seconds))
+    drill.record.add_evidence("notes", f"fault: restore jobs take {seconds} s")
+
+
+@given("restore jobs fail")
+def _(drill: Drill) -> None:
+    drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
+    control = getattr(drill.target, "control", None)
+    assert control is not None
+    control.set_fault("restore_job_fails", message="drdrill fault: restore job failed on purpose")
+    drill.record.add_evidence("notes", "fault: restore jobs fail")
+
+
+@given(parsers.re(r"starting a restore is denied"))
+def _(drill: Drill) -> None:
+    drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
+    control = getattr(drill.target, "control", None)
+    assert control is not None
+    control.set_fault("start_restore_denied", message="not authorized to perform: iam:PassRole")
+    drill.record.add_evidence("notes", "fault: StartRestoreJob denied")
+

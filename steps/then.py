@@ -1,0 +1,185 @@
+"""Then steps: the guarantees, measured (RTO phase by phase, RPO from canaries) and proven (equivalence)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from pytest_bdd import parsers, then
+
+from dr_infra import recovery
+from dr_infra.drill import Drill
+from dr_infra.equivalence import compare_streams
+from dr_infra.errors import ConfigError
+from dr_infra.journal import iso, utcnow
+from dr_infra.oracle import CANARY_KIND
+from dr_infra.table_reader import read_items
+
+SECONDS = r"(?P<seconds>-?\d+)"
+
+
+def _seconds(value: str) -> float:
+    number = int(value)
+    if number < 0:
+        raise ConfigError(f"{number} seconds: a time limit cannot be negative")
+    return float(number)
+
+
+@then(parsers.re(rf"a restore job completes within {SECONDS} seconds?"))
+def _(drill: Drill, seconds: str) -> None:
+    if drill.strategy == "item":
+        raise ConfigError("the item strategy repairs in place: use 'the table is repaired in place within N seconds'")
+    recovery.await_recovery(drill, _seconds(seconds))
+
+
+@then(parsers.re(rf"the table is repaired in place within {SECONDS} seconds?"))
+def _(drill: Drill, seconds: str) -> None:
+    if drill.strategy != "item":
+        raise ConfigError('in-place repair needs the "item" strategy')
+    recovery.await_item_repair(drill, _seconds(seconds))
+
+
+def _expected_moment(drill: Drill) -> datetime:
+    """The state a correct recovery reproduces: the recovery point, the restore time, or just before the change."""
+    inc = drill.incident
+    if drill.strategy == "backup" or inc.table_lost:
+        if inc.recovery_point_at is None:
+            raise AssertionError("no recovery point was used, so there is no state to compare with")
+        moment = inc.recovery_point_at
+    elif drill.strategy == "pitr":
+        if inc.restore_time is None:
+            raise AssertionError("the restored table has no RestoreDateTime, so there is no state to compare with")
+        moment = inc.restore_time
+    else:
+        moment = drill.just_before_change()
+    return moment
+
+
+def _compared_table(drill: Drill) -> str:
+    if drill.strategy == "item" and not drill.incident.table_lost:
+        return drill.table
+    if not drill.incident.restored_table:
+        raise AssertionError("no restored table: wait for the restore first ('a restore job completes within ...')")
+    return drill.incident.restored_table
+
+
+def _not_canary(items: Any) -> Any:
+    return (i for i in items if i.get("kind") != {"S": CANARY_KIND})
+
+
+@then("the restored table matches the table as it was before the change")
+def _(drill: Drill) -> None:
+    oracle = drill.require_oracle()
+    moment = _expected_moment(drill)
+    table = _compared_table(drill)
+    diff = compare_streams(
+        expected=oracle.state_at(moment),
+        actual=lambda: _not_canary(read_items(drill.target, table)),
+        key_attributes=list(oracle.key_attributes),
+    )
+    drill.incident.verified_at = drill.incident.verified_at or utcnow()
+    drill.record.evidence["diff"] = [{**diff.to_dict(), "table": table, "expected_at": iso(moment)}]
+    assert diff.equal, f"restored table {table} differs from the table at {iso(moment)}: {diff.summary()}"
+
+
+@then(parsers.re(r"exactly (?P<count>-?\d+) restore jobs? started"))
+def _(drill: Drill, count: str) -> None:
+    expected = int(count)
+    if expected < 0:
+        raise ConfigError("a number of restore jobs cannot be negative")
+    time.sleep(1.5)  # let redelivered or bisected batches land before counting
+    lines = recovery.decisions(drill)
+    started = {line.get("restoreJobId") or line.get("restoredTable") for line in lines if line.get("decision") == "restore_started"}
+    started.discard(None)
+    actual = len(started)
+    drill.record.evidence["restore_job_count"] = [{"expected": expected, "started": actual}]
+    assert actual == expected, f"expected exactly {expected} restore job(s), the monitor started {actual}: {sorted(map(str, started))}"
+
+
+@then(parsers.re(r"the change monitor logged the (?P<event>INSERT|MODIFY|REMOVE) event"))
+def _(drill: Drill, event: str) -> None:
+    from dr_infra.waits import Probe, WaitPolicy
+
+    def probe() -> Probe:
+        lines = recovery.decisions(drill)
+        seen = sorted({str(line.get("eventName")) for line in lines})
+        return Probe(any(line.get("eventName") == event for line in lines), f"events logged: {seen or 'none'}")
+
+    WaitPolicy(f"change monitor logs a {event} event", 30).run(probe)
+
+
+@then("no data written before the change was lost")
+def _(drill: Drill) -> None:
+    oracle = drill.require_oracle()
+    table = _compared_table(drill)
+    moment = drill.just_before_change()
+    diff = compare_streams(
+        expected=oracle.state_at(moment),
+        actual=lambda: _not_canary(read_items(drill.target, table)),
+        key_attributes=list(oracle.key_attributes),
+    )
+    drill.record.evidence.setdefault("diff", []).append({**diff.to_dict(), "table": table, "expected_at": iso(moment)})
+    assert diff.missing == 0 and diff.changed == 0, f"data written before the change was lost in {table}: {diff.summary()}"
+
+
+def _measure_rpo(drill: Drill) -> float:
+    """Seconds of writes lost: change time minus the newest canary (written before it) that survived."""
+    inc = drill.incident
+    assert inc.change_at is not None
+    table = _compared_table(drill)
+    writers = [w for w in drill.background if hasattr(w, "written")]
+    if not writers:
+        moment = _expected_moment(drill) if drill.strategy != "item" else inc.change_at
+        lost = max(0.0, (inc.change_at - moment).total_seconds())
+        drill.record.rpo.note = "no canaries: RPO is the age of the restored state at the change"
+    else:
+        before = [w for writer in writers for w in writer.written if w.finished_at <= inc.change_at]
+        present = {
+            i["sequence"]["N"] for i in read_items(drill.target, table) if i.get("kind") == {"S": CANARY_KIND}
+        }
+        survived = [w for w in before if w.new is not None and w.new["sequence"]["N"] in present]
+        if survived:
+            newest = max(w.finished_at for w in survived)
+            lost = max(0.0, (inc.change_at - newest).total_seconds())
+        else:
+            first = min((w.started_at for w in before), default=inc.change_at)
+            lost = (inc.change_at - first).total_seconds()
+        drill.record.rpo.note = f"{len(survived)} of {len(before)} canaries written before the change survived"
+        drill.record.evidence["canaries"] = [{"written_before_change": len(before), "survived": len(survived)}]
+    drill.record.rpo.measured_s = round(lost, 3)
+    return lost
+
+
+@then(parsers.re(rf"at most {SECONDS} seconds? of writes (?:was|were) lost"))
+def _(drill: Drill, seconds: str) -> None:
+    limit = _seconds(seconds)
+    lost = _measure_rpo(drill)
+    assert lost <= limit, f"{lost:.3f} s of writes were lost, more than {limit:g} s"
+
+
+@then("the restored table is protected again")
+def _(drill: Drill) -> None:
+    from dr_infra import reprotection
+
+    reprotection.verify(drill)
+
+
+@then("the RTO and RPO meet the DR policy")
+def _(drill: Drill) -> None:
+    if drill.record.rpo.measured_s is None and drill.incident.change_at is not None:
+        _measure_rpo(drill)
+    drill.finish_measures()
+    rto, rpo = drill.record.rto, drill.record.rpo
+    problems = []
+    if rto.target_s is None or rpo.target_s is None:
+        raise ConfigError("no RTO/RPO target: add 'Given the DR policy requires ...' or a --dr-policy file")
+    if rto.measured_s is None:
+        problems.append("RTO was not measured (no restore or repair was observed)")
+    elif not rto.met:
+        slowest = max(rto.phases, key=lambda p: p.duration_s or 0, default=None)
+        where = f"; slowest phase: {slowest.name} ({slowest.duration_s:.3f} s)" if slowest else ""
+        problems.append(f"RTO {rto.measured_s:.3f} s exceeds the target {rto.target_s:g} s{where}")
+    if rpo.measured_s is not None and not rpo.met:
+        problems.append(f"RPO {rpo.measured_s:.3f} s exceeds the target {rpo.target_s:g} s")
+    assert not problems, "; ".join(problems)

@@ -1,0 +1,100 @@
+"""When steps: the harmful changes (and a redelivery of stream records)."""
+
+from __future__ import annotations
+
+from pytest_bdd import parsers, when
+
+from dr_infra import inject
+from dr_infra.drill import Drill
+from dr_infra.errors import ConfigError
+from dr_infra.journal import utcnow
+
+COUNT = r"(?P<count>-?\d+)"
+
+
+def _prepare(drill: Drill, count: int) -> None:
+    """Attach the monitor and leave a quiet second before the change (PITR's granularity)."""
+    inject.check_count(count)
+    drill.ensure_monitor_attached()
+    inject.wait_for_quiet_second(drill.require_oracle())
+
+
+def _pick(drill: Drill, count: int) -> list[inject.Item]:
+    chosen = drill.require_oracle().live_keys(limit=count)
+    if len(chosen) < count:
+        raise ConfigError(f"cannot change {count} items: the table holds only {len(chosen)}")
+    return chosen
+
+
+@when(parsers.re(rf"{COUNT} items? (?:is|are) deleted"))
+def _(drill: Drill, count: str) -> None:
+    number = int(count)
+    _prepare(drill, number)
+    drill.mark_change(inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number)))
+
+
+@when(parsers.re(rf"{COUNT} items? (?:is|are) modified"))
+def _(drill: Drill, count: str) -> None:
+    number = int(count)
+    _prepare(drill, number)
+    drill.mark_change(inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number)))
+
+
+@when(parsers.re(rf"{COUNT} items? (?:is|are) inserted"))
+def _(drill: Drill, count: str) -> None:
+    number = int(count)
+    _prepare(drill, number)
+    drill.mark_change(inject.insert_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), number))
+
+
+def _named(drill: Drill, key: str) -> inject.Item:
+    oracle = drill.require_oracle()
+    wanted = {"N": key} if oracle.key_type == "N" else {"S": key}
+    for item in oracle.state_at()():
+        if item[oracle.hash_key] == wanted:
+            return item
+    raise ConfigError(f'the table has no item "{key}": add "Given the table holds the item "{key}"" first')
+
+
+@when(parsers.re(r'the item "(?P<key>[^"]*)" is deleted'))
+def _(drill: Drill, key: str) -> None:
+    _prepare(drill, 1)
+    drill.mark_change(inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)]))
+
+
+@when(parsers.re(r'the item "(?P<key>[^"]*)" is modified'))
+def _(drill: Drill, key: str) -> None:
+    _prepare(drill, 1)
+    drill.mark_change(inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)]))
+
+
+@when("the table is deleted")
+def _(drill: Drill) -> None:
+    """DeleteTable emits no REMOVE records: the drill runs the recovery runbook itself (and says so).
+
+    On AWS, detection would be an EventBridge rule on CloudTrail's DeleteTable event.
+    """
+    stack = drill.require_stack()
+    drill.ensure_monitor_attached()
+    inject.wait_for_quiet_second(drill.require_oracle())
+    from dr_infra import runbook
+
+    start = utcnow()
+    drill.client("dynamodb").delete_table(TableName=stack.names.table)
+    drill.incident.table_lost = True
+    drill.mark_change(inject.Injection("delete-table", 1, start, utcnow(), []))
+    drill.record.add_evidence(
+        "notes",
+        "table loss: DeleteTable emits no stream records, so the monitor cannot see it; "
+        "the drill ran the recovery runbook itself (restore from the latest recovery point)",
+    )
+    runbook.restore_lost_table(drill)
+
+
+@when("the last stream records are delivered again")
+def _(drill: Drill) -> None:
+    """Re-invoke the monitor with the stream records of the change, as a retried batch would be."""
+    drill.require("lambda_execution", why="redelivery needs a running change monitor")
+    from dr_infra import runbook
+
+    runbook.redeliver_last_records(drill)
