@@ -1,8 +1,8 @@
 """Benchmark: table equivalence vs one plain full Scan of the same table, on the embedded target.
 
-For each size N (``--sizes 10000 100000``) this seeds two identical tables with ``batch_write_item`` (items with
-S, N, B, BOOL, NULL, L, M, SS, NS, BS attributes; ``--shape simple``: the 3-attribute items of the emulator
-research, figures suffixed ``_simple``), then measures in the same run:
+For each size N (``--sizes 10000 100000``) this seeds two identical tables with ``batch_write_item`` (items
+with S, N, B, BOOL, NULL, L, M, SS, NS, BS attributes; ``--shape simple``: the 3-attribute items of the
+emulator research, figures suffixed ``_simple``), then measures in the same run:
 
 * baseline: a plain full paginated boto3 Scan of one table (low-level client, paginator, no Limit);
 * ``equivalence_<N>_items``: :func:`dr_infra.equivalence.compare_tables` of the two tables;
@@ -11,8 +11,8 @@ research, figures suffixed ``_simple``), then measures in the same run:
   materialising the Scan into a list.
 
 Prints one JSON line per figure: ``{"name", "value", "unit", "baseline", "ratio"}``; for times the ratio is
-baseline / value (>= 0.9 is the goal), for memory baseline / value (higher is better; the goal is value <= 64 MB
-at 100 k). Run: ``.venv/bin/python bench/bench_equivalence.py --sizes 10000 100000``.
+baseline / value (>= 0.9 is the goal), for memory baseline / value (higher is better; the goal is value <=
+64 MB at 100 k). Run: ``.venv/bin/python bench/bench_equivalence.py --sizes 10000 100000``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dr_infra.equivalence import compare_table_to, compare_tables  # noqa: E402
-from dr_infra.targets.embedded import EmbeddedTarget  # noqa: E402
+from dr_infra.equivalence import compare_table_to, compare_tables
+from dr_infra.targets.embedded import EmbeddedTarget
 
 SHAPE = "typed"
 
@@ -85,7 +85,9 @@ def seed(client: Any, table: str, n: int) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     for start in range(0, n, 25):
-        request = {table: [{"PutRequest": {"Item": to_boto(make_item(i))}} for i in range(start, min(n, start + 25))]}
+        request = {
+            table: [{"PutRequest": {"Item": to_boto(make_item(i))}} for i in range(start, min(n, start + 25))]
+        }
         while request:
             request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 

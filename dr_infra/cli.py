@@ -7,12 +7,15 @@ Exit codes (a public contract): 0 every guarantee met, 1 a guarantee violated (o
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn, TextIO
 
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
 from dr_infra.targets import TARGET_NAMES
@@ -27,8 +30,41 @@ def shipped_features() -> Path:
     raise DrDrillError("cannot find drdrill's shipped features; pass feature paths explicitly")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _PytestErrorFilter(io.TextIOBase):
+    """Stands in for stderr during ``pytest.main``: passes everything through live except pytest's own
+    ``ERROR: <usage error>`` block, which drdrill reports as one ``drdrill:`` line instead."""
+
+    def __init__(self, real: TextIO) -> None:
+        self.real = real
+        self.usage_errors: list[str] = []
+        self._swallow_newline = False
+
+    def write(self, text: str) -> int:
+        if text.startswith("ERROR: "):
+            self.usage_errors.extend(line for line in text.removeprefix("ERROR: ").splitlines() if line.strip())
+            self._swallow_newline = True
+            return len(text)
+        if self._swallow_newline and not text.strip():
+            return len(text)
+        self._swallow_newline = False
+        return self.real.write(text)
+
+    def flush(self) -> None:
+        self.real.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="drdrill",
         description="Prove that a DynamoDB table's disaster-recovery guarantees hold.",
         epilog="Exit codes: 0 guarantees met, 1 violated, 2 usage or configuration error, 130 interrupted.",
@@ -122,11 +158,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
+    from dr_infra.policy import load_policy
+
     argv = _pytest_args(args)
+    load_policy(args.policy)  # a malformed policy is one line before anything starts
     collector = _Collector()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    stderr = _PytestErrorFilter(sys.stderr)
     try:
-        code = pytest.main(argv, plugins=[collector])
+        with contextlib.redirect_stderr(stderr):
+            code = pytest.main(argv, plugins=[collector])
     finally:
         signal.signal(signal.SIGTERM, previous)
     ds = collector.session
@@ -137,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         for line in journal.usage_errors[:10]:
             print(f"drdrill: {line}", file=sys.stderr)
         return EXIT_USAGE
+    for line in stderr.usage_errors[:10]:
+        print(f"drdrill: {line}", file=sys.stderr)
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_USAGE
     if code == pytest.ExitCode.INTERRUPTED:

@@ -16,16 +16,17 @@ harmful change?". Tables can be large, so the comparison never holds both sides 
    attribute-level diffs with nested paths (``profile.tags[2]``).
 
 Exactness, per DynamoDB type (wire JSON, ``{"attr": {"S": "x"}}``): ``N`` is compared as a number
-(``"1.0" == "1"``, normalised in DynamoDB's 38-digit decimal context; longer literals are kept exact rather than
-rounded), ``B`` as the decoded bytes (base64 text as in wire JSON, or ``bytes`` as boto3's low-level client gives
-them), ``SS``/``NS``/``BS`` as sets (order and duplicates ignored, ``NS`` numerically), ``L`` in order, ``M`` by
-key, recursively; ``S``, ``BOOL``, ``NULL`` as they are. A type change (``{"N": "1"}`` vs ``{"S": "1"}``) is a
-difference.
+(``"1.0" == "1"``, normalised in DynamoDB's 38-digit decimal context; longer literals are kept exact, not
+rounded), ``B`` as the decoded bytes (base64 text as in wire JSON, or ``bytes`` as boto3's low-level client
+gives them), ``SS``/``NS``/``BS`` as sets (order and duplicates ignored, ``NS`` numerically), ``L`` in
+order, ``M`` by key, recursively; ``S``, ``BOOL``, ``NULL`` as they are. A type change (``{"N": "1"}`` vs
+``{"S": "1"}``) is a difference.
 
-Limits, stated honestly: two different bucket contents with the same count and digest sum go unnoticed only on a
-SHA-256 sum collision (not a concern for non-adversarial data). The drill-down re-reads the inputs, so they must not
-change between passes (compare a restored table and the oracle, or quiesced tables). A key that appears twice on
-the actual side counts as extra; ``ignore_attributes`` names top-level attributes only.
+Limits, stated honestly: two different bucket contents with the same count and digest sum go unnoticed only
+on a SHA-256 sum collision (not a concern for non-adversarial data). The drill-down re-reads the inputs, so
+they must not change between passes (compare a restored table and the oracle, or quiesced tables). A key
+that appears twice on the actual side counts as extra; ``ignore_attributes`` names top-level attributes
+only.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class ItemFormatError(ValueError):
 
 
 def canonical_number(text: str | int | Decimal) -> str:
-    """One spelling per numeric value: ``"1.0"``, ``"1"`` and ``"1E0"`` all give ``"1"``; ``"10"`` gives ``"1E+1"``."""
+    """One spelling per numeric value: ``"1.0"``, ``"1"``, ``"1E0"`` give ``"1"``; ``"10"``: ``"1E+1"``."""
     try:
         value = Decimal(text) if not isinstance(text, Decimal) else text
     except (DecimalException, ValueError, TypeError) as exc:
@@ -132,8 +133,11 @@ def normalize_item(item: Item, ignore: frozenset[str] = frozenset()) -> dict[str
     return {name: normalize_value(av) for name, av in item.items() if name not in ignore}
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+
+
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return _ENCODE(value).encode("ascii")
 
 
 def canonical(item: Item, ignore_attributes: Iterable[str] = ()) -> bytes:
@@ -160,7 +164,7 @@ def to_jsonable(av: Any) -> Any:
 
 @dataclass
 class Diff:
-    """What a comparison found. Counts are exact; ``examples`` holds the first ``max_examples`` differences."""
+    """What a comparison found. Counts are exact; ``examples`` holds the first ``max_examples`` ones."""
 
     compared_expected: int = 0
     compared_actual: int = 0
@@ -311,15 +315,19 @@ def _digest_pass(source: ItemSource, keyer: _Keyer, ignore: frozenset[str]) -> _
     total = 0
     sha256 = hashlib.sha256
     from_bytes = int.from_bytes
+    encode = _ENCODE
+    crc32 = zlib.crc32
+    names = keyer.names
+    partitions = keyer.partitions
     for item in source():
         normalized = normalize_item(item, ignore)
         try:
-            key = _dumps([normalized[name] for name in keyer.names])
+            key = encode([normalized[name] for name in names]).encode("ascii")
         except KeyError:
             key = keyer.key(item)  # raises the readable error (or the key attribute is ignored)
-        part = zlib.crc32(key) % keyer.partitions
+        part = crc32(key) % partitions
         counts[part] += 1
-        sums[part] += from_bytes(sha256(_dumps(normalized)).digest(), "big")
+        sums[part] += from_bytes(sha256(encode(normalized).encode("ascii")).digest(), "big")
         total += 1
     return _Digests(total, counts, [s % _MOD for s in sums])
 

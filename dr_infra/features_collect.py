@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from pytest_bdd import scenario
 from pytest_bdd.compat import get_fixture_names, getfixturedefs
-from pytest_bdd.exceptions import FeatureError
+from pytest_bdd.exceptions import FeatureError, GherkinParseError
 from pytest_bdd.feature import get_feature
 from pytest_bdd.parser import Feature, ScenarioTemplate
 from pytest_bdd.scenario import make_python_name, scenario_wrapper_template_registry
@@ -40,6 +40,14 @@ def load_feature(path: Path) -> Feature:
     """Parse ``path``; malformed Gherkin becomes a one-line :class:`FeatureUsageError`."""
     try:
         return get_feature(str(path.parent), path.name)
+    except GherkinParseError as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        content = (exc.line_content or "").strip()
+        hint = ""
+        if re.match(r"^(Given|When|Then|And|But)\s*:", content, re.IGNORECASE):
+            hint = "; write steps without a colon after the keyword"
+        near = f" (near {content!r})" if content else ""
+        raise FeatureUsageError(f"{where}: malformed Gherkin: {exc.message}{near}{hint}") from None
     except FeatureError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FeatureUsageError(f"{path}: malformed Gherkin: {first}") from None
@@ -131,8 +139,18 @@ def _describe(context: Any) -> str:
     parser = context.parser
     text = getattr(parser, "name", str(parser))
     text = getattr(parser, "format", None) or getattr(parser, "regex", None) or text
-    pattern = getattr(text, "pattern", text)
+    pattern = _readable(str(getattr(text, "pattern", text)))
     return f"{(context.type or 'step').capitalize()} {pattern}"
+
+
+def _readable(pattern: str) -> str:
+    """A step regex as a user would write it: ``(?P<count>-?\\d+) items? (?:is|are) deleted`` ->
+    ``<count> item(s) is/are deleted``."""
+    text = pattern.strip("^$")
+    text = re.sub(r"\(\?P<(\w+)>[^()]*\)", r"<\1>", text)
+    text = re.sub(r"\(\?:([^()]*)\)", lambda m: m.group(1).replace("|", "/"), text)
+    text = re.sub(r"(\w)\?", r"(\1)", text)
+    return text.replace("\\", "")
 
 
 def unknown_steps(session: pytest.Session, items: list[pytest.Item]) -> list[str]:

@@ -140,7 +140,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed and report.nodeid.endswith(".feature"):
+    # Not keyed on report.nodeid: a feature file outside the rootdir is collected with an empty node id.
+    if report.failed:
         excinfo = getattr(report, "longrepr", None)
         text = str(excinfo)
         for line in text.splitlines():

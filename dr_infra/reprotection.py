@@ -58,9 +58,16 @@ def verify(drill: Drill) -> None:
     pitr = ddb.describe_continuous_backups(TableName=inc.restored_table)["ContinuousBackupsDescription"]
     pitr_status = pitr.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
     tags = {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])}
-    mappings = drill.client("lambda").list_event_source_mappings(
-        EventSourceArn=table.get("LatestStreamArn", "none"), FunctionName=stack.names.monitor_function
-    ).get("EventSourceMappings", []) if table.get("LatestStreamArn") else []
+    stream_arn = table.get("LatestStreamArn")
+    mappings = (
+        [
+            m
+            for m in drill.client("lambda").list_event_source_mappings(EventSourceArn=stream_arn)["EventSourceMappings"]
+            if m.get("FunctionArn", "").endswith(f":function:{stack.names.monitor_function}")
+        ]
+        if stream_arn
+        else []
+    )
     selection = drill.client("backup").get_backup_selection(BackupPlanId=stack.plan_id, SelectionId=stack.selection_id)
     covered = any(fnmatch.fnmatchcase(arn, r) for r in selection["BackupSelection"].get("Resources", []))
     checks = {

@@ -23,10 +23,11 @@ recovery point and for the restored table; both exports are gzip'd JSON-lines fi
 listed in ``manifest-files.json``, so each side becomes an item stream over S3 ``GetObject`` calls and
 :func:`dr_infra.equivalence.compare_streams` compares them unchanged (its partitioned digests and drill-down
 only need re-iterable streams). Not implemented here, and not modelled by the embedded target yet: moto
-5.2.5's ``ExportTableToPointInTime`` does write one gzip'd DYNAMODB_JSON data file, but of the table's *current*
-items (``ExportTime`` is ignored), with no manifest files, under a path that does not carry the export id. A
-faithful model needs a gap-filler that exports the PITR history (:mod:`dr_infra.targets.embedded.history`) at
-``ExportTime`` in AWS's layout; until then an export reader could only be tested against a fake of itself.
+5.2.5's ``ExportTableToPointInTime`` does write one gzip'd DYNAMODB_JSON data file, but of the table's
+*current* items (``ExportTime`` is ignored), with no manifest files, under a path that does not carry the
+export id. A faithful model needs a gap-filler that exports the PITR history
+(:mod:`dr_infra.targets.embedded.history`) at ``ExportTime`` in AWS's layout; until then an export reader
+could only be tested against a fake of itself.
 """
 
 from __future__ import annotations
@@ -183,9 +184,7 @@ def _scan_segment_items(
 _DONE = object()
 
 
-def _parallel_scan(
-    client: Any, table_name: str, segments: int, consistent: bool
-) -> Iterator[dict[str, Any]]:
+def _parallel_scan(client: Any, table_name: str, segments: int, consistent: bool) -> Iterator[dict[str, Any]]:
     pages: queue.Queue[Any] = queue.Queue(maxsize=segments * _QUEUE_PAGES_PER_SEGMENT)
     stop = threading.Event()
 

@@ -82,6 +82,8 @@ def render_all(
     ``formats``: names from :data:`FORMATS` (default: all); an unknown name raises ``ValueError`` before
     anything is written.
     """
+    if isinstance(formats, str):
+        formats = [formats]  # one name, not its letters
     wanted = list(FORMATS) if formats is None else list(dict.fromkeys(formats))
     unknown = [name for name in wanted if name not in FORMATS]
     if unknown:
@@ -98,4 +100,12 @@ def render_all(
     return [FORMATS[name](data, out, history) for name in FORMATS if name in wanted]
 
 
-__all__ = ["FORMATS", "JSON_FILENAME", "Renderer", "journal_dict", "journal_schema", "render_all", "write_json"]
+__all__ = [
+    "FORMATS",
+    "JSON_FILENAME",
+    "Renderer",
+    "journal_dict",
+    "journal_schema",
+    "render_all",
+    "write_json",
+]

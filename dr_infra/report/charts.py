@@ -41,10 +41,10 @@ _RC = {
 
 
 def _pyplot() -> Any:
-    import matplotlib  # noqa: PLC0415 - lazy: slow import, only HTML needs it
+    import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     return plt
 
@@ -69,7 +69,11 @@ def to_svg(figure: Figure, chart_id: str, title: str) -> str:
     svg = svg[svg.index("<svg") :]
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     if ids:
-        pattern = re.compile(r'(\bid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r')(?=["\)])')
+        pattern = re.compile(
+            r'(\bid="|#)('
+            + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+            + r')(?=["\)])'
+        )
         svg = pattern.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
     safe_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return svg.replace(
@@ -99,11 +103,16 @@ def measure_chart(scenarios: Sequence[ScenarioView], kind: str, chart_id: str) -
         ys = list(range(len(rows)))[::-1]
         top = max(max(m.measured_s or 0, m.target_s or 0) for _, m in rows) or 1.0
         for y, (_, measure) in zip(ys, rows, strict=True):
-            colour = {True: GOOD, False: BAD}.get(measure.met, NEUTRAL) if measure.met is not None else NEUTRAL
+            colour = NEUTRAL if measure.met is None else (GOOD if measure.met else BAD)
             if measure.measured_s is not None:
                 axes.barh(y, measure.measured_s, height=0.6, color=colour)
                 axes.text(
-                    measure.measured_s + top * 0.01, y, measure.measured, va="center", fontsize=9, color=TARGET
+                    measure.measured_s + top * 0.01,
+                    y,
+                    measure.measured,
+                    va="center",
+                    fontsize=9,
+                    color=TARGET,
                 )
             if measure.target_s is not None:
                 axes.plot([measure.target_s] * 2, [y - 0.4, y + 0.4], color=TARGET, linewidth=2.5)
@@ -111,17 +120,25 @@ def measure_chart(scenarios: Sequence[ScenarioView], kind: str, chart_id: str) -
         axes.set_xlim(0, top * 1.18)
         axes.set_xlabel("seconds")
         axes.set_title(title, loc="left")
-        from matplotlib.lines import Line2D  # noqa: PLC0415
-        from matplotlib.patches import Patch  # noqa: PLC0415
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
 
+        used = {m.met for _, m in rows if m.measured_s is not None}
+        handles: list[Any] = [
+            Patch(color=colour, label=text)
+            for met, colour, text in (
+                (True, GOOD, "within target"),
+                (False, BAD, "over target"),
+                (None, NEUTRAL, "not judged"),
+            )
+            if met in used
+        ]
+        if any(m.target_s is not None for _, m in rows):
+            handles.append(Line2D([0], [0], color=TARGET, linewidth=2.5, label="target"))
         axes.legend(
-            handles=[
-                Patch(color=GOOD, label="within target"),
-                Patch(color=BAD, label="over target"),
-                Patch(color=NEUTRAL, label="not judged"),
-                Line2D([0], [0], color=TARGET, linewidth=2.5, label="target"),
-            ],
-            loc="lower right",
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
             fontsize=8,
             frameon=False,
         )
@@ -182,13 +199,13 @@ def timeline_chart(scenarios: Sequence[ScenarioView], chart_id: str) -> str | No
         axes.set_xlabel("seconds since the first phase began (black mark: RTO target)")
         axes.set_title(title, loc="left")
         axes.set_xlim(left=0)
-        from matplotlib.patches import Patch  # noqa: PLC0415
+        from matplotlib.patches import Patch
 
         axes.legend(
             handles=[Patch(color=c, label=label(n)) for n, c in colours.items()],
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.35 if len(rows) < 3 else -0.2),
-            ncol=min(4, len(colours)),
+            title="phase",
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
             fontsize=8,
             frameon=False,
         )
@@ -196,10 +213,12 @@ def timeline_chart(scenarios: Sequence[ScenarioView], chart_id: str) -> str | No
 
 
 def trend_chart(runs: Sequence[Mapping[str, Any]], kind: str, chart_id: str) -> str | None:
-    """The RTO (or RPO) trend across runs: per guarantee, the worst measured value of each run.
+    """The RTO (or RPO) trend across runs: per guarantee and strategy, the worst value of each run.
 
-    ``runs`` are journal dicts, oldest first, the current run last. Dashed lines are the tightest
-    target of the guarantee in that run. ``None`` with fewer than two runs that measured something.
+    Why per strategy too: a backup restore and a PITR restore have different targets, so mixing them
+    in one line would compare the slow one against the tight target. ``runs`` are journal dicts,
+    oldest first, the current run last. Dashed lines are the targets (the tightest, when scenarios of
+    one series differ). ``None`` with fewer than two runs that measured something.
     """
     series: dict[str, dict[int, float]] = {}
     targets: dict[str, dict[int, float]] = {}
@@ -209,7 +228,9 @@ def trend_chart(runs: Sequence[Mapping[str, Any]], kind: str, chart_id: str) -> 
                 continue
             measure = scenario.get(kind) if isinstance(scenario.get(kind), Mapping) else {}
             assert isinstance(measure, Mapping)
-            guarantee = str(scenario.get("guarantee") or "other")
+            strategy = scenario.get("strategy")
+            guarantee = guarantee_title(str(scenario.get("guarantee") or "other"))
+            guarantee += f" \u00b7 {strategy}" if strategy else ""
             measured, target = measure.get("measured_s"), measure.get("target_s")
             if isinstance(measured, int | float):
                 bucket = series.setdefault(guarantee, {})
@@ -221,13 +242,13 @@ def trend_chart(runs: Sequence[Mapping[str, Any]], kind: str, chart_id: str) -> 
     if len(measured_runs) < 2:
         return None
     plt = _pyplot()
-    title = f"{kind.upper()} trend across runs (worst scenario per guarantee)"
+    title = f"{kind.upper()} trend across runs (worst scenario per guarantee and strategy)"
     with plt.rc_context(_RC):
         figure, axes = plt.subplots(figsize=(WIDTH_IN, 3.6))
         for n, (guarantee, points) in enumerate(sorted(series.items())):
             colour = PALETTE[n % len(PALETTE)]
             xs = sorted(points)
-            axes.plot(xs, [points[x] for x in xs], marker="o", color=colour, label=label(guarantee_title(guarantee)))
+            axes.plot(xs, [points[x] for x in xs], marker="o", color=colour, label=label(guarantee))
             goal = targets.get(guarantee, {})
             if goal:
                 gx = sorted(goal)

@@ -7,7 +7,7 @@ package drew itself (matplotlib escapes the text it writes).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -47,24 +47,41 @@ def environment() -> Environment:
     return env
 
 
-def build_charts(view: ReportView, history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> list[Chart]:
+def build_charts(
+    view: ReportView, history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]
+) -> list[Chart]:
     """The charts this run has data for, in reading order (nothing is drawn without data)."""
     out: list[Chart] = []
-    wanted = [
-        ("rto", lambda: charts.measure_chart(view.scenarios, "rto", "rto"),
-         "Bars: measured recovery time; black mark: the RTO target. A red bar crosses its mark."),
-        ("timeline", lambda: charts.timeline_chart(view.scenarios, "timeline"),
-         "Where the recovery time went, phase by phase, for each restore."),
-        ("rpo", lambda: charts.measure_chart(view.scenarios, "rpo", "rpo"),
-         "Bars: measured data-loss window; black mark: the RPO target."),
+    wanted: list[tuple[str, Callable[[], str | None], str]] = [
+        (
+            "rto",
+            lambda: charts.measure_chart(view.scenarios, "rto", "rto"),
+            "Bars: measured recovery time; black mark: the RTO target. A red bar crosses its mark.",
+        ),
+        (
+            "timeline",
+            lambda: charts.timeline_chart(view.scenarios, "timeline"),
+            "Where the recovery time went, phase by phase, for each restore.",
+        ),
+        (
+            "rpo",
+            lambda: charts.measure_chart(view.scenarios, "rpo", "rpo"),
+            "Bars: measured data-loss window; black mark: the RPO target.",
+        ),
     ]
     if history:
         runs = [*history, current]
         wanted += [
-            ("trend-rto", lambda: charts.trend_chart(runs, "rto", "trend-rto"),
-             f"RTO over the last {len(runs)} runs; lower is better, dashed lines are targets."),
-            ("trend-rpo", lambda: charts.trend_chart(runs, "rpo", "trend-rpo"),
-             f"RPO over the last {len(runs)} runs; lower is better, dashed lines are targets."),
+            (
+                "trend-rto",
+                lambda: charts.trend_chart(runs, "rto", "trend-rto"),
+                f"RTO over the last {len(runs)} runs; lower is better, dashed lines are targets.",
+            ),
+            (
+                "trend-rpo",
+                lambda: charts.trend_chart(runs, "rpo", "trend-rpo"),
+                f"RPO over the last {len(runs)} runs; lower is better, dashed lines are targets.",
+            ),
         ]
     for chart_id, draw, caption in wanted:
         svg = draw()

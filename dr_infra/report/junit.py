@@ -101,8 +101,8 @@ def _details(s: ScenarioView) -> str:
     )
 
 
-def build_junit(data: Mapping[str, Any]) -> ET.ElementTree[ET.Element]:
-    """The JUnit XML tree for a journal dict."""
+def build_junit(data: Mapping[str, Any]) -> ET.Element:
+    """The JUnit XML ``<testsuites>`` element for a journal dict."""
     view = build(data)
     root = ET.Element("testsuites", name=f"drdrill {view.run_id}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -142,9 +142,8 @@ def build_junit(data: Mapping[str, Any]) -> ET.ElementTree[ET.Element]:
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", _number(_float(data.get("duration_s"))) or "0")
-    tree = ET.ElementTree(root)
-    ET.indent(tree)
-    return tree
+    ET.indent(root)
+    return root
 
 
 def _float(value: Any) -> float | None:
@@ -154,5 +153,5 @@ def _float(value: Any) -> float | None:
 def write_junit(data: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``junit.xml`` into ``out_dir``."""
     path = out_dir / FILENAME
-    build_junit(data).write(path, encoding="utf-8", xml_declaration=True)
+    ET.ElementTree(build_junit(data)).write(path, encoding="utf-8", xml_declaration=True)
     return path

@@ -17,7 +17,7 @@ from dr_infra.report.model import ReportView, ScenarioView, build, flatten_polic
 FILENAME = "report.md"
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-_ICON = {"good": "✅", "bad": "❌", "warn": "⚠️", "neutral": "➖"}
+_ICON = {"good": "✅", "bad": "❌", "warn": "⚠️", "neutral": "\u23f8\ufe0f"}
 
 
 def md(value: Any) -> str:
@@ -76,7 +76,10 @@ def _evidence(s: ScenarioView) -> list[str]:
         out += ["**RTO phases**", ""]
         out += table(
             ["Phase", "Started", "Finished", "Duration"],
-            [[md(p.get("name")), code(p.get("started_at")), code(p.get("finished_at")), p["duration"]] for p in s.rto.phases],
+            [
+                [md(p.get("name")), code(p.get("started_at")), code(p.get("finished_at")), p["duration"]]
+                for p in s.rto.phases
+            ],
         )
     if s.restore_jobs:
         out += ["**Restore jobs**", ""]
@@ -85,7 +88,8 @@ def _evidence(s: ScenarioView) -> list[str]:
             [
                 [
                     code(j.get("job_id")),
-                    md(j.get("status")) + (f" ({md(j['status_message'])})" if j.get("status_message") else ""),
+                    md(j.get("status"))
+                    + (f" ({md(j['status_message'])})" if j.get("status_message") else ""),
                     code(j.get("recovery_point_arn")),
                     code(j.get("created_resource_arn")),
                     code(j.get("created_at")),
@@ -97,7 +101,9 @@ def _evidence(s: ScenarioView) -> list[str]:
         )
     if s.recovery_points:
         out += ["**Recovery points**", ""]
-        out += table(["ARN", "Created"], [[code(p.get("arn")), code(p.get("created_at"))] for p in s.recovery_points])
+        out += table(
+            ["ARN", "Created"], [[code(p.get("arn")), code(p.get("created_at"))] for p in s.recovery_points]
+        )
     if s.restore_times:
         out += ["**Restore times:** " + ", ".join(code(t) for t in s.restore_times), ""]
     if s.monitor_log:
@@ -110,7 +116,9 @@ def _evidence(s: ScenarioView) -> list[str]:
                     md(line.get("eventName")),
                     code(line.get("keys_text")),
                     " ".join(
-                        code(line.get(k)) for k in ("restoreJobId", "recoveryPointArn", "restoreTime", "restoredTable") if line.get(k)
+                        code(line.get(k))
+                        for k in ("restoreJobId", "recoveryPointArn", "restoreTime", "restoredTable")
+                        if line.get(k)
                     )
                     or "-",
                     md(" ".join(str(line.get(k)) for k in ("reason", "error") if line.get(k))),
@@ -132,7 +140,10 @@ def _evidence(s: ScenarioView) -> list[str]:
         if d["more"]:
             out += [f"... and {d['more']} more differing items in the journal.", ""]
     if s.throttles:
-        out += ["**Throttled requests:** " + ", ".join(f"{code(op)} {md(n)}" for op, n in s.throttles.items()), ""]
+        out += [
+            "**Throttled requests:** " + ", ".join(f"{code(op)} {md(n)}" for op, n in s.throttles.items()),
+            "",
+        ]
     for key, value in s.other_evidence.items():
         out += [f"**{md(key)}:** {code(value)}", ""]
     if s.steps:
@@ -141,7 +152,8 @@ def _evidence(s: ScenarioView) -> list[str]:
             ["Step", "Status", "Duration"],
             [
                 [
-                    f"**{md(st.get('keyword'))}** {md(st.get('text'))}" + (f" ({md(st['error'])})" if st.get("error") else ""),
+                    f"**{md(st.get('keyword'))}** {md(st.get('text'))}"
+                    + (f" ({md(st['error'])})" if st.get("error") else ""),
                     md(st.get("status")),
                     fmt_seconds(st.get("duration_s")),
                 ]
@@ -167,8 +179,16 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     if r.usage_errors:
         out += ["### Usage errors", "", *[f"- {md(e)}" for e in r.usage_errors], ""]
     if r.leaks:
-        out += ["### Leaked resources (delete them or run `drdrill janitor`)", "", *[f"- {code(e)}" for e in r.leaks], ""]
-    out += ["> **How to read this:** " + " ".join(f"**{term}:** {meaning}" for term, meaning in r.glossary), ""]
+        out += [
+            "### Leaked resources (delete them or run `drdrill janitor`)",
+            "",
+            *[f"- {code(e)}" for e in r.leaks],
+            "",
+        ]
+    out += [
+        "> **How to read this:** " + " ".join(f"**{term}:** {meaning}" for term, meaning in r.glossary),
+        "",
+    ]
     out += ["## Guarantees", ""]
     if not r.guarantees:
         out += ["No scenario was recorded in this run.", ""]
@@ -178,10 +198,21 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         if g.description:
             out += [f"{md(g.description)} ({code(g.name)})", ""]
         out += table(
-            ["Scenario", "Strategy", "Target", "RTO target", "RTO measured (phases)", "RPO target", "RPO measured", "Verdict"],
+            [
+                "Scenario",
+                "Strategy",
+                "Target",
+                "RTO target",
+                "RTO measured (phases)",
+                "RPO target",
+                "RPO measured",
+                "Verdict",
+            ],
             [
                 [
-                    md(s.name) + (f"<br>**{md(s.failure)}**" if s.failure else "") + (f"<br>Skipped: {md(s.skip_reason)}" if s.skip_reason else ""),
+                    md(s.name)
+                    + (f"<br>**{md(s.failure)}**" if s.failure else "")
+                    + (f"<br>Skipped: {md(s.skip_reason)}" if s.skip_reason else ""),
                     md(s.strategy),
                     md(r.target_label),
                     s.rto.target,
@@ -195,21 +226,33 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         )
     if r.skipped:
         out += ["## Skipped scenarios", ""]
-        out += table(["Scenario", "Guarantee", "Reason"], [[md(s.name), md(s.guarantee), md(s.skip_reason or "no reason recorded")] for s in r.skipped])
+        out += table(
+            ["Scenario", "Guarantee", "Reason"],
+            [[md(s.name), md(s.guarantee), md(s.skip_reason or "no reason recorded")] for s in r.skipped],
+        )
     if r.posture:
         out += ["## Stack posture checks", ""]
         out += table(
             ["Check", "Expected", "Actual", "Result"],
-            [[md(c.get("check")), md(c.get("expected")), md(c.get("actual")), "✅ OK" if c.get("ok") else "❌ Not OK"] for c in r.posture],
+            [
+                [
+                    md(c.get("check")),
+                    md(c.get("expected")),
+                    md(c.get("actual")),
+                    "✅ OK" if c.get("ok") else "❌ Not OK",
+                ]
+                for c in r.posture
+            ],
         )
     out += ["## Evidence per scenario", ""]
     for s in r.scenarios:
         out += _evidence(s)
+    endpoint = code(r.target.get("endpoint")) if r.target.get("endpoint") else "AWS"
     out += [
         "## Target and capabilities",
         "",
-        f"- Target: {md(r.target.get('name'))}, region {md(r.target.get('region'))}, "
-        f"endpoint {code(r.target.get('endpoint')) if r.target.get('endpoint') else 'AWS'}, account {code(r.target.get('account_id'))}",
+        f"- Target: {md(r.target.get('name'))}, region {md(r.target.get('region'))}, endpoint {endpoint}, "
+        f"account {code(r.target.get('account_id'))}",
         "- Declared capabilities: " + (", ".join(code(c) for c in r.capabilities) or "none"),
         "",
     ]
@@ -218,7 +261,10 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         out += ["<details>", "<summary>DR policy</summary>", ""]
         out += table(["Setting", "Value"], [[code(k), md(v)] for k, v in policy])
         out += ["</details>", ""]
-    out += [f"_drdrill {md(r.version)}, journal schema {code(r.schema)}; rendered from the run journal alone._", ""]
+    out += [
+        f"_drdrill {md(r.version)}, journal schema {code(r.schema)}; rendered from the run journal alone._",
+        "",
+    ]
     return "\n".join(out)
 
 

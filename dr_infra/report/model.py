@@ -114,8 +114,10 @@ def fmt_seconds(value: Any) -> str:
 
 def fmt_time(value: Any) -> str:
     """An ISO-8601 time as ``2025-03-01 10:15:00 UTC`` (milliseconds kept when not zero); other text as-is."""
-    if not isinstance(value, str) or not value:
-        return "-" if value in (None, "") else str(value)
+    if not value:
+        return "-"
+    if not isinstance(value, str):
+        return str(value)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -305,9 +307,7 @@ def _measure(raw: Any) -> MeasureView:
     target_s = data.get("target_s")
     measured_s = data.get("measured_s")
     met = data.get("met")
-    phases = [
-        {**p, "duration": fmt_seconds(p.get("duration_s"))} for p in _dicts(data.get("phases")) if p
-    ]
+    phases = [{**p, "duration": fmt_seconds(p.get("duration_s"))} for p in _dicts(data.get("phases")) if p]
     return MeasureView(
         target=fmt_seconds(target_s),
         measured=fmt_seconds(measured_s),
@@ -436,9 +436,7 @@ def build(data: Mapping[str, Any]) -> ReportView:
     assert isinstance(target, Mapping)
     policy = data.get("policy") if isinstance(data.get("policy"), Mapping) else {}
     assert isinstance(policy, Mapping)
-    posture = [
-        {**check, "scenario": s.name, "anchor": s.anchor} for s in scenarios for check in s.posture
-    ]
+    posture = [{**check, "scenario": s.name, "anchor": s.anchor} for s in scenarios for check in s.posture]
     return ReportView(
         run_id=str(data.get("run_id") or "unknown run"),
         status=status,

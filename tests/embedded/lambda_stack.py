@@ -47,7 +47,8 @@ def handler(event, context):
             "log_group_name": context.log_group_name,
             "log_stream_name": context.log_stream_name,
             "env": dict(os.environ),
-            "drdrill_importable": _importable("dr_infra"),
+            "drdrill_importable": _importable("dr_infra.targets"),
+            "sys_path": sys.path,
             "cwd": os.getcwd(),
         }
     keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]

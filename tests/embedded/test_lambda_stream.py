@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,6 +168,8 @@ def test_function_environment_context_and_direct_invoke(embedded: EmbeddedTarget
     assert result["log_group_name"] == f"/aws/lambda/{stack.name}"
     assert 0 < result["remaining_ms"] <= 7000
     assert result["drdrill_importable"] is False
+    repo_root = str(Path(__file__).resolve().parents[2])
+    assert not any(p.rstrip("/") in (repo_root, str(Path.cwd())) for p in result["sys_path"])
     env = result["env"]
     assert env["GREETING"] == "hello"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == embedded.region
@@ -176,7 +179,7 @@ def test_function_environment_context_and_direct_invoke(embedded: EmbeddedTarget
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == f"/aws/lambda/{stack.name}"
     assert env["AWS_ENDPOINT_URL"] == embedded.endpoint_url
     assert env["AWS_ACCESS_KEY_ID"] == "drdrill-embedded"
-    assert "PYTHONPATH" in env and "/work/main" not in env["PYTHONPATH"]
+    assert "PYTHONPATH" in env and repo_root not in env["PYTHONPATH"].split(":")
     assert not any(k.startswith(("PYTEST", "VIRTUAL_ENV")) for k in env)
     assert "direct hello" in base64.b64decode(response["LogResult"]).decode()
 
@@ -221,6 +224,16 @@ def test_batch_size_and_trim_horizon(embedded: EmbeddedTarget, unique: str) -> N
         EventSourceArn=stream_arn, FunctionName=stack.name, StartingPosition="TRIM_HORIZON", BatchSize=2
     )
     assert _delivered(stack, 5) == [["k1", "k2"], ["k3", "k4"], ["k5"]]
+
+
+def test_batching_window_gathers_records(embedded: EmbeddedTarget, unique: str) -> None:
+    stack = Stack(embedded, unique)
+    _, uuid = stack.build(BatchSize=10, MaximumBatchingWindowInSeconds=1)
+    written = time.time()
+    stack.put("w1", "w2", "w3")
+    assert _delivered(stack, 3) == [["w1", "w2", "w3"]]
+    stats = esm_poller.mapping_stats(uuid)
+    assert stats is not None and stats["last_invocation_started"] - written >= 0.9
 
 
 def test_latest_skips_earlier_records(embedded: EmbeddedTarget, unique: str) -> None:
@@ -362,7 +375,7 @@ def test_function_timeout_fault_times_out_without_waiting(embedded: EmbeddedTarg
     stack = Stack(embedded, unique)
     create_function(stack.iam, stack.lam, stack.logs, stack.name, timeout=30)
     assert embedded.control is not None
-    embedded.control.set_fault("function_timeout", count=1)
+    embedded.control.set_fault("function_timeout", count=1, function=stack.name)
     started = time.monotonic()
     response = stack.lam.invoke(FunctionName=stack.name, Payload=b"{}")
     assert time.monotonic() - started < 5
@@ -376,7 +389,7 @@ def test_function_error_fault_is_retried_by_the_poller(embedded: EmbeddedTarget,
     stack = Stack(embedded, unique)
     _, uuid = stack.build()
     assert embedded.control is not None
-    embedded.control.set_fault("function_error", count=1, message="injected failure")
+    embedded.control.set_fault("function_error", count=1, function=stack.name, message="injected failure")
     stack.put("r")
     assert _delivered(stack, 1) == [["r"]]  # the failed attempt never reached the handler
     stats = esm_poller.mapping_stats(uuid)

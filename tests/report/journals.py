@@ -14,6 +14,8 @@ from typing import Any
 
 from dr_infra.journal import Journal, Measure, Phase, ScenarioRecord, StepRecord, iso
 
+FILES = ("report.html", "report.md", "report.json", "junit.xml", "restore-jobs.csv")
+HOSTILE = "<script>alert(1)</script>"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "journals"
 ACCOUNT = "210987654321"
 REGION = "us-east-1"
@@ -39,7 +41,12 @@ def phases(start: float, *spans: tuple[str, float], base: datetime = T0) -> list
     return out
 
 
-def measure(target: float | None, spans: list[Phase] | None = None, measured: float | None = None, note: str | None = None) -> Measure:
+def measure(
+    target: float | None,
+    spans: list[Phase] | None = None,
+    measured: float | None = None,
+    note: str | None = None,
+) -> Measure:
     spans = spans or []
     if measured is None and spans:
         measured = round(sum(p.duration_s or 0 for p in spans), 3)
@@ -52,12 +59,22 @@ def steps(*texts: str, failed_at: int | None = None, error: str | None = None) -
     keywords = ["Given", "When", "Then", "And", "And", "And"]
     out = []
     for i, text in enumerate(texts):
-        status = "passed" if failed_at is None or i < failed_at else ("failed" if i == failed_at else "skipped")
+        status = (
+            "passed" if failed_at is None or i < failed_at else ("failed" if i == failed_at else "skipped")
+        )
         out.append(StepRecord(keywords[min(i, 5)], text, status, 0.5 + i, error if i == failed_at else None))
     return out
 
 
-def restore_job(job_id: str, table: str, created: float, duration: float, status: str = "COMPLETED", message: str | None = None, base: datetime = T0) -> dict[str, Any]:
+def restore_job(
+    job_id: str,
+    table: str,
+    created: float,
+    duration: float,
+    status: str = "COMPLETED",
+    message: str | None = None,
+    base: datetime = T0,
+) -> dict[str, Any]:
     return {
         "job_id": job_id,
         "status": status,
@@ -75,7 +92,9 @@ def restore_job(job_id: str, table: str, created: float, duration: float, status
 
 def monitor(decision: str, table: str, event: str, key: str, strategy: str, **extra: Any) -> dict[str, Any]:
     line = {
-        "level": "ERROR" if decision in {"failed", "malformed", "no_recovery_point", "config_error"} else "INFO",
+        "level": "ERROR"
+        if decision in {"failed", "malformed", "no_recovery_point", "config_error"}
+        else "INFO",
         "decision": decision,
         "table": table,
         "eventName": event,
@@ -87,8 +106,10 @@ def monitor(decision: str, table: str, event: str, key: str, strategy: str, **ex
     return line
 
 
-def scenario(sid: str, name: str, guarantee: str, strategy: str | None, status: str = "passed", **kw: Any) -> ScenarioRecord:
-    record = ScenarioRecord(
+def scenario(
+    sid: str, name: str, guarantee: str, strategy: str | None, status: str = "passed", **kw: Any
+) -> ScenarioRecord:
+    return ScenarioRecord(
         id=sid,
         name=name,
         feature=guarantee.replace("_", " ").capitalize() + " is recovered",
@@ -100,7 +121,6 @@ def scenario(sid: str, name: str, guarantee: str, strategy: str | None, status: 
         started_at=at(kw.pop("offset", 0.0)),
         **kw,
     )
-    return record
 
 
 def target(name: str = "aws") -> dict[str, Any]:
@@ -125,84 +145,243 @@ POLICY = {
 
 def posture_checks(ok: bool = True) -> list[dict[str, Any]]:
     return [
-        {"check": "PITR enabled on the protected table", "expected": "ENABLED", "actual": "ENABLED", "ok": True},
-        {"check": "Backup plan frequency", "expected": "every 12 h or more often", "actual": "cron(0 */12 * * ? *) = every 12 h", "ok": True},
-        {"check": "Backup retention", "expected": ">= 35 days", "actual": "35 days" if ok else "7 days", "ok": ok},
-        {"check": "Vault lock", "expected": "locked (compliance mode)", "actual": "locked (compliance mode)", "ok": True},
-        {"check": "Monitor role can start restores only on the protected table", "expected": "allowed on table/orders only", "actual": "allowed on table/orders only", "ok": True},
+        {
+            "check": "PITR enabled on the protected table",
+            "expected": "ENABLED",
+            "actual": "ENABLED",
+            "ok": True,
+        },
+        {
+            "check": "Backup plan frequency",
+            "expected": "every 12 h or more often",
+            "actual": "cron(0 */12 * * ? *) = every 12 h",
+            "ok": True,
+        },
+        {
+            "check": "Backup retention",
+            "expected": ">= 35 days",
+            "actual": "35 days" if ok else "7 days",
+            "ok": ok,
+        },
+        {
+            "check": "Vault lock",
+            "expected": "locked (compliance mode)",
+            "actual": "locked (compliance mode)",
+            "ok": True,
+        },
+        {
+            "check": "Monitor role can start restores only on the protected table",
+            "expected": "allowed on table/orders only",
+            "actual": "allowed on table/orders only",
+            "ok": True,
+        },
     ]
 
 
-def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0, scale: float = 1.0) -> Journal:
+def passed_journal(
+    run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0, scale: float = 1.0
+) -> Journal:
     """A run where every guarantee that ran held, with one skipped scenario. ``scale`` stretches timings."""
     table = "orders"
     j1 = "6F1E4A2B-9C3D-4E5F-8A7B-1C2D3E4F5A6B"
     j2 = "0A9B8C7D-6E5F-4A3B-2C1D-0E9F8A7B6C5D"
     s1 = scenario(
-        "deletion::backup", "Deleted orders come back from the latest backup", "deletion", "backup",
+        "deletion::backup",
+        "Deleted orders come back from the latest backup",
+        "deletion",
+        "backup",
         duration_s=round(1395.0 * scale, 3),
-        rto=measure(3600, phases(5, ("detect", 4.1 * scale), ("restore", 1290.5 * scale), ("copy back", 52.3 * scale), ("verify", 38.2 * scale), base=base)),
+        rto=measure(
+            3600,
+            phases(
+                5,
+                ("detect", 4.1 * scale),
+                ("restore", 1290.5 * scale),
+                ("copy back", 52.3 * scale),
+                ("verify", 38.2 * scale),
+                base=base,
+            ),
+        ),
         rpo=measure(43200, measured=20520.0 * scale, note="age of the recovery point restored from"),
-        steps=steps("a protected table with 120 orders", "an operator deletes 15 orders", "the monitor restores them from the latest backup", "every order is back as it was"),
+        steps=steps(
+            "a protected table with 120 orders",
+            "an operator deletes 15 orders",
+            "the monitor restores them from the latest backup",
+            "every order is back as it was",
+        ),
     )
     s1.evidence = {
         "restore_jobs": [restore_job(j1, table, 9.1, round(1290.5 * scale, 1), base=base)],
-        "recovery_points": [{"arn": arn("dynamodb", f"table/{table}/backup/01740816000000-6f1e4a2b"), "created_at": at(-20520, base)}],
+        "recovery_points": [
+            {
+                "arn": arn("dynamodb", f"table/{table}/backup/01740816000000-6f1e4a2b"),
+                "created_at": at(-20520, base),
+            }
+        ],
         "monitor_log": [
-            monitor("restore_started", table, "REMOVE", "order-0001", "backup", restoreJobId=j1, recoveryPointArn=arn("dynamodb", f"table/{table}/backup/01740816000000-6f1e4a2b"), restoredTable=f"{table}-restored-6f1e4a"),
-            monitor("restore_already_started", table, "REMOVE", "order-0002", "backup", restoreJobId=j1, reason="a restore for this incident is running"),
+            monitor(
+                "restore_started",
+                table,
+                "REMOVE",
+                "order-0001",
+                "backup",
+                restoreJobId=j1,
+                recoveryPointArn=arn("dynamodb", f"table/{table}/backup/01740816000000-6f1e4a2b"),
+                restoredTable=f"{table}-restored-6f1e4a",
+            ),
+            monitor(
+                "restore_already_started",
+                table,
+                "REMOVE",
+                "order-0002",
+                "backup",
+                restoreJobId=j1,
+                reason="a restore for this incident is running",
+            ),
         ],
         "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
         "throttles": [{"Scan": 2}],
     }
     s1.cleanup = {"deleted": 3, "failed": []}
     s2 = scenario(
-        "deletion::pitr", "Deleted orders are restored to the second before the delete", "deletion", "pitr",
-        offset=1500, duration_s=round(930.0 * scale, 3),
-        rto=measure(1800, phases(1500, ("detect", 3.2 * scale), ("restore", 861.0 * scale), ("verify", 47.8 * scale), base=base)),
+        "deletion::pitr",
+        "Deleted orders are restored to the second before the delete",
+        "deletion",
+        "pitr",
+        offset=1500,
+        duration_s=round(930.0 * scale, 3),
+        rto=measure(
+            1800,
+            phases(
+                1500, ("detect", 3.2 * scale), ("restore", 861.0 * scale), ("verify", 47.8 * scale), base=base
+            ),
+        ),
         rpo=measure(300, measured=1.0, note="PITR restores to the second before the harmful write"),
-        steps=steps("a protected table with PITR", "an operator deletes 10 orders", "the monitor restores the table to the second before", "every order is back"),
+        steps=steps(
+            "a protected table with PITR",
+            "an operator deletes 10 orders",
+            "the monitor restores the table to the second before",
+            "every order is back",
+        ),
     )
     s2.evidence = {
         "restore_times": [at(1499, base)],
-        "monitor_log": [monitor("restore_started", table, "REMOVE", "order-0042", "pitr", restoreTime=at(1499, base), restoredTable=f"{table}-pitr-0042")],
+        "monitor_log": [
+            monitor(
+                "restore_started",
+                table,
+                "REMOVE",
+                "order-0042",
+                "pitr",
+                restoreTime=at(1499, base),
+                restoredTable=f"{table}-pitr-0042",
+            )
+        ],
         "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
     }
     s3 = scenario(
-        "modification::item", "An overwritten price is repaired item by item", "modification", "item",
-        offset=2500, duration_s=round(16.0 * scale, 3),
-        rto=measure(120, phases(2500, ("detect", 1.9 * scale), ("repair", 9.7 * scale), ("verify", 2.6 * scale), base=base)),
+        "modification::item",
+        "An overwritten price is repaired item by item",
+        "modification",
+        "item",
+        offset=2500,
+        duration_s=round(16.0 * scale, 3),
+        rto=measure(
+            120,
+            phases(
+                2500, ("detect", 1.9 * scale), ("repair", 9.7 * scale), ("verify", 2.6 * scale), base=base
+            ),
+        ),
         rpo=measure(60, measured=0.0, note="item-level repair from the newest image"),
-        steps=steps("a protected table", "an operator overwrites 3 prices", "the monitor repairs them", "every price is as before"),
+        steps=steps(
+            "a protected table",
+            "an operator overwrites 3 prices",
+            "the monitor repairs them",
+            "every price is as before",
+        ),
     )
     s3.evidence = {
         "monitor_log": [monitor("repaired", table, "MODIFY", f"order-00{n}", "item") for n in (10, 11, 12)],
         "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
     }
     s4 = scenario(
-        "table_loss::backup", "A deleted table is restored from its backup", "table_loss", "backup",
-        offset=2600, duration_s=round(1602.0 * scale, 3),
-        rto=measure(3600, phases(2600, ("detect", 30.0 * scale), ("restore", 1480.2 * scale), ("re-protect", 44.1 * scale), ("verify", 40.0 * scale), base=base)),
+        "table_loss::backup",
+        "A deleted table is restored from its backup",
+        "table_loss",
+        "backup",
+        offset=2600,
+        duration_s=round(1602.0 * scale, 3),
+        rto=measure(
+            3600,
+            phases(
+                2600,
+                ("detect", 30.0 * scale),
+                ("restore", 1480.2 * scale),
+                ("re-protect", 44.1 * scale),
+                ("verify", 40.0 * scale),
+                base=base,
+            ),
+        ),
         rpo=measure(43200, measured=21000.0 * scale),
-        steps=steps("a protected table", "the table is deleted", "the recovery runbook restores it", "the restored table is protected again"),
+        steps=steps(
+            "a protected table",
+            "the table is deleted",
+            "the recovery runbook restores it",
+            "the restored table is protected again",
+        ),
     )
     s4.evidence = {
         "restore_jobs": [restore_job(j2, table, 2631, round(1480.2 * scale, 1), base=base)],
-        "monitor_log": [monitor("reprotected", f"{table}-restored-0a9b8c", "INSERT", "-", "backup", reason="PITR and backup plan re-applied")],
+        "monitor_log": [
+            monitor(
+                "reprotected",
+                f"{table}-restored-0a9b8c",
+                "INSERT",
+                "-",
+                "backup",
+                reason="PITR and backup plan re-applied",
+            )
+        ],
         "notes": ["table loss: the drill ran the recovery runbook itself"],
     }
     s5 = scenario(
-        "idempotency::backup", "A replayed stream batch never starts a second restore", "idempotency", "backup",
-        offset=4300, duration_s=12.0, rto=measure(None), rpo=measure(None),
-        steps=steps("a restore already running", "the same batch is delivered twice", "exactly one restore job exists"),
+        "idempotency::backup",
+        "A replayed stream batch never starts a second restore",
+        "idempotency",
+        "backup",
+        offset=4300,
+        duration_s=12.0,
+        rto=measure(None),
+        rpo=measure(None),
+        steps=steps(
+            "a restore already running", "the same batch is delivered twice", "exactly one restore job exists"
+        ),
     )
-    s5.evidence = {"monitor_log": [monitor("restore_already_started", table, "REMOVE", "order-0001", "backup", restoreJobId=j1)]}
-    s6 = scenario("posture::stack", "The stack is protected as the policy requires", "posture", None, offset=4320, duration_s=3.5, posture=posture_checks(True))
+    s5.evidence = {
+        "monitor_log": [
+            monitor("restore_already_started", table, "REMOVE", "order-0001", "backup", restoreJobId=j1)
+        ]
+    }
+    s6 = scenario(
+        "posture::stack",
+        "The stack is protected as the policy requires",
+        "posture",
+        None,
+        offset=4320,
+        duration_s=3.5,
+        posture=posture_checks(True),
+    )
     s7 = scenario(
-        "restore_faults::backup", "A failing restore job is reported and retried", "restore_faults", "backup", status="skipped",
+        "restore_faults::backup",
+        "A failing restore job is reported and retried",
+        "restore_faults",
+        "backup",
+        status="skipped",
         skip_reason="target 'aws' lacks capability fault_injection (run it on the embedded target)",
     )
-    journal = Journal(run_id=run_id, target=target("aws"), policy=POLICY, scenarios=[s1, s2, s3, s4, s5, s6, s7])
+    journal = Journal(
+        run_id=run_id, target=target("aws"), policy=POLICY, scenarios=[s1, s2, s3, s4, s5, s6, s7]
+    )
     journal.started_at = iso(base)
     journal.finished_at = at(4400, base)
     journal.duration_s = 4400.0
@@ -217,29 +396,76 @@ def violated_journal() -> Journal:
     table = "orders"
     job = "5D4C3B2A-1F0E-4D9C-8B7A-6F5E4D3C2B1A"
     s1 = scenario(
-        "deletion::backup", "Deleted orders come back from the latest backup", "deletion", "backup", status="failed",
+        "deletion::backup",
+        "Deleted orders come back from the latest backup",
+        "deletion",
+        "backup",
+        status="failed",
         duration_s=4260.0,
         failure="RTO 1 h 10 min exceeded the target of 1 h 00 min: the restore job alone took 1 h 05 min",
-        rto=measure(3600, phases(5, ("detect", 6.0), ("restore", 3950.0), ("copy back", 180.0), ("verify", 74.0), base=base)),
+        rto=measure(
+            3600,
+            phases(
+                5, ("detect", 6.0), ("restore", 3950.0), ("copy back", 180.0), ("verify", 74.0), base=base
+            ),
+        ),
         rpo=measure(43200, measured=30100.0),
-        steps=steps("a protected table with 120 orders", "an operator deletes 15 orders", "the monitor restores them", "recovery finishes within the RTO of 1 h", failed_at=3, error="AssertionError: RTO 4210 s > 3600 s"),
+        steps=steps(
+            "a protected table with 120 orders",
+            "an operator deletes 15 orders",
+            "the monitor restores them",
+            "recovery finishes within the RTO of 1 h",
+            failed_at=3,
+            error="AssertionError: RTO 4210 s > 3600 s",
+        ),
     )
     s1.evidence = {
         "restore_jobs": [restore_job(job, table, 11, 3950.0, base=base)],
-        "recovery_points": [{"arn": arn("dynamodb", f"table/{table}/backup/01740902400000-5d4c3b2a"), "created_at": at(-30100, base)}],
-        "monitor_log": [monitor("restore_started", table, "REMOVE", "order-0003", "backup", restoreJobId=job)],
+        "recovery_points": [
+            {
+                "arn": arn("dynamodb", f"table/{table}/backup/01740902400000-5d4c3b2a"),
+                "created_at": at(-30100, base),
+            }
+        ],
+        "monitor_log": [
+            monitor("restore_started", table, "REMOVE", "order-0003", "backup", restoreJobId=job)
+        ],
         "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
     }
     examples = [
-        {"kind": "missing", "key": {"pk": f"order-{n:04d}", "sk": "ORDER"}, "attribute_diffs": None} for n in range(200, 212)
-    ] + [{"kind": "changed", "key": {"pk": "order-0300", "sk": "ORDER"}, "attribute_diffs": {"price": {"expected": "19.99", "actual": "0"}}}]
+        {"kind": "missing", "key": {"pk": f"order-{n:04d}", "sk": "ORDER"}, "attribute_diffs": None}
+        for n in range(200, 212)
+    ] + [
+        {
+            "kind": "changed",
+            "key": {"pk": "order-0300", "sk": "ORDER"},
+            "attribute_diffs": {"price": {"expected": "19.99", "actual": "0"}},
+        }
+    ]
     s2 = scenario(
-        "bulk_deletion::pitr", "A bulk delete of 500 orders is fully recovered", "bulk_deletion", "pitr", status="failed",
-        offset=4300, duration_s=1250.0,
+        "bulk_deletion::pitr",
+        "A bulk delete of 500 orders is fully recovered",
+        "bulk_deletion",
+        "pitr",
+        status="failed",
+        offset=4300,
+        duration_s=1250.0,
         failure="37 of 500 items missing after recovery, 1 changed",
-        rto=measure(1800, phases(4300, ("detect", 5.0), ("restore", 1100.0), ("copy back", 95.0), ("verify", 41.0), base=base)),
+        rto=measure(
+            1800,
+            phases(
+                4300, ("detect", 5.0), ("restore", 1100.0), ("copy back", 95.0), ("verify", 41.0), base=base
+            ),
+        ),
         rpo=measure(300, measured=1.0),
-        steps=steps("a protected table with 500 orders", "a script deletes all 500 orders", "the monitor restores them", "every order is back", failed_at=3, error="37 missing, 1 changed"),
+        steps=steps(
+            "a protected table with 500 orders",
+            "a script deletes all 500 orders",
+            "the monitor restores them",
+            "every order is back",
+            failed_at=3,
+            error="37 missing, 1 changed",
+        ),
     )
     s2.evidence = {
         "restore_times": [at(4299, base)],
@@ -247,29 +473,78 @@ def violated_journal() -> Journal:
         "throttles": [{"BatchWriteItem": 14, "Scan": 3}],
     }
     s3 = scenario(
-        "modification::item", "An overwritten price is repaired item by item", "modification", "item",
-        offset=5600, duration_s=15.0,
+        "modification::item",
+        "An overwritten price is repaired item by item",
+        "modification",
+        "item",
+        offset=5600,
+        duration_s=15.0,
         rto=measure(120, phases(5600, ("detect", 2.0), ("repair", 8.8), ("verify", 3.1), base=base)),
         rpo=measure(60, measured=0.0),
     )
     s4 = scenario(
-        "restore_faults::backup", "A failing restore job is reported and retried", "restore_faults", "backup", status="error",
-        offset=5700, duration_s=61.0,
-        failure=f"AccessDeniedException: User: {arn('sts', 'assumed-role/drdrill-monitor/x')} is not authorized to perform backup:StartRestoreJob",
+        "restore_faults::backup",
+        "A failing restore job is reported and retried",
+        "restore_faults",
+        "backup",
+        status="error",
+        offset=5700,
+        duration_s=61.0,
+        failure=(
+            f"AccessDeniedException: User: {arn('sts', 'assumed-role/drdrill-monitor/x')} "
+            "is not authorized to perform backup:StartRestoreJob"
+        ),
         rto=measure(3600),
         rpo=measure(43200),
     )
     s4.evidence = {
-        "restore_jobs": [restore_job("9E8D7C6B-5A4F-4E3D-2C1B-0A9F8E7D6C5B", table, 5710, 40.0, status="FAILED", message="Injected fault: restore failed", base=base)],
-        "monitor_log": [monitor("failed", table, "REMOVE", "order-0900", "backup", error="AccessDeniedException: not authorized")],
+        "restore_jobs": [
+            restore_job(
+                "9E8D7C6B-5A4F-4E3D-2C1B-0A9F8E7D6C5B",
+                table,
+                5710,
+                40.0,
+                status="FAILED",
+                message="Injected fault: restore failed",
+                base=base,
+            )
+        ],
+        "monitor_log": [
+            monitor(
+                "failed",
+                table,
+                "REMOVE",
+                "order-0900",
+                "backup",
+                error="AccessDeniedException: not authorized",
+            )
+        ],
     }
     s5 = scenario(
-        "insertion::item", "Rogue inserts are flagged and removed", "insertion", "item", status="skipped",
+        "insertion::item",
+        "Rogue inserts are flagged and removed",
+        "insertion",
+        "item",
+        status="skipped",
         skip_reason="policy sets no insertion guarantee for strategy item",
     )
-    s6 = scenario("posture::stack", "The stack is protected as the policy requires", "posture", None, status="failed",
-                  offset=5800, duration_s=3.0, failure="1 posture check failed: Backup retention", posture=posture_checks(False))
-    journal = Journal(run_id="dd-20250302T101500Z-77c1", target=target("embedded"), policy=POLICY, scenarios=[s1, s2, s3, s4, s5, s6])
+    s6 = scenario(
+        "posture::stack",
+        "The stack is protected as the policy requires",
+        "posture",
+        None,
+        status="failed",
+        offset=5800,
+        duration_s=3.0,
+        failure="1 posture check failed: Backup retention",
+        posture=posture_checks(False),
+    )
+    journal = Journal(
+        run_id="dd-20250302T101500Z-77c1",
+        target=target("embedded"),
+        policy=POLICY,
+        scenarios=[s1, s2, s3, s4, s5, s6],
+    )
     journal.leaks = [arn("dynamodb", "table/drdrill-dd-20250302-orders-restored-5d4c3b")]
     journal.started_at = iso(base)
     journal.finished_at = at(5900, base)
@@ -290,7 +565,10 @@ def history_journals() -> list[Journal]:
 
 def write_fixtures(folder: Path = FIXTURES) -> list[Path]:
     """(Re)write the checked-in sample journals."""
-    written = [passed_journal().write(folder / "passed.json"), violated_journal().write(folder / "violated.json")]
+    written = [
+        passed_journal().write(folder / "passed.json"),
+        violated_journal().write(folder / "violated.json"),
+    ]
     written += [j.write(folder / "history" / f"{j.run_id}.json") for j in history_journals()]
     return written
 

@@ -227,7 +227,11 @@ def test_attribute_diffs_nested_paths() -> None:
         "nothing",
         "b",
     }
-    assert diffs["profile.tags[2]"] == {"attribute": "profile.tags[2]", "expected": {"S": "t2"}, "actual": {"S": "changed"}}
+    assert diffs["profile.tags[2]"] == {
+        "attribute": "profile.tags[2]",
+        "expected": {"S": "t2"},
+        "actual": {"S": "changed"},
+    }
     assert diffs["profile.new"]["expected"] is None
     assert diffs["nothing"] == {"attribute": "nothing", "expected": {"NULL": True}, "actual": None}
     assert diffs["b"]["actual"] == {"B": b64(b"other")}
@@ -244,7 +248,9 @@ def test_attribute_diffs_lists_of_different_length_and_bytes_are_jsonable() -> N
 def test_changed_example_ignores_set_and_number_spelling() -> None:
     expected = {"pk": {"S": "a"}, "ns": {"NS": ["1", "2"]}, "x": {"S": "1"}}
     actual = {"pk": {"S": "a"}, "ns": {"NS": ["2.0", "1"]}, "x": {"S": "2"}}
-    assert attribute_diffs(expected, actual) == [{"attribute": "x", "expected": {"S": "1"}, "actual": {"S": "2"}}]
+    assert attribute_diffs(expected, actual) == [
+        {"attribute": "x", "expected": {"S": "1"}, "actual": {"S": "2"}}
+    ]
 
 
 # --- drill-down only re-reads what differs -----------------------------------------------------------------
@@ -378,7 +384,7 @@ def generated(n: int, skip: int = -1, change: int = -1) -> Callable[[], Iterator
         for i in range(n):
             if i == skip:
                 continue
-            item = full_item(i)
+            item = {"pk": {"S": f"item-{i:07d}"}, "n": {"N": str(i)}, "s": {"S": "payload-0123456789"}}
             if i == change:
                 item["n"] = {"N": "-1"}
             yield item

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import base64
 import json
 import threading
 import time
@@ -54,6 +55,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moto.awslambda.models import EventSourceMapping, LambdaBackend, lambda_backends
+from moto.awslambda_simple.models import lambda_simple_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 
@@ -61,6 +63,7 @@ from dr_infra.targets.embedded import changefeed, lambda_runtime
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.lambda_backends",
+    "moto.awslambda_simple.models.lambda_simple_backends",
     "moto.awslambda.models.LambdaBackend.create_event_source_mapping",
     "moto.awslambda.models.LambdaBackend.update_event_source_mapping",
     "moto.awslambda.models.LambdaBackend.delete_event_source_mapping",
@@ -92,6 +95,7 @@ _endpoints: set[str] = set()
 _running = threading.Event()
 _supervisor: threading.Thread | None = None
 _installed = False
+_BACKEND_DICTS: tuple[Any, ...] = (lambda_backends, lambda_simple_backends)
 
 
 @dataclass
@@ -174,6 +178,13 @@ def _epoch_seconds(value: Any) -> float:
     return float(value) if value is not None else 0.0
 
 
+def _json_bytes(value: object) -> str:
+    """Binary attribute values travel base64-encoded in Lambda events, as on AWS (moto keeps BS as bytes)."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode()
+    raise TypeError(f"cannot encode {type(value).__name__} in a Lambda event")
+
+
 def _sequence(record: StreamRecord) -> int:
     return int(record.to_json()["dynamodb"]["SequenceNumber"])
 
@@ -210,12 +221,23 @@ def lambda_event_record(record: StreamRecord, region: str, stream_arn: str) -> d
 
 def _current_esm(state: _MappingState) -> EventSourceMapping | None:
     """The mapping as moto holds it now (``None`` once deleted or after a moto reset)."""
-    accounts = dict.get(lambda_backends, state.account_id)
-    backend = dict.get(accounts, state.region) if accounts is not None else None
-    if backend is None:
-        return None
-    esm = backend._event_source_mappings.get(state.uuid)
-    return esm if esm is state.esm else None
+    for backends in _BACKEND_DICTS:
+        accounts = dict.get(backends, state.account_id)
+        backend: LambdaBackend | None = dict.get(accounts, state.region) if accounts is not None else None
+        if backend is not None and backend._event_source_mappings.get(state.uuid) is state.esm:
+            return state.esm
+    return None
+
+
+def _backend_of(state: _MappingState) -> LambdaBackend:
+    """The Lambda backend holding the mapping (moto's ``use_docker: false`` config uses another one)."""
+    for backends in _BACKEND_DICTS:
+        accounts = dict.get(backends, state.account_id)
+        backend: LambdaBackend | None = dict.get(accounts, state.region) if accounts is not None else None
+        if backend is not None and state.uuid in backend._event_source_mappings:
+            return backend
+    fallback: LambdaBackend = lambda_backends[state.account_id][state.region]
+    return fallback
 
 
 def _should_pause(state: _MappingState) -> bool:
@@ -243,7 +265,7 @@ def _invoke(state: _MappingState, esm: EventSourceMapping, batch: list[StreamRec
     """Invoke the function with ``batch``; returns (``"ok"`` | ``"partial"`` | ``"error"``, index)."""
     stats = state.stats
     records = [lambda_event_record(r, state.region, esm.event_source_arn) for r in batch]
-    backend = lambda_backends[state.account_id][state.region]
+    backend = _backend_of(state)
     fn = backend.get_function_by_arn(esm.function_arn)
     stats.invocations += 1
     stats.batch_sizes.append(len(batch))
@@ -253,7 +275,7 @@ def _invoke(state: _MappingState, esm: EventSourceMapping, batch: list[StreamRec
         stats.last_error = f"Function not found: {esm.function_arn}"
         stats.last_processing_result = "PROBLEM: Function not found"
         return "error", 0
-    result = lambda_runtime.run(fn, json.dumps({"Records": records}), esm.function_arn)
+    result = lambda_runtime.run(fn, json.dumps({"Records": records}, default=_json_bytes), esm.function_arn)
     stats.last_worker_pid = result.worker_pid
     if result.function_error:
         stats.failures += 1
@@ -425,13 +447,15 @@ def _register(esm: EventSourceMapping) -> _MappingState | None:
 
 def _scan() -> None:
     """Adopt mappings the hooks did not see (e.g. created before a server restart)."""
-    for accounts in list(dict.values(lambda_backends)):
-        for backend in list(dict.values(accounts)):
-            for esm in list(backend._event_source_mappings.values()):
-                state = _register(esm)
-                if state is not None and _running.is_set():
-                    with _lock:
-                        _start_poller(state)
+    backends = [
+        b for d in _BACKEND_DICTS for accounts in list(dict.values(d)) for b in list(dict.values(accounts))
+    ]
+    for backend in backends:
+        for esm in list(backend._event_source_mappings.values()):
+            state = _register(esm)
+            if state is not None and _running.is_set():
+                with _lock:
+                    _start_poller(state)
 
 
 def _supervise() -> None:

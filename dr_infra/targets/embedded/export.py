@@ -1,17 +1,18 @@
 """Fast whole-table read: ``GET /_drdrill/tables/<name>/items`` streams a table's items as JSON lines.
 
-Why: moto 5.2.5's ``Scan`` sorts every item of the table and walks from the start to ``ExclusiveStartKey`` for
-each page, then deep-copies the page, so a paginated full scan is about O(N^2 / page size): 100 k items take
-about 60 s (25 s with 1 MB pages). Equivalence checks and restore snapshots read whole tables, so they get this
-route instead. It is HTTP, not an in-process call, so every client of ``drdrill serve`` can use it; targets
-advertise it with the ``fast_export`` capability and :mod:`dr_infra.table_reader` picks it from that.
+Why: moto 5.2.5's ``Scan`` sorts every item of the table and walks from the start to ``ExclusiveStartKey``
+for each page, then deep-copies the page, so a paginated full scan is about O(N^2 / page size): 100 k items
+take about 60 s (25 s with 1 MB pages). Equivalence checks and restore snapshots read whole tables, so they
+get this route instead. It is HTTP, not an in-process call, so every client of ``drdrill serve`` can use it;
+targets advertise it with the ``fast_export`` capability and :mod:`dr_infra.table_reader` picks it from
+that.
 
 How: the table's current ``Item`` objects are snapshotted by reference from moto's backend structures
-(``Table.items``: hash key -> item, or hash key -> range key -> item), each ``list(dict.values())`` atomic under
-the GIL, so the snapshot takes milliseconds even for 100 k items and never sorts. The response then streams,
-serialising items lazily in chunks of about 64 KB (chunked transfer encoding; no Content-Length). Items written
-after the snapshot are not included; an item updated in place while the stream runs may show the update (a
-DynamoDB Scan gives no stronger guarantee).
+(``Table.items``: hash key -> item, or hash key -> range key -> item), each ``list(dict.values())`` atomic
+under the GIL, so the snapshot takes milliseconds even for 100 k items and never sorts. The response then
+streams, serialising items lazily in chunks of about 64 KB (chunked transfer encoding; no Content-Length).
+Items written after the snapshot are not included; an item updated in place while the stream runs may show
+the update (a DynamoDB Scan gives no stronger guarantee).
 
 Format: ``application/x-ndjson``. The first line is a header
 ``{"table": name, "region": ..., "account": ..., "item_count": N}``; then exactly N lines, one item each in
@@ -127,7 +128,9 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any], path: st
     account = (query.get("account") or [DEFAULT_ACCOUNT_ID])[0]
     table = find_table(name, region, account)
     if table is None:
-        body = json.dumps({"error": f"table {name!r} not found in account {account} region {region}"}).encode()
+        body = json.dumps(
+            {"error": f"table {name!r} not found in account {account} region {region}"}
+        ).encode()
         start_response(
             "404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         )

@@ -36,9 +36,11 @@ the embedded target's fake credentials; ``PATH``; and AWS's other reserved runti
 * The interpreter is the one running drdrill (its packages, boto3 included, are importable), whatever
   ``Runtime`` says; the function's own files come first on ``sys.path``. Container images and layers are
   not supported (image functions fail with ``Runtime.InvalidEntrypoint``).
-* Warm workers are keyed by function, version, code hash and configuration; a changed configuration
-  or code retires the old ones. Concurrent invocations of one function use up to
-  :data:`MAX_WORKERS_PER_FUNCTION` workers and then wait (serialise). Idle workers are not reclaimed on a
+* Warm workers are keyed by function, version, code hash and configuration (handler, runtime, memory,
+  environment variables, endpoint); the first invocation after a code or configuration change ends the
+  older workers (``Timeout`` is applied per invocation, so changing it keeps them). Concurrent
+  invocations of one function use up to :data:`MAX_WORKERS_PER_FUNCTION` workers and then wait
+  (serialise). Idle workers are not reclaimed on a
   timer; they end when the function is deleted, when the server that launched them stops, or when this
   process exits.
 * Memory is not limited; ``Max Memory Used`` is the worker's peak RSS.

@@ -1,8 +1,8 @@
 """One Lambda execution environment: runs a deployed function's handler in its own process.
 
-Started by :mod:`dr_infra.targets.embedded.lambda_runtime` as ``python -S lambda_worker.py <site dirs>`` with the
-function's extracted zip as working directory and ``PYTHONPATH``, and an environment holding only what
-AWS gives a function (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+Started by :mod:`dr_infra.targets.embedded.lambda_runtime` as ``python -S lambda_worker.py <site dirs>``
+with the function's extracted zip as working directory and ``PYTHONPATH``, and an environment holding
+only what AWS gives a function (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
 It imports nothing from drdrill, so the function sees only its own code and the interpreter's packages
 (boto3 included, as in AWS's Python runtimes).
 

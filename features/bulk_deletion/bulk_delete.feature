@@ -1,0 +1,18 @@
+Feature: A bulk delete is one incident with one recovery
+  Hundreds of REMOVE records spread over many batches must start exactly one restore.
+
+  Scenario: 500 deleted items are restored by a single restore job
+    Given a DR-protected table "orders" with 600 items
+    And the change monitor restores with the "backup" strategy
+    And a recovery point of the table exists
+    When 500 items are deleted
+    Then a restore job completes within 60 seconds
+    And the restored table matches the table as it was before the change
+    And exactly 1 restore job started
+
+  Scenario: 200 deleted items are repaired in place
+    Given a DR-protected table "orders" with 250 items
+    And the change monitor restores with the "item" strategy
+    When 200 items are deleted
+    Then the table is repaired in place within 30 seconds
+    And the restored table matches the table as it was before the change

@@ -1,0 +1,38 @@
+Feature: Deleted items come back
+  Items deleted by mistake make the change monitor start exactly one recovery, and the data
+  comes back exactly as it was.
+
+  Scenario: A deleted item is restored from the latest recovery point
+    Given a DR-protected table "orders" with 50 items
+    And the change monitor restores with the "backup" strategy
+    And a recovery point of the table exists
+    And the DR policy requires an RTO of 30 seconds and an RPO of 60 seconds
+    When 1 item is deleted
+    Then a restore job completes within 30 seconds
+    And the restored table matches the table as it was before the change
+    And exactly 1 restore job started
+    And the change monitor logged the REMOVE event
+    And the RTO and RPO meet the DR policy
+
+  Scenario: Deleted items are restored to the second before the deletion
+    Given a DR-protected table "orders" with 50 items
+    And the change monitor restores with the "pitr" strategy
+    And the DR policy requires an RTO of 30 seconds and an RPO of 2 seconds
+    When 3 items are deleted
+    Then a restore job completes within 30 seconds
+    And the restored table matches the table as it was before the change
+    And no data written before the change was lost
+    And exactly 1 restore job started
+    And the restored table is protected again
+    And the RTO and RPO meet the DR policy
+
+  Scenario: Deleted items are repaired in place
+    Given a DR-protected table "orders" with 50 items
+    And the table holds the item "customer-42"
+    And the change monitor restores with the "item" strategy
+    And the DR policy requires an RTO of 10 seconds and an RPO of 0 seconds
+    When the item "customer-42" is deleted
+    Then the table is repaired in place within 10 seconds
+    And the restored table matches the table as it was before the change
+    And the change monitor logged the REMOVE event
+    And the RTO and RPO meet the DR policy

@@ -1,0 +1,97 @@
+"""The main job end to end: a passing run, a violated run, re-rendering, and the standalone server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import boto3
+
+from tests.cli.conftest import DRDRILL, POSTURE, REPO
+
+
+def test_posture_run_passes_and_writes_the_report(drdrill, tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    result = drdrill("run", str(POSTURE), "--report-dir", str(report), "-q")
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
+    assert "Traceback" not in result.stderr
+    journal = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert journal["status"] == "met"
+    assert [s["status"] for s in journal["scenarios"]] == ["passed"]
+    scenario = journal["scenarios"][0]
+    assert scenario["posture"] and all(check["ok"] for check in scenario["posture"])
+    assert scenario["cleanup"]["failed"] == [] and scenario["cleanup"]["deleted"] > 0
+    markdown = (report / "report.md").read_text(encoding="utf-8")
+    assert journal["run_id"] in markdown
+
+
+def test_a_failing_then_is_a_violation(drdrill, feature, tmp_path: Path) -> None:
+    path = feature(
+        """Feature: posture with a stricter plan
+  Scenario: the plan must run every 6 hours
+    Given a DR-protected table "orders" with 3 items
+    Then the backup plan runs every 6 hours and keeps recovery points for 35 days
+    And the backup selection covers the table
+"""
+    )
+    report = tmp_path / "report"
+    result = drdrill("run", str(path), "--report-dir", str(report), "-q")
+    assert result.code == 1, result.stdout[-3000:] + result.stderr
+    journal = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert journal["status"] == "violated"
+    scenario = journal["scenarios"][0]
+    assert scenario["status"] == "failed"
+    assert "backup frequency" in scenario["failure"]
+    assert "every 6 hours" in scenario["failure"]
+    assert scenario["cleanup"]["failed"] == []  # the failed scenario was still torn down
+
+
+def test_report_rerenders_a_journal(drdrill, tmp_path: Path) -> None:
+    journal = REPO / "tests" / "fixtures" / "journals" / "violated.json"
+    out = tmp_path / "rendered"
+    result = drdrill("report", str(journal), "--format", "md", "--out", str(out))
+    assert result.code == 0, result.stderr
+    assert (out / "report.md").is_file()
+    run_id = json.loads(journal.read_text(encoding="utf-8"))["run_id"]
+    assert run_id in (out / "report.md").read_text(encoding="utf-8")
+    assert not (out / "report.html").exists()  # only the asked-for format
+
+
+def test_report_of_a_missing_journal_is_a_usage_error(drdrill, tmp_path: Path) -> None:
+    result = drdrill("report", str(tmp_path / "absent.json"))
+    assert result.code == 2
+    assert len(result.error_lines) == 1 and "absent.json" in result.stderr
+
+
+def test_serve_answers_boto3(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [str(DRDRILL), "serve", "--port", "0"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        endpoint = first.strip().rsplit(" ", 1)[-1]
+        assert endpoint.startswith("http://127.0.0.1:"), first
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="drdrill-embedded",
+            aws_secret_access_key="drdrill-embedded-secret",
+        )
+        client.create_table(
+            TableName="served",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        assert "served" in client.list_tables()["TableNames"]
+    finally:
+        process.terminate()
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert code == 0

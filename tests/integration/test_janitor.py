@@ -1,0 +1,221 @@
+"""``drdrill janitor`` on the embedded target: what a SIGKILLed run leaves is found by tag and removed,
+and nothing untagged, foreign or recent is ever touched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dr_infra.cli import main
+from dr_infra.janitor import JanitorResult, _Sweeper, parse_older_than, render, sweep
+from dr_infra.naming import TAG_MANAGED, TAG_RUN_ID, StackNames, new_run_id
+from dr_infra.provisioning.spec import StackSpec
+from dr_infra.provisioning.stack import Stack, attach_monitor, provision
+from dr_infra.targets.embedded import EmbeddedTarget
+
+TWO_HOURS = timedelta(hours=2)
+TRUST = '{"Version": "2012-10-17", "Statement": []}'
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[EmbeddedTarget]:
+    embedded = EmbeddedTarget()
+    embedded.start()
+    yield embedded
+    embedded.stop()
+
+
+def abandoned_stack(target: EmbeddedTarget, hours_ago: float, table: str = "orders") -> Stack:
+    """A stack as a SIGKILLed run leaves it: provisioned, monitor attached, never torn down."""
+    run_id = new_run_id(datetime.now(UTC) - timedelta(hours=hours_ago))
+    stack = provision(target, StackNames(run_id, 1, table), StackSpec(logical_table=table))
+    attach_monitor(target, stack)
+    return stack
+
+
+def recovery_point(target: EmbeddedTarget, stack: Stack) -> str:
+    """A completed recovery point in the stack's vault, so deleting the vault has to empty it first."""
+    backup = target.client("backup")
+    job_id = backup.start_backup_job(
+        BackupVaultName=stack.names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
+    )["BackupJobId"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = backup.describe_backup_job(BackupJobId=job_id)
+        if job["State"] == "COMPLETED":
+            return str(job["RecoveryPointArn"])
+        assert job["State"] in ("CREATED", "RUNNING", "PENDING"), job
+        time.sleep(0.2)
+    raise AssertionError("backup job did not complete")
+
+
+def stack_resources(stack: Stack) -> set[tuple[str, str]]:
+    n = stack.names
+    return {
+        ("dynamodb table", n.table),
+        ("dynamodb table", n.ledger_table),
+        ("backup vault", n.vault),
+        ("backup plan", n.plan),
+        ("iam role", n.backup_role),
+        ("iam role", n.monitor_role),
+        ("lambda function", n.monitor_function),
+        ("lambda function", n.reprotect_function),
+        ("log group", n.log_group(n.monitor_function)),
+        ("log group", n.log_group(n.reprotect_function)),
+        ("eventbridge rule", n.restore_rule),
+    }
+
+
+def existing(target: EmbeddedTarget) -> set[tuple[str, str]]:
+    """Every resource of the kinds the janitor sweeps, as (kind, name)."""
+    c = target.client
+    found = {("dynamodb table", t) for t in c("dynamodb").list_tables()["TableNames"]}
+    found |= {
+        ("backup vault", v["BackupVaultName"]) for v in c("backup").list_backup_vaults()["BackupVaultList"]
+    }
+    found |= {
+        ("backup plan", p["BackupPlanName"]) for p in c("backup").list_backup_plans()["BackupPlansList"]
+    }
+    found |= {("iam role", r["RoleName"]) for r in c("iam").list_roles()["Roles"]}
+    found |= {("lambda function", f["FunctionName"]) for f in c("lambda").list_functions()["Functions"]}
+    found |= {("log group", g["logGroupName"]) for g in c("logs").describe_log_groups()["logGroups"]}
+    found |= {("eventbridge rule", r["Name"]) for r in c("events").list_rules()["Rules"]}
+    return found
+
+
+def mine(result: JanitorResult, stack: Stack) -> set[tuple[str, str]]:
+    return {(r.kind, r.name) for r in result.found if r.run_id == stack.names.run_id}
+
+
+def untagged_and_foreign(target: EmbeddedTarget, suffix: str) -> set[tuple[str, str]]:
+    """Resources the janitor must never touch: untagged, and tagged with drdrill:managed other than true."""
+    ddb, iam = target.client("dynamodb"), target.client("iam")
+    old_run = new_run_id(datetime.now(UTC) - timedelta(days=3))
+    key = {
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    ddb.create_table(TableName=f"customer-table-{suffix}", **key)
+    ddb.create_table(
+        TableName=f"drdrill-{old_run}-9-foreign-{suffix}",
+        Tags=[{"Key": TAG_RUN_ID, "Value": old_run}, {"Key": TAG_MANAGED, "Value": "false"}],
+        **key,
+    )
+    iam.create_role(RoleName=f"customer-role-{suffix}", AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName=f"customer-role-{suffix}", PolicyName="keep", PolicyDocument=TRUST)
+    iam.create_role(
+        RoleName=f"unknown-run-role-{suffix}",
+        AssumeRolePolicyDocument=TRUST,
+        Tags=[{"Key": TAG_RUN_ID, "Value": "not-a-run-id"}, {"Key": TAG_MANAGED, "Value": "true"}],
+    )
+    return {
+        ("dynamodb table", f"customer-table-{suffix}"),
+        ("dynamodb table", f"drdrill-{old_run}-9-foreign-{suffix}"),
+        ("iam role", f"customer-role-{suffix}"),
+        ("iam role", f"unknown-run-role-{suffix}"),
+    }
+
+
+def test_janitor_lists_then_deletes_only_old_tagged_resources(
+    target: EmbeddedTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = abandoned_stack(target, hours_ago=3)
+    point = recovery_point(target, old)
+    fresh = abandoned_stack(target, hours_ago=0, table="fresh")
+    keep = untagged_and_foreign(target, old.names.run_id[-4:])
+    before = existing(target)
+    assert stack_resources(old) | stack_resources(fresh) | keep <= before
+
+    listed = sweep(target, TWO_HOURS, delete=False)
+    assert mine(listed, old) == stack_resources(old)
+    assert not mine(listed, fresh)
+    assert not {(r.kind, r.name) for r in listed.found} & keep
+    assert any("not-a-run-id" in line for line in listed.kept_unknown_run)
+    assert listed.deleted == [] and listed.failed == [] and listed.ok
+    assert existing(target) == before, "listing deleted something"
+    text = render(listed, delete=False)
+    assert "run again with --yes to delete" in text
+    assert old.names.table in text and fresh.names.table not in text
+
+    swept = sweep(target, TWO_HOURS, delete=True)
+    assert swept.ok, swept.failed
+    assert len([line for line in swept.deleted if old.names.run_id in line]) == len(stack_resources(old))
+    after = existing(target)
+    assert not stack_resources(old) & after
+    assert stack_resources(fresh) | keep <= after
+    assert iam_policy_names(
+        target, next(iter(sorted(k[1] for k in keep if k[1].startswith("customer-role"))))
+    )
+    assert old.names.monitor_function not in {
+        m["FunctionArn"].rsplit(":", 1)[-1]
+        for m in target.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    }
+    assert point  # the vault held a recovery point and was still deleted
+
+    again = sweep(target, TWO_HOURS, delete=True)
+    assert not mine(again, old)
+
+
+def iam_policy_names(target: EmbeddedTarget, role: str) -> list[str]:
+    return list(target.client("iam").list_role_policies(RoleName=role)["PolicyNames"])
+
+
+def test_one_failed_deletion_does_not_stop_the_rest(
+    target: EmbeddedTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = abandoned_stack(target, hours_ago=5, table="flaky")
+
+    def broken(self: Any, leftover: Any) -> None:
+        raise RuntimeError(f"simulated failure for {leftover.name}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_Sweeper, "delete_log_group", broken)
+        swept = sweep(target, TWO_HOURS, delete=True)
+    assert not swept.ok
+    assert len([line for line in swept.failed if old.names.run_id in line]) == 2
+    assert all("simulated failure" in line for line in swept.failed)
+    remaining = stack_resources(old) & existing(target)
+    assert {kind for kind, _ in remaining} == {"log group"}
+    assert "FAILED:" in render(swept, delete=True)
+
+    retried = sweep(target, TWO_HOURS, delete=True)
+    assert retried.ok and not stack_resources(old) & existing(target)
+
+
+def test_cli_lists_without_yes_and_exits_zero(
+    target: EmbeddedTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``drdrill janitor`` starts its own embedded server; in this process it sees the same moto state."""
+    old = abandoned_stack(target, hours_ago=4, table="cli")
+    try:
+        code = main(["janitor", "--target", "embedded", "--older-than", "2h"])
+        out = capsys.readouterr().out
+        assert code == 0
+        assert old.names.table in out and old.names.backup_role in out
+        assert "run again with --yes to delete" in out
+        assert stack_resources(old) <= existing(target)
+    finally:
+        assert sweep(target, TWO_HOURS, delete=True).ok
+
+
+@pytest.mark.parametrize("text", ["banana", "2", "h", "-2h", "2 hours", ""])
+def test_bad_older_than_is_a_one_line_usage_error(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["janitor", "--older-than", text])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "e.g. 30m, 2h, 1d" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("30m", timedelta(minutes=30)), ("2h", TWO_HOURS), ("1d", timedelta(days=1)), ("1h30m", timedelta(minutes=90)),
+     ("0s", timedelta(0)), ("1w", timedelta(weeks=1))],
+)  # fmt: skip
+def test_older_than_formats(text: str, expected: timedelta) -> None:
+    assert parse_older_than(text) == expected

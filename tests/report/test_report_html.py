@@ -1,0 +1,144 @@
+"""report.html: verdict, one row per scenario, real inline SVG charts, self-contained and escaped."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dr_infra.report.html import render_html
+from tests.report import journals
+from tests.report.journals import HOSTILE
+
+
+def html(folder: Path) -> str:
+    return (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_verdict_headline_and_counts(passed_report: Path, violated_report: Path) -> None:
+    passed, violated = html(passed_report), html(violated_report)
+    assert re.search(r'class="verdict tone-good".*?DR guarantees met', passed, re.S)
+    assert "6 met, 1 skipped of 7 scenarios" in passed
+    assert re.search(r'class="verdict tone-bad".*?DR guarantees violated', violated, re.S)
+    assert "1 met, 3 violated, 1 errored, 1 skipped of 6 scenarios" in violated
+
+
+def test_one_row_per_scenario_grouped_by_guarantee(violated_report: Path) -> None:
+    page = html(violated_report)
+    rows = re.findall(r'<tr class="scenario-row tone-(\w+)" data-status="(\w+)">', page)
+    assert [status for _, status in rows] == ["failed", "failed", "passed", "error", "skipped", "failed"]
+    for guarantee in ("deletion", "bulk_deletion", "modification", "restore_faults", "insertion", "posture"):
+        assert f'id="guarantee-{guarantee}"' in page
+    # RTO target vs measured with the phase breakdown, and the failure in words
+    assert "1 h 00 min" in page and "1 h 10 min" in page
+    assert "<li>restore: 1 h 05 min</li>" in page
+    assert "RTO 1 h 10 min exceeded the target" in page
+
+
+def test_charts_are_inline_svg_with_size_and_title(passed_report: Path) -> None:
+    page = html(passed_report)
+    svgs = re.findall(r"<svg\b[^>]*>", page)
+    assert len(svgs) == 5  # RTO, timeline, RPO, RTO trend, RPO trend (history present)
+    for tag in svgs:
+        width = re.search(r'width="([\d.]+)pt"', tag)
+        height = re.search(r'height="([\d.]+)pt"', tag)
+        assert width and height and float(width.group(1)) > 100 and float(height.group(1)) > 100
+        assert re.search(r'viewBox="0 0 [\d.]+ [\d.]+"', tag)
+    for title in (
+        "Measured RTO vs target",
+        "Recovery timeline",
+        "RTO trend across runs",
+        "RPO trend across runs",
+    ):
+        assert re.search(r"<title id=\"[\w-]+-title\">" + title, page)
+
+
+def test_chart_ids_are_unique_across_the_page(passed_report: Path) -> None:
+    ids = re.findall(r'\bid="([^"]+)"', html(passed_report))
+    assert len(ids) == len(set(ids))
+
+
+def test_no_trend_charts_without_history(violated_report: Path) -> None:
+    page = html(violated_report)
+    assert "trend across runs" not in page
+    assert "Measured RTO vs target" in page
+
+
+def test_self_contained_no_external_resources(passed_report: Path, violated_report: Path) -> None:
+    for page in (html(passed_report), html(violated_report)):
+        assert "<script" not in page.lower()
+        assert "<link" not in page.lower()
+        assert "@import" not in page
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.I)
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", page, re.I)
+        assert "<!DOCTYPE svg" not in page and "<?xml" not in page
+
+
+def test_responsive_and_printable(passed_report: Path) -> None:
+    page = html(passed_report)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "@media print" in page and "@media (max-width: 760px)" in page
+    assert "overflow-x: auto" in page  # tables scroll sideways on a phone
+
+
+def test_glossary_evidence_skips_posture_and_capabilities(passed_report: Path) -> None:
+    page = html(passed_report)
+    assert "RTO (recovery time objective)" in page and "RPO (recovery point objective)" in page
+    assert "6F1E4A2B-9C3D-4E5F-8A7B-1C2D3E4F5A6B" in page  # restore job id
+    assert "table/orders/backup/01740816000000-6f1e4a2b" in page  # recovery point ARN
+    assert "restore_already_started" in page  # monitor log line
+    assert "table loss: the drill ran the recovery runbook itself" in page
+    assert "target &#39;aws&#39; lacks capability fault_injection" in page  # skip reason
+    assert "Backup plan frequency" in page  # posture check
+    assert "<li>pitr_time_travel</li>" in page  # declared capability
+
+
+def test_diff_shows_first_items_and_how_many_more(violated_report: Path) -> None:
+    page = html(violated_report)
+    assert "order-0209" in page and "order-0210" not in page
+    assert "and 3 more differing items" in page
+
+
+def test_leaks_are_shown(violated_report: Path) -> None:
+    assert "Leaked resources" in html(violated_report)
+
+
+def test_hostile_text_is_escaped(hostile_report: Path) -> None:
+    page = html(hostile_report)
+    assert HOSTILE not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "<iframe" not in page and "<b>bold</b>" not in page
+    assert "alert(3)</script>" not in page
+
+
+def test_renders_journals_with_missing_fields() -> None:
+    page = render_html(
+        {
+            "schema": "drdrill-journal/1",
+            "run_id": "r1",
+            "status": "not-measured",
+            "scenarios": [{"name": "x"}],
+        }
+    )
+    assert "Nothing measured" in page
+    empty = render_html({})
+    assert "No scenario was recorded" in empty
+
+
+def test_usage_error_and_interrupted_headlines(passed_data: dict) -> None:
+    passed_data["status"] = "usage-error"
+    passed_data["usage_errors"] = ["policy.toml: rto.backup must be a number of seconds"]
+    page = render_html(passed_data)
+    assert "Run not valid: usage or configuration error" in page
+    assert "rto.backup must be a number" in page
+    passed_data["status"] = "interrupted"
+    assert "Run interrupted" in render_html(passed_data)
+
+
+def test_all_skipped_is_not_measured() -> None:
+    journal = journals.passed_journal()
+    for s in journal.scenarios:
+        s.status, s.skip_reason = "skipped", "no capability"
+    journal.status = journal.verdict()
+    assert journal.status == "not-measured"
+    page = render_html(journals.as_dict(journal))
+    assert "Nothing measured" in page and "7 skipped of 7 scenarios" in page

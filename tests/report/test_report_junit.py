@@ -1,0 +1,83 @@
+"""junit.xml: one testcase per scenario with RTO/RPO properties, parsable by ElementTree."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.report.journals import HOSTILE
+
+
+def parse(folder: Path) -> ET.Element:
+    return ET.parse(folder / "junit.xml").getroot()  # noqa: S314 - our own output
+
+
+def props(case: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in case.findall("properties/property")}
+
+
+def test_counts_and_outcomes(violated_report: Path) -> None:
+    root = parse(violated_report)
+    assert root.tag == "testsuites"
+    scenario_cases = [c for c in root.iter("testcase") if c.get("classname") != "drdrill.run"]
+    assert len(scenario_cases) == 6
+    # 3 violated scenarios + the leak; 1 error; 1 skip
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        "7",
+        "4",
+        "1",
+        "1",
+    )
+    by_name = {c.get("name"): c for c in scenario_cases}
+    deletion = by_name["Deleted orders come back from the latest backup"]
+    assert deletion.get("classname") == "deletion"
+    failure = deletion.find("failure")
+    assert failure is not None and failure.get("message", "").startswith("RTO 1 h 10 min exceeded")
+    assert by_name["A failing restore job is reported and retried"].find("error") is not None
+    skipped = by_name["Rogue inserts are flagged and removed"].find("skipped")
+    assert (
+        skipped is not None
+        and skipped.get("message") == "policy sets no insertion guarantee for strategy item"
+    )
+    assert by_name["An overwritten price is repaired item by item"].find("*[@message]") is None
+    leak = [c for c in root.iter("testcase") if c.get("classname") == "drdrill.run"]
+    assert [c.get("name") for c in leak] == ["no leaked resources"]
+
+
+def test_properties(violated_report: Path) -> None:
+    root = parse(violated_report)
+    case = next(c for c in root.iter("testcase") if c.get("classname") == "deletion")
+    values = props(case)
+    assert values["rto_target_s"] == "3600" and values["rto_measured_s"] == "4210"
+    assert values["rpo_target_s"] == "43200" and values["rpo_measured_s"] == "30100"
+    assert values["strategy"] == "backup" and values["target"] == "embedded (us-east-1)"
+    for case in root.iter("testcase"):
+        if case.get("classname") != "drdrill.run":
+            assert {
+                "rto_target_s",
+                "rto_measured_s",
+                "rpo_target_s",
+                "rpo_measured_s",
+                "strategy",
+                "target",
+            } <= set(props(case))
+
+
+def test_suite_per_guarantee_and_sums(passed_report: Path) -> None:
+    root = parse(passed_report)
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [
+        "deletion",
+        "modification",
+        "table_loss",
+        "idempotency",
+        "posture",
+        "restore_faults",
+    ]
+    assert sum(int(s.get("tests", "0")) for s in suites) == int(root.get("tests", "0")) == 7
+    assert root.get("failures") == root.get("errors") == "0" and root.get("skipped") == "1"
+
+
+def test_hostile_names_survive_as_text(hostile_report: Path) -> None:
+    root = parse(hostile_report)  # would raise on broken XML
+    assert HOSTILE in [c.get("name") for c in root.iter("testcase")]

@@ -1,0 +1,125 @@
+"""The IAM reader behind the least-privilege posture check, and drdrill's own monitor policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dr_infra import iam_eval
+from dr_infra.naming import StackNames
+from dr_infra.provisioning.iam_policies import backup_role_policy, monitor_role_policy
+
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+
+
+def _doc(*statements: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"Version": "2012-10-17", "Statement": list(statements)}]
+
+
+def test_allow_matches_action_and_resource() -> None:
+    docs = _doc({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE})
+    assert iam_eval.allows(docs, "dynamodb:GetItem", TABLE)
+    assert not iam_eval.allows(docs, "dynamodb:PutItem", TABLE)
+    assert not iam_eval.allows(docs, "dynamodb:GetItem", TABLE + "-other")
+
+
+def test_nothing_allowed_without_a_statement() -> None:
+    assert not iam_eval.allows([], "dynamodb:GetItem", TABLE)
+    assert not iam_eval.allows(_doc(), "dynamodb:GetItem", TABLE)
+
+
+def test_explicit_deny_wins_over_allow() -> None:
+    docs = _doc(
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": TABLE},
+    )
+    assert iam_eval.allows(docs, "dynamodb:PutItem", TABLE)
+    assert not iam_eval.allows(docs, "dynamodb:DeleteTable", TABLE)
+
+
+def test_wildcards_in_actions_and_resources() -> None:
+    docs = _doc({"Effect": "Allow", "Action": ["dynamodb:Get*", "backup:?escribeRestoreJob"], "Resource": f"{TABLE}*"})
+    assert iam_eval.allows(docs, "dynamodb:GetRecords", f"{TABLE}/stream/2025")
+    assert iam_eval.allows(docs, "DYNAMODB:GETITEM", TABLE)  # action names are case-insensitive
+    assert iam_eval.allows(docs, "backup:DescribeRestoreJob", TABLE)
+    assert not iam_eval.allows(docs, "dynamodb:Query", TABLE)
+    assert not iam_eval.allows(docs, "dynamodb:GetItem", TABLE.upper())  # resources are case-sensitive
+
+
+def test_conditions_string_equals_and_like() -> None:
+    docs = _doc(
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "*",
+            "Condition": {"StringLike": {"s3:prefix": ["home/*"]}},
+        },
+    )
+    assert iam_eval.allows(docs, "iam:PassRole", "r", {"iam:PassedToService": "backup.amazonaws.com"})
+    assert not iam_eval.allows(docs, "iam:PassRole", "r", {"iam:PassedToService": "lambda.amazonaws.com"})
+    assert not iam_eval.allows(docs, "iam:PassRole", "r")  # the key is absent: the condition fails
+    assert iam_eval.allows(docs, "s3:GetObject", "o", {"s3:prefix": "home/alice"})
+    assert not iam_eval.allows(docs, "s3:GetObject", "o", {"s3:prefix": "etc/passwd"})
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"ArnLikeIfExists": {"k": "v"}}},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::x"},
+    ],
+)
+def test_what_it_does_not_understand_is_not_allowed(statement: dict[str, Any]) -> None:
+    assert not iam_eval.allows(_doc(statement), "dynamodb:DeleteTable", TABLE, {"k": "v"})
+
+
+REGION, ACCOUNT = "eu-west-1", "111122223333"
+NAMES = StackNames("20250301t120000-abcd", 1, "orders")
+MONITOR = [monitor_role_policy(NAMES, REGION, ACCOUNT)]
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES.table}"
+BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.backup_role}"
+TO_BACKUP = {"iam:PassedToService": "backup.amazonaws.com"}
+
+
+def test_monitor_policy_allows_starting_restores() -> None:
+    point = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:abc-123"
+    assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", point)
+    assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", f"{TABLE_ARN}/backup/01234")
+    assert iam_eval.allows(MONITOR, "dynamodb:RestoreTableToPointInTime", TABLE_ARN)
+
+
+def test_monitor_policy_passes_only_the_backup_role_only_to_backup() -> None:
+    assert iam_eval.allows(MONITOR, "iam:PassRole", BACKUP_ROLE, TO_BACKUP)
+    assert not iam_eval.allows(MONITOR, "iam:PassRole", BACKUP_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"})
+    assert not iam_eval.allows(MONITOR, "iam:PassRole", BACKUP_ROLE)
+    assert not iam_eval.allows(MONITOR, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{NAMES.monitor_role}", TO_BACKUP)
+    assert not iam_eval.allows(MONITOR, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", TO_BACKUP)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("dynamodb:DeleteTable", TABLE_ARN),
+        ("dynamodb:DeleteTable", f"{TABLE_ARN}-restored-x"),
+        ("dynamodb:DeleteTable", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES.ledger_table}"),
+        ("dynamodb:PutItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/someone-elses-table"),
+        ("backup:DeleteBackupVault", f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{NAMES.vault}"),
+        ("iam:CreateRole", "*"),
+    ],
+)
+def test_monitor_policy_denies_destruction_and_foreign_resources(action: str, resource: str) -> None:
+    assert not iam_eval.allows(MONITOR, action, resource, TO_BACKUP)
+
+
+def test_backup_role_cannot_delete_the_protected_table() -> None:
+    docs = [backup_role_policy(NAMES, REGION, ACCOUNT)]
+    assert iam_eval.allows(docs, "dynamodb:StartAwsBackupJob", TABLE_ARN)
+    assert not iam_eval.allows(docs, "dynamodb:DeleteTable", TABLE_ARN)
