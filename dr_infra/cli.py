@@ -48,7 +48,8 @@ class _PytestErrorFilter(io.TextIOBase):
 
     def write(self, text: str) -> int:
         if text.startswith("ERROR: "):
-            self.usage_errors.extend(line for line in text.removeprefix("ERROR: ").splitlines() if line.strip())
+            lines = text.removeprefix("ERROR: ").splitlines()
+            self.usage_errors.extend(line for line in lines if line.strip())
             self._swallow_newline = True
             return len(text)
         if self._swallow_newline and not text.strip():

@@ -163,9 +163,11 @@ class Drill:
         """Fill RTO (sum of phases: change -> verified or repaired) and judge against the targets."""
         inc = self.incident
         self.record.rto.phases = self.phases()
-        end = inc.repaired_at or inc.verified_at
+        end = inc.repaired_at or inc.verified_at or inc.table_active_at
         if inc.change_at is not None and end is not None:
             self.record.rto.measured_s = round((end - inc.change_at).total_seconds(), 3)
+            if end is inc.table_active_at and inc.verified_at is None:
+                self.record.rto.note = "measured to the restored table becoming ACTIVE: the data was not verified"
         self.record.rto.target_s = self.rto_target
         self.record.rpo.target_s = self.rpo_target
         self.record.rto.judge()

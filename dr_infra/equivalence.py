@@ -74,6 +74,18 @@ class ItemFormatError(ValueError):
 
 def canonical_number(text: str | int | Decimal) -> str:
     """One spelling per numeric value: ``"1.0"``, ``"1"``, ``"1E0"`` give ``"1"``; ``"10"``: ``"1E+1"``."""
+    if type(text) is str and text.isdigit() and len(text) <= 38 and text.isascii():
+        # Fast path for plain non-negative integers; the same spelling Decimal.normalize gives.
+        digits = text.lstrip("0")
+        if not digits:
+            return "0"
+        coefficient = digits.rstrip("0")
+        zeros = len(digits) - len(coefficient)
+        if not zeros:
+            return digits
+        if len(coefficient) == 1:
+            return f"{coefficient}E+{zeros}"
+        return f"{coefficient[0]}.{coefficient[1:]}E+{zeros + len(coefficient) - 1}"
     try:
         value = Decimal(text) if not isinstance(text, Decimal) else text
     except (DecimalException, ValueError, TypeError) as exc:
@@ -86,8 +98,8 @@ def canonical_number(text: str | int | Decimal) -> str:
         return str(DYNAMODB_CONTEXT.normalize(value))
     except DecimalException:
         # Outside DynamoDB's range or precision: keep it exact instead of rounding two values together.
-        digits = len(value.as_tuple().digits)
-        exact = Context(prec=max(digits, 1), Emin=-999_999_999, Emax=999_999_999)
+        precision = len(value.as_tuple().digits)
+        exact = Context(prec=max(precision, 1), Emin=-999_999_999, Emax=999_999_999)
         return str(exact.normalize(value))
 
 
@@ -105,27 +117,27 @@ def canonical_binary(value: str | bytes | bytearray | memoryview) -> str:
 
 def normalize_value(av: dict[str, Any]) -> dict[str, Any]:
     """An attribute value (``{"N": "1.0"}``) in canonical form (``{"N": "1"}``), equal iff the values are."""
-    if not isinstance(av, dict) or len(av) != 1:
-        raise ItemFormatError(f"not a DynamoDB attribute value: {av!r}"[:200])
-    for kind, value in av.items():
-        if kind in _PLAIN_TYPES:
-            return av
-        if kind == "N":
-            return {"N": canonical_number(value)}
-        if kind == "M":
-            return {"M": {name: normalize_value(inner) for name, inner in value.items()}}
-        if kind == "L":
-            return {"L": [normalize_value(inner) for inner in value]}
-        if kind == "SS":
-            return {"SS": sorted(set(value))}
-        if kind == "NS":
-            return {"NS": sorted({canonical_number(v) for v in value})}
-        if kind == "B":
-            return {"B": canonical_binary(value)}
-        if kind == "BS":
-            return {"BS": sorted({canonical_binary(v) for v in value})}
+    try:
+        ((kind, value),) = av.items()
+    except (AttributeError, TypeError, ValueError):
+        raise ItemFormatError(f"not a DynamoDB attribute value: {av!r}"[:200]) from None
+    if kind in _PLAIN_TYPES:
+        return av
+    normalizer = _NORMALIZERS.get(kind)
+    if normalizer is None:
         raise ItemFormatError(f"unknown DynamoDB type {kind!r}")
-    raise AssertionError("unreachable")  # pragma: no cover
+    return {kind: normalizer(value)}
+
+
+_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
+    "N": canonical_number,
+    "M": lambda value: {name: normalize_value(inner) for name, inner in value.items()},
+    "L": lambda value: [normalize_value(inner) for inner in value],
+    "SS": lambda value: sorted(set(value)),
+    "NS": lambda value: sorted({canonical_number(v) for v in value}),
+    "B": canonical_binary,
+    "BS": lambda value: sorted({canonical_binary(v) for v in value}),
+}
 
 
 def normalize_item(item: Item, ignore: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -27,14 +27,14 @@ def seed_item(index: int, hash_key: str = "LockId", key_type: str = "S") -> Item
         "kind": {"S": "seed"},
         "quantity": {"N": str(index * 3 + 1)},
         "price": {"N": f"{index % 1000}.25"},
-        "checksum": {"B": index.to_bytes(4, "big") + b"\x00\xff"},
+        "checksum": {"B": (index % 2**32).to_bytes(4, "big") + b"\x00\xff"},
         "active": {"BOOL": index % 2 == 0},
         "archived": {"NULL": True},
         "history": {"L": [{"S": "created"}, {"N": str(index)}, {"BOOL": False}]},
         "profile": {"M": {"owner": {"S": f"team-{index % 7}"}, "limits": {"M": {"max": {"N": "10.5"}}}}},
         "labels": {"SS": ["dr", f"shard-{index % 4}"]},
         "scores": {"NS": [str(index % 10), "99.5"]},
-        "blobs": {"BS": [b"\x01", index.to_bytes(2, "big") + b"\x02"]},
+        "blobs": {"BS": [b"\x01", (index % 65536).to_bytes(2, "big") + b"\x02"]},
     }
 
 

@@ -169,9 +169,22 @@ class _Protector:
                 return tags
             kwargs["NextToken"] = page["NextToken"]
 
+    def _source_gone(self, exc: ClientError) -> bool:
+        """A lost table (the table-loss incident) has no tags or mapping left to copy: note it, go on."""
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            return False
+        self.note = f"source table {self.source.name} no longer exists: its tags and mapping settings were not copied"
+        return True
+
     def _tags(self) -> None:
         present = self._list_tags(self.restored.arn)
-        missing = {k: v for k, v in self._list_tags(self.source.arn).items() if present.get(k) != v}
+        try:
+            source_tags = self._list_tags(self.source.arn)
+        except ClientError as exc:
+            if self._source_gone(exc):
+                return
+            raise
+        missing = {k: v for k, v in source_tags.items() if present.get(k) != v}
         if missing:
             self.ddb.tag_resource(
                 ResourceArn=self.restored.arn,
@@ -190,8 +203,12 @@ class _Protector:
 
     def _mapping(self, restored_stream_arn: str) -> None:
         function = self.runtime.settings.monitor_function_arn
-        source_table = self.ddb.describe_table(TableName=self.source.name)["Table"]
-        source_stream = source_table.get("LatestStreamArn")
+        try:
+            source_stream = self.ddb.describe_table(TableName=self.source.name)["Table"].get("LatestStreamArn")
+        except ClientError as exc:
+            if not self._source_gone(exc):
+                raise
+            source_stream = None
         template: EventSourceMappingConfigurationTypeDef | None = None
         if source_stream:
             candidates = self._mappings(EventSourceArn=source_stream)

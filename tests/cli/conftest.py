@@ -30,13 +30,19 @@ def run_drdrill(*args: str, cwd: Path, env: dict[str, str] | None = None, timeou
     merged = {k: v for k, v in os.environ.items() if not k.startswith(("DRDRILL_", "AWS_", "LOCALSTACK_"))}
     merged.update(env or {})
     done = subprocess.run(
-        [str(DRDRILL), *args], cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False
+        [str(DRDRILL), *args],
+        cwd=cwd,
+        env=merged,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture
-def drdrill(tmp_path: Path):  # noqa: ANN201 - a callable fixture
+def drdrill(tmp_path: Path):
     def call(*args: str, env: dict[str, str] | None = None) -> Result:
         return run_drdrill(*args, cwd=tmp_path, env=env)
 
@@ -44,7 +50,7 @@ def drdrill(tmp_path: Path):  # noqa: ANN201 - a callable fixture
 
 
 @pytest.fixture
-def feature(tmp_path: Path):  # noqa: ANN201
+def feature(tmp_path: Path):
     def write(text: str, name: str = "bad.feature") -> Path:
         path = tmp_path / "features" / name
         path.parent.mkdir(exist_ok=True)

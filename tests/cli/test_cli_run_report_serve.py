@@ -66,7 +66,11 @@ def test_report_of_a_missing_journal_is_a_usage_error(drdrill, tmp_path: Path) -
 
 def test_serve_answers_boto3(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [str(DRDRILL), "serve", "--port", "0"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(DRDRILL), "serve", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

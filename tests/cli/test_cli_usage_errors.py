@@ -166,7 +166,11 @@ def test_malformed_policy(drdrill, tmp_path: Path, text: str, needle: str) -> No
 
 
 def test_aws_target_without_allow_list(drdrill, tmp_path: Path) -> None:
-    env = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     line = assert_usage_error(
         drdrill("run", str(POSTURE), "--target", "aws", "--report-dir", str(tmp_path / "r"), env=env), "allow"
     )
@@ -182,5 +186,7 @@ def _closed_port() -> int:
 def test_localstack_unreachable(drdrill, tmp_path: Path) -> None:
     endpoint = f"http://127.0.0.1:{_closed_port()}"
     env = {"AWS_ENDPOINT_URL": endpoint}
-    result = drdrill("run", str(POSTURE), "--target", "localstack", "--report-dir", str(tmp_path / "r"), env=env)
+    result = drdrill(
+        "run", str(POSTURE), "--target", "localstack", "--report-dir", str(tmp_path / "r"), env=env
+    )
     assert_usage_error(result, endpoint, "localstack start")

@@ -32,7 +32,11 @@ def test_zip_holds_only_change_monitor_python(tmp_path: Path) -> None:
 
 def test_cache_files_do_not_change_the_hash(tmp_path: Path) -> None:
     root = tmp_path / "lambda"
-    shutil.copytree(lambda_source_root() / "change_monitor", root / "change_monitor", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        lambda_source_root() / "change_monitor",
+        root / "change_monitor",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     clean = build_package(root).sha256
     (root / "change_monitor" / "__pycache__").mkdir()
     (root / "change_monitor" / "__pycache__" / "x.pyc").write_bytes(b"1")
@@ -41,7 +45,11 @@ def test_cache_files_do_not_change_the_hash(tmp_path: Path) -> None:
 
 def test_a_source_change_changes_the_hash(tmp_path: Path) -> None:
     root = tmp_path / "lambda"
-    shutil.copytree(lambda_source_root() / "change_monitor", root / "change_monitor", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        lambda_source_root() / "change_monitor",
+        root / "change_monitor",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     before = build_package(root).sha256
     handler = root / "change_monitor" / "handler.py"
     handler.write_text(handler.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")

@@ -96,7 +96,11 @@ def test_each_documented_sentence_matches_exactly_one_definition(kind: str, sent
 
 @pytest.mark.parametrize(
     "sentence",
-    ["3 items are deleted quickly", "the table is deleted twice", "a restore job completes within sixty seconds"],
+    [
+        "3 items are deleted quickly",
+        "the table is deleted twice",
+        "a restore job completes within sixty seconds",
+    ],
 )
 def test_extra_words_do_not_match(sentence: str) -> None:
     assert not [c for c in _contexts() if c.parser.is_matching(sentence)]

@@ -30,7 +30,7 @@ class FakeBackup:
         self.states = states
         self.calls = 0
 
-    def describe_restore_job(self, RestoreJobId: str) -> dict[str, Any]:  # noqa: N803 - boto3's spelling
+    def describe_restore_job(self, RestoreJobId: str) -> dict[str, Any]:
         state = self.states[min(self.calls, len(self.states) - 1)]
         self.calls += 1
         return {"RestoreJobId": RestoreJobId, **state}
@@ -70,7 +70,9 @@ def test_failed_restore_job_raises_at_once_quoting_its_status_message() -> None:
         [{"Status": "RUNNING"}, {"Status": "FAILED", "StatusMessage": "KMS key disabled for table copy"}]
     )
     with pytest.raises(RestoreFailed) as caught:
-        WaitPolicy(PHASE_RESTORE_JOB, timeout=3600).run(restore_job_probe(backup, "job-1"), sleep=clock.sleep, clock=clock)
+        WaitPolicy(PHASE_RESTORE_JOB, timeout=3600).run(
+            restore_job_probe(backup, "job-1"), sleep=clock.sleep, clock=clock
+        )
     assert "KMS key disabled for table copy" in str(caught.value)
     assert "job-1" in str(caught.value)
     assert backup.calls == 2
@@ -81,11 +83,15 @@ def test_aborted_restore_job_fails_too() -> None:
     clock = FakeClock()
     backup = FakeBackup([{"Status": "ABORTED"}])
     with pytest.raises(RestoreFailed, match="ABORTED"):
-        WaitPolicy(PHASE_RESTORE_JOB, timeout=60).run(restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock)
+        WaitPolicy(PHASE_RESTORE_JOB, timeout=60).run(
+            restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock
+        )
 
 
 def test_restore_job_probe_reports_progress() -> None:
     clock = FakeClock()
     backup = FakeBackup([{"Status": "RUNNING", "PercentDone": "40"}])
     with pytest.raises(WaitTimeout, match="RUNNING 40%"):
-        WaitPolicy(PHASE_RESTORE_JOB, timeout=5).run(restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock)
+        WaitPolicy(PHASE_RESTORE_JOB, timeout=5).run(
+            restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock
+        )
