@@ -28,7 +28,7 @@ from pytest_bdd.feature import get_feature
 from pytest_bdd.parser import Feature, ScenarioTemplate
 from pytest_bdd.scenario import make_python_name, scenario_wrapper_template_registry
 
-STEP_WORDS = re.compile(r"^\s*(Given|When|Then|And|But)\b", re.IGNORECASE)
+STEP_WORDS = re.compile(r"^\s*(Given|When|Then|And|But)\b")
 STEPDEF_PREFIX = "pytestbdd_stepdef_"
 
 

@@ -183,3 +183,44 @@ def _(drill: Drill) -> None:
     if rpo.measured_s is not None and not rpo.met:
         problems.append(f"RPO {rpo.measured_s:.3f} s exceeds the target {rpo.target_s:g} s")
     assert not problems, "; ".join(problems)
+
+
+# -- restore-path chaos: the expected way for a recovery to break -------------------------------------------------
+@then(parsers.re(rf"the restore fails within {SECONDS} seconds? with the job's status message"))
+def _(drill: Drill, seconds: str) -> None:
+    from dr_infra.errors import RestoreFailed
+
+    try:
+        recovery.await_recovery(drill, _seconds(seconds))
+    except RestoreFailed as exc:
+        drill.record.add_evidence("notes", f"restore failed as injected: {exc}")
+        assert "ended FAILED: " in str(exc) and not str(exc).endswith("no status message"), str(exc)
+        return
+    raise AssertionError("the restore completed, but the injected fault should have made it fail")
+
+
+@then(parsers.re(r'the RTO is violated in the "(?P<phase>[^"]+)" phase'))
+def _(drill: Drill, phase: str) -> None:
+    drill.finish_measures()
+    rto = drill.record.rto
+    assert rto.measured_s is not None and rto.target_s is not None, "RTO was not measured"
+    assert not rto.met, f"RTO {rto.measured_s:.3f} s met the target {rto.target_s:g} s; a violation was expected"
+    slowest = max(rto.phases, key=lambda p: p.duration_s or 0)
+    drill.record.add_evidence("notes", f"RTO violated as expected; slowest phase: {slowest.name} ({slowest.duration_s} s)")
+    assert slowest.name == phase, f"the slowest phase was {slowest.name!r}, not {phase!r}"
+    drill.record.rto.met = False
+    drill.record.rto.note = f"violation expected by the scenario (slowest phase: {slowest.name})"
+
+
+@then(parsers.re(rf"the restore could not be started within {SECONDS} seconds?"))
+def _(drill: Drill, seconds: str) -> None:
+    from dr_infra.errors import WaitTimeout
+
+    deadline = time.monotonic() + _seconds(seconds)
+    try:
+        recovery.wait_restore_started(drill, deadline)
+    except WaitTimeout as exc:
+        assert exc.last_state.startswith("restore could not be started"), f"unexpected state: {exc.last_state}"
+        drill.record.add_evidence("notes", exc.last_state)
+        return
+    raise AssertionError("a restore was started, but StartRestoreJob should have been denied")

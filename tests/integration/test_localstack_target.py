@@ -10,20 +10,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from dr_infra.targets.localstack import LocalStackTarget
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+MOTO_SERVER = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+server.start()
+host, port = server.get_host_and_port()
+print(f"http://{host}:{port}", flush=True)
+sys.stdin.read()
+"""
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """A plain (unpatched) moto server on loopback, in its own process: the embedded target patches moto
+    in-process, so a ThreadedMotoServer in this process would serve the embedded gap-fillers too."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", MOTO_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def test_starts_and_probes_capabilities(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
