@@ -135,6 +135,7 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["-m", args.tags]
     if args.workers:
         argv += ["-n", str(args.workers)]
+    argv.append(f"--dr-progress={'off' if args.quiet else 'auto'}")
     argv.append("-q" if args.quiet else "-v")
     return argv
 

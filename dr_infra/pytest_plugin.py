@@ -14,7 +14,9 @@ fails midway or the run is interrupted.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -70,7 +72,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="mask account ids and ARNs in every report file (env DRDRILL_REDACT=1)",
     )
     group.addoption("--dr-run-id", default=os.environ.get("DRDRILL_RUN_ID"), help="reuse a run id (xdist workers)")
+    group.addoption(
+        "--dr-progress",
+        default=os.environ.get("DRDRILL_PROGRESS", "off"),
+        choices=("auto", "live", "plain", "off"),
+        help="show long waits: live on a terminal, plain lines in CI (env DRDRILL_PROGRESS; drdrill run: auto)",
+    )
     group.addoption("--dr-history-dir", default=os.environ.get("DRDRILL_HISTORY_DIR"), help="earlier journals for trends")
+
+
+class _UncapturedStderr(io.TextIOBase):
+    """stderr past pytest's capture, the way pytest's live logging writes (capture suspended per write)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def _suspended(self) -> contextlib.AbstractContextManager[None]:
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        return capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext()
+
+    def write(self, text: str) -> int:
+        with self._suspended():
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        return len(text)
+
+    def isatty(self) -> bool:
+        with self._suspended():
+            return sys.stderr.isatty()
 
 
 @dataclass
@@ -122,6 +151,9 @@ def _build_session(config: pytest.Config) -> DrillSession:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drdrill: a DR drill scenario")
+    from dr_infra import progress
+
+    progress.install(str(config.getoption("--dr-progress")), _UncapturedStderr(config))
     try:
         config.stash[SESSION_KEY] = _build_session(config)
     except DrDrillError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 from tenacity import RetryCallState, Retrying, retry_if_result, wait_exponential
@@ -34,6 +34,23 @@ class Probe:
     value: Any = None
 
 
+class WaitObserver(Protocol):
+    """Told about every poll and the end of every wait (see :mod:`dr_infra.progress`)."""
+
+    def poll(self, phase: str, probe: Probe, elapsed: float) -> None: ...
+
+    def finish(self, phase: str, probe: Probe | None, elapsed: float, ok: bool) -> None: ...
+
+
+_observer: WaitObserver | None = None
+
+
+def set_observer(observer: WaitObserver | None) -> None:
+    """Report progress of every wait to ``observer`` (``None``: silence)."""
+    global _observer
+    _observer = observer
+
+
 @dataclass(frozen=True)
 class WaitPolicy:
     """How long and how often to poll one phase."""
@@ -54,14 +71,20 @@ class WaitPolicy:
         started = clock()
         last: list[Probe] = [Probe(False, "not polled yet")]
 
+        observer = _observer
+
         def poll() -> Probe:
             result = probe()
             last[0] = result
             if on_poll is not None:
                 on_poll(result, clock() - started)
+            if observer is not None:
+                observer.poll(self.phase, result, clock() - started)
             return result
 
         def give_up(state: RetryCallState) -> Probe:
+            if observer is not None:
+                observer.finish(self.phase, last[0], clock() - started, ok=False)
             raise WaitTimeout(self.phase, last[0].state, clock() - started)
 
         result: Probe = Retrying(
@@ -72,6 +95,8 @@ class WaitPolicy:
             retry_error_callback=give_up,
             reraise=True,
         )(poll)
+        if observer is not None:
+            observer.finish(self.phase, result, clock() - started, ok=True)
         return result
 
 
@@ -95,7 +120,8 @@ def restore_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
                 f"restore job {job_id} ended {status}: {job.get('StatusMessage') or 'no status message'}"
             )
         percent = job.get("PercentDone")
-        return Probe(status == "COMPLETED", f"{status}{f' {percent}%' if percent else ''}", job)
+        shown = f" {str(percent).rstrip('%')}%" if percent else ""
+        return Probe(status == "COMPLETED", f"{status}{shown}", job)
 
     return probe
 

@@ -36,7 +36,11 @@ def moto_endpoint() -> Iterator[str]:
     )
     try:
         assert process.stdout is not None
-        yield process.stdout.readline().strip()
+        line = ""
+        while not line.startswith("http://"):  # moto prints a banner first
+            line = process.stdout.readline().strip()
+            assert line or process.poll() is None, "the moto server did not start"
+        yield line
     finally:
         process.terminate()
         process.wait(timeout=20)
