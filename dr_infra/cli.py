@@ -61,7 +61,7 @@ class _PytestErrorFilter(io.TextIOBase):
         self.real.flush()
 
     def isatty(self) -> bool:
-        return False
+        return self.real.isatty()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -173,6 +173,19 @@ class Drill:
         self.record.rto.judge()
         self.record.rpo.judge()
 
+    def record_throttles(self) -> dict[str, int]:
+        """Throttles the target served during this scenario (``{operation: n}``), kept as evidence.
+
+        Read from the embedded target's ``GET /_drdrill/info`` (``throttled``); the counts are zeroed when
+        the scenario's fault switches are reset, so this must run before that.
+        """
+        control = getattr(self.target, "control", None)
+        info = control.info() if control is not None else None
+        counts = {str(k): int(v) for k, v in ((info or {}).get("throttled") or {}).items()}
+        if counts:
+            self.record.evidence["throttles"] = counts
+        return counts
+
     def just_before_change(self) -> datetime:
         assert self.incident.change_at is not None
         return self.incident.change_at - timedelta(microseconds=1)

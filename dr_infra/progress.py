@@ -97,7 +97,7 @@ def _percent(probe: waits.Probe) -> float | None:
         return None
 
 
-def choose(mode: str, stream: IO[str] | None = None) -> PlainProgress | LiveProgress | None:
+def choose(mode: str, stream: IO[str] | None = None) -> PlainProgress | LiveProgress | AutoProgress | None:
     """The observer for ``mode``; ``auto`` is live on a terminal and plain in CI or a pipe."""
     if mode not in MODES:
         raise ValueError(f"unknown progress mode {mode!r}: use one of {', '.join(MODES)}")
@@ -105,8 +105,28 @@ def choose(mode: str, stream: IO[str] | None = None) -> PlainProgress | LiveProg
     if mode == "off":
         return None
     if mode == "auto":
-        mode = "live" if out.isatty() and not os.environ.get("CI") else "plain"
+        return AutoProgress(out)
     return LiveProgress(out) if mode == "live" else PlainProgress(out)
+
+
+class AutoProgress:
+    """Decides live or plain at the first wait, when the stream's terminal-ness is known for sure."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._chosen: PlainProgress | LiveProgress | None = None
+
+    def _pick(self) -> PlainProgress | LiveProgress:
+        if self._chosen is None:
+            live = self.stream.isatty() and not os.environ.get("CI")
+            self._chosen = LiveProgress(self.stream) if live else PlainProgress(self.stream)
+        return self._chosen
+
+    def poll(self, phase: str, probe: waits.Probe, elapsed: float) -> None:
+        self._pick().poll(phase, probe, elapsed)
+
+    def finish(self, phase: str, probe: waits.Probe | None, elapsed: float, ok: bool) -> None:
+        self._pick().finish(phase, probe, elapsed, ok)
 
 
 def install(mode: str, stream: IO[str] | None = None) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from dr_infra import parallel
 from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError, DrDrillError
 from dr_infra.features_collect import FeatureFile, template_of, unknown_steps
@@ -122,7 +123,7 @@ class DrillSession:
     def next_stack(self) -> int:
         with self._lock:
             self.stacks += 1
-            return self.stacks
+            return parallel.stack_number(self.config, self.stacks)
 
     def start_target(self) -> Target:
         with self._lock:
@@ -144,7 +145,8 @@ def _build_session(config: pytest.Config) -> DrillSession:
         raise ConfigError(f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)")
     policy = load_policy(config.getoption("--dr-policy"))
     allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
-    run_id = config.getoption("--dr-run-id") or new_run_id()
+    # xdist workers run under the controller's run id (dr_infra.parallel)
+    run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()
     journal = Journal(run_id=run_id, policy=policy.to_dict())
     return DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
 
@@ -251,6 +253,7 @@ def _teardown_drill(drill: Drill) -> None:
     control = getattr(drill.target, "control", None)
     if control is not None:
         with contextlib.suppress(Exception):
+            drill.record_throttles()  # before the reset zeroes the counts
             control.reset_faults()
             control.reset_settings()
     with contextlib.suppress(Exception):
@@ -352,7 +355,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             record.failure = record.failure or f"cleanup left resources behind: {record.cleanup['failed'][0]}"
         record.finished_at = iso(utcnow())
         record.duration_s = round(time.monotonic() - item.stash.get(_T0, time.monotonic()), 3)
-        drill_session(item.config).journal.scenarios.append(record)
+        ds = drill_session(item.config)
+        ds.journal.scenarios.append(record)
+        if parallel.is_worker(item.config):  # xdist: the controller writes the report
+            _ship(item, report, record, ds)
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
@@ -374,10 +380,61 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for drill in list(ds.live):  # drills whose teardown never ran
         _teardown_drill(drill)
     ds.live.clear()
-    if getattr(session.config, "workerinput", None) is None:
+    if parallel.is_worker(session.config):
+        shipped = session.config.stash.get(_SHIPPED, {})
+        output = parallel.worker_output(ds.journal, set(shipped), shipped, ds.interrupted)
+        session.config.workeroutput[parallel.OUTPUT_KEY] = output  # type: ignore[attr-defined]
+    else:
+        merger = session.config.stash.get(_MERGER, None)
+        if merger is not None:
+            ds.interrupted = ds.interrupted or merger.interrupted
+            merger.finish(getattr(session.config.option, "numprocesses", None))
         write_reports(ds)
     if ds.target is not None:
         ds.target.stop()
+
+
+# -- parallel drills (pytest-xdist): see dr_infra.parallel -------------------------------------------------
+_SHIPPED = pytest.StashKey[dict[str, int]]()
+_MERGER = pytest.StashKey[parallel.Merger]()
+
+
+def _ship(item: pytest.Item, report: pytest.TestReport, record: ScenarioRecord, ds: DrillSession) -> None:
+    """Worker: attach the finished record to the teardown report, which xdist sends to the controller."""
+    items = item.session.items
+    order = items.index(item) if item in items else len(items) + len(ds.journal.scenarios)
+    item.config.stash.setdefault(_SHIPPED, {})[record.id] = order
+    payload = parallel.record_payload(record, order, ds.journal.target, ds.journal.usage_errors)
+    setattr(report, parallel.REPORT_ATTR, payload)
+
+
+def _merger(config: pytest.Config) -> parallel.Merger:
+    if _MERGER not in config.stash:
+        config.stash[_MERGER] = parallel.Merger(drill_session(config).journal)
+    return config.stash[_MERGER]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Controller: every worker runs under the controller's run id."""
+    node.workerinput[parallel.RUN_ID_KEY] = drill_session(node.config).run_id
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Controller: what a worker did not ship in its test reports (cut-short drills, usage errors, leaks)."""
+    output = getattr(node, "workeroutput", None)
+    if isinstance(output, dict):
+        _merger(node.config).add_workeroutput(output)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Controller: a scenario record a worker attached to its teardown report joins the one journal."""
+    payload = getattr(report, parallel.REPORT_ATTR, None)
+    session = _current_session
+    if payload is None or session is None or parallel.is_worker(session.config):
+        return
+    _merger(session.config).add_report(str(payload))
 
 
 def write_reports(ds: DrillSession) -> Path | None:

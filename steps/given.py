@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from pytest_bdd import given, parsers
 
@@ -12,7 +13,8 @@ from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError
 from dr_infra.journal import iso
 from dr_infra.provisioning.spec import TRIGGER_EVENTS, check_strategy
-from dr_infra.waits import PHASE_BACKUP_JOB, WaitPolicy, backup_job_probe
+from dr_infra.targets.control_client import ControlClient
+from dr_infra.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
 
 COUNT = r"(?P<count>-?\d+)"
 
@@ -124,3 +126,59 @@ def _(drill: Drill) -> None:
     control.set_fault("start_restore_denied", message="not authorized to perform: iam:PassRole")
     drill.record.add_evidence("notes", "fault: StartRestoreJob denied")
 
+
+
+def _control(drill: Drill, why: str) -> ControlClient:
+    drill.require("restore_faults", why=why)
+    control = getattr(drill.target, "control", None)
+    assert isinstance(control, ControlClient)
+    return control
+
+
+@given(parsers.re(r'the "(?P<operation>[^"]*)" operation is throttled (?P<count>-?\d+) times?'))
+def _(drill: Drill, operation: str, count: str) -> None:
+    """ThrottlingException on the next N calls of one API operation (whoever calls it); botocore retries."""
+    if not operation.isalnum() or not operation[:1].isupper():
+        raise ConfigError(f"{operation!r} is not an API operation name (e.g. DescribeRestoreJob)")
+    number = int(count)
+    if not 1 <= number <= 20:
+        raise ConfigError(f"throttled {number} times: use 1 to 20 (botocore gives up after a few retries)")
+    control = _control(drill, "throttling needs the embedded target's fault switches")
+    control.set_fault("throttle", count=number, operation=operation)
+    drill.record.add_evidence("notes", f"fault: {operation} throttled {number} time(s)")
+
+
+@given(parsers.re(r"the change monitor (?P<how>fails|times out on) its next (?P<count>-?\d+) invocations?"))
+def _(drill: Drill, how: str, count: str) -> None:
+    """The monitor function errors (or times out) on its next N invocations; the mapping retries the batch."""
+    number = int(count)
+    if not 1 <= number <= 100:
+        raise ConfigError(f"{number} failing invocations: use 1 to 100")
+    drill.require("function_faults", why="function errors are injected by the embedded target's fault switches")
+    control = _control(drill, "function errors are injected by the embedded target's fault switches")
+    fault = "function_error" if how == "fails" else "function_timeout"
+    function = drill.require_stack().names.monitor_function
+    control.set_fault(fault, count=number, function=function)
+    drill.record.add_evidence("notes", f"fault: the change monitor {how} its next {number} invocation(s)")
+
+
+@given("the change monitor's event source mapping is disabled")
+def _(drill: Drill) -> None:
+    """Attach the monitor now, then disable its mapping (UpdateEventSourceMapping Enabled=False)."""
+    drill.require("lambda_execution", why="a disabled mapping is only observable when the monitor runs")
+    stack = drill.require_stack()
+    drill.ensure_monitor_attached()
+    if not stack.mapping_uuid:
+        raise ConfigError("the change monitor has no event source mapping to disable")
+    lam = drill.client("lambda")
+    lam.update_event_source_mapping(UUID=stack.mapping_uuid, Enabled=False)
+    state = WaitPolicy("event source mapping Enabled -> Disabled", 30).run(
+        lambda: _mapping_state(lam, stack.mapping_uuid)
+    ).value
+    drill.record.evidence["event_source_mapping"] = {"uuid": stack.mapping_uuid, "state": state}
+    drill.record.add_evidence("notes", f"fault: event source mapping {stack.mapping_uuid} disabled")
+
+
+def _mapping_state(lam: object, uuid: str) -> Probe:
+    state = str(lam.get_event_source_mapping(UUID=uuid).get("State"))
+    return Probe(state == "Disabled", state, state)

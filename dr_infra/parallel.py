@@ -1,0 +1,141 @@
+"""Parallel drills under pytest-xdist (``drdrill run -n 2``): one run, many worker processes, one report.
+
+* The controller makes the run id and hands it to every worker (``workerinput["drdrill_run_id"]``), so all
+  resource names and tags of the run share one id.
+* Each worker process starts its own target on first use (the plugin's session fixture), so on the
+  embedded target every worker has its own server; on a shared target (LocalStack, AWS) the workers'
+  stack numbers interleave (worker ``gwK`` of ``N`` uses K+1, K+1+N, ...), so names never collide.
+* A worker ships each finished scenario's record to the controller inside its teardown test report (a
+  JSON string attribute, serialised by xdist with the report); whatever was not shipped that way (records
+  of drills cut short, collection-time usage errors, leaks) travels in ``workeroutput`` at the worker's
+  end. The controller rebuilds the records, puts them back in collection order and writes the one report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from dr_infra.journal import Journal, ScenarioRecord
+
+RUN_ID_KEY = "drdrill_run_id"
+OUTPUT_KEY = "drdrill"
+REPORT_ATTR = "drdrill_record"
+
+
+def workerinput(config: Any) -> dict[str, Any] | None:
+    """xdist's input dict when ``config`` is a worker's, else ``None``."""
+    value = getattr(config, "workerinput", None)
+    return value if isinstance(value, dict) else None
+
+
+def is_worker(config: Any) -> bool:
+    return workerinput(config) is not None
+
+
+def worker_run_id(config: Any) -> str | None:
+    """The run id the controller handed to this worker (``None`` outside a worker)."""
+    data = workerinput(config)
+    return str(data[RUN_ID_KEY]) if data and data.get(RUN_ID_KEY) else None
+
+
+def _worker_slot(config: Any) -> tuple[int, int]:
+    """(index, count) of this worker; (0, 1) outside xdist."""
+    data = workerinput(config)
+    if not data:
+        return 0, 1
+    count = max(1, int(data.get("workercount") or 1))
+    worker_id = str(data.get("workerid", "gw0"))
+    digits = "".join(ch for ch in worker_id if ch.isdigit())
+    index = int(digits) if digits else 0
+    return index % count, count
+
+
+def stack_number(config: Any, nth: int) -> int:
+    """The run-wide stack number of this process's ``nth`` stack (1-based): unique across workers."""
+    index, count = _worker_slot(config)
+    return (nth - 1) * count + index + 1
+
+
+def record_payload(
+    record: ScenarioRecord, order: int, target: dict[str, Any], usage_errors: list[str]
+) -> str:
+    """One scenario's record as a JSON string (what a worker attaches to its teardown report)."""
+    return json.dumps(
+        {"order": order, "record": asdict(record), "target": target, "usage_errors": list(usage_errors)},
+        default=str,
+    )
+
+
+def load_records(raw: list[dict[str, Any]]) -> list[ScenarioRecord]:
+    return Journal.from_dict({"run_id": "-", "scenarios": raw}).scenarios
+
+
+class Merger:
+    """The controller's side: collects what workers ship into the controller's journal."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.order: dict[str, int] = {}
+        self.interrupted = False
+
+    def _add(self, record: ScenarioRecord, order: int | None) -> None:
+        if any(s.id == record.id for s in self.journal.scenarios):
+            return
+        self.journal.scenarios.append(record)
+        if order is not None:
+            self.order[record.id] = order
+
+    def _target(self, target: dict[str, Any] | None) -> None:
+        if target and not self.journal.target:
+            self.journal.target = dict(target)
+
+    def _errors(self, errors: list[str]) -> None:
+        for line in errors:
+            if line not in self.journal.usage_errors:
+                self.journal.usage_errors.append(line)
+
+    def add_report(self, payload: str) -> None:
+        data = json.loads(payload)
+        (record,) = load_records([data["record"]])
+        self._add(record, data.get("order"))
+        self._target(data.get("target"))
+        self._errors(data.get("usage_errors") or [])
+
+    def add_workeroutput(self, output: dict[str, Any]) -> None:
+        raw = output.get(OUTPUT_KEY)
+        if not raw:
+            return
+        data = json.loads(raw)
+        for order, record in zip(data.get("orders", []), load_records(data.get("records", [])), strict=False):
+            self._add(record, order)
+        self._target(data.get("target"))
+        self._errors(data.get("usage_errors") or [])
+        for leak in data.get("leaks") or []:
+            if leak not in self.journal.leaks:
+                self.journal.leaks.append(leak)
+        self.interrupted = self.interrupted or bool(data.get("interrupted"))
+
+    def finish(self, workers: object) -> None:
+        """Collection order, as a serial run would list them; the target notes how many workers ran."""
+        last = len(self.order) + len(self.journal.scenarios)
+        self.journal.scenarios.sort(key=lambda s: self.order.get(s.id, last))
+        if isinstance(workers, int) and workers > 0 and self.journal.target:
+            self.journal.target["workers"] = workers
+
+
+def worker_output(journal: Journal, shipped: set[str], orders: dict[str, int], interrupted: bool) -> str:
+    """What a worker sends at its end: records not shipped in a report, usage errors, leaks, target."""
+    rest = [s for s in journal.scenarios if s.id not in shipped]
+    return json.dumps(
+        {
+            "records": [asdict(s) for s in rest],
+            "orders": [orders.get(s.id) for s in rest],
+            "target": journal.target,
+            "usage_errors": journal.usage_errors,
+            "leaks": journal.leaks,
+            "interrupted": interrupted,
+        },
+        default=str,
+    )
