@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from dr_infra import parallel
+from dr_infra import safety
 from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError, DrDrillError
 from dr_infra.features_collect import FeatureFile, template_of, unknown_steps
@@ -80,6 +81,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="show long waits: live on a terminal, plain lines in CI (env DRDRILL_PROGRESS; drdrill run: auto)",
     )
     group.addoption("--dr-history-dir", default=os.environ.get("DRDRILL_HISTORY_DIR"), help="earlier journals for trends")
+    group.addoption(
+        "--dr-stop-alarm",
+        default=os.environ.get(safety.STOP_ALARM_ENV) or None,
+        help="CloudWatch alarm: while it is in ALARM no When step runs (env DRDRILL_STOP_ALARM)",
+    )
+    group.addoption(
+        "--dr-max-cost",
+        default=os.environ.get(safety.MAX_COST_ENV) or None,
+        help="refuse an aws run whose estimated cost exceeds this many USD (env DRDRILL_MAX_COST)",
+    )
 
 
 class _UncapturedStderr(io.TextIOBase):
@@ -203,6 +214,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         ds = drill_session(config)
         ds.journal.usage_errors.extend(problems)
         raise pytest.UsageError("\n".join(problems))
+    _check_cost_cap(drill_session(config), sum(1 for item in items if _is_scenario(item)))
+
+
+def _check_cost_cap(ds: DrillSession, scenarios: int) -> None:
+    """On the aws target, refuse (one line, exit 2) a run whose estimated cost exceeds --dr-max-cost."""
+    try:
+        cap = safety.parse_max_cost(ds.config.getoption("--dr-max-cost"))
+        if ds.target_name == "aws" and cap is not None:
+            safety.check_cost(cap, scenarios)
+    except DrDrillError as exc:
+        ds.journal.usage_errors.append(str(exc))
+        raise pytest.UsageError(str(exc)) from None
 
 
 # -- fixtures ----------------------------------------------------------------------------------------------------
@@ -254,6 +277,7 @@ def _teardown_drill(drill: Drill) -> None:
     if control is not None:
         with contextlib.suppress(Exception):
             drill.record_throttles()  # before the reset zeroes the counts
+        with contextlib.suppress(Exception):
             control.reset_faults()
             control.reset_settings()
     with contextlib.suppress(Exception):
@@ -307,6 +331,15 @@ def _step_record(request: pytest.FixtureRequest, step: Any, status: str, error: 
     record.steps.append(
         StepRecord(step.keyword, step.name, status, round(time.monotonic() - started, 3), error)
     )
+
+
+def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    """The stop condition: no When step (no injection) while the stop alarm is in ALARM."""
+    alarm = request.config.getoption("--dr-stop-alarm")
+    if alarm and getattr(step, "type", "") == "when":
+        target = drill_session(request.config).target
+        if target is not None:
+            safety.check_stop_alarm(target.client("cloudwatch"), str(alarm))
 
 
 def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:

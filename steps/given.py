@@ -154,7 +154,7 @@ def _(drill: Drill, how: str, count: str) -> None:
     number = int(count)
     if not 1 <= number <= 100:
         raise ConfigError(f"{number} failing invocations: use 1 to 100")
-    drill.require("function_faults", why="function errors are injected by the embedded target's fault switches")
+    drill.require("function_faults", why="function errors need the embedded target's fault switches")
     control = _control(drill, "function errors are injected by the embedded target's fault switches")
     fault = "function_error" if how == "fails" else "function_timeout"
     function = drill.require_stack().names.monitor_function
@@ -179,6 +179,6 @@ def _(drill: Drill) -> None:
     drill.record.add_evidence("notes", f"fault: event source mapping {stack.mapping_uuid} disabled")
 
 
-def _mapping_state(lam: object, uuid: str) -> Probe:
+def _mapping_state(lam: Any, uuid: str) -> Probe:
     state = str(lam.get_event_source_mapping(UUID=uuid).get("State"))
     return Probe(state == "Disabled", state, state)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pytest_bdd import parsers, then
@@ -224,3 +224,162 @@ def _(drill: Drill, seconds: str) -> None:
         drill.record.add_evidence("notes", exc.last_state)
         return
     raise AssertionError("a restore was started, but StartRestoreJob should have been denied")
+
+
+# -- more restore-path chaos: throttling, no recovery point, failing or detached monitor ----------------------
+@then(parsers.re(r'the journal counts (?P<count>-?\d+) throttles? of "(?P<operation>[^"]*)"'))
+def _(drill: Drill, count: str, operation: str) -> None:
+    expected = int(count)
+    if expected < 0:
+        raise ConfigError("a number of throttles cannot be negative")
+    if getattr(drill.target, "control", None) is None:
+        raise ConfigError("throttles are counted by the embedded target's control routes")
+    counts = drill.record_throttles()
+    served = counts.get(operation, 0)
+    assert served == expected, f"{operation} was throttled {served} time(s), expected {expected}: {counts or 'none'}"
+
+
+def _no_recovery_point_lines(drill: Drill) -> list[dict[str, Any]]:
+    return [line for line in recovery.decisions(drill) if line.get("decision") == "no_recovery_point"]
+
+
+@then("the change monitor logged no recovery point before the change")
+def _(drill: Drill) -> None:
+    import re
+
+    from dr_infra.waits import Probe, WaitPolicy
+
+    inc = drill.incident
+    assert inc.injection is not None and inc.change_at is not None, "no change was made"
+
+    def probe() -> Probe:
+        found = _no_recovery_point_lines(drill)
+        lines = recovery.decisions(drill)
+        return Probe(bool(found), f"decisions logged: {sorted({str(x.get('decision')) for x in lines}) or 'none'}", found)
+
+    line = WaitPolicy("change monitor logs no_recovery_point", 30).run(probe).value[0]
+    reason = str(line.get("reason"))
+    match = re.fullmatch(r"no recovery point before (\S+)", reason)
+    assert match, f"unexpected reason: {reason!r}"
+    before = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
+    # the incident starts at the first harmful record's stream time (whole seconds, rounded down)
+    low, high = inc.change_at.replace(microsecond=0) - timedelta(seconds=1), inc.injection.finished_at + timedelta(seconds=1)
+    assert low <= before <= high, f"{reason!r} does not name the change's time ({iso(inc.change_at)})"
+    drill.record.add_evidence("notes", f"the change monitor logged: {reason}")
+
+
+RPO_BEFORE_FIRST_BACKUP = "the RPO cannot be met for changes before the first backup"
+
+
+@then(f"the report notes that {RPO_BEFORE_FIRST_BACKUP}")
+def _(drill: Drill) -> None:
+    from dataclasses import asdict
+
+    from dr_infra.report.model import scenario_view
+
+    found = _no_recovery_point_lines(drill)
+    assert found, "the change monitor did not report a missing recovery point"
+    note = f"{RPO_BEFORE_FIRST_BACKUP}: {found[0].get('reason')}"
+    drill.record.rpo.note = note
+    drill.record.rpo.met = False
+    drill.record.add_evidence("notes", note)
+    view = scenario_view(asdict(drill.record), 0)
+    assert note in view.notes and view.rpo.note == note and view.rpo.verdict == "over target", (
+        f"the report does not say it: notes={view.notes}, RPO note={view.rpo.note!r} ({view.rpo.verdict})"
+    )
+
+
+def _monitor_log_group(drill: Drill) -> str:
+    stack = drill.require_stack()
+    return stack.names.log_group(stack.names.monitor_function)
+
+
+@then(parsers.re(r"the change monitor failed (?P<count>-?\d+) invocations? before the restore started"))
+def _(drill: Drill, count: str) -> None:
+    from dr_infra import evidence
+
+    expected = int(count)
+    if expected < 0:
+        raise ConfigError("a number of invocations cannot be negative")
+    logs, group = drill.client("logs"), _monitor_log_group(drill)
+    errors = evidence.function_errors(logs, group, drill.incident.change_at)
+    starts = evidence.invocation_starts(logs, group, drill.incident.change_at)
+    started = [line for line in recovery.decisions(drill) if line.get("decision") in recovery.STARTED]
+    drill.record.evidence["monitor_retries"] = {"invocations": len(starts), "function_errors": errors[:10]}
+    assert len(errors) == expected, f"{len(errors)} failed invocation(s) logged, expected {expected}: {errors[:3]}"
+    assert len(starts) >= expected + 1, f"the monitor was invoked {len(starts)} time(s): no retry after the failures"
+    assert started and started[0]["timestamp"] >= starts[expected], "the restore did not start after the retries"
+    drill.record.add_evidence("notes", f"the mapping retried the batch after {expected} failed invocation(s)")
+
+
+@then(parsers.re(rf"the change is reported as never detected within {SECONDS} seconds?"))
+def _(drill: Drill, seconds: str) -> None:
+    """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
+    from dr_infra import evidence
+    from dr_infra.waits import Probe, WaitPolicy
+
+    stack = drill.require_stack()
+    logs, group, lam = drill.client("logs"), _monitor_log_group(drill), drill.client("lambda")
+    since = drill.incident.change_at
+
+    def probe() -> Probe:
+        mapping = lam.get_event_source_mapping(UUID=stack.mapping_uuid)
+        retries = int(mapping.get("MaximumRetryAttempts", -1))
+        starts = evidence.invocation_starts(logs, group, since)
+        result = str(mapping.get("LastProcessingResult"))
+        gave_up = retries >= 0 and len(starts) >= retries + 1 and result.startswith("PROBLEM")
+        return Probe(gave_up, f"{len(starts)} invocation(s), MaximumRetryAttempts {retries}, {result}", (mapping, starts))
+
+    mapping, starts = WaitPolicy("event source mapping gives up on the batch", _seconds(seconds)).run(probe).value
+    time.sleep(1.0)  # a mapping that had not given up would invoke again now
+    again = evidence.invocation_starts(logs, group, since)
+    decided = recovery.decisions(drill)
+    errors = evidence.function_errors(logs, group, since)
+    retries = int(mapping["MaximumRetryAttempts"])
+    assert not decided, f"the monitor did decide: {[_summary_of(line) for line in decided][:3]}"
+    assert len(again) == retries + 1, f"{len(again)} invocations, expected 1 + MaximumRetryAttempts ({retries})"
+    assert len(errors) == len(again), f"{len(errors)} of {len(again)} invocations failed: {errors[:3]}"
+    note = (
+        f"the change was never detected: the change monitor failed all {len(again)} invocations "
+        f"(1 + MaximumRetryAttempts {retries}), so the event source mapping discarded the batch "
+        f"(LastProcessingResult: {mapping.get('LastProcessingResult')}); last error: {errors[-1].splitlines()[0]}"
+    )
+    drill.record.evidence["lost_detection"] = {
+        "mapping_uuid": stack.mapping_uuid,
+        "invocations": len(again),
+        "maximum_retry_attempts": retries,
+        "last_processing_result": mapping.get("LastProcessingResult"),
+        "function_errors": errors[:10],
+    }
+    drill.record.add_evidence("notes", note)
+    drill.record.rto.met = False
+    drill.record.rto.note = note
+
+
+def _summary_of(line: dict[str, Any]) -> str:
+    return f"{line.get('decision')}: {line.get('reason') or line.get('error') or ''}".rstrip(": ")
+
+
+NEVER_INVOKED_WINDOW_S = 3.0
+
+
+@then("the change monitor was never invoked")
+def _(drill: Drill) -> None:
+    """No START line after the change within a window where an attached monitor always runs."""
+    from dr_infra.errors import WaitTimeout
+
+    stack = drill.require_stack()
+    try:
+        recovery.wait_restore_started(drill, time.monotonic() + NEVER_INVOKED_WINDOW_S)
+    except WaitTimeout as exc:
+        assert exc.last_state == "monitor never invoked", f"the monitor was invoked: {exc.last_state}"
+    else:
+        raise AssertionError("the monitor started a restore, so it was invoked")
+    mapping = drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid) if stack.mapping_uuid else {}
+    note = (
+        f"RTO violated: monitor never invoked within {NEVER_INVOKED_WINDOW_S:g} s of the change "
+        f"(event source mapping {stack.mapping_uuid or 'missing'}: State {mapping.get('State', '-')})"
+    )
+    drill.record.add_evidence("notes", note)
+    drill.record.rto.met = False
+    drill.record.rto.note = note

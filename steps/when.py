@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, when
 
-from dr_infra import inject
+from dr_infra import inject, safety
 from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError
 from dr_infra.journal import utcnow
@@ -15,6 +15,7 @@ COUNT = r"(?P<count>-?\d+)"
 def _prepare(drill: Drill, count: int) -> None:
     """Attach the monitor and leave a quiet second before the change (PITR's granularity)."""
     inject.check_count(count)
+    safety.check_drill_table(drill, "change items of")
     drill.ensure_monitor_attached()
     inject.wait_for_quiet_second(drill.require_oracle())
 
@@ -75,6 +76,7 @@ def _(drill: Drill) -> None:
     On AWS, detection would be an EventBridge rule on CloudTrail's DeleteTable event.
     """
     stack = drill.require_stack()
+    safety.check_drill_table(drill, "delete")
     drill.ensure_monitor_attached()
     inject.wait_for_quiet_second(drill.require_oracle())
     from dr_infra import runbook

@@ -3,9 +3,13 @@
 Pure functions of the stack's names, region and account, so ``drdrill plan`` can print exactly what a run
 would create without touching anything. Actions and resource types follow the service authorization
 reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html,
-.../list_awsbackup.html); actions that do not support resource-level permissions (``dynamodb:ListStreams``,
-``backup:ListRestoreJobs``, ``backup:DescribeRestoreJob``, ``backup:ListRecoveryPointsByResource``) are the
-only ones granted on ``*``.
+.../list_awsbackup.html, .../list_awslambda.html); actions that do not support resource-level permissions
+(``dynamodb:ListStreams``, ``backup:ListRestoreJobs``, ``backup:DescribeRestoreJob``,
+``backup:ListRecoveryPointsByResource``, ``lambda:CreateEventSourceMapping``,
+``lambda:ListEventSourceMappings``) are the only ones granted on ``*``. ``lambda:CreateEventSourceMapping`` is
+narrowed by its ``lambda:FunctionArn`` condition key to the monitor function; ``lambda:ListEventSourceMappings``
+has no condition key (a condition on it would deny it), so it is granted alone, unconditioned.
+``tests/integration/test_least_privilege.py`` reads the monitor's policy back from IAM and pins this list.
 """
 
 from __future__ import annotations
@@ -172,9 +176,15 @@ def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyD
             {
                 "Sid": "AttachMonitorToRestoredTables",
                 "Effect": "Allow",
-                "Action": ["lambda:CreateEventSourceMapping", "lambda:ListEventSourceMappings"],
+                "Action": ["lambda:CreateEventSourceMapping"],
                 "Resource": ["*"],
                 "Condition": {"StringEquals": {"lambda:FunctionArn": arn["monitor_fn"]}},
+            },
+            {
+                "Sid": "FindMonitorMappings",
+                "Effect": "Allow",
+                "Action": ["lambda:ListEventSourceMappings"],
+                "Resource": ["*"],
             },
             {
                 "Sid": "Logs",

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
+from dr_infra import safety
 from dr_infra.cleanup import Cleanups
 from dr_infra.naming import StackNames
 from dr_infra.provisioning import iam_policies
@@ -151,7 +152,7 @@ class _Provisioner:
             Description="drdrill DR drill role",
             Tags=self.s.tag_list(),
         )["Role"]["Arn"]
-        self.s.cleanups.add(f"delete role {name}", lambda: iam.delete_role(RoleName=name))
+        self.s.cleanups.add(f"delete role {name}", lambda: safety.delete_role(iam, name, self.n.run_id))
         iam.put_role_policy(RoleName=name, PolicyName="drdrill", PolicyDocument=json.dumps(policy))
         self.s.cleanups.add(
             f"delete policy of role {name}", lambda: iam.delete_role_policy(RoleName=name, PolicyName="drdrill")
@@ -183,14 +184,16 @@ class _Provisioner:
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             Tags=self.s.tag_list(),
         )["TableDescription"]
-        self.s.cleanups.add(f"delete table {self.n.table}", lambda: ddb.delete_table(TableName=self.n.table))
+        self.s.cleanups.add(
+            f"delete table {self.n.table}", lambda: safety.delete_table(ddb, table["TableArn"], self.n.run_id)
+        )
         self.s.table_arn = table["TableArn"]
         self.s.stream_arn = table["LatestStreamArn"]
         ddb.get_waiter("table_exists").wait(TableName=self.n.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         ddb.update_continuous_backups(
             TableName=self.n.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
-        ddb.create_table(
+        ledger = ddb.create_table(
             TableName=self.n.ledger_table,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -198,7 +201,8 @@ class _Provisioner:
             Tags=self.s.tag_list(),
         )
         self.s.cleanups.add(
-            f"delete table {self.n.ledger_table}", lambda: ddb.delete_table(TableName=self.n.ledger_table)
+            f"delete table {self.n.ledger_table}",
+            lambda: safety.delete_table(ddb, ledger["TableDescription"]["TableArn"], self.n.run_id),
         )
         self.s.created += [f"dynamodb table {self.n.table}", f"dynamodb table {self.n.ledger_table}"]
 
@@ -292,7 +296,7 @@ class _Provisioner:
             Tags=self.n.tags(),
             Description="drdrill change monitor",
         )["FunctionArn"]
-        self.s.cleanups.add(f"delete function {name}", lambda: lam.delete_function(FunctionName=name))
+        self.s.cleanups.add(f"delete function {name}", lambda: safety.delete_function(lam, arn, self.n.run_id))
         self.s.created.append(f"lambda function {name}")
         return str(arn)
 

@@ -53,6 +53,11 @@ SENTENCES = [
     ("given", "restore jobs take 1 second"),
     ("given", "restore jobs fail"),
     ("given", "starting a restore is denied"),
+    ("given", 'the "DescribeRestoreJob" operation is throttled 3 times'),
+    ("given", 'the "StartRestoreJob" operation is throttled 1 time'),
+    ("given", "the change monitor fails its next 2 invocations"),
+    ("given", "the change monitor times out on its next 1 invocation"),
+    ("given", "the change monitor's event source mapping is disabled"),
     ("when", "3 items are deleted"),
     ("when", "1 item is deleted"),
     ("when", "1 item is modified"),
@@ -83,6 +88,14 @@ SENTENCES = [
     ("then", "the backup selection covers the table"),
     ("then", "the change monitor can start restore jobs and pass only the backup restore role"),
     ("then", "the event source mapping is enabled at LATEST with ReportBatchItemFailures"),
+    ("then", 'the journal counts 2 throttles of "StartRestoreJob"'),
+    ("then", 'the journal counts 1 throttle of "DescribeTable"'),
+    ("then", "the change monitor logged no recovery point before the change"),
+    ("then", "the report notes that the RPO cannot be met for changes before the first backup"),
+    ("then", "the change monitor failed 2 invocations before the restore started"),
+    ("then", "the change monitor failed 1 invocation before the restore started"),
+    ("then", "the change is reported as never detected within 20 seconds"),
+    ("then", "the change monitor was never invoked"),
 ]
 
 

@@ -1,0 +1,139 @@
+"""Safety interlocks for drills on real accounts (issue 8): tag checks, a stop alarm, a cost cap.
+
+* Tag check: before a destructive call (a When step's writes or DeleteTable, teardown's deletions) drdrill
+  reads the target resource's tags and refuses, with :class:`~dr_infra.errors.UnsafeOperation`, unless they
+  say ``drdrill:managed=true`` *and* ``drdrill:run-id`` is this run's id. A wrong table name can then never
+  harm a table drdrill did not create in this very run.
+* Stop alarm (``--dr-stop-alarm`` / ``DRDRILL_STOP_ALARM``): a CloudWatch alarm checked before every When
+  step; while it is in ALARM nothing more is injected, the scenario fails with ``stopped: alarm X is in
+  ALARM`` and teardown runs as for any failure.
+* Cost cap (``--dr-max-cost`` / ``DRDRILL_MAX_COST``, USD): on the aws target, the run is refused before
+  anything is touched when ``drdrill plan``'s estimate (per scenario) times the scenarios selected exceeds it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dr_infra.errors import ConfigError, DrDrillError, UnsafeOperation
+from dr_infra.naming import TAG_MANAGED, TAG_RUN_ID
+
+STOP_ALARM_ENV = "DRDRILL_STOP_ALARM"
+MAX_COST_ENV = "DRDRILL_MAX_COST"
+COST_TABLE_GB = 1.0
+"""The table size the cost cap assumes per scenario (``drdrill plan``'s default ``--table-gb``)."""
+
+
+class StopConditionTriggered(DrDrillError):
+    """The stop alarm is in ALARM: stop injecting, fail the scenario, tear down."""
+
+    exit_code = 1
+
+
+def _tag_dict(tags: Any) -> dict[str, str]:
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {str(t["Key"]): str(t.get("Value", "")) for t in tags or []}
+
+
+def require_ours(tags: Any, run_id: str, what: str, action: str) -> None:
+    """Raise :class:`UnsafeOperation` (one line) unless ``tags`` mark the resource as this run's."""
+    found = _tag_dict(tags)
+    if found.get(TAG_MANAGED) == "true" and found.get(TAG_RUN_ID) == run_id:
+        return
+    seen = ", ".join(f"{k}={found[k]}" for k in (TAG_MANAGED, TAG_RUN_ID) if k in found) or "no drdrill tags"
+    raise UnsafeOperation(
+        f"refusing to {action} {what}: it is not tagged {TAG_MANAGED}=true and {TAG_RUN_ID}={run_id} ({seen})"
+    )
+
+
+def table_tags(ddb: Any, table_arn: str) -> dict[str, str]:
+    """Every tag of a DynamoDB table (ListTagsOfResource, following NextToken)."""
+    tags: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"ResourceArn": table_arn}
+    while True:
+        page = ddb.list_tags_of_resource(**kwargs)
+        tags.update(_tag_dict(page.get("Tags", [])))
+        token = page.get("NextToken")
+        if not token:
+            return tags
+        kwargs["NextToken"] = token
+
+
+def check_table(ddb: Any, table_arn: str, run_id: str, action: str = "change") -> None:
+    """Refuse unless the table at ``table_arn`` is tagged as this run's."""
+    require_ours(table_tags(ddb, table_arn), run_id, f"table {table_arn.rsplit('/', 1)[-1]}", action)
+
+
+def check_drill_table(drill: Any, action: str = "change") -> None:
+    """The When steps' guard: the drill's protected table must be this run's before it is harmed."""
+    stack = drill.require_stack()
+    check_table(drill.client("dynamodb"), stack.table_arn, drill.run_id, action)
+
+
+# -- guarded deletions (teardown) ---------------------------------------------------------------------------
+def delete_table(ddb: Any, table_arn: str, run_id: str) -> None:
+    check_table(ddb, table_arn, run_id, "delete")
+    ddb.delete_table(TableName=table_arn.rsplit("/", 1)[-1])
+
+
+def delete_role(iam: Any, role: str, run_id: str) -> None:
+    tags: list[dict[str, str]] = []
+    kwargs: dict[str, Any] = {"RoleName": role}
+    while True:
+        page = iam.list_role_tags(**kwargs)
+        tags += page.get("Tags", [])
+        if not page.get("IsTruncated"):
+            break
+        kwargs["Marker"] = page["Marker"]
+    require_ours(tags, run_id, f"role {role}", "delete")
+    iam.delete_role(RoleName=role)
+
+
+def delete_function(lam: Any, function_arn: str, run_id: str) -> None:
+    tags = lam.list_tags(Resource=function_arn).get("Tags", {})
+    require_ours(tags, run_id, f"function {function_arn.rsplit(':', 1)[-1]}", "delete")
+    lam.delete_function(FunctionName=function_arn)
+
+
+# -- stop alarm ---------------------------------------------------------------------------------------------
+def check_stop_alarm(cloudwatch: Any, alarm: str | None) -> None:
+    """Raise :class:`StopConditionTriggered` when ``alarm`` is in ALARM; a missing alarm is a usage error."""
+    if not alarm:
+        return
+    found = cloudwatch.describe_alarms(AlarmNames=[alarm], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    alarms = found.get("MetricAlarms", []) + found.get("CompositeAlarms", [])
+    if not alarms:
+        raise ConfigError(f"stop alarm {alarm!r} does not exist: check --dr-stop-alarm / {STOP_ALARM_ENV}")
+    if any(a.get("StateValue") == "ALARM" for a in alarms):
+        raise StopConditionTriggered(f"stopped: alarm {alarm} is in ALARM")
+
+
+# -- cost cap -----------------------------------------------------------------------------------------------
+def parse_max_cost(value: str | float | None) -> float | None:
+    """``--dr-max-cost`` / ``DRDRILL_MAX_COST``: a positive number of US dollars, or nothing."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        cap = float(value)
+    except ValueError:
+        cap = math.nan
+    if not (math.isfinite(cap) and cap > 0):
+        raise ConfigError(f"--dr-max-cost {value!r} must be a positive number of US dollars (e.g. 5 or 2.50)")
+    return cap
+
+
+def check_cost(cap: float | None, scenarios: int, table_gb: float = COST_TABLE_GB) -> float:
+    """The run's estimate; raises :class:`ConfigError` (one line, exit 2) when it exceeds ``cap``."""
+    from dr_infra.pricing import estimate_cost
+
+    per_drill = float(estimate_cost(table_gb)["total_usd"])
+    total = per_drill * scenarios
+    if cap is not None and total > cap:
+        raise ConfigError(
+            f"estimated AWS cost ${total:,.2f} ({scenarios} scenario(s) x ${per_drill:,.2f}, drdrill plan's "
+            f"{table_gb:g} GB estimate) exceeds the cost cap ${cap:,.2f} (--dr-max-cost / {MAX_COST_ENV}); "
+            "select fewer scenarios or raise the cap"
+        )
+    return total

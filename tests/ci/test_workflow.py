@@ -1,0 +1,67 @@
+"""The scheduled drill workflow lints clean and does what the README promises (issue 8)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO / ".github" / "workflows" / "dr-drill.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[Any, Any]:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_workflow_validates_against_the_github_workflow_schema() -> None:
+    """check-jsonschema ships SchemaStore's GitHub workflow schema (no network needed)."""
+    pytest.importorskip("check_jsonschema", reason="dev extra check-jsonschema is not installed")
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_runs_every_12_hours_and_on_demand(workflow: dict[Any, Any]) -> None:
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
+    crons = [entry["cron"] for entry in triggers["schedule"]]
+    assert len(crons) == 1
+    minute, hour, *rest = crons[0].split()
+    assert minute.isdigit() and hour == "*/12" and rest == ["*", "*", "*"]
+    assert "workflow_dispatch" in triggers
+
+
+def test_assumes_a_role_through_oidc(workflow: dict[Any, Any]) -> None:
+    assert workflow["permissions"]["id-token"] == "write"
+    steps = workflow["jobs"]["drill"]["steps"]
+    creds = [s for s in steps if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")]
+    assert len(creds) == 1
+    assert "role-to-assume" in creds[0]["with"]
+    assert "aws-access-key-id" not in creds[0]["with"]  # no long-lived keys
+
+
+def test_runs_the_drill_with_the_policy_and_allow_list_and_uploads_the_report(workflow: dict[Any, Any]) -> None:
+    steps = workflow["jobs"]["drill"]["steps"]
+    run = next(s for s in steps if "drdrill run" in str(s.get("run", "")))
+    command = run["run"]
+    assert "--target aws" in command
+    assert "--policy policies/aws.toml" in command
+    assert "--allow-account ${{ vars.DRDRILL_ALLOWED_ACCOUNT }}" in command
+    assert "continue-on-error" not in run  # a violation (exit 1) fails the job
+    assert (REPO / "policies" / "aws.toml").is_file()
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "reports/"
+    assert steps.index(upload) > steps.index(run)
