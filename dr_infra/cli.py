@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this pytest -k expression")
     run.add_argument("--tags", default=None, help="only scenarios whose tags match this pytest -m expression")
     run.add_argument("-n", dest="workers", default=None, help="parallel workers (pytest-xdist)")
+    run.add_argument("--stop-alarm", default=None, help="CloudWatch alarm that stops injection (DRDRILL_STOP_ALARM)")
+    run.add_argument("--max-cost", default=None, help="aws: refuse above this estimated cost, USD (DRDRILL_MAX_COST)")
     run.add_argument("-q", "--quiet", action="store_true")
 
     serve = sub.add_parser("serve", help="run the embedded target as a standalone server in the foreground")
@@ -129,6 +131,10 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append("--dr-redact")
     if args.history_dir:
         argv.append(f"--dr-history-dir={args.history_dir}")
+    if args.stop_alarm:
+        argv.append(f"--dr-stop-alarm={args.stop_alarm}")
+    if args.max_cost:
+        argv.append(f"--dr-max-cost={args.max_cost}")
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.tags:

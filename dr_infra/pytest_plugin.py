@@ -26,8 +26,7 @@ from typing import Any
 
 import pytest
 
-from dr_infra import parallel
-from dr_infra import safety
+from dr_infra import parallel, safety
 from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError, DrDrillError
 from dr_infra.features_collect import FeatureFile, template_of, unknown_steps

@@ -383,3 +383,31 @@ def _(drill: Drill) -> None:
     drill.record.add_evidence("notes", note)
     drill.record.rto.met = False
     drill.record.rto.note = note
+
+
+@then("the restore started from the right point")
+def _(drill: Drill) -> None:
+    """Backup: the newest COMPLETED recovery point created before the change. PITR: the change's second."""
+    inc = drill.incident
+    assert inc.change_at is not None, "no change was made"
+    if drill.strategy == "pitr":
+        expected = inc.change_at.replace(microsecond=0)
+        assert inc.restore_time == expected, f"restored to {iso(inc.restore_time)}, expected {iso(expected)}"
+        return
+    if drill.strategy != "backup":
+        raise ConfigError("'the restore started from the right point' applies to the backup and pitr strategies")
+    stack = drill.require_stack()
+    points = [
+        p
+        for page in drill.client("backup")
+        .get_paginator("list_recovery_points_by_resource")
+        .paginate(ResourceArn=stack.table_arn)
+        for p in page.get("RecoveryPoints", [])
+        if p.get("Status") == "COMPLETED" and p["CreationDate"] < inc.change_at
+    ]
+    assert points, f"no COMPLETED recovery point before the change at {iso(inc.change_at)}"
+    newest = max(points, key=lambda p: p["CreationDate"])
+    assert inc.recovery_point_arn == newest["RecoveryPointArn"], (
+        f"restored from {inc.recovery_point_arn}, but the newest recovery point before the change is "
+        f"{newest['RecoveryPointArn']}"
+    )

@@ -6,9 +6,11 @@ Feature: Deleted items come back
     Given a DR-protected table "orders" with 50 items
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
+    And a recovery point of the table exists
     And the DR policy requires an RTO of 30 seconds and an RPO of 60 seconds
     When 1 item is deleted
     Then a restore job completes within 30 seconds
+    And the restore started from the right point
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
     And the change monitor logged the REMOVE event
@@ -20,6 +22,7 @@ Feature: Deleted items come back
     And the DR policy requires an RTO of 30 seconds and an RPO of 2 seconds
     When 3 items are deleted
     Then a restore job completes within 30 seconds
+    And the restore started from the right point
     And the restored table matches the table as it was before the change
     And no data written before the change was lost
     And exactly 1 restore job started
