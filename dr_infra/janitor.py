@@ -36,6 +36,9 @@ from dr_infra.targets.base import Target
 DURATION = re.compile(r"(\d+)\s*([smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
+RESTORED_TABLE = re.compile(r"^drdrill-(?P<run>\d{8}t\d{6}-[0-9a-f]{4})-\d+-[A-Za-z0-9_.-]{1,24}-restored-.+$")
+"""A table restored from a drdrill table (``<table>-restored-<incident>``, untagged): the only untagged kind swept."""
+
 KINDS = (
     "eventbridge rule",
     "lambda function",
@@ -185,6 +188,12 @@ class _Sweeper:
             arn = f"arn:{partition}:dynamodb:{self.t.region}:{self.t.account_id}:table/{name}"
             tags = self._tags_or_none(_all_pages, ddb, "list_tags_of_resource", "Tags", {"ResourceArn": arn})
             if tags is not None:
+                restored = RESTORED_TABLE.match(name)
+                if restored and TAG_MANAGED not in tags:
+                    # AWS copies no tags to a restored table; its name is the tagged source table's plus
+                    # "-restored-...", so the run id in it is the source's (a restore still in flight when
+                    # a run was killed creates it after the run's own teardown could look for it).
+                    tags = {TAG_MANAGED: "true", TAG_RUN_ID: restored.group("run")}
                 self.consider("dynamodb table", name, tags, arn)
 
     def roles(self) -> None:
@@ -280,8 +289,12 @@ class _Sweeper:
 
     def delete_function(self, r: Leftover) -> None:
         lam = self.c("lambda")
-        for mapping in _pages(lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=r.name):
-            lam.delete_event_source_mapping(UUID=mapping["UUID"])
+        seen: set[str] = set()
+        for function in filter(None, (r.name, r.arn)):  # re-protection maps restored streams by ARN
+            for mapping in _pages(lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=function):
+                if mapping["UUID"] not in seen:
+                    seen.add(mapping["UUID"])
+                    lam.delete_event_source_mapping(UUID=mapping["UUID"])
         lam.delete_function(FunctionName=r.name)
 
     def delete_plan(self, r: Leftover) -> None:

@@ -212,6 +212,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if problems:
         ds = drill_session(config)
         ds.journal.usage_errors.extend(problems)
+        if parallel.is_worker(config):  # run nothing; the errors reach the controller in workeroutput
+            items.clear()
+            return
         raise pytest.UsageError("\n".join(problems))
     _check_cost_cap(drill_session(config), sum(1 for item in items if _is_scenario(item)))
 

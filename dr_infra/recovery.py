@@ -39,6 +39,11 @@ def _aware(moment: Any) -> datetime | None:
     return None
 
 
+def _cap(drill: Drill, longest: float) -> float:
+    """Poll no slower than ``longest``, and no slower than the target's own pace."""
+    return min(longest, drill.target.max_poll_interval)
+
+
 def remaining(deadline: float) -> float:
     return max(0.1, deadline - time.monotonic())
 
@@ -82,7 +87,7 @@ def wait_restore_started(drill: Drill, deadline: float, sleep: Callable[[float],
             state = f"restore could not be started: {last.get('error') or last.get('reason')}"
         return Probe(False, state)
 
-    result = WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=1.0).run(probe, sleep=sleep)
+    result = WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=_cap(drill, 1.0)).run(probe, sleep=sleep)
     line: dict[str, Any] = result.value
     return line
 
@@ -101,7 +106,7 @@ def follow_backup_restore(drill: Drill, job_id: str, deadline: float, sleep: Cal
     inc = drill.incident
     backup = drill.client("backup")
     inc.restore_job_id = job_id
-    job = WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=2.0).run(
+    job = WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=_cap(drill, 10.0)).run(
         restore_job_probe(backup, job_id), sleep=sleep
     ).value
     inc.restore_started_at = _aware(job.get("CreationDate"))
@@ -139,7 +144,7 @@ def wait_table_active(drill: Drill, deadline: float, sleep: Callable[[float], No
     inc = drill.incident
     if not inc.restored_table:
         raise DrDrillError("no restored table to wait for")
-    table = WaitPolicy(PHASE_TABLE_ACTIVE, remaining(deadline), max_interval=2.0).run(
+    table = WaitPolicy(PHASE_TABLE_ACTIVE, remaining(deadline), max_interval=_cap(drill, 5.0)).run(
         table_active_probe(drill.client("dynamodb"), inc.restored_table), sleep=sleep
     ).value
     inc.table_active_at = utcnow()
@@ -198,7 +203,7 @@ def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], Non
                 wrong += 1
         return Probe(wrong == 0, f"{wrong} of {len(keys)} items not yet repaired")
 
-    WaitPolicy(PHASE_ITEM_REPAIRED, timeout, first_interval=0.05, max_interval=0.5).run(probe, sleep=sleep)
+    WaitPolicy(PHASE_ITEM_REPAIRED, timeout, first_interval=0.05, max_interval=_cap(drill, 0.5)).run(probe, sleep=sleep)
     inc.repaired_at = utcnow()
     note_invocation(drill)
     decisions(drill)

@@ -47,7 +47,7 @@ def _(drill: Drill) -> None:
 
 @then("the backup selection covers the table")
 def _(drill: Drill) -> None:
-    drill.require("backup", why="AWS Backup selections cannot be read")
+    drill.require("backup_selections", why="AWS Backup selections cannot be created or read")
     _check(drill, _inspector(drill).selection_covers_table())
 
 

@@ -88,7 +88,8 @@ def _(drill: Drill, count: str) -> None:
     expected = int(count)
     if expected < 0:
         raise ConfigError("a number of restore jobs cannot be negative")
-    time.sleep(1.5)  # let redelivered or bisected batches land before counting
+    # Let redelivered, retried or bisected batches land before counting: the settle time follows the target.
+    time.sleep(max(0.5, 5 * drill.target.max_poll_interval))
     lines = recovery.decisions(drill)
     started = {line.get("restoreJobId") or line.get("restoredTable") for line in lines if line.get("decision") == "restore_started"}
     started.discard(None)

@@ -244,6 +244,8 @@ class _Provisioner:
         self.s.cleanups.add(
             f"delete backup plan {self.n.plan}", lambda: backup.delete_backup_plan(BackupPlanId=self.s.plan_id)
         )
+        if "backup_selections" not in self.t.capabilities:
+            return  # e.g. plain moto: no selection API; scenarios that need one are skipped by capability
         selection = backup.create_backup_selection(
             BackupPlanId=self.s.plan_id,
             BackupSelection={
@@ -309,10 +311,18 @@ class _Provisioner:
         self._restore_rule()
 
     def _delete_mappings(self) -> None:
+        """By name and by ARN: re-protection maps restored streams with the ARN, and moto lists by the exact
+        FunctionName a mapping was created with."""
         lam = self.c("lambda")
-        for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=self.n.monitor_function):
-            for mapping in page.get("EventSourceMappings", []):
-                lam.delete_event_source_mapping(UUID=mapping["UUID"])
+        seen: set[str] = set()
+        for function in (self.n.monitor_function, self.s.monitor_function_arn):
+            if not function:
+                continue
+            for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function):
+                for mapping in page.get("EventSourceMappings", []):
+                    if mapping["UUID"] not in seen:
+                        seen.add(mapping["UUID"])
+                        lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
     def _restore_rule(self) -> None:
         """EventBridge: AWS Backup restore completions re-protect the restored table."""

@@ -48,6 +48,8 @@ class Target(ABC):
     """Where a drill runs: embedded (moto in-process), localstack, or aws."""
 
     name: str
+    max_poll_interval: float = 5.0
+    """Longest pause between two polls of a wait: AWS jobs take minutes, an emulator answers in milliseconds."""
 
     def __init__(self, region: str) -> None:
         self.region = region

@@ -17,6 +17,7 @@ import urllib.request
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from localstack_client import config as localstack_config
 
@@ -40,6 +41,7 @@ class LocalStackTarget(Target):
     """An emulator endpoint whose capabilities are probed, not assumed."""
 
     name = "localstack"
+    max_poll_interval = 0.5
 
     def __init__(self, region: str = "us-east-1", endpoint_url: str | None = None) -> None:
         super().__init__(region)
@@ -95,6 +97,8 @@ class LocalStackTarget(Target):
                 self.probe_notes[capability] = f"{service}.{operation} failed: {exc}"[:200]
             else:
                 capabilities.add(capability)
+        if "backup" in capabilities:
+            self._probe_backup_selections(capabilities)
         lambda_state = str((health or {}).get("services", {}).get("lambda", ""))
         if "lambda" in capabilities and lambda_state in {"running", "available"}:
             # LocalStack runs functions with its Docker executor; a plain moto server never runs them.
@@ -104,6 +108,24 @@ class LocalStackTarget(Target):
                 "this endpoint does not run Lambda functions (plain moto, or LocalStack without Lambda)"
             )
         return capabilities
+
+    def _probe_backup_selections(self, capabilities: set[str]) -> None:
+        """An AWS-style error for an unknown plan means the API is served; an HTTP 500/501 page means not."""
+        session = boto3.Session(region_name=self.region, **LOCALSTACK_CREDENTIALS)
+        backup = session.client(
+            "backup", endpoint_url=self._endpoint, config=Config(retries={"max_attempts": 1}, read_timeout=10)
+        )
+        try:
+            backup.list_backup_selections(BackupPlanId="drdrill-capability-probe")
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code.isdigit() or code in {"InternalFailure", "InternalError", "NotImplemented", "NotImplementedError"}:
+                self.probe_notes["backup_selections"] = f"backup.list_backup_selections failed: {exc}"[:200]
+                return
+        except BotoCoreError as exc:
+            self.probe_notes["backup_selections"] = f"backup.list_backup_selections failed: {exc}"[:200]
+            return
+        capabilities.add("backup_selections")
 
     def _localstack_health(self) -> dict[str, Any] | None:
         try:

@@ -46,6 +46,9 @@ class EventName(enum.StrEnum):
     REMOVE = "REMOVE"
 
 
+KEY_TYPES = frozenset({"S", "N", "B"})
+
+
 class MalformedRecord(ValueError):
     """A record the monitor cannot interpret; ``raw`` is kept for logging."""
 
@@ -102,9 +105,9 @@ def deserialize(image: Mapping[str, AttributeValue]) -> dict[str, Any]:
 def _binary_to_bytes(av: AttributeValue) -> AttributeValue:
     """Event JSON carries binary as base64 text; the API and deserializer want bytes."""
     if "B" in av and isinstance(av["B"], str):
-        return {"B": base64.b64decode(av["B"])}
+        return {"B": base64.b64decode(av["B"], validate=True)}
     if "BS" in av:
-        return {"BS": [base64.b64decode(b) if isinstance(b, str) else b for b in av["BS"]]}
+        return {"BS": [base64.b64decode(b, validate=True) if isinstance(b, str) else b for b in av["BS"]]}
     if "M" in av:
         return {"M": {k: _binary_to_bytes(v) for k, v in av["M"].items()}}
     if "L" in av:
@@ -201,6 +204,12 @@ def parse_record(raw: object) -> StreamRecord:
         raise MalformedRecord("no ApproximateCreationDateTime", raw)
     new_image = _image(ddb, "NewImage", raw)
     old_image = _image(ddb, "OldImage", raw)
+    bad_types = sorted(
+        {t for value in keys.values() for t in (value if isinstance(value, dict) else {"?": None})} - KEY_TYPES
+    )
+    if bad_types:
+        # Key attributes can only be strings, numbers or binary (DynamoDB's key schema rule).
+        raise MalformedRecord(f"Keys have non-key types {', '.join(bad_types)} (only S, N, B)", raw)
     try:
         deserialize(keys)
     except (TypeError, ValueError, KeyError) as exc:

@@ -54,3 +54,22 @@ def test_malformed_records_say_why(index: int, reason: str, sequence: str | None
 
     assert caught.value.reason == reason
     assert caught.value.sequence_number == sequence
+
+
+def test_invalid_base64_and_set_typed_keys_are_malformed() -> None:
+    """Keys must be S, N or B, and binary must be real base64: anything else is reported, not guessed."""
+    import json
+    from pathlib import Path
+
+    import pytest
+    from change_monitor.records import MalformedRecord, parse_record
+
+    record = json.loads((Path(__file__).parents[1] / "events" / "remove.json").read_text())["Records"][0]
+    bad_b64 = json.loads(json.dumps(record))
+    bad_b64["dynamodb"]["Keys"] = {"pk": {"B": "@@@"}}
+    with pytest.raises(MalformedRecord, match="not DynamoDB JSON"):
+        parse_record(bad_b64)
+    set_key = json.loads(json.dumps(record))
+    set_key["dynamodb"]["Keys"] = {"pk": {"BS": ["AQ=="]}}
+    with pytest.raises(MalformedRecord, match="non-key types BS"):
+        parse_record(set_key)

@@ -30,6 +30,7 @@ EMBEDDED_CAPABILITIES = (
     "lambda",
     "lambda_execution",
     "backup",
+    "backup_selections",
     "backup_jobs",
     "pitr",
     "pitr_time_travel",

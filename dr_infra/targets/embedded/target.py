@@ -32,6 +32,7 @@ class EmbeddedTarget(Target):
     """moto (pinned) plus drdrill's gap-fillers, in this process."""
 
     name = "embedded"
+    max_poll_interval = 0.1
 
     def __init__(self, region: str = DEFAULT_REGION, port: int = 0) -> None:
         super().__init__(region)

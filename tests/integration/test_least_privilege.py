@@ -1,0 +1,399 @@
+"""Least privilege, proven: the monitor role's policy read back from IAM, linted, and enforced.
+
+Three layers, each with what it can and cannot prove:
+
+1. The policy read back from IAM (``GetRolePolicy``) grants exactly the documented (action, resource,
+   condition) triples, nothing more: no ``dynamodb:DeleteTable``, ``iam:PassRole`` only on the backup role
+   and only to ``backup.amazonaws.com``, ``*`` only for the actions without resource-level permissions (the
+   list in ``dr_infra/provisioning/iam_policies.py``). Evaluated with :mod:`dr_infra.iam_eval`.
+2. ``parliament`` (Duo Labs' IAM linter, offline) finds nothing above LOW in drdrill's policies.
+3. moto's IAM enforcement (``POST /moto-api/reset-auth`` body ``0``), with a user holding exactly the monitor
+   role's policy: it can DescribeTable / RestoreTableToPointInTime / StartRestoreJob, and DeleteTable is refused.
+
+What moto 5.2.5 enforces, precisely (``moto/iam/access_control.py``):
+
+* Actions: yes, for every service (Allow/Deny, ``*`` wildcards; an unmatched action is refused with HTTP 403,
+  error code ``"403"`` for JSON-protocol services since the body is moto's XML ``AccessDenied``).
+* Resources: only for services whose response class has ``_determine_resource`` (IAM, STS, SQS); DynamoDB and
+  AWS Backup requests are checked against resource ``"*"``, which no resource-scoped statement matches, so the
+  exact policy is refused everything (pinned below). These tests give moto the resource the request names
+  (``_determine_resource`` on DynamoDB: the table ARN from ``TableName``/``SourceTableName``; on AWS Backup: the
+  ``RecoveryPointArn``), only while enforcement is on, so resource scoping is enforced too.
+* Conditions: not for normal actions - a statement with a ``Condition`` whose action matches is treated as an
+  explicit deny (no request context is passed), which affects ``lambda:CreateEventSourceMapping`` only.
+* Signatures: moto re-computes SigV4 and, for AWS Backup GET requests (DescribeRestoreJob), gets a different
+  one, so those answer ``SignatureDoesNotMatch`` under enforcement whatever the policy (pinned below); POSTs
+  (StartRestoreJob) and every DynamoDB call are checked normally.
+* ``iam:PassRole``: never checked (AWS Backup and Lambda do not "use" roles in moto); proven by layer 1 only.
+
+IAM enforcement is process-global in moto: the enforcing test uses its own :class:`EmbeddedTarget`, creates
+everything it needs first, and resets enforcement (``reset-auth`` to a huge count) in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from dr_infra import iam_eval
+from dr_infra.cleanup import Cleanups
+from dr_infra.naming import StackNames, new_run_id
+from dr_infra.provisioning import iam_policies
+from dr_infra.provisioning.spec import StackSpec
+from dr_infra.provisioning.stack import Stack, provision
+from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.waits import (
+    PHASE_BACKUP_JOB,
+    PHASE_RESTORE_JOB,
+    WaitPolicy,
+    backup_job_probe,
+    restore_job_probe,
+)
+
+STAR_ACTIONS = frozenset(
+    {
+        "dynamodb:ListStreams",
+        "backup:ListRestoreJobs",
+        "backup:DescribeRestoreJob",
+        "backup:ListRecoveryPointsByResource",
+        "lambda:CreateEventSourceMapping",
+        "lambda:ListEventSourceMappings",
+    }
+)
+"""Actions without resource-level permissions: the only ones granted on ``*`` (as documented)."""
+
+PITR_AND_REPAIR = (
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ListTagsOfResource",
+)
+WRITE_RESTORED = (
+    "dynamodb:DescribeTable",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateTable",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:TagResource",
+)
+Grant = tuple[str, str, str | None]
+
+
+def documented_grants(stack: Stack) -> set[Grant]:
+    """What the monitor may do, written out from the documentation (not from the policy function)."""
+    region, account, n = stack.region, stack.account_id, stack.names
+    table = f"arn:aws:dynamodb:{region}:{account}:table/{n.table}"
+    restored = f"{table}-restored-*"
+    logs = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{n.prefix}-*"
+    grants: set[Grant] = set()
+
+    def allow(actions: tuple[str, ...], resources: tuple[str, ...], condition: Any = None) -> None:
+        cond = json.dumps(condition, sort_keys=True) if condition else None
+        grants.update((a, r, cond) for a in actions for r in resources)
+
+    allow(
+        ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
+        (f"{table}/stream/*", f"{restored}/stream/*"),
+    )
+    allow(("dynamodb:ListStreams",), ("*",))
+    allow(
+        ("backup:StartRestoreJob", "backup:DescribeRecoveryPoint"),
+        (f"arn:aws:backup:{region}:{account}:recovery-point:*", f"{table}/backup/*"),
+    )
+    allow(("backup:ListRecoveryPointsByBackupVault",), (f"arn:aws:backup:{region}:{account}:backup-vault:{n.vault}",))
+    allow(("backup:DescribeRestoreJob", "backup:ListRestoreJobs", "backup:ListRecoveryPointsByResource"), ("*",))
+    allow(PITR_AND_REPAIR, (table,))
+    allow(WRITE_RESTORED, (restored,))
+    allow(
+        ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        (f"arn:aws:dynamodb:{region}:{account}:table/{n.ledger_table}",),
+    )
+    monitor_fn = f"arn:aws:lambda:{region}:{account}:function:{n.monitor_function}"
+    allow(("lambda:CreateEventSourceMapping",), ("*",), {"StringEquals": {"lambda:FunctionArn": monitor_fn}})
+    allow(("lambda:ListEventSourceMappings",), ("*",))
+    allow(("logs:CreateLogStream", "logs:PutLogEvents"), (logs, f"{logs}:*"))
+    allow(
+        ("iam:PassRole",),
+        (f"arn:aws:iam::{account}:role/{n.backup_role}",),
+        {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
+    )
+    return grants
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def grants_of(document: dict[str, Any]) -> set[Grant]:
+    """(action, resource, condition) triples an identity policy allows (Allow statements only)."""
+    found: set[Grant] = set()
+    for statement in _as_list(document["Statement"]):
+        assert statement["Effect"] == "Allow", statement
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
+        cond = json.dumps(statement["Condition"], sort_keys=True) if statement.get("Condition") else None
+        for action in _as_list(statement["Action"]):
+            for resource in _as_list(statement["Resource"]):
+                found.add((action, resource, cond))
+    return found
+
+
+def read_role_policies(target: EmbeddedTarget, role: str) -> list[dict[str, Any]]:
+    iam = target.client("iam")
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    docs = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"] for name in names]
+    return [json.loads(d) if isinstance(d, str) else d for d in docs]
+
+
+@pytest.fixture(scope="module")
+def lp_target() -> Iterator[EmbeddedTarget]:
+    """A dedicated embedded target: IAM enforcement is switched on in these tests."""
+    target = EmbeddedTarget()
+    target.start()
+    try:
+        yield target
+    finally:
+        _set_auth(target, "inf")
+        target.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(lp_target: EmbeddedTarget) -> Iterator[Stack]:
+    cleanups = Cleanups()
+    names = StackNames(new_run_id(), 1, "orders")
+    stack = provision(lp_target, names, StackSpec(), cleanups)
+    try:
+        yield stack
+    finally:
+        _set_auth(lp_target, "inf")
+        ddb = lp_target.client("dynamodb")
+        for table in ddb.list_tables()["TableNames"]:
+            if table.startswith(f"{names.table}-restored-"):
+                ddb.delete_table(TableName=table)
+        assert cleanups.run() == []
+
+
+# -- 1. the policy read back from IAM ------------------------------------------------------------------------------
+def test_monitor_policy_read_back_from_iam_grants_exactly_the_documented_actions(
+    lp_target: EmbeddedTarget, stack: Stack
+) -> None:
+    documents = read_role_policies(lp_target, stack.names.monitor_role)
+    assert len(documents) == 1, f"expected one inline policy, found {len(documents)}"
+    granted = grants_of(documents[0])
+    expected = documented_grants(stack)
+    assert granted == expected, {"not documented": sorted(granted - expected, key=str), "missing": sorted(expected - granted, key=str)}
+
+
+def test_monitor_policy_has_no_wildcard_beyond_the_documented_actions(
+    lp_target: EmbeddedTarget, stack: Stack
+) -> None:
+    (document,) = read_role_policies(lp_target, stack.names.monitor_role)
+    grants = grants_of(document)
+    assert all("*" not in action for action, _, _ in grants), "wildcard actions"
+    on_star = {action for action, resource, _ in grants if resource == "*"}
+    assert on_star == STAR_ACTIONS
+    doc = " ".join((iam_policies.__doc__ or "").split())
+    assert all(f"``{action}``" in doc for action in STAR_ACTIONS), "the module docstring must list them"
+    assert not any(action.startswith(("dynamodb:Delete", "backup:Delete")) and action != "dynamodb:DeleteItem" for action, _, _ in grants)
+
+
+def test_monitor_can_pass_only_the_backup_role_only_to_backup(lp_target: EmbeddedTarget, stack: Stack) -> None:
+    (document,) = read_role_policies(lp_target, stack.names.monitor_role)
+    passing = [s for s in _as_list(document["Statement"]) if "iam:PassRole" in _as_list(s["Action"])]
+    backup_role = lp_target.client("iam").get_role(RoleName=stack.names.backup_role)["Role"]["Arn"]
+    assert passing == [
+        {
+            "Sid": "PassOnlyTheBackupRoleToBackup",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": [backup_role],
+            "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
+        }
+    ]
+    to = {"iam:PassedToService": "backup.amazonaws.com"}
+    assert iam_eval.allows([document], "iam:PassRole", backup_role, to)
+    assert not iam_eval.allows([document], "iam:PassRole", backup_role, {"iam:PassedToService": "lambda.amazonaws.com"})
+    assert not iam_eval.allows([document], "iam:PassRole", backup_role)  # no service named: no pass
+    assert not iam_eval.allows([document], "iam:PassRole", stack.monitor_role_arn, to)
+    assert not iam_eval.allows([document], "iam:PassRole", f"arn:aws:iam::{stack.account_id}:role/admin", to)
+
+
+def test_monitor_cannot_delete_tables_backups_or_vaults(lp_target: EmbeddedTarget, stack: Stack) -> None:
+    (document,) = read_role_policies(lp_target, stack.names.monitor_role)
+    table = stack.table_arn
+    for resource in (table, f"{table}-restored-20250101T000000Z", "*", f"arn:aws:dynamodb:{stack.region}:{stack.account_id}:table/{stack.names.ledger_table}"):
+        assert not iam_eval.allows([document], "dynamodb:DeleteTable", resource), resource
+    assert not iam_eval.allows([document], "dynamodb:PutItem", f"arn:aws:dynamodb:{stack.region}:{stack.account_id}:table/other")
+    assert not iam_eval.allows([document], "backup:DeleteRecoveryPoint", f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x")
+    assert not iam_eval.allows([document], "backup:DeleteBackupVault", stack.vault_arn or "*")
+    assert iam_eval.allows([document], "dynamodb:RestoreTableToPointInTime", table)
+    assert iam_eval.allows([document], "backup:StartRestoreJob", f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x")
+
+
+def test_backup_role_cannot_delete_the_table_or_pass_roles(lp_target: EmbeddedTarget, stack: Stack) -> None:
+    (document,) = read_role_policies(lp_target, stack.names.backup_role)
+    assert document == iam_policies.backup_role_policy(stack.names, stack.region, stack.account_id)
+    assert not iam_eval.allows([document], "dynamodb:DeleteTable", stack.table_arn)
+    assert not any("iam:" in a for a, _, _ in grants_of(document))
+
+
+# -- 2. the linter ----------------------------------------------------------------------------------------------------
+def test_parliament_finds_nothing_above_low_in_drdrills_policies() -> None:
+    parliament = pytest.importorskip("parliament", reason="parliament (IAM linter) is a dev extra")
+    names = StackNames(new_run_id(), 1, "orders")
+    region, account = "eu-west-1", "123456789012"
+    documents = {
+        "monitor": iam_policies.monitor_role_policy(names, region, account),
+        "backup": iam_policies.backup_role_policy(names, region, account),
+    }
+    problems = []
+    for name, document in documents.items():
+        policy = parliament.analyze_policy_string(json.dumps(document))
+        for finding in policy.findings:
+            parliament.enhance_finding(finding)
+            if finding.severity not in ("LOW", "INFO", "MUTE"):
+                problems.append(f"{name}: {finding.severity} {finding.issue}: {finding.detail}")
+    assert problems == []
+
+
+# -- 3. enforced by the embedded target ---------------------------------------------------------------------------
+def _set_auth(target: EmbeddedTarget, count: str) -> dict[str, Any]:
+    """moto's switch: authenticate and authorize every request after ``count`` more (``"0"``: from now on)."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{target.endpoint_url}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},  # a form content type would hide the body from moto
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+        result: dict[str, Any] = json.loads(response.read())
+    return result
+
+
+def _table_resource(self: Any) -> str:
+    body = self.body if isinstance(self.body, str) else (self.raw_body or b"").decode("utf-8", "replace")
+    try:
+        data = json.loads(body or "{}")
+    except ValueError:
+        return "*"
+    name = data.get("TableName") or data.get("SourceTableName") if isinstance(data, dict) else None
+    return f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{name}" if name else "*"
+
+
+def _recovery_point_resource(self: Any) -> str:
+    body = self.body if isinstance(self.body, str) else (self.raw_body or b"").decode("utf-8", "replace")
+    try:
+        data = json.loads(body or "{}")
+    except ValueError:
+        return "*"
+    arn = data.get("RecoveryPointArn") if isinstance(data, dict) else None
+    return str(arn) if arn else "*"
+
+
+def _denied(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 403 and error.get("Code") in {"403", "AccessDenied", "AccessDeniedException"}
+
+
+def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
+    lp_target: EmbeddedTarget, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.backup.responses import BackupResponse
+    from moto.dynamodb.responses import DynamoHandler
+
+    admin = lp_target.client
+    names = stack.names
+    admin("dynamodb").put_item(TableName=names.table, Item={"LockId": {"S": "a"}})
+    job = admin("backup").start_backup_job(
+        BackupVaultName=names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
+    )
+    point = WaitPolicy(PHASE_BACKUP_JOB, 60).run(backup_job_probe(admin("backup"), job["BackupJobId"])).value
+    # a user whose only permissions are the monitor role's policy, read back from IAM
+    (document,) = read_role_policies(lp_target, names.monitor_role)
+    user = f"{names.prefix}-monitor-probe"
+    iam = admin("iam")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="monitor", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    session = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], region_name=lp_target.region
+    )
+    config = Config(retries={"mode": "standard", "max_attempts": 1})
+    ddb = session.client("dynamodb", endpoint_url=lp_target.endpoint_url, config=config)
+    backup = session.client("backup", endpoint_url=lp_target.endpoint_url, config=config)
+    restore_job_id = None
+    try:
+        assert _set_auth(lp_target, "0")["status"] == "ok"
+        # moto alone checks DynamoDB against resource "*": the resource-scoped policy allows nothing
+        with pytest.raises(ClientError) as refused:
+            ddb.describe_table(TableName=names.table)
+        assert _denied(refused.value), refused.value.response
+        # give moto the resource each request names: now the exact policy is enforced
+        monkeypatch.setattr(DynamoHandler, "_determine_resource", _table_resource, raising=False)
+        monkeypatch.setattr(BackupResponse, "_determine_resource", _recovery_point_resource, raising=False)
+
+        assert ddb.describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
+        restored = ddb.restore_table_to_point_in_time(
+            SourceTableName=names.table, TargetTableName=f"{names.table}-restored-pitr", UseLatestRestorableTime=True
+        )
+        assert restored["TableDescription"]["TableName"] == f"{names.table}-restored-pitr"
+        restore_job_id = backup.start_restore_job(
+            RecoveryPointArn=point["RecoveryPointArn"],
+            Metadata={"targetTableName": f"{names.table}-restored-backup"},
+            IamRoleArn=stack.backup_role_arn,
+            ResourceType="DynamoDB",
+        )["RestoreJobId"]
+        # (not DescribeRestoreJob: moto recomputes the SigV4 signature of AWS Backup GET requests differently
+        # from botocore, so any signed GET to Backup answers SignatureDoesNotMatch once enforcement is on)
+        with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
+            backup.describe_restore_job(RestoreJobId=restore_job_id)
+
+        refusals = {
+            "DeleteTable(table)": lambda: ddb.delete_table(TableName=names.table),
+            "DeleteTable(restored)": lambda: ddb.delete_table(TableName=f"{names.table}-restored-pitr"),
+            "PutItem(other table)": lambda: ddb.put_item(TableName="someone-elses", Item={"LockId": {"S": "x"}}),
+            "Scan(table)": lambda: ddb.scan(TableName=names.table),
+            "DeleteRecoveryPoint": lambda: backup.delete_recovery_point(
+                BackupVaultName=names.vault, RecoveryPointArn=point["RecoveryPointArn"]
+            ),
+            "StartRestoreJob(other account's point)": lambda: backup.start_restore_job(
+                RecoveryPointArn="arn:aws:backup:us-east-1:999999999999:recovery-point:x",
+                Metadata={"targetTableName": "x"},
+                IamRoleArn=stack.backup_role_arn,
+            ),
+        }
+        allowed = []
+        for name, call in refusals.items():
+            try:
+                call()
+            except ClientError as exc:
+                assert _denied(exc), f"{name}: {exc.response['Error']}"
+            else:
+                allowed.append(name)
+        assert allowed == [], f"the monitor's policy allowed {allowed}"
+    finally:
+        monkeypatch.undo()
+        _set_auth(lp_target, "inf")
+    # enforcement is off again: the admin's fake credentials work, and the table survived
+    assert admin("dynamodb").describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
+    if restore_job_id:
+        WaitPolicy(PHASE_RESTORE_JOB, 60).run(restore_job_probe(admin("backup"), restore_job_id))
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName=user, PolicyName="monitor")
+    iam.delete_user(UserName=user)
