@@ -159,6 +159,25 @@ class Drill:
             phases.append(Phase(name, iso(start), iso(end), round(duration, 3)))
         return phases
 
+    def restored_state_age(self) -> float | None:
+        """Seconds between the change and the state recovery brought back (no canaries needed).
+
+        Backup: the recovery point's creation time; pitr: the restore time; item: the state just before
+        the change, once the repair was verified. ``None`` when no recovery was observed.
+        """
+        inc = self.incident
+        if inc.change_at is None:
+            return None
+        if self.strategy == "item" and not inc.table_lost:
+            return 0.0 if inc.repaired_at is not None else None
+        if inc.table_active_at is None:
+            return None
+        moment = inc.restore_time if self.strategy == "pitr" and not inc.table_lost else inc.recovery_point_at
+        if moment is None:
+            return None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=inc.change_at.tzinfo)
+        return max(0.0, (inc.change_at - moment).total_seconds())
+
     def finish_measures(self) -> None:
         """Fill RTO (sum of phases: change -> verified or repaired) and judge against the targets."""
         inc = self.incident
@@ -168,6 +187,11 @@ class Drill:
             self.record.rto.measured_s = round((end - inc.change_at).total_seconds(), 3)
             if end is inc.table_active_at and inc.verified_at is None:
                 self.record.rto.note = "measured to the restored table becoming ACTIVE: the data was not verified"
+        if self.record.rpo.measured_s is None:
+            age = self.restored_state_age()
+            if age is not None:
+                self.record.rpo.measured_s = round(age, 3)
+                self.record.rpo.note = self.record.rpo.note or "age of the restored state at the change (no canaries)"
         self.record.rto.target_s = self.rto_target
         self.record.rpo.target_s = self.rpo_target
         self.record.rto.judge()

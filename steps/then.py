@@ -131,8 +131,10 @@ def _measure_rpo(drill: Drill) -> float:
     table = _compared_table(drill)
     writers = [w for w in drill.background if hasattr(w, "written")]
     if not writers:
-        moment = _expected_moment(drill) if drill.strategy != "item" else inc.change_at
-        lost = max(0.0, (inc.change_at - moment).total_seconds())
+        age = drill.restored_state_age()
+        if age is None:
+            raise AssertionError("the RPO cannot be measured: no recovery was observed (wait for it first)")
+        lost = age
         drill.record.rpo.note = "no canaries: RPO is the age of the restored state at the change"
     else:
         before = [w for writer in writers for w in writer.written if w.finished_at <= inc.change_at]
@@ -144,8 +146,9 @@ def _measure_rpo(drill: Drill) -> float:
             newest = max(w.finished_at for w in survived)
             lost = max(0.0, (inc.change_at - newest).total_seconds())
         else:
+            # No canary survived: at least everything since the first canary, and the restored state's age.
             first = min((w.started_at for w in before), default=inc.change_at)
-            lost = (inc.change_at - first).total_seconds()
+            lost = max((inc.change_at - first).total_seconds(), drill.restored_state_age() or 0.0)
         drill.record.rpo.note = f"{len(survived)} of {len(before)} canaries written before the change survived"
         drill.record.evidence["canaries"] = [{"written_before_change": len(before), "survived": len(survived)}]
     drill.record.rpo.measured_s = round(lost, 3)

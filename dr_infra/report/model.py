@@ -88,7 +88,7 @@ GLOSSARY: list[tuple[str, str]] = [
     (
         "Strategy",
         "How data is recovered: backup (AWS Backup restore), pitr (point-in-time restore) "
-        "or item (item-level repair from a restored copy).",
+        "or item (in-place repair of each harmed item from the stream's before-image).",
     ),
     ("Skipped", "The scenario did not run, usually because the target cannot do what it needs."),
 ]
