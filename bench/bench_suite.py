@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from _common import REPO, emit, note
 
@@ -23,9 +24,9 @@ GOAL_S = 60.0
 QUICK_PATHS = ["tests/unit", "features/posture"]
 
 
-def run_suite(extra: list[str], paths: list[str]) -> tuple[float, dict[str, int], int]:
+def run_suite(extra: list[str], paths: list[str], log: Path | None) -> tuple[float, dict[str, int], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRDRILL_", "AWS_", "LOCALSTACK_"))}
-    argv = [sys.executable, "-m", "pytest", "-q", *extra, *paths]
+    argv = [sys.executable, "-m", "pytest", "-q", "--durations=15", *extra, *paths]
     note("running " + " ".join(argv[1:]))
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
@@ -36,6 +37,10 @@ def run_suite(extra: list[str], paths: list[str]) -> tuple[float, dict[str, int]
         for n, kind in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", summary)
     }
     note(f"{elapsed:.1f} s, exit {done.returncode}: {summary}")
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        note(f"output (with the 15 slowest tests) in {log}")
     if done.returncode not in (0, 1):
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
     return elapsed, counts, done.returncode
@@ -45,12 +50,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"only {' '.join(QUICK_PATHS)}")
     parser.add_argument("--workers", default="2", help="the -n of the parallel run (default 2)")
+    parser.add_argument("--log-dir", type=Path, default=None, help="keep both runs' pytest output here")
     args = parser.parse_args()
     paths = QUICK_PATHS if args.quick else []
     scope = "quick" if args.quick else "whole"
 
-    serial_s, serial_counts, serial_rc = run_suite([], paths)
-    parallel_s, parallel_counts, parallel_rc = run_suite(["-n", args.workers], paths)
+    logs = args.log_dir
+    serial_s, serial_counts, serial_rc = run_suite([], paths, logs / "serial.txt" if logs else None)
+    parallel_s, parallel_counts, parallel_rc = run_suite(
+        ["-n", args.workers], paths, logs / "parallel.txt" if logs else None
+    )
 
     emit(
         f"suite_{scope}_serial_wall",

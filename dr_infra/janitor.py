@@ -36,8 +36,11 @@ from dr_infra.targets.base import Target
 DURATION = re.compile(r"(\d+)\s*([smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-RESTORED_TABLE = re.compile(r"^drdrill-(?P<run>\d{8}t\d{6}-[0-9a-f]{4})-\d+-[A-Za-z0-9_.-]{1,24}-restored-.+$")
-"""A table restored from a drdrill table (``<table>-restored-<incident>``, untagged): the only untagged kind swept."""
+RESTORED_TABLE = re.compile(
+    r"^drdrill-(?P<run>\d{8}t\d{6}-[0-9a-f]{4})-\d+-[A-Za-z0-9_.-]{1,24}-restored-.+$"
+)
+"""A table restored from a drdrill table (``<table>-restored-<incident>``, untagged): the only untagged
+kind the janitor sweeps."""
 
 KINDS = (
     "eventbridge rule",
@@ -291,7 +294,8 @@ class _Sweeper:
         lam = self.c("lambda")
         seen: set[str] = set()
         for function in filter(None, (r.name, r.arn)):  # re-protection maps restored streams by ARN
-            for mapping in _pages(lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=function):
+            mappings = _pages(lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=function)
+            for mapping in mappings:
                 if mapping["UUID"] not in seen:
                     seen.add(mapping["UUID"])
                     lam.delete_event_source_mapping(UUID=mapping["UUID"])

@@ -111,15 +111,14 @@ class LocalStackTarget(Target):
 
     def _probe_backup_selections(self, capabilities: set[str]) -> None:
         """An AWS-style error for an unknown plan means the API is served; an HTTP 500/501 page means not."""
-        session = boto3.Session(region_name=self.region, **LOCALSTACK_CREDENTIALS)
-        backup = session.client(
+        backup = self.clients.session.client(
             "backup", endpoint_url=self._endpoint, config=Config(retries={"max_attempts": 1}, read_timeout=10)
         )
         try:
             backup.list_backup_selections(BackupPlanId="drdrill-capability-probe")
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code.isdigit() or code in {"InternalFailure", "InternalError", "NotImplemented", "NotImplementedError"}:
+            if code.isdigit() or code in {"InternalFailure", "InternalError", "NotImplemented"}:
                 self.probe_notes["backup_selections"] = f"backup.list_backup_selections failed: {exc}"[:200]
                 return
         except BotoCoreError as exc:

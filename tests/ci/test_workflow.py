@@ -25,7 +25,14 @@ def test_workflow_validates_against_the_github_workflow_schema() -> None:
     """check-jsonschema ships SchemaStore's GitHub workflow schema (no network needed)."""
     pytest.importorskip("check_jsonschema", reason="dev extra check-jsonschema is not installed")
     done = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(WORKFLOW),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -52,7 +59,9 @@ def test_assumes_a_role_through_oidc(workflow: dict[Any, Any]) -> None:
     assert "aws-access-key-id" not in creds[0]["with"]  # no long-lived keys
 
 
-def test_runs_the_drill_with_the_policy_and_allow_list_and_uploads_the_report(workflow: dict[Any, Any]) -> None:
+def test_runs_the_drill_with_the_policy_and_allow_list_and_uploads_the_report(
+    workflow: dict[Any, Any],
+) -> None:
     steps = workflow["jobs"]["drill"]["steps"]
     run = next(s for s in steps if "drdrill run" in str(s.get("run", "")))
     command = run["run"]

@@ -72,7 +72,11 @@ def moto_endpoint() -> Iterator[str]:
 def start_serve() -> tuple[subprocess.Popen[str], str]:
     """``drdrill serve --port 0``; returns the process and the endpoint it printed."""
     process = subprocess.Popen(
-        [DRDRILL, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_env()
+        [DRDRILL, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_env(),
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
@@ -133,7 +137,11 @@ def leftovers(endpoint: str, prefix: str) -> dict[str, list[str]]:
     found["tables"] = [n for n in tables if n.startswith(prefix)]
     roles = [r["RoleName"] for p in c("iam").get_paginator("list_roles").paginate() for r in p["Roles"]]
     found["roles"] = [n for n in roles if n.startswith(prefix)]
-    functions = [f["FunctionName"] for p in c("lambda").get_paginator("list_functions").paginate() for f in p["Functions"]]
+    functions = [
+        f["FunctionName"]
+        for p in c("lambda").get_paginator("list_functions").paginate()
+        for f in p["Functions"]
+    ]
     found["functions"] = [n for n in functions if n.startswith(prefix)]
     mappings = c("lambda").list_event_source_mappings()["EventSourceMappings"]
     found["mappings"] = [m["UUID"] for m in mappings if f":function:{prefix}" in m.get("FunctionArn", "")]

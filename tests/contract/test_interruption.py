@@ -7,9 +7,9 @@ listed on the endpoint itself afterwards.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,16 @@ def _start_slow_drill(endpoint: str, tmp_path: Path) -> tuple[subprocess.Popen[s
     feature.write_text(SLOW_RESTORE, encoding="utf-8")
     run_id = new_run_id()
     process = subprocess.Popen(
-        [DRDRILL, "run", str(feature), "--target", "localstack", "--report-dir", str(tmp_path / "report"), "-q"],
+        [
+            DRDRILL,
+            "run",
+            str(feature),
+            "--target",
+            "localstack",
+            "--report-dir",
+            str(tmp_path / "report"),
+            "-q",
+        ],
         cwd=tmp_path,
         env=clean_env(endpoint, DRDRILL_RUN_ID=run_id),
         stdout=subprocess.DEVNULL,
@@ -56,7 +65,9 @@ def _wait_for_restore_in_flight(endpoint: str, process: subprocess.Popen[str], p
     """The stack exists and the (60 s) restore job the monitor started is running."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"the drill ended early: {process.stderr.read() if process.stderr else ''}"
+        assert process.poll() is None, (
+            f"the drill ended early: {process.stderr.read() if process.stderr else ''}"
+        )
         if any(j["Status"] in {"PENDING", "RUNNING"} for j in _restore_jobs(endpoint, prefix)):
             return
         time.sleep(0.5)

@@ -26,7 +26,9 @@ OURS = [{"Key": "drdrill:managed", "Value": "true"}, {"Key": "drdrill:run-id", "
 
 
 def _client(service: str) -> Any:
-    session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1")
+    session = boto3.Session(
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1"
+    )
     return session.client(service)
 
 
@@ -42,7 +44,9 @@ def _drill(ddb: Any) -> Any:
 
 
 def _step(module: Any, text: str) -> Any:
-    fixture = next(v for k, v in vars(module).items() if k.startswith("pytestbdd_stepdef") and k.endswith(text))
+    fixture = next(
+        v for k, v in vars(module).items() if k.startswith("pytestbdd_stepdef") and k.endswith(text)
+    )
     return fixture._get_wrapped_function()().step_func
 
 
@@ -52,8 +56,14 @@ def _step(module: Any, text: str) -> Any:
     [
         ([], "no drdrill tags"),
         ([{"Key": "team", "Value": "payments"}], "no drdrill tags"),
-        ([{"Key": "drdrill:managed", "Value": "true"}, {"Key": "drdrill:run-id", "Value": "other"}], "run-id=other"),
-        ([{"Key": "drdrill:managed", "Value": "false"}, {"Key": "drdrill:run-id", "Value": RUN}], "managed=false"),
+        (
+            [{"Key": "drdrill:managed", "Value": "true"}, {"Key": "drdrill:run-id", "Value": "other"}],
+            "run-id=other",
+        ),
+        (
+            [{"Key": "drdrill:managed", "Value": "false"}, {"Key": "drdrill:run-id", "Value": RUN}],
+            "managed=false",
+        ),
     ],
 )
 def test_when_steps_refuse_a_table_not_tagged_as_this_runs(tags: list[dict[str, str]], seen: str) -> None:

@@ -21,6 +21,20 @@ def enable_pitr(ddb: Any) -> None:
     )
 
 
+def restorable_second(ddb: Any) -> int:
+    """Enable PITR and return a whole second inside the restorable window.
+
+    Vanilla moto accepts any restore time, but drdrill's embedded gap-filler (installed process-wide once an
+    embedded target has started in this test session) enforces AWS's window: after PITR was enabled and at
+    least its 1 s lag before now. Real AWS would refuse a time before PITR was enabled too.
+    """
+    enabled = time.time()
+    enable_pitr(ddb)
+    second = int(enabled) + 1
+    time.sleep(max(0.0, second + 1.2 - time.time()))
+    return second
+
+
 def capture_restore_params(ddb: Any) -> list[dict[str, Any]]:
     """Record the parameters of every RestoreTableToPointInTime call."""
     calls: list[dict[str, Any]] = []
@@ -40,9 +54,8 @@ def remove_at(epoch: float) -> dict[str, Any]:
 def test_restores_to_the_change_time_floored_to_the_second(
     ddb: Any, make_runtime: Callable[..., Runtime], logs: LogLines
 ) -> None:
-    enable_pitr(ddb)
+    change = restorable_second(ddb) + 0.75  # sub-second stream time
     calls = capture_restore_params(ddb)
-    change = int(time.time()) - 60 + 0.75  # sub-second stream time
     floored = datetime.fromtimestamp(int(change), tz=UTC)
     runtime = make_runtime(settings_for("pitr"), dynamodb=ddb)
 
@@ -67,9 +80,8 @@ def test_restores_to_the_change_time_floored_to_the_second(
 def test_redelivery_and_existing_target_are_idempotent(
     ddb: Any, make_runtime: Callable[..., Runtime], logs: LogLines
 ) -> None:
-    enable_pitr(ddb)
+    change = restorable_second(ddb)
     calls = capture_restore_params(ddb)
-    change = int(time.time()) - 60
     runtime = make_runtime(settings_for("pitr"), dynamodb=ddb)
     process_event(remove_at(change), FakeContext(), runtime)
 

@@ -1,5 +1,12 @@
 """Fast whole-table read: ``GET /_drdrill/tables/<name>/items`` streams a table's items as JSON lines.
 
+What AWS does: a full-table read is a Scan, paginated at 1 MB per page, optionally split into parallel
+segments (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan);
+very large tables are exported with ExportTableToPointInTime
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.HowItWorks.html).
+What is modelled: the same items a consistent Scan would return, streamed in one response, because
+moto's paginated Scan re-walks the whole table for every page.
+
 Why: moto 5.2.5's ``Scan`` sorts every item of the table and walks from the start to ``ExclusiveStartKey``
 for each page, then deep-copies the page, so a paginated full scan is about O(N^2 / page size): 100 k items
 take about 60 s (25 s with 1 MB pages). Equivalence checks and restore snapshots read whole tables, so they
