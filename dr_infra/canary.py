@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from dr_infra.inject import put_item
 from dr_infra.items import key_value
 from dr_infra.oracle import CANARY_KIND, Oracle, Write
-from dr_infra.inject import put_item
 
 
 class CanaryWriter:
@@ -41,7 +41,7 @@ class CanaryWriter:
             }
             try:
                 self.written.append(put_item(self.client, self.table, self.oracle, item, canary=True))
-            except Exception as exc:  # noqa: BLE001 - a lost canary write is data, not a crash
+            except Exception as exc:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             self._stop.wait(self.interval_s)
 

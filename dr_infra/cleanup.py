@@ -44,7 +44,7 @@ class Cleanups:
                     continue
                 self.failed.append(f"{description}: {code}: {exc.response.get('Error', {}).get('Message', '')}")
                 log.warning("cleanup failed: %s", self.failed[-1])
-            except Exception as exc:  # noqa: BLE001 - teardown must go on; the failure is recorded
+            except Exception as exc:
                 self.failed.append(f"{description}: {type(exc).__name__}: {exc}")
                 log.warning("cleanup failed: %s", self.failed[-1])
             else:

@@ -16,7 +16,7 @@ from typing import Any
 from dr_infra.cleanup import Cleanups
 from dr_infra.errors import ConfigError
 from dr_infra.inject import Injection
-from dr_infra.journal import Phase, ScenarioRecord, iso, utcnow
+from dr_infra.journal import Phase, ScenarioRecord, iso
 from dr_infra.naming import StackNames, check_logical_table_name
 from dr_infra.oracle import Oracle
 from dr_infra.policy import Policy
@@ -88,7 +88,11 @@ class Drill:
         spec = StackSpec(**{**vars(base), "logical_table": logical_table, "strategy": self.strategy})
         self.stack = provision(self.target, names, spec, self.cleanups)
         self.oracle = Oracle(hash_key=spec.hash_key, key_type=spec.hash_key_type)
-        self.record.evidence["stack"] = {"prefix": names.prefix, "table": names.table, "created": self.stack.created}
+        self.record.evidence["stack"] = {
+            "prefix": names.prefix,
+            "table": names.table,
+            "created": self.stack.created,
+        }
         return self.stack
 
     @property

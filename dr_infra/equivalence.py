@@ -57,9 +57,7 @@ DEFAULT_DRILLDOWN_BUDGET = 50_000
 MAX_ATTRIBUTE_DIFFS = 50
 _MOD = 1 << 256
 
-DYNAMODB_CONTEXT = Context(
-    Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
-)
+DYNAMODB_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 """DynamoDB's number context (the one boto3 uses): 38 significant digits."""
 
 _PLAIN_TYPES = frozenset({"S", "BOOL", "NULL"})

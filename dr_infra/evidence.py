@@ -68,7 +68,9 @@ def function_errors(logs: Any, log_group: str, since: datetime | None = None) ->
     if since is not None:
         kwargs["startTime"] = int(since.timestamp() * 1000) - 1000
     try:
-        events = [e for page in logs.get_paginator("filter_log_events").paginate(**kwargs) for e in page.get("events", [])]
+        events = [
+            e for page in logs.get_paginator("filter_log_events").paginate(**kwargs) for e in page.get("events", [])
+        ]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return []

@@ -51,7 +51,7 @@ def load_feature(path: Path) -> Feature:
     except FeatureError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FeatureUsageError(f"{path}: malformed Gherkin: {first}") from None
-    except Exception as exc:  # noqa: BLE001 - the official parser raises several types
+    except Exception as exc:
         message = " ".join(str(exc).split())[:300]
         raise FeatureUsageError(f"{path}: malformed Gherkin: {message}") from None
 

@@ -36,9 +36,7 @@ from dr_infra.targets.base import Target
 DURATION = re.compile(r"(\d+)\s*([smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-RESTORED_TABLE = re.compile(
-    r"^drdrill-(?P<run>\d{8}t\d{6}-[0-9a-f]{4})-\d+-[A-Za-z0-9_.-]{1,24}-restored-.+$"
-)
+RESTORED_TABLE = re.compile(r"^drdrill-(?P<run>\d{8}t\d{6}-[0-9a-f]{4})-\d+-[A-Za-z0-9_.-]{1,24}-restored-.+$")
 """A table restored from a drdrill table (``<table>-restored-<incident>``, untagged): the only untagged
 kind the janitor sweeps."""
 
@@ -59,8 +57,7 @@ def parse_older_than(text: str) -> timedelta:
     cleaned = text.strip().lower()
     if not cleaned or DURATION.sub("", cleaned).strip():
         raise ConfigError(
-            f"--older-than {text!r} is not a duration: use a number and a unit (s, m, h, d, w), "
-            "e.g. 30m, 2h, 1d"
+            f"--older-than {text!r} is not a duration: use a number and a unit (s, m, h, d, w), e.g. 30m, 2h, 1d"
         )
     return timedelta(seconds=sum(int(n) * UNIT_SECONDS[unit] for n, unit in DURATION.findall(cleaned)))
 
@@ -258,9 +255,7 @@ class _Sweeper:
             if rule.get("ManagedBy"):
                 continue  # rules managed by an AWS service cannot be deleted by us and are never drdrill's
             arn = rule["Arn"]
-            tags = self._tags_or_none(
-                _one_call, events, "list_tags_for_resource", "Tags", {"ResourceARN": arn}
-            )
+            tags = self._tags_or_none(_one_call, events, "list_tags_for_resource", "Tags", {"ResourceARN": arn})
             if tags is not None:
                 self.consider("eventbridge rule", rule["Name"], tags, arn)
 
@@ -309,13 +304,9 @@ class _Sweeper:
 
     def delete_vault(self, r: Leftover) -> None:
         backup = self.c("backup")
-        for point in _pages(
-            backup, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=r.name
-        ):
+        for point in _pages(backup, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=r.name):
             if point.get("Status") != "DELETED":
-                backup.delete_recovery_point(
-                    BackupVaultName=r.name, RecoveryPointArn=point["RecoveryPointArn"]
-                )
+                backup.delete_recovery_point(BackupVaultName=r.name, RecoveryPointArn=point["RecoveryPointArn"])
         _retry_vault_not_empty(backup.delete_backup_vault)(BackupVaultName=r.name)
 
     def delete_table(self, r: Leftover) -> None:

@@ -244,9 +244,7 @@ def render_text(described: dict[str, Any], target: str) -> str:
     out += [f"  assumptions: {assumptions}", f"  note: {cost['note']}", "  sources:"]
     out += [f"    {url}" for url in cost["sources"]]
     if target != "aws":
-        out.append(
-            f"  (the {target} target bills nothing; this is what the same drill costs with --target aws)"
-        )
+        out.append(f"  (the {target} target bills nothing; this is what the same drill costs with --target aws)")
     return "\n".join(out)
 
 
@@ -254,9 +252,7 @@ def plan(args: argparse.Namespace) -> int:
     """The CLI entry: print the plan for ``args.target``; never starts the target."""
     table_gb = float(args.table_gb)
     if not (math.isfinite(table_gb) and table_gb > 0):
-        raise ConfigError(
-            f"--table-gb {args.table_gb!r} must be a positive number of gigabytes (e.g. 1 or 0.5)"
-        )
+        raise ConfigError(f"--table-gb {args.table_gb!r} must be a positive number of gigabytes (e.g. 1 or 0.5)")
     account = str(args.account)
     if not (len(account) == 12 and account.isdigit()):
         raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")

@@ -72,8 +72,10 @@ class PostureInspector:
 
     def pitr_enabled(self) -> PostureCheck:
         desc = self.c("dynamodb").describe_continuous_backups(TableName=self.stack.names.table)
-        status = desc["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}).get(
-            "PointInTimeRecoveryStatus", "MISSING"
+        status = (
+            desc["ContinuousBackupsDescription"]
+            .get("PointInTimeRecoveryDescription", {})
+            .get("PointInTimeRecoveryStatus", "MISSING")
         )
         return PostureCheck("point-in-time recovery", "ENABLED", status, status == "ENABLED")
 
@@ -94,7 +96,9 @@ class PostureInspector:
         actual = ", ".join(r.get("ScheduleExpression", "?") for r in rules) + (
             f" (every {best:g} h)" if best is not None else ""
         )
-        return PostureCheck("backup frequency", f"at least every {hours:g} hours", actual, best is not None and best <= hours)
+        return PostureCheck(
+            "backup frequency", f"at least every {hours:g} hours", actual, best is not None and best <= hours
+        )
 
     def backup_retention(self, days: int) -> PostureCheck:
         rules = self._plan_rules()
@@ -112,7 +116,9 @@ class PostureInspector:
         covering = []
         for page in backup.get_paginator("list_backup_selections").paginate(BackupPlanId=self.stack.plan_id):
             for item in page.get("BackupSelectionsList", []):
-                selection = backup.get_backup_selection(BackupPlanId=self.stack.plan_id, SelectionId=item["SelectionId"])
+                selection = backup.get_backup_selection(
+                    BackupPlanId=self.stack.plan_id, SelectionId=item["SelectionId"]
+                )
                 resources = selection["BackupSelection"].get("Resources", [])
                 if any(fnmatch.fnmatchcase(self.stack.table_arn, r) for r in resources):
                     covering.append(item["SelectionName"])

@@ -76,9 +76,7 @@ class CostLine:
 
 def _line(item: str, price_key: str, quantity: float) -> CostLine:
     price = PRICES[price_key]
-    return CostLine(
-        item, quantity, price.unit, price.usd, price.describe(), quantity * price.usd, price.source
-    )
+    return CostLine(item, quantity, price.unit, price.usd, price.describe(), quantity * price.usd, price.source)
 
 
 def estimate_cost(
@@ -102,9 +100,7 @@ def estimate_cost(
     if not (math.isfinite(table_gb) and table_gb > 0):
         raise ConfigError(f"--table-gb {table_gb!r} must be a positive number of gigabytes (e.g. 1 or 0.5)")
     if restores < 0 or drill_hours <= 0 or retention_days < 0 or item_kb <= 0:
-        raise ConfigError(
-            "cost assumptions must be positive (restores, drill hours, retention days, item size)"
-        )
+        raise ConfigError("cost assumptions must be positive (restores, drill hours, retention days, item size)")
     write_units_per_item = max(1, int(-(-item_kb // 1)))  # DynamoDB rounds each write up to whole KB
     items = table_gb * KB_PER_GB / item_kb
     drill_months = drill_hours / HOURS_PER_MONTH

@@ -60,9 +60,7 @@ def decisions(drill: Drill) -> list[dict[str, Any]]:
 
 def _summary(line: dict[str, Any]) -> str:
     parts = [str(line.get("decision"))]
-    for key in ("reason", "error"):
-        if line.get(key):
-            parts.append(str(line[key]))
+    parts.extend(str(line[key]) for key in ("reason", "error") if line.get(key))
     return ": ".join(parts)
 
 
@@ -87,7 +85,9 @@ def wait_restore_started(drill: Drill, deadline: float, sleep: Callable[[float],
             state = f"restore could not be started: {last.get('error') or last.get('reason')}"
         return Probe(False, state)
 
-    result = WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=_cap(drill, 1.0)).run(probe, sleep=sleep)
+    result = WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=_cap(drill, 1.0)).run(
+        probe, sleep=sleep
+    )
     line: dict[str, Any] = result.value
     return line
 
@@ -101,14 +101,18 @@ def note_invocation(drill: Drill) -> None:
         drill.incident.monitor_invoked_at = _from_ms(starts[0])
 
 
-def follow_backup_restore(drill: Drill, job_id: str, deadline: float, sleep: Callable[[float], None] = time.sleep) -> None:
+def follow_backup_restore(
+    drill: Drill, job_id: str, deadline: float, sleep: Callable[[float], None] = time.sleep
+) -> None:
     """Wait for an AWS Backup restore job and its new table; fill the incident's timeline and evidence."""
     inc = drill.incident
     backup = drill.client("backup")
     inc.restore_job_id = job_id
-    job = WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=_cap(drill, 10.0)).run(
-        restore_job_probe(backup, job_id), sleep=sleep
-    ).value
+    job = (
+        WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=_cap(drill, 10.0))
+        .run(restore_job_probe(backup, job_id), sleep=sleep)
+        .value
+    )
     inc.restore_started_at = _aware(job.get("CreationDate"))
     inc.restore_completed_at = _aware(job.get("CompletionDate")) or utcnow()
     inc.recovery_point_arn = job.get("RecoveryPointArn")
@@ -144,9 +148,11 @@ def wait_table_active(drill: Drill, deadline: float, sleep: Callable[[float], No
     inc = drill.incident
     if not inc.restored_table:
         raise DrDrillError("no restored table to wait for")
-    table = WaitPolicy(PHASE_TABLE_ACTIVE, remaining(deadline), max_interval=_cap(drill, 5.0)).run(
-        table_active_probe(drill.client("dynamodb"), inc.restored_table), sleep=sleep
-    ).value
+    table = (
+        WaitPolicy(PHASE_TABLE_ACTIVE, remaining(deadline), max_interval=_cap(drill, 5.0))
+        .run(table_active_probe(drill.client("dynamodb"), inc.restored_table), sleep=sleep)
+        .value
+    )
     inc.table_active_at = utcnow()
     summary = table.get("RestoreSummary") or {}
     restore_time = _aware(summary.get("RestoreDateTime"))
@@ -157,7 +163,9 @@ def wait_table_active(drill: Drill, deadline: float, sleep: Callable[[float], No
     return result
 
 
-def follow_pitr_restore(drill: Drill, line: dict[str, Any], deadline: float, sleep: Callable[[float], None] = time.sleep) -> None:
+def follow_pitr_restore(
+    drill: Drill, line: dict[str, Any], deadline: float, sleep: Callable[[float], None] = time.sleep
+) -> None:
     inc = drill.incident
     inc.restored_table = line.get("restoredTable")
     inc.restore_started_at = _from_ms(line.get("timestamp"))

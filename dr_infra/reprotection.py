@@ -27,7 +27,11 @@ def completion_event(drill: Drill) -> dict[str, Any]:
         return {
             "source": "aws.backup",
             "detail-type": "Restore Job State Change",
-            "detail": {"restoreJobId": inc.restore_job_id, "status": "COMPLETED", "createdResourceArn": restored_arn},
+            "detail": {
+                "restoreJobId": inc.restore_job_id,
+                "status": "COMPLETED",
+                "createdResourceArn": restored_arn,
+            },
         }
     return {
         "source": "drdrill",
@@ -71,7 +75,8 @@ def verify(drill: Drill) -> None:
     selection = drill.client("backup").get_backup_selection(BackupPlanId=stack.plan_id, SelectionId=stack.selection_id)
     covered = any(fnmatch.fnmatchcase(arn, r) for r in selection["BackupSelection"].get("Resources", []))
     checks = {
-        "stream NEW_AND_OLD_IMAGES": stream.get("StreamEnabled") and stream.get("StreamViewType") == "NEW_AND_OLD_IMAGES",
+        "stream NEW_AND_OLD_IMAGES": stream.get("StreamEnabled")
+        and stream.get("StreamViewType") == "NEW_AND_OLD_IMAGES",
         "point-in-time recovery ENABLED": pitr_status == "ENABLED",
         "drdrill tags copied": tags.get(TAG_RUN_ID) == drill.run_id and tags.get(TAG_MANAGED) == "true",
         "change monitor attached": bool(mappings),
@@ -83,7 +88,12 @@ def verify(drill: Drill) -> None:
         drill.record.add_evidence("notes", "tags not checked: the source table was deleted, so none could be copied")
     for name, ok in checks.items():
         drill.record.posture.append(
-            {"check": f"restored table: {name}", "expected": "yes", "actual": "yes" if ok else "no", "ok": bool(ok)}
+            {
+                "check": f"restored table: {name}",
+                "expected": "yes",
+                "actual": "yes" if ok else "no",
+                "ok": bool(ok),
+            }
         )
     drill.record.add_evidence("notes", f"re-protection verified at {iso(utcnow())} on {inc.restored_table}")
     failed = [name for name, ok in checks.items() if not ok]

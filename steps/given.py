@@ -127,7 +127,6 @@ def _(drill: Drill) -> None:
     drill.record.add_evidence("notes", "fault: StartRestoreJob denied")
 
 
-
 def _control(drill: Drill, why: str) -> ControlClient:
     drill.require("restore_faults", why=why)
     control = getattr(drill.target, "control", None)
@@ -172,9 +171,11 @@ def _(drill: Drill) -> None:
         raise ConfigError("the change monitor has no event source mapping to disable")
     lam = drill.client("lambda")
     lam.update_event_source_mapping(UUID=stack.mapping_uuid, Enabled=False)
-    state = WaitPolicy("event source mapping Enabled -> Disabled", 30).run(
-        lambda: _mapping_state(lam, stack.mapping_uuid)
-    ).value
+    state = (
+        WaitPolicy("event source mapping Enabled -> Disabled", 30)
+        .run(lambda: _mapping_state(lam, stack.mapping_uuid))
+        .value
+    )
     drill.record.evidence["event_source_mapping"] = {"uuid": stack.mapping_uuid, "state": state}
     drill.record.add_evidence("notes", f"fault: event source mapping {stack.mapping_uuid} disabled")
 

@@ -91,11 +91,17 @@ def _(drill: Drill, count: str) -> None:
     # Let redelivered, retried or bisected batches land before counting: the settle time follows the target.
     time.sleep(max(0.5, 5 * drill.target.max_poll_interval))
     lines = recovery.decisions(drill)
-    started = {line.get("restoreJobId") or line.get("restoredTable") for line in lines if line.get("decision") == "restore_started"}
+    started = {
+        line.get("restoreJobId") or line.get("restoredTable")
+        for line in lines
+        if line.get("decision") == "restore_started"
+    }
     started.discard(None)
     actual = len(started)
     drill.record.evidence["restore_job_count"] = [{"expected": expected, "started": actual}]
-    assert actual == expected, f"expected exactly {expected} restore job(s), the monitor started {actual}: {sorted(map(str, started))}"
+    assert actual == expected, (
+        f"expected exactly {expected} restore job(s), the monitor started {actual}: {sorted(map(str, started))}"
+    )
 
 
 @then(parsers.re(r"the change monitor logged the (?P<event>INSERT|MODIFY|REMOVE) event"))
@@ -121,7 +127,9 @@ def _(drill: Drill) -> None:
         key_attributes=list(oracle.key_attributes),
     )
     drill.record.evidence.setdefault("diff", []).append({**diff.to_dict(), "table": table, "expected_at": iso(moment)})
-    assert diff.missing == 0 and diff.changed == 0, f"data written before the change was lost in {table}: {diff.summary()}"
+    assert diff.missing == 0 and diff.changed == 0, (
+        f"data written before the change was lost in {table}: {diff.summary()}"
+    )
 
 
 def _measure_rpo(drill: Drill) -> float:
@@ -138,9 +146,7 @@ def _measure_rpo(drill: Drill) -> float:
         drill.record.rpo.note = "no canaries: RPO is the age of the restored state at the change"
     else:
         before = [w for writer in writers for w in writer.written if w.finished_at <= inc.change_at]
-        present = {
-            i["sequence"]["N"] for i in read_items(drill.target, table) if i.get("kind") == {"S": CANARY_KIND}
-        }
+        present = {i["sequence"]["N"] for i in read_items(drill.target, table) if i.get("kind") == {"S": CANARY_KIND}}
         survived = [w for w in before if w.new is not None and w.new["sequence"]["N"] in present]
         if survived:
             newest = max(w.finished_at for w in survived)
@@ -210,7 +216,9 @@ def _(drill: Drill, phase: str) -> None:
     assert rto.measured_s is not None and rto.target_s is not None, "RTO was not measured"
     assert not rto.met, f"RTO {rto.measured_s:.3f} s met the target {rto.target_s:g} s; a violation was expected"
     slowest = max(rto.phases, key=lambda p: p.duration_s or 0)
-    drill.record.add_evidence("notes", f"RTO violated as expected; slowest phase: {slowest.name} ({slowest.duration_s} s)")
+    drill.record.add_evidence(
+        "notes", f"RTO violated as expected; slowest phase: {slowest.name} ({slowest.duration_s} s)"
+    )
     assert slowest.name == phase, f"the slowest phase was {slowest.name!r}, not {phase!r}"
     drill.record.rto.met = False
     drill.record.rto.note = f"violation expected by the scenario (slowest phase: {slowest.name})"
@@ -259,7 +267,11 @@ def _(drill: Drill) -> None:
     def probe() -> Probe:
         found = _no_recovery_point_lines(drill)
         lines = recovery.decisions(drill)
-        return Probe(bool(found), f"decisions logged: {sorted({str(x.get('decision')) for x in lines}) or 'none'}", found)
+        return Probe(
+            bool(found),
+            f"decisions logged: {sorted({str(x.get('decision')) for x in lines}) or 'none'}",
+            found,
+        )
 
     line = WaitPolicy("change monitor logs no_recovery_point", 30).run(probe).value[0]
     reason = str(line.get("reason"))
@@ -267,7 +279,10 @@ def _(drill: Drill) -> None:
     assert match, f"unexpected reason: {reason!r}"
     before = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
     # the incident starts at the first harmful record's stream time (whole seconds, rounded down)
-    low, high = inc.change_at.replace(microsecond=0) - timedelta(seconds=1), inc.injection.finished_at + timedelta(seconds=1)
+    low, high = (
+        inc.change_at.replace(microsecond=0) - timedelta(seconds=1),
+        inc.injection.finished_at + timedelta(seconds=1),
+    )
     assert low <= before <= high, f"{reason!r} does not name the change's time ({iso(inc.change_at)})"
     drill.record.add_evidence("notes", f"the change monitor logged: {reason}")
 
@@ -332,9 +347,13 @@ def _(drill: Drill, seconds: str) -> None:
         starts = evidence.invocation_starts(logs, group, since)
         result = str(mapping.get("LastProcessingResult"))
         gave_up = retries >= 0 and len(starts) >= retries + 1 and result.startswith("PROBLEM")
-        return Probe(gave_up, f"{len(starts)} invocation(s), MaximumRetryAttempts {retries}, {result}", (mapping, starts))
+        return Probe(
+            gave_up,
+            f"{len(starts)} invocation(s), MaximumRetryAttempts {retries}, {result}",
+            (mapping, starts),
+        )
 
-    mapping, starts = WaitPolicy("event source mapping gives up on the batch", _seconds(seconds)).run(probe).value
+    mapping, _starts = WaitPolicy("event source mapping gives up on the batch", _seconds(seconds)).run(probe).value
     time.sleep(1.0)  # a mapping that had not given up would invoke again now
     again = evidence.invocation_starts(logs, group, since)
     decided = recovery.decisions(drill)

@@ -7,6 +7,7 @@ from pytest_bdd import parsers, when
 from dr_infra import inject, safety
 from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError
+from dr_infra.items import Item
 from dr_infra.journal import utcnow
 
 COUNT = r"(?P<count>-?\d+)"
@@ -20,7 +21,7 @@ def _prepare(drill: Drill, count: int) -> None:
     inject.wait_for_quiet_second(drill.require_oracle())
 
 
-def _pick(drill: Drill, count: int) -> list[inject.Item]:
+def _pick(drill: Drill, count: int) -> list[Item]:
     chosen = drill.require_oracle().live_keys(limit=count)
     if len(chosen) < count:
         raise ConfigError(f"cannot change {count} items: the table holds only {len(chosen)}")
@@ -31,14 +32,18 @@ def _pick(drill: Drill, count: int) -> list[inject.Item]:
 def _(drill: Drill, count: str) -> None:
     number = int(count)
     _prepare(drill, number)
-    drill.mark_change(inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number)))
+    drill.mark_change(
+        inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number))
+    )
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) modified"))
 def _(drill: Drill, count: str) -> None:
     number = int(count)
     _prepare(drill, number)
-    drill.mark_change(inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number)))
+    drill.mark_change(
+        inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number))
+    )
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) inserted"))
@@ -48,7 +53,7 @@ def _(drill: Drill, count: str) -> None:
     drill.mark_change(inject.insert_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), number))
 
 
-def _named(drill: Drill, key: str) -> inject.Item:
+def _named(drill: Drill, key: str) -> Item:
     oracle = drill.require_oracle()
     wanted = {"N": key} if oracle.key_type == "N" else {"S": key}
     for item in oracle.state_at()():
@@ -60,13 +65,17 @@ def _named(drill: Drill, key: str) -> inject.Item:
 @when(parsers.re(r'the item "(?P<key>[^"]*)" is deleted'))
 def _(drill: Drill, key: str) -> None:
     _prepare(drill, 1)
-    drill.mark_change(inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)]))
+    drill.mark_change(
+        inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)])
+    )
 
 
 @when(parsers.re(r'the item "(?P<key>[^"]*)" is modified'))
 def _(drill: Drill, key: str) -> None:
     _prepare(drill, 1)
-    drill.mark_change(inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)]))
+    drill.mark_change(
+        inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)])
+    )
 
 
 @when("the table is deleted")

@@ -67,7 +67,11 @@ def backup_role_policy(names: StackNames, region: str, account: str) -> PolicyDo
             {
                 "Sid": "ManageTableBackups",
                 "Effect": "Allow",
-                "Action": ["dynamodb:DescribeBackup", "dynamodb:DeleteBackup", "dynamodb:RestoreTableFromBackup"],
+                "Action": [
+                    "dynamodb:DescribeBackup",
+                    "dynamodb:DeleteBackup",
+                    "dynamodb:RestoreTableFromBackup",
+                ],
                 "Resource": [arn["table_backups"], f"{arn['restored']}/backup/*"],
             },
             {

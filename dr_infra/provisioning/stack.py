@@ -155,7 +155,8 @@ class _Provisioner:
         self.s.cleanups.add(f"delete role {name}", lambda: safety.delete_role(iam, name, self.n.run_id))
         iam.put_role_policy(RoleName=name, PolicyName="drdrill", PolicyDocument=json.dumps(policy))
         self.s.cleanups.add(
-            f"delete policy of role {name}", lambda: iam.delete_role_policy(RoleName=name, PolicyName="drdrill")
+            f"delete policy of role {name}",
+            lambda: iam.delete_role_policy(RoleName=name, PolicyName="drdrill"),
         )
         self.s.created.append(f"iam role {name}")
         return str(arn)
@@ -163,7 +164,9 @@ class _Provisioner:
     def roles(self) -> None:
         region, account = self.s.region, self.s.account_id
         self.s.backup_role_arn = self._role(
-            self.n.backup_role, iam_policies.BACKUP_SERVICE, iam_policies.backup_role_policy(self.n, region, account)
+            self.n.backup_role,
+            iam_policies.BACKUP_SERVICE,
+            iam_policies.backup_role_policy(self.n, region, account),
         )
         self.s.monitor_role_arn = self._role(
             self.n.monitor_role,
@@ -222,7 +225,8 @@ class _Provisioner:
             "BackupVaultArn"
         ]
         self.s.cleanups.add(
-            f"delete backup vault {self.n.vault}", lambda: backup.delete_backup_vault(BackupVaultName=self.n.vault)
+            f"delete backup vault {self.n.vault}",
+            lambda: backup.delete_backup_vault(BackupVaultName=self.n.vault),
         )
         self.s.cleanups.add(f"delete recovery points in {self.n.vault}", self._empty_vault)
         plan = backup.create_backup_plan(
@@ -242,7 +246,8 @@ class _Provisioner:
         )
         self.s.plan_id = plan["BackupPlanId"]
         self.s.cleanups.add(
-            f"delete backup plan {self.n.plan}", lambda: backup.delete_backup_plan(BackupPlanId=self.s.plan_id)
+            f"delete backup plan {self.n.plan}",
+            lambda: backup.delete_backup_plan(BackupPlanId=self.s.plan_id),
         )
         if "backup_selections" not in self.t.capabilities:
             return  # e.g. plain moto: no selection API; scenarios that need one are skipped by capability
@@ -267,9 +272,7 @@ class _Provisioner:
 
     def _empty_vault(self) -> None:
         backup = self.c("backup")
-        for page in backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
-            BackupVaultName=self.n.vault
-        ):
+        for page in backup.get_paginator("list_recovery_points_by_backup_vault").paginate(BackupVaultName=self.n.vault):
             for point in page.get("RecoveryPoints", []):
                 backup.delete_recovery_point(BackupVaultName=self.n.vault, RecoveryPointArn=point["RecoveryPointArn"])
 
@@ -350,6 +353,7 @@ class _Provisioner:
         )
         events.put_targets(Rule=rule, Targets=[{"Id": "reprotect", "Arn": self.s.reprotect_function_arn}])
         self.s.cleanups.add(
-            f"remove targets of event rule {rule}", lambda: events.remove_targets(Rule=rule, Ids=["reprotect"])
+            f"remove targets of event rule {rule}",
+            lambda: events.remove_targets(Rule=rule, Ids=["reprotect"]),
         )
         self.s.created.append(f"event rule {rule}")

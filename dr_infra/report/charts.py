@@ -70,9 +70,7 @@ def to_svg(figure: Figure, chart_id: str, title: str) -> str:
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     if ids:
         pattern = re.compile(
-            r'(\bid="|#)('
-            + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-            + r')(?=["\)])'
+            r'(\bid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r')(?=["\)])'
         )
         svg = pattern.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
     safe_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

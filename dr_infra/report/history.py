@@ -21,9 +21,7 @@ SCHEMA_PREFIX = "drdrill-journal/"
 def is_journal(data: Any) -> bool:
     """Whether ``data`` looks like a drdrill journal (schema ``drdrill-journal/N`` and a run id)."""
     return (
-        isinstance(data, Mapping)
-        and str(data.get("schema", "")).startswith(SCHEMA_PREFIX)
-        and bool(data.get("run_id"))
+        isinstance(data, Mapping) and str(data.get("schema", "")).startswith(SCHEMA_PREFIX) and bool(data.get("run_id"))
     )
 
 

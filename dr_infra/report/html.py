@@ -47,9 +47,7 @@ def environment() -> Environment:
     return env
 
 
-def build_charts(
-    view: ReportView, history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]
-) -> list[Chart]:
+def build_charts(view: ReportView, history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> list[Chart]:
     """The charts this run has data for, in reading order (nothing is drawn without data)."""
     out: list[Chart] = []
     wanted: list[tuple[str, Callable[[], str | None], str]] = [

@@ -88,8 +88,7 @@ def _evidence(s: ScenarioView) -> list[str]:
             [
                 [
                     code(j.get("job_id")),
-                    md(j.get("status"))
-                    + (f" ({md(j['status_message'])})" if j.get("status_message") else ""),
+                    md(j.get("status")) + (f" ({md(j['status_message'])})" if j.get("status_message") else ""),
                     code(j.get("recovery_point_arn")),
                     code(j.get("created_resource_arn")),
                     code(j.get("created_at")),
@@ -101,9 +100,7 @@ def _evidence(s: ScenarioView) -> list[str]:
         )
     if s.recovery_points:
         out += ["**Recovery points**", ""]
-        out += table(
-            ["ARN", "Created"], [[code(p.get("arn")), code(p.get("created_at"))] for p in s.recovery_points]
-        )
+        out += table(["ARN", "Created"], [[code(p.get("arn")), code(p.get("created_at"))] for p in s.recovery_points])
     if s.restore_times:
         out += ["**Restore times:** " + ", ".join(code(t) for t in s.restore_times), ""]
     if s.monitor_log:

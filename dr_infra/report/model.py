@@ -393,14 +393,11 @@ def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
         posture=_dicts(raw.get("posture")),
         cleanup=dict(cleanup) if isinstance(cleanup, Mapping) else {},
         restore_jobs=[
-            {**job, "duration": fmt_seconds(job.get("duration_s"))}
-            for job in _dicts(evidence.get("restore_jobs"))
+            {**job, "duration": fmt_seconds(job.get("duration_s"))} for job in _dicts(evidence.get("restore_jobs"))
         ],
         recovery_points=_dicts(evidence.get("recovery_points")),
         restore_times=[compact(t) for t in _as_list(evidence.get("restore_times"))],
-        monitor_log=[
-            {**line, "keys_text": compact(line.get("keys"))} for line in _dicts(evidence.get("monitor_log"))
-        ],
+        monitor_log=[{**line, "keys_text": compact(line.get("keys"))} for line in _dicts(evidence.get("monitor_log"))],
         diffs=_diffs(evidence.get("diff")),
         throttles=_throttles(evidence.get("throttles")),
         notes=[compact(n) for n in _as_list(evidence.get("notes"))],

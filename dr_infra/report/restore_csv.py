@@ -105,9 +105,7 @@ def rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
                 "drdrill Scenario": s.name,
                 "drdrill Guarantee": s.guarantee,
                 "drdrill Strategy": "" if s.strategy == "-" else s.strategy,
-                "drdrill Job Run Time Seconds": ""
-                if job.get("duration_s") is None
-                else str(job.get("duration_s")),
+                "drdrill Job Run Time Seconds": "" if job.get("duration_s") is None else str(job.get("duration_s")),
             }
             row = {key: cell(value) for key, value in row.items()}
             found[row["Restore Job ID"] or f"scenario-{index}-job-{number}"] = row

@@ -19,8 +19,20 @@ from dr_infra.targets.base import ClientFactory, Target
 ALLOW_ENV = "DRDRILL_ALLOWED_ACCOUNTS"
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 AWS_CAPABILITIES = frozenset(
-    {"dynamodb", "streams", "lambda", "lambda_execution", "backup", "backup_selections", "backup_jobs", "pitr", "pitr_time_travel",
-     "logs", "iam", "events"}
+    {
+        "dynamodb",
+        "streams",
+        "lambda",
+        "lambda_execution",
+        "backup",
+        "backup_selections",
+        "backup_jobs",
+        "pitr",
+        "pitr_time_travel",
+        "logs",
+        "iam",
+        "events",
+    }
 )
 
 

@@ -39,7 +39,9 @@ class ClientFactory:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                client = self.session.client(service, endpoint_url=self.endpoint_url, config=self.config)
+                client = self.session.client(  # type: ignore[call-overload]
+                    service, endpoint_url=self.endpoint_url, config=self.config
+                )
                 self._clients[service] = client
             return client
 
@@ -60,7 +62,7 @@ class Target(ABC):
     def start(self) -> None:
         """Make the target usable (start a server, probe an endpoint, check the account)."""
 
-    def stop(self) -> None:
+    def stop(self) -> None:  # noqa: B027 - most targets hold nothing to release
         """Release what :meth:`start` took. Idempotent."""
 
     @property

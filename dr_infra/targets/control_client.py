@@ -26,7 +26,9 @@ class ControlClient:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if not self.base.startswith(("http://", "https://")):
+            raise ControlError(f"control endpoint must be http(s), got {self.base}")
+        request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310 - checked above
         request.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback/known endpoint

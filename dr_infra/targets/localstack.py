@@ -59,7 +59,11 @@ class LocalStackTarget(Target):
         return self._capabilities
 
     def start(self) -> None:
-        session = boto3.Session(region_name=self.region, **LOCALSTACK_CREDENTIALS)
+        session = boto3.Session(
+            aws_access_key_id=LOCALSTACK_CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=LOCALSTACK_CREDENTIALS["aws_secret_access_key"],
+            region_name=self.region,
+        )
         self._clients = ClientFactory(session, endpoint_url=self._endpoint)
         try:
             self.client("dynamodb").list_tables(Limit=1)

@@ -111,9 +111,7 @@ def _ignore_reason(record: StreamRecord, settings: Settings) -> str | None:
     return None
 
 
-def process_event(
-    event: Mapping[str, Any], context: LambdaContext | None, runtime: Runtime
-) -> dict[str, Any]:
+def process_event(event: Mapping[str, Any], context: LambdaContext | None, runtime: Runtime) -> dict[str, Any]:
     """Process one stream batch with ``runtime``; return the batchItemFailures response."""
     settings = runtime.settings
     strategy_name = settings.strategy.value

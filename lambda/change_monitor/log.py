@@ -61,9 +61,7 @@ class Decision(enum.StrEnum):
     REPROTECTED = "reprotected"
 
 
-_ERROR_DECISIONS = frozenset(
-    {Decision.MALFORMED, Decision.FAILED, Decision.NO_RECOVERY_POINT, Decision.CONFIG_ERROR}
-)
+_ERROR_DECISIONS = frozenset({Decision.MALFORMED, Decision.FAILED, Decision.NO_RECOVERY_POINT, Decision.CONFIG_ERROR})
 
 
 def iso(moment: datetime) -> str:

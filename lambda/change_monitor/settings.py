@@ -146,9 +146,7 @@ def _template(env: Mapping[str, str]) -> str:
         raise ConfigError("DR_RESTORED_TABLE_TEMPLATE", raw, allowed, str(exc)) from exc
     unknown = fields - {"table", "incident"}
     if unknown:
-        raise ConfigError(
-            "DR_RESTORED_TABLE_TEMPLATE", raw, allowed, f"unknown placeholder(s) {sorted(unknown)}"
-        )
+        raise ConfigError("DR_RESTORED_TABLE_TEMPLATE", raw, allowed, f"unknown placeholder(s) {sorted(unknown)}")
     if "incident" not in fields:
         # Without the incident the name is not unique per incident: the second
         # incident's restore would collide with the first restored table.

@@ -186,7 +186,5 @@ def _closed_port() -> int:
 def test_localstack_unreachable(drdrill, tmp_path: Path) -> None:
     endpoint = f"http://127.0.0.1:{_closed_port()}"
     env = {"AWS_ENDPOINT_URL": endpoint}
-    result = drdrill(
-        "run", str(POSTURE), "--target", "localstack", "--report-dir", str(tmp_path / "r"), env=env
-    )
+    result = drdrill("run", str(POSTURE), "--target", "localstack", "--report-dir", str(tmp_path / "r"), env=env)
     assert_usage_error(result, endpoint, "localstack start")

@@ -138,9 +138,7 @@ def leftovers(endpoint: str, prefix: str) -> dict[str, list[str]]:
     roles = [r["RoleName"] for p in c("iam").get_paginator("list_roles").paginate() for r in p["Roles"]]
     found["roles"] = [n for n in roles if n.startswith(prefix)]
     functions = [
-        f["FunctionName"]
-        for p in c("lambda").get_paginator("list_functions").paginate()
-        for f in p["Functions"]
+        f["FunctionName"] for p in c("lambda").get_paginator("list_functions").paginate() for f in p["Functions"]
     ]
     found["functions"] = [n for n in functions if n.startswith(prefix)]
     mappings = c("lambda").list_event_source_mappings()["EventSourceMappings"]

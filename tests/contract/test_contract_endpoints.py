@@ -14,9 +14,7 @@ from pathlib import Path
 from .conftest import FEATURES, client, drdrill_run, leftovers
 
 
-def test_plain_moto_posture_passes_what_it_serves_and_skips_the_selection(
-    moto_endpoint: str, tmp_path: Path
-) -> None:
+def test_plain_moto_posture_passes_what_it_serves_and_skips_the_selection(moto_endpoint: str, tmp_path: Path) -> None:
     run = drdrill_run(moto_endpoint, tmp_path, str(FEATURES / "posture"))
     journal = run.journal
     assert "Traceback" not in run.stderr

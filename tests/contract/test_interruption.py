@@ -65,9 +65,7 @@ def _wait_for_restore_in_flight(endpoint: str, process: subprocess.Popen[str], p
     """The stack exists and the (60 s) restore job the monitor started is running."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert process.poll() is None, (
-            f"the drill ended early: {process.stderr.read() if process.stderr else ''}"
-        )
+        assert process.poll() is None, f"the drill ended early: {process.stderr.read() if process.stderr else ''}"
         if any(j["Status"] in {"PENDING", "RUNNING"} for j in _restore_jobs(endpoint, prefix)):
             return
         time.sleep(0.5)

@@ -85,6 +85,4 @@ def restore_job(backup: Any, job_id: str) -> dict[str, Any]:
 
 
 def finished_restore(backup: Any, job_id: str, timeout: float = 5.0) -> dict[str, Any]:
-    return wait_for(
-        lambda: restore_job(backup, job_id), lambda job: job["Status"] in ("COMPLETED", "FAILED"), timeout
-    )
+    return wait_for(lambda: restore_job(backup, job_id), lambda job: job["Status"] in ("COMPLETED", "FAILED"), timeout)

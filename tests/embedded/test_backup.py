@@ -71,25 +71,17 @@ def test_backup_selection_create_get_list_delete(setup: dict[str, Any]) -> None:
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_backup_job_goes_created_running_completed_and_lists(
-    setup: dict[str, Any], embedded: EmbeddedTarget
-) -> None:
+def test_backup_job_goes_created_running_completed_and_lists(setup: dict[str, Any], embedded: EmbeddedTarget) -> None:
     assert embedded.control is not None
     embedded.control.update_settings(latency_profile="aws-scaled", scale=0.01)  # backup job: 0.6 s
     backup = setup["backup"]
-    job = backup.start_backup_job(
-        BackupVaultName=setup["vault"], ResourceArn=setup["arn"], IamRoleArn=setup["role"]
-    )
+    job = backup.start_backup_job(BackupVaultName=setup["vault"], ResourceArn=setup["arn"], IamRoleArn=setup["role"])
     job_id = job["BackupJobId"]
     first = backup.describe_backup_job(BackupJobId=job_id)
     assert first["State"] in ("CREATED", "RUNNING")
     assert "CompletionDate" not in first
-    running = wait_for(
-        lambda: backup.describe_backup_job(BackupJobId=job_id), lambda j: j["State"] == "RUNNING"
-    )
-    done = wait_for(
-        lambda: backup.describe_backup_job(BackupJobId=job_id), lambda j: j["State"] == "COMPLETED"
-    )
+    running = wait_for(lambda: backup.describe_backup_job(BackupJobId=job_id), lambda j: j["State"] == "RUNNING")
+    done = wait_for(lambda: backup.describe_backup_job(BackupJobId=job_id), lambda j: j["State"] == "COMPLETED")
     assert float(first["PercentDone"]) <= float(running["PercentDone"]) < float(done["PercentDone"]) == 100.0
     assert done["RecoveryPointArn"] == job["RecoveryPointArn"]
     assert done["ResourceType"] == "DynamoDB" and done["CompletionDate"] >= done["CreationDate"]
@@ -98,9 +90,9 @@ def test_backup_job_goes_created_running_completed_and_lists(
     assert [j["BackupJobId"] for j in by_resource] == [job_id]
     assert job_id in [j["BackupJobId"] for j in backup.list_backup_jobs(ByState="COMPLETED")["BackupJobs"]]
     assert job_id not in [j["BackupJobId"] for j in backup.list_backup_jobs(ByState="RUNNING")["BackupJobs"]]
-    assert [
-        j["BackupJobId"] for j in backup.list_backup_jobs(ByBackupVaultName=setup["vault"])["BackupJobs"]
-    ] == [job_id]
+    assert [j["BackupJobId"] for j in backup.list_backup_jobs(ByBackupVaultName=setup["vault"])["BackupJobs"]] == [
+        job_id
+    ]
 
 
 def test_recovery_point_listed_described_and_in_dynamodb_backups(setup: dict[str, Any]) -> None:
@@ -150,9 +142,7 @@ def test_restored_table_has_no_stream_pitr_ttl_or_tags(setup: dict[str, Any]) ->
     ddb.update_continuous_backups(
         TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
-    ddb.update_time_to_live(
-        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-    )
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
     rp = completed_backup(backup, setup["vault"], setup["arn"], setup["role"])
     target = f"{table}-bare"
     job_id = backup.start_restore_job(
@@ -220,9 +210,9 @@ def test_list_restore_jobs_by_status(setup: dict[str, Any]) -> None:
     ok = backup.start_restore_job(
         RecoveryPointArn=rp, Metadata={"targetTableName": f"{table}-ok"}, IamRoleArn=setup["role"]
     )["RestoreJobId"]
-    bad = backup.start_restore_job(
-        RecoveryPointArn=rp, Metadata={"targetTableName": table}, IamRoleArn=setup["role"]
-    )["RestoreJobId"]
+    bad = backup.start_restore_job(RecoveryPointArn=rp, Metadata={"targetTableName": table}, IamRoleArn=setup["role"])[
+        "RestoreJobId"
+    ]
     finished_restore(backup, ok)
     finished_restore(backup, bad)
     completed = {j["RestoreJobId"] for j in backup.list_restore_jobs(ByStatus="COMPLETED")["RestoreJobs"]}

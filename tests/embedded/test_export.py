@@ -48,18 +48,14 @@ def wire(av: Any) -> Any:
     return av
 
 
-def make_table(
-    target: EmbeddedTarget, name: str, items: list[dict[str, Any]], range_key: bool = False
-) -> None:
+def make_table(target: EmbeddedTarget, name: str, items: list[dict[str, Any]], range_key: bool = False) -> None:
     client = target.client("dynamodb")
     schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
     attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
     if range_key:
         schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
         attrs.append({"AttributeName": "sk", "AttributeType": "N"})
-    client.create_table(
-        TableName=name, KeySchema=schema, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
-    )
+    client.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
     for start in range(0, len(items), 25):
         request = {name: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
         while request:
@@ -113,9 +109,7 @@ def test_route_streams_exactly_the_items_of_every_type(embedded: EmbeddedTarget,
     assert by_key(got) == by_key([wire(i) for i in items])
     # Byte-for-byte what the public API returns, too (wire form).
     scanned = list(table_reader.scan_items(embedded, name))
-    assert sorted(json.dumps(i, sort_keys=True) for i in got) == sorted(
-        json.dumps(i, sort_keys=True) for i in scanned
-    )
+    assert sorted(json.dumps(i, sort_keys=True) for i in got) == sorted(json.dumps(i, sort_keys=True) for i in scanned)
 
 
 def test_route_reads_range_key_tables(embedded: EmbeddedTarget, unique: str) -> None:

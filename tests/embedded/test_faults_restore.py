@@ -59,9 +59,7 @@ def test_restore_job_fails_fault_ends_job_failed_without_table(
     assert target not in embedded.client("dynamodb").list_tables()["TableNames"]
 
 
-def test_start_restore_denied_fault_raises_access_denied(
-    embedded: EmbeddedTarget, restorable: dict[str, Any]
-) -> None:
+def test_start_restore_denied_fault_raises_access_denied(embedded: EmbeddedTarget, restorable: dict[str, Any]) -> None:
     assert embedded.control is not None
     embedded.control.set_fault("start_restore_denied", count=1, message="not allowed (drill)")
     backup = restorable["backup"]
@@ -106,9 +104,7 @@ def test_at_most_50_restores_in_flight_per_account(embedded: EmbeddedTarget, uni
     assert embedded.control is not None
     account = f"{random.randrange(10**11, 10**12)}"
     sts = embedded.client("sts")
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/drill", RoleSessionName="limit")[
-        "Credentials"
-    ]
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/drill", RoleSessionName="limit")["Credentials"]
     session = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -123,19 +119,13 @@ def test_at_most_50_restores_in_flight_per_account(embedded: EmbeddedTarget, uni
     table, rp, role = _recovery_point(clients, unique)
     backup = clients("backup")
     embedded.control.set_fault("restore_job_duration", seconds=30)
-    embedded.control.set_fault(
-        "restore_job_fails", message="held in flight by the limit test"
-    )  # no tables made
+    embedded.control.set_fault("restore_job_fails", message="held in flight by the limit test")  # no tables made
     for n in range(50):
-        backup.start_restore_job(
-            RecoveryPointArn=rp, Metadata={"targetTableName": f"{table}-{n}"}, IamRoleArn=role
-        )
+        backup.start_restore_job(RecoveryPointArn=rp, Metadata={"targetTableName": f"{table}-{n}"}, IamRoleArn=role)
     # botocore's standard mode counts LimitExceededException as throttling and would retry it: ask once
     once = clients("backup", Config(retries={"mode": "standard", "total_max_attempts": 1}))
     with pytest.raises(ClientError) as err:
-        once.start_restore_job(
-            RecoveryPointArn=rp, Metadata={"targetTableName": f"{table}-50"}, IamRoleArn=role
-        )
+        once.start_restore_job(RecoveryPointArn=rp, Metadata={"targetTableName": f"{table}-50"}, IamRoleArn=role)
     assert err.value.response["Error"]["Code"] == "LimitExceededException"
     in_flight = (
         backup.list_restore_jobs(ByStatus="RUNNING")["RestoreJobs"]
@@ -180,9 +170,7 @@ def test_throttle_fault_is_retried_transparently_and_counted(
     assert "throttle" not in info["faults"]  # both activations used up
 
 
-def test_throttle_fault_seen_as_throttling_exception_without_retries(
-    embedded: EmbeddedTarget, unique: str
-) -> None:
+def test_throttle_fault_seen_as_throttling_exception_without_retries(embedded: EmbeddedTarget, unique: str) -> None:
     assert embedded.control is not None
     table = f"throttle-{unique}"
     create_table(embedded.client("dynamodb"), table)

@@ -49,9 +49,9 @@ class Stack:
         uuid = ""
         if mapping is not None:
             mapping.setdefault("StartingPosition", "LATEST")
-            uuid = self.lam.create_event_source_mapping(
-                EventSourceArn=stream_arn, FunctionName=self.name, **mapping
-            )["UUID"]
+            uuid = self.lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=self.name, **mapping)[
+                "UUID"
+            ]
         return stream_arn, uuid
 
     def put(self, *keys: str) -> None:
@@ -69,9 +69,7 @@ def _delivered(stack: Stack, count: int) -> list[list[str]]:
     )
 
 
-def test_write_invokes_function_asynchronously_with_the_documented_event(
-    embedded: EmbeddedTarget, unique: str
-) -> None:
+def test_write_invokes_function_asynchronously_with_the_documented_event(embedded: EmbeddedTarget, unique: str) -> None:
     stack = Stack(embedded, unique, region=OTHER_REGION)
     stream_arn, uuid = stack.build(env={"GREETING": "hello"}, BatchSize=10)
 
@@ -132,16 +130,14 @@ def test_write_invokes_function_asynchronously_with_the_documented_event(
     ), report
     assert any(re.match(r"\[INFO\]\t\S+Z\t[0-9a-f-]{36}\tbatch of \d records", m) for m in messages)
     streams = stack.logs.describe_log_streams(logGroupName=f"/aws/lambda/{stack.name}")["logStreams"]
-    assert all(
-        re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", s["logStreamName"]) for s in streams
-    )
+    assert all(re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", s["logStreamName"]) for s in streams)
 
     # Another reader of the stream still sees every record.
     streams_client = stack.client("dynamodbstreams")
     shard = streams_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams_client.get_shard_iterator(
-        StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
+    iterator = streams_client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     got = streams_client.get_records(ShardIterator=iterator)["Records"]
     assert [r["eventName"] for r in got] == ["INSERT", "MODIFY", "REMOVE"]
 
@@ -154,9 +150,7 @@ def test_function_environment_context_and_direct_invoke(embedded: EmbeddedTarget
     stack = Stack(embedded, unique)
     create_function(stack.iam, stack.lam, stack.logs, stack.name, {"GREETING": "hello"}, timeout=7)
 
-    response = stack.lam.invoke(
-        FunctionName=stack.name, Payload=json.dumps({"print": "direct hello"}), LogType="Tail"
-    )
+    response = stack.lam.invoke(FunctionName=stack.name, Payload=json.dumps({"print": "direct hello"}), LogType="Tail")
     assert response["StatusCode"] == 200
     assert "FunctionError" not in response
     result = json.loads(response["Payload"].read())
@@ -198,9 +192,7 @@ def test_function_environment_context_and_direct_invoke(embedded: EmbeddedTarget
     assert any(m.startswith("[ERROR] ValueError: boom\nTraceback") for m in messages)
 
     # Event: 202 at once, runs in the background; DryRun: 204, nothing runs.
-    event = stack.lam.invoke(
-        FunctionName=stack.name, InvocationType="Event", Payload=json.dumps({"print": "async hi"})
-    )
+    event = stack.lam.invoke(FunctionName=stack.name, InvocationType="Event", Payload=json.dumps({"print": "async hi"}))
     assert event["StatusCode"] == 202
     wait_for(lambda: "async hi" in log_messages(stack.logs, stack.name), what="async invocation log")
     dry = stack.lam.invoke(FunctionName=stack.name, InvocationType="DryRun", Payload=b"{}")
@@ -241,16 +233,12 @@ def test_latest_skips_earlier_records(embedded: EmbeddedTarget, unique: str) -> 
     stream_arn = create_table(stack.ddb, stack.table)
     create_function(stack.iam, stack.lam, stack.logs, stack.name)
     stack.put("before")
-    stack.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn, FunctionName=stack.name, StartingPosition="LATEST"
-    )
+    stack.lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=stack.name, StartingPosition="LATEST")
     stack.put("after")
     assert _delivered(stack, 1) == [["after"]]
 
 
-def test_partial_batch_failure_resumes_at_the_failed_sequence_number(
-    embedded: EmbeddedTarget, unique: str
-) -> None:
+def test_partial_batch_failure_resumes_at_the_failed_sequence_number(embedded: EmbeddedTarget, unique: str) -> None:
     stack = Stack(embedded, unique)
     stream_arn = create_table(stack.ddb, stack.table)
     create_function(stack.iam, stack.lam, stack.logs, stack.name, {"FAIL_KEYS": "c", "PARTIAL": "1"})
@@ -303,10 +291,7 @@ def test_retries_bounded_without_bisect(embedded: EmbeddedTarget, unique: str) -
     stack.put("x")
     wait_for(lambda: (s := esm_poller.mapping_stats(uuid)) and s["batches_discarded"] == 1, what="discard")
     assert stack.keys_seen() == [["x"], ["x"], ["x"]]  # first attempt + 2 retries
-    assert (
-        stack.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"]
-        == "PROBLEM: Function call failed"
-    )
+    assert stack.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "PROBLEM: Function call failed"
 
 
 def test_maximum_record_age_discards_old_records(embedded: EmbeddedTarget, unique: str) -> None:
@@ -397,9 +382,7 @@ def test_function_error_fault_is_retried_by_the_poller(embedded: EmbeddedTarget,
     assert "injected failure" in (m := "\n".join(log_messages(stack.logs, stack.name))) and "[ERROR]" in m
 
 
-def test_function_writing_to_its_own_table_does_not_recurse_in_request(
-    embedded: EmbeddedTarget, unique: str
-) -> None:
+def test_function_writing_to_its_own_table_does_not_recurse_in_request(embedded: EmbeddedTarget, unique: str) -> None:
     stack = Stack(embedded, unique)
     stack.build(env={"ECHO": "1", "TABLE": f"tbl-{unique}"})
     started = time.monotonic()

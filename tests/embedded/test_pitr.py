@@ -63,9 +63,7 @@ def test_restore_to_point_in_time_reproduces_table_at_t(ddb: Any, unique: str, s
     put(ddb, table, "d", 1)
     _moment()
     target = f"{table}-at-t"
-    restored = ddb.restore_table_to_point_in_time(
-        SourceTableName=table, TargetTableName=target, RestoreDateTime=t
-    )
+    restored = ddb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName=target, RestoreDateTime=t)
     description = restored["TableDescription"]
     assert description["TableStatus"] == "CREATING"
     assert description["RestoreSummary"]["RestoreInProgress"] is True
@@ -103,12 +101,8 @@ def test_batch_and_transaction_writes_are_in_the_history(ddb: Any, unique: str) 
             ]
         )
     _moment()
-    ddb.restore_table_to_point_in_time(
-        SourceTableName=table, TargetTableName=f"{table}-1", RestoreDateTime=t1
-    )
-    ddb.restore_table_to_point_in_time(
-        SourceTableName=table, TargetTableName=f"{table}-2", RestoreDateTime=t2
-    )
+    ddb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName=f"{table}-1", RestoreDateTime=t1)
+    ddb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName=f"{table}-2", RestoreDateTime=t2)
     ddb.restore_table_to_point_in_time(
         SourceTableName=table, TargetTableName=f"{table}-3", UseLatestRestorableTime=True
     )
@@ -210,24 +204,18 @@ def test_pitr_restored_table_has_no_stream_pitr_ttl_or_tags(ddb: Any, unique: st
     table = f"pitr-bare-{unique}"
     create_table(ddb, table, stream=True, tags=True)
     _enable_pitr(ddb, table)
-    ddb.update_time_to_live(
-        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-    )
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
     put(ddb, table, "a", 1)
     _moment()
     target = f"{table}-restored"
-    ddb.restore_table_to_point_in_time(
-        SourceTableName=table, TargetTableName=target, UseLatestRestorableTime=True
-    )
+    ddb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName=target, UseLatestRestorableTime=True)
     wait_active(ddb, target)
     described = ddb.describe_table(TableName=target)["Table"]
     assert "StreamSpecification" not in described and "LatestStreamArn" not in described
     assert described["RestoreSummary"]["RestoreInProgress"] is False
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert _pitr(ddb, target)["PointInTimeRecoveryStatus"] == "DISABLED"
-    assert (
-        ddb.describe_time_to_live(TableName=target)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
-    )
+    assert ddb.describe_time_to_live(TableName=target)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
     assert ddb.list_tags_of_resource(ResourceArn=described["TableArn"])["Tags"] == []
     assert contents(ddb, target) == {"a": 1}
 
@@ -247,9 +235,7 @@ def test_history_memory_is_bounded_by_the_recovery_period() -> None:
     hist = TableHistory(enabled_at=0.0, recovery_days=1, base_at=0.0, base={})
     hist.record(Change(10.0, key("a"), item("a", 1)))
     hist.record(Change(20.0, key("b"), item("b", 1)))
-    hist.record(
-        Change(SECONDS_PER_DAY + 15.0, key("a"), None)
-    )  # a and the first change fall out of the window
+    hist.record(Change(SECONDS_PER_DAY + 15.0, key("a"), None))  # a and the first change fall out of the window
     assert len(hist.changes) == 2 and hist.base == {key("a"): item("a", 1)}
     assert hist.earliest(SECONDS_PER_DAY + 15.0) == 15.0
     assert hist.state_at(20.0) == [item("a", 1), item("b", 1)]

@@ -26,9 +26,7 @@ OURS = [{"Key": "drdrill:managed", "Value": "true"}, {"Key": "drdrill:run-id", "
 
 
 def _client(service: str) -> Any:
-    session = boto3.Session(
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1"
-    )
+    session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1")
     return session.client(service)
 
 
@@ -44,9 +42,7 @@ def _drill(ddb: Any) -> Any:
 
 
 def _step(module: Any, text: str) -> Any:
-    fixture = next(
-        v for k, v in vars(module).items() if k.startswith("pytestbdd_stepdef") and k.endswith(text)
-    )
+    fixture = next(v for k, v in vars(module).items() if k.startswith("pytestbdd_stepdef") and k.endswith(text))
     return fixture._get_wrapped_function()().step_func
 
 

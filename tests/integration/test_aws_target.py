@@ -17,9 +17,7 @@ class RecordingSession:
     """A boto3 Session whose only client is a stubbed STS; records every client asked for."""
 
     def __init__(self) -> None:
-        real = boto3.Session(
-            aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1"
-        )
+        real = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1")
         self.region_name = real.region_name
         self.sts = real.client("sts")
         self.stubber = Stubber(self.sts)
@@ -28,9 +26,7 @@ class RecordingSession:
     def client(self, service: str, **_: Any) -> Any:
         self.asked.append(service)
         if service != "sts":
-            raise AssertionError(
-                f"the aws target asked for a {service} client before the account was allowed"
-            )
+            raise AssertionError(f"the aws target asked for a {service} client before the account was allowed")
         return self.sts
 
 

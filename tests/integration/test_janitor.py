@@ -81,12 +81,8 @@ def existing(target: EmbeddedTarget) -> set[tuple[str, str]]:
     """Every resource of the kinds the janitor sweeps, as (kind, name)."""
     c = target.client
     found = {("dynamodb table", t) for t in c("dynamodb").list_tables()["TableNames"]}
-    found |= {
-        ("backup vault", v["BackupVaultName"]) for v in c("backup").list_backup_vaults()["BackupVaultList"]
-    }
-    found |= {
-        ("backup plan", p["BackupPlanName"]) for p in c("backup").list_backup_plans()["BackupPlansList"]
-    }
+    found |= {("backup vault", v["BackupVaultName"]) for v in c("backup").list_backup_vaults()["BackupVaultList"]}
+    found |= {("backup plan", p["BackupPlanName"]) for p in c("backup").list_backup_plans()["BackupPlansList"]}
     found |= {("iam role", r["RoleName"]) for r in c("iam").list_roles()["Roles"]}
     found |= {("lambda function", f["FunctionName"]) for f in c("lambda").list_functions()["Functions"]}
     found |= {("log group", g["logGroupName"]) for g in c("logs").describe_log_groups()["logGroups"]}
@@ -166,9 +162,7 @@ def test_janitor_lists_then_deletes_only_old_tagged_resources(
     assert teardown(fresh) == []  # the fresh run's own teardown still works after the janitor passed
 
 
-def test_one_failed_deletion_does_not_stop_the_rest(
-    target: EmbeddedTarget, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_failed_deletion_does_not_stop_the_rest(target: EmbeddedTarget, monkeypatch: pytest.MonkeyPatch) -> None:
     old = abandoned_stack(target, hours_ago=5, table="flaky")
 
     def broken(self: Any, leftover: Any) -> None:
@@ -188,9 +182,7 @@ def test_one_failed_deletion_does_not_stop_the_rest(
     assert retried.ok and not stack_resources(old) & existing(target)
 
 
-def test_cli_lists_without_yes_and_exits_zero(
-    target: EmbeddedTarget, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_lists_without_yes_and_exits_zero(target: EmbeddedTarget, capsys: pytest.CaptureFixture[str]) -> None:
     """``drdrill janitor`` starts its own embedded server; in this process it sees the same moto state."""
     old = abandoned_stack(target, hours_ago=4, table="cli")
     try:

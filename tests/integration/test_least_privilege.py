@@ -116,7 +116,10 @@ def documented_grants(stack: Stack) -> set[Grant]:
         ("backup:StartRestoreJob", "backup:DescribeRecoveryPoint"),
         (f"arn:aws:backup:{region}:{account}:recovery-point:*", f"{table}/backup/*"),
     )
-    allow(("backup:ListRecoveryPointsByBackupVault",), (f"arn:aws:backup:{region}:{account}:backup-vault:{n.vault}",))
+    allow(
+        ("backup:ListRecoveryPointsByBackupVault",),
+        (f"arn:aws:backup:{region}:{account}:backup-vault:{n.vault}",),
+    )
     allow(("backup:DescribeRestoreJob", "backup:ListRestoreJobs", "backup:ListRecoveryPointsByResource"), ("*",))
     allow(PITR_AND_REPAIR, (table,))
     allow(WRITE_RESTORED, (restored,))
@@ -196,12 +199,13 @@ def test_monitor_policy_read_back_from_iam_grants_exactly_the_documented_actions
     assert len(documents) == 1, f"expected one inline policy, found {len(documents)}"
     granted = grants_of(documents[0])
     expected = documented_grants(stack)
-    assert granted == expected, {"not documented": sorted(granted - expected, key=str), "missing": sorted(expected - granted, key=str)}
+    assert granted == expected, {
+        "not documented": sorted(granted - expected, key=str),
+        "missing": sorted(expected - granted, key=str),
+    }
 
 
-def test_monitor_policy_has_no_wildcard_beyond_the_documented_actions(
-    lp_target: EmbeddedTarget, stack: Stack
-) -> None:
+def test_monitor_policy_has_no_wildcard_beyond_the_documented_actions(lp_target: EmbeddedTarget, stack: Stack) -> None:
     (document,) = read_role_policies(lp_target, stack.names.monitor_role)
     grants = grants_of(document)
     assert all("*" not in action for action, _, _ in grants), "wildcard actions"
@@ -209,7 +213,10 @@ def test_monitor_policy_has_no_wildcard_beyond_the_documented_actions(
     assert on_star == STAR_ACTIONS
     doc = " ".join((iam_policies.__doc__ or "").split())
     assert all(f"``{action}``" in doc for action in STAR_ACTIONS), "the module docstring must list them"
-    assert not any(action.startswith(("dynamodb:Delete", "backup:Delete")) and action != "dynamodb:DeleteItem" for action, _, _ in grants)
+    assert not any(
+        action.startswith(("dynamodb:Delete", "backup:Delete")) and action != "dynamodb:DeleteItem"
+        for action, _, _ in grants
+    )
 
 
 def test_monitor_can_pass_only_the_backup_role_only_to_backup(lp_target: EmbeddedTarget, stack: Stack) -> None:
@@ -236,13 +243,28 @@ def test_monitor_can_pass_only_the_backup_role_only_to_backup(lp_target: Embedde
 def test_monitor_cannot_delete_tables_backups_or_vaults(lp_target: EmbeddedTarget, stack: Stack) -> None:
     (document,) = read_role_policies(lp_target, stack.names.monitor_role)
     table = stack.table_arn
-    for resource in (table, f"{table}-restored-20250101T000000Z", "*", f"arn:aws:dynamodb:{stack.region}:{stack.account_id}:table/{stack.names.ledger_table}"):
+    for resource in (
+        table,
+        f"{table}-restored-20250101T000000Z",
+        "*",
+        f"arn:aws:dynamodb:{stack.region}:{stack.account_id}:table/{stack.names.ledger_table}",
+    ):
         assert not iam_eval.allows([document], "dynamodb:DeleteTable", resource), resource
-    assert not iam_eval.allows([document], "dynamodb:PutItem", f"arn:aws:dynamodb:{stack.region}:{stack.account_id}:table/other")
-    assert not iam_eval.allows([document], "backup:DeleteRecoveryPoint", f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x")
+    assert not iam_eval.allows(
+        [document], "dynamodb:PutItem", f"arn:aws:dynamodb:{stack.region}:{stack.account_id}:table/other"
+    )
+    assert not iam_eval.allows(
+        [document],
+        "backup:DeleteRecoveryPoint",
+        f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x",
+    )
     assert not iam_eval.allows([document], "backup:DeleteBackupVault", stack.vault_arn or "*")
     assert iam_eval.allows([document], "dynamodb:RestoreTableToPointInTime", table)
-    assert iam_eval.allows([document], "backup:StartRestoreJob", f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x")
+    assert iam_eval.allows(
+        [document],
+        "backup:StartRestoreJob",
+        f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x",
+    )
 
 
 def test_backup_role_cannot_delete_the_table_or_pass_roles(lp_target: EmbeddedTarget, stack: Stack) -> None:
@@ -332,7 +354,9 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
     iam.put_user_policy(UserName=user, PolicyName="monitor", PolicyDocument=json.dumps(document))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     session = boto3.Session(
-        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], region_name=lp_target.region
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=lp_target.region,
     )
     config = Config(retries={"mode": "standard", "max_attempts": 1})
     ddb = session.client("dynamodb", endpoint_url=lp_target.endpoint_url, config=config)
@@ -350,7 +374,9 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
 
         assert ddb.describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
         restored = ddb.restore_table_to_point_in_time(
-            SourceTableName=names.table, TargetTableName=f"{names.table}-restored-pitr", UseLatestRestorableTime=True
+            SourceTableName=names.table,
+            TargetTableName=f"{names.table}-restored-pitr",
+            UseLatestRestorableTime=True,
         )
         assert restored["TableDescription"]["TableName"] == f"{names.table}-restored-pitr"
         restore_job_id = backup.start_restore_job(

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.slow
 
 def _run(tmp_path: Path, name: str, *extra: str) -> dict:
     report = tmp_path / name
-    result = run_drdrill(
-        "run", *FEATURES, "--report-dir", str(report), "-q", *extra, cwd=tmp_path, timeout=300
-    )
+    result = run_drdrill("run", *FEATURES, "--report-dir", str(report), "-q", *extra, cwd=tmp_path, timeout=300)
     assert result.code == 0, result.stdout[-3000:] + result.stderr
     assert "Traceback" not in result.stderr
     files = sorted(p.name for p in report.iterdir())

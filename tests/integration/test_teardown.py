@@ -23,20 +23,12 @@ def test_full_stack_is_created_then_torn_down(embedded: EmbeddedTarget) -> None:
     attach_monitor(embedded, stack)
     before = leftovers(embedded, names.prefix, (stack.plan_id,))
     assert before["tables"] and before["roles"] and before["functions"] and before["mappings"]
-    assert (
-        before["vaults"]
-        and before["plans"]
-        and before["selections"]
-        and before["log_groups"]
-        and before["rules"]
-    )
+    assert before["vaults"] and before["plans"] and before["selections"] and before["log_groups"] and before["rules"]
     assert teardown(stack) == []
     assert_clean(embedded, names.prefix, (stack.plan_id,))
 
 
-def test_failure_while_provisioning_leaves_nothing(
-    embedded: EmbeddedTarget, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_while_provisioning_leaves_nothing(embedded: EmbeddedTarget, monkeypatch: pytest.MonkeyPatch) -> None:
     names = _names()
     cleanups = Cleanups()
 

@@ -223,9 +223,7 @@ def test_at_the_concurrent_restore_limit_nothing_starts(
     ddb: Any, backup: tuple[Any, Stubber], make_runtime: Callable[..., Runtime], logs: LogLines
 ) -> None:
     client, stubber = backup
-    runtime = make_runtime(
-        settings_for("backup", DR_MAX_CONCURRENT_RESTORES="3"), dynamodb=ddb, backup=client
-    )
+    runtime = make_runtime(settings_for("backup", DR_MAX_CONCURRENT_RESTORES="3"), dynamodb=ddb, backup=client)
     expect_points(stubber, [GOOD])
     expect_in_flight(stubber, pending=1, running=2)
 

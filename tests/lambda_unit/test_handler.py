@@ -33,10 +33,7 @@ class FakeStrategy:
         if self.explode:
             raise KeyError("boom")
         self.seen = [r.sequence_number for r in harmful]
-        return [
-            Outcome(r, Decision.FAILED if r.sequence_number in self.fail else Decision.REPAIRED)
-            for r in harmful
-        ]
+        return [Outcome(r, Decision.FAILED if r.sequence_number in self.fail else Decision.REPAIRED) for r in harmful]
 
 
 @pytest.fixture
@@ -133,9 +130,7 @@ def test_when_every_record_fails_the_list_is_returned_not_raised(fake: Any, logs
     assert seqs(response) == all_seqs
 
 
-def test_an_unexpected_strategy_error_fails_the_records_instead_of_the_batch(
-    fake: Any, logs: LogLines
-) -> None:
+def test_an_unexpected_strategy_error_fails_the_records_instead_of_the_batch(fake: Any, logs: LogLines) -> None:
     fake(FakeStrategy(explode=True))
 
     response = handler.lambda_handler(load_event("remove.json"), None)

@@ -81,7 +81,11 @@ SEQ = _remove()["dynamodb"]["SequenceNumber"]
         (_with("eventName", "DELETE"), "unknown eventName 'DELETE'", True),
         (_with("eventName", ["REMOVE"]), "unknown eventName ['REMOVE']", True),
         (_without("eventSourceARN"), "bad eventSourceARN: not a DynamoDB ARN: ''", True),
-        (_with("eventSourceARN", "arn:aws:sqs:us-east-1:1:q"), "bad eventSourceARN: not a DynamoDB ARN: 'arn:aws:sqs:us-east-1:1:q'", True),
+        (
+            _with("eventSourceARN", "arn:aws:sqs:us-east-1:1:q"),
+            "bad eventSourceARN: not a DynamoDB ARN: 'arn:aws:sqs:us-east-1:1:q'",
+            True,
+        ),
         (_without("dynamodb.ApproximateCreationDateTime"), "no ApproximateCreationDateTime", True),
         (_with("dynamodb.ApproximateCreationDateTime", True), "no ApproximateCreationDateTime", True),
         (_with("dynamodb.Keys", {}), "no Keys", True),
@@ -122,7 +126,11 @@ def test_a_400_kb_item_is_handled_and_not_copied_into_the_log(recorder: Recorder
     record = _remove()
     keys = record["dynamodb"]["Keys"]
     filler = "x" * (ITEM_LIMIT - 1024)
-    record["dynamodb"]["OldImage"] = {**keys, "payload": {"S": filler}, "blob": {"B": base64.b64encode(b"\xff" * 512).decode()}}
+    record["dynamodb"]["OldImage"] = {
+        **keys,
+        "payload": {"S": filler},
+        "blob": {"B": base64.b64encode(b"\xff" * 512).decode()},
+    }
     record["dynamodb"]["SizeBytes"] = ITEM_LIMIT
     assert len(json.dumps(record)) > ITEM_LIMIT - 1024
 

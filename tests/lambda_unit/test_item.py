@@ -38,9 +38,7 @@ def current(ddb: Any) -> dict[str, Any] | None:
 def count_writes(ddb: Any) -> list[str]:
     calls: list[str] = []
     for op in WRITES:
-        ddb.meta.events.register(
-            f"provide-client-params.dynamodb.{op}", lambda params, op=op, **_: calls.append(op)
-        )
+        ddb.meta.events.register(f"provide-client-params.dynamodb.{op}", lambda params, op=op, **_: calls.append(op))
     return calls
 
 
@@ -100,9 +98,7 @@ def test_a_newer_write_is_not_overwritten(ddb: Any, runtime: Runtime, logs: LogL
     assert response == {"batchItemFailures": []}  # not a failure
 
 
-def test_a_recreated_item_is_not_overwritten_after_a_remove(
-    ddb: Any, runtime: Runtime, logs: LogLines
-) -> None:
+def test_a_recreated_item_is_not_overwritten_after_a_remove(ddb: Any, runtime: Runtime, logs: LogLines) -> None:
     recreated = {**KEY, "status": {"S": "NEW"}}
     ddb.put_item(TableName=TABLE, Item=recreated)
 
@@ -176,9 +172,7 @@ def test_own_repair_writes_are_ignored_and_cause_no_further_writes(
     assert response == {"batchItemFailures": []}
 
 
-def test_an_interrupted_repair_is_finished_from_the_stream(
-    ddb: Any, runtime: Runtime, logs: LogLines
-) -> None:
+def test_an_interrupted_repair_is_finished_from_the_stream(ddb: Any, runtime: Runtime, logs: LogLines) -> None:
     before = image("remove.json", "OldImage")
     token = "restore/4421584500000000017450439091"
     marked = {**before, MARKER: {"S": token}}
@@ -195,9 +189,7 @@ def test_an_interrupted_repair_is_finished_from_the_stream(
     assert logs.read()[0]["reason"] == "own repair write"
 
 
-def test_the_real_entry_point_builds_its_own_clients(
-    ddb: Any, monkeypatch: pytest.MonkeyPatch, logs: LogLines
-) -> None:
+def test_the_real_entry_point_builds_its_own_clients(ddb: Any, monkeypatch: pytest.MonkeyPatch, logs: LogLines) -> None:
     from change_monitor import handler
 
     monkeypatch.setenv("DR_STRATEGY", "item")

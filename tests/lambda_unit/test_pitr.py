@@ -116,9 +116,7 @@ def test_waits_for_latest_restorable_time_then_fails_for_redelivery(
     assert line["decision"] == "failed"
     assert "LatestRestorableDateTime" in line["reason"]
     assert "retrying on redelivery" in line["reason"]
-    assert response["batchItemFailures"] == [
-        {"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}
-    ]
+    assert response["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}]
 
 
 def test_waits_until_the_restore_time_is_restorable_then_restores(
@@ -151,12 +149,8 @@ def test_waits_until_the_restore_time_is_restorable_then_restores(
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             },
         )
-        stubber.add_response(
-            "describe_continuous_backups", backups(datetime(2024, 5, 1, 11, 59, 58, tzinfo=UTC))
-        )
-        stubber.add_response(
-            "describe_continuous_backups", backups(datetime(2024, 5, 1, 11, 59, 59, tzinfo=UTC))
-        )
+        stubber.add_response("describe_continuous_backups", backups(datetime(2024, 5, 1, 11, 59, 58, tzinfo=UTC)))
+        stubber.add_response("describe_continuous_backups", backups(datetime(2024, 5, 1, 11, 59, 59, tzinfo=UTC)))
         stubber.add_response("describe_continuous_backups", backups(restore_time))
         stubber.add_response(
             "restore_table_to_point_in_time",
@@ -179,9 +173,7 @@ def test_waits_until_the_restore_time_is_restorable_then_restores(
     assert logs.read()[0]["decision"] == "restore_started"
 
 
-def test_pitr_disabled_fails_with_the_reason(
-    ddb: Any, make_runtime: Callable[..., Runtime], logs: LogLines
-) -> None:
+def test_pitr_disabled_fails_with_the_reason(ddb: Any, make_runtime: Callable[..., Runtime], logs: LogLines) -> None:
     runtime = make_runtime(settings_for("pitr"), dynamodb=ddb)
 
     response = process_event(remove_at(time.time() - 60), FakeContext(), runtime)

@@ -92,9 +92,7 @@ def install(
 ) -> Callable[..., None]:
     def _install(**env: str) -> None:
         settings = settings_for("backup", **env)
-        handler.reset_runtime(
-            make_runtime(settings, dynamodb=world["ddb"], backup=backup[0], lambda_=world["lambda"])
-        )
+        handler.reset_runtime(make_runtime(settings, dynamodb=world["ddb"], backup=backup[0], lambda_=world["lambda"]))
 
     return _install
 
@@ -186,9 +184,7 @@ def test_pitr_shaped_event_and_redelivery_are_idempotent(
     assert second["actions"] == []  # every step checks first: nothing is redone
 
 
-def test_a_failed_restore_job_is_ignored(
-    world: dict[str, Any], install: Callable[..., None], logs: LogLines
-) -> None:
+def test_a_failed_restore_job_is_ignored(world: dict[str, Any], install: Callable[..., None], logs: LogLines) -> None:
     install()
 
     handler.on_restore_completed(backup_event(status="FAILED"), None)

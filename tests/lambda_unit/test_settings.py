@@ -53,9 +53,7 @@ def test_defaults_for_item() -> None:
         ),
     ],
 )
-def test_bad_values_name_the_variable_and_allowed_values(
-    env: dict[str, str], variable: str, allowed: str
-) -> None:
+def test_bad_values_name_the_variable_and_allowed_values(env: dict[str, str], variable: str, allowed: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(env)
 
@@ -71,18 +69,14 @@ def test_trigger_events_are_parsed_case_and_space_insensitively() -> None:
 
 
 def test_restored_name_is_a_valid_table_name_cut_to_255() -> None:
-    settings = load_settings(
-        {"DR_STRATEGY": "item", "DR_RESTORED_TABLE_TEMPLATE": "{table} restored@{incident}"}
-    )
+    settings = load_settings({"DR_STRATEGY": "item", "DR_RESTORED_TABLE_TEMPLATE": "{table} restored@{incident}"})
 
     name = settings.restored_table_name("t" * 300, "20240501T120000Z")
     assert len(name) == 255
     assert settings.restored_table_name("orders", "X") == "orders-restored-X"
 
 
-def test_handler_logs_one_config_error_line_and_raises(
-    monkeypatch: pytest.MonkeyPatch, logs: LogLines
-) -> None:
+def test_handler_logs_one_config_error_line_and_raises(monkeypatch: pytest.MonkeyPatch, logs: LogLines) -> None:
     monkeypatch.setenv("DR_STRATEGY", "snapshot")
 
     with pytest.raises(ConfigError):
@@ -97,9 +91,7 @@ def test_handler_logs_one_config_error_line_and_raises(
     assert "snapshot" in lines[0]["reason"]
 
 
-def test_settings_are_read_once_per_cold_start(
-    monkeypatch: pytest.MonkeyPatch, logs: LogLines, aws_env: None
-) -> None:
+def test_settings_are_read_once_per_cold_start(monkeypatch: pytest.MonkeyPatch, logs: LogLines, aws_env: None) -> None:
     monkeypatch.setenv("DR_STRATEGY", "item")
     monkeypatch.setenv("DR_TRIGGER_EVENTS", "INSERT")
     handler.lambda_handler(load_event("remove.json"), None)  # REMOVE: ignored, no AWS call

@@ -59,9 +59,7 @@ def steps(*texts: str, failed_at: int | None = None, error: str | None = None) -
     keywords = ["Given", "When", "Then", "And", "And", "And"]
     out = []
     for i, text in enumerate(texts):
-        status = (
-            "passed" if failed_at is None or i < failed_at else ("failed" if i == failed_at else "skipped")
-        )
+        status = "passed" if failed_at is None or i < failed_at else ("failed" if i == failed_at else "skipped")
         out.append(StepRecord(keywords[min(i, 5)], text, status, 0.5 + i, error if i == failed_at else None))
     return out
 
@@ -92,9 +90,7 @@ def restore_job(
 
 def monitor(decision: str, table: str, event: str, key: str, strategy: str, **extra: Any) -> dict[str, Any]:
     line = {
-        "level": "ERROR"
-        if decision in {"failed", "malformed", "no_recovery_point", "config_error"}
-        else "INFO",
+        "level": "ERROR" if decision in {"failed", "malformed", "no_recovery_point", "config_error"} else "INFO",
         "decision": decision,
         "table": table,
         "eventName": event,
@@ -178,9 +174,7 @@ def posture_checks(ok: bool = True) -> list[dict[str, Any]]:
     ]
 
 
-def passed_journal(
-    run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0, scale: float = 1.0
-) -> Journal:
+def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0, scale: float = 1.0) -> Journal:
     """A run where every guarantee that ran held, with one skipped scenario. ``scale`` stretches timings."""
     table = "orders"
     j1 = "6F1E4A2B-9C3D-4E5F-8A7B-1C2D3E4F5A6B"
@@ -252,9 +246,7 @@ def passed_journal(
         duration_s=round(930.0 * scale, 3),
         rto=measure(
             1800,
-            phases(
-                1500, ("detect", 3.2 * scale), ("restore", 861.0 * scale), ("verify", 47.8 * scale), base=base
-            ),
+            phases(1500, ("detect", 3.2 * scale), ("restore", 861.0 * scale), ("verify", 47.8 * scale), base=base),
         ),
         rpo=measure(300, measured=1.0, note="PITR restores to the second before the harmful write"),
         steps=steps(
@@ -288,9 +280,7 @@ def passed_journal(
         duration_s=round(16.0 * scale, 3),
         rto=measure(
             120,
-            phases(
-                2500, ("detect", 1.9 * scale), ("repair", 9.7 * scale), ("verify", 2.6 * scale), base=base
-            ),
+            phases(2500, ("detect", 1.9 * scale), ("repair", 9.7 * scale), ("verify", 2.6 * scale), base=base),
         ),
         rpo=measure(60, measured=0.0, note="item-level repair from the newest image"),
         steps=steps(
@@ -353,14 +343,10 @@ def passed_journal(
         duration_s=12.0,
         rto=measure(None),
         rpo=measure(None),
-        steps=steps(
-            "a restore already running", "the same batch is delivered twice", "exactly one restore job exists"
-        ),
+        steps=steps("a restore already running", "the same batch is delivered twice", "exactly one restore job exists"),
     )
     s5.evidence = {
-        "monitor_log": [
-            monitor("restore_already_started", table, "REMOVE", "order-0001", "backup", restoreJobId=j1)
-        ]
+        "monitor_log": [monitor("restore_already_started", table, "REMOVE", "order-0001", "backup", restoreJobId=j1)]
     }
     s6 = scenario(
         "posture::stack",
@@ -379,9 +365,7 @@ def passed_journal(
         status="skipped",
         skip_reason="target 'aws' lacks capability fault_injection (run it on the embedded target)",
     )
-    journal = Journal(
-        run_id=run_id, target=target("aws"), policy=POLICY, scenarios=[s1, s2, s3, s4, s5, s6, s7]
-    )
+    journal = Journal(run_id=run_id, target=target("aws"), policy=POLICY, scenarios=[s1, s2, s3, s4, s5, s6, s7])
     journal.started_at = iso(base)
     journal.finished_at = at(4400, base)
     journal.duration_s = 4400.0
@@ -405,9 +389,7 @@ def violated_journal() -> Journal:
         failure="RTO 1 h 10 min exceeded the target of 1 h 00 min: the restore job alone took 1 h 05 min",
         rto=measure(
             3600,
-            phases(
-                5, ("detect", 6.0), ("restore", 3950.0), ("copy back", 180.0), ("verify", 74.0), base=base
-            ),
+            phases(5, ("detect", 6.0), ("restore", 3950.0), ("copy back", 180.0), ("verify", 74.0), base=base),
         ),
         rpo=measure(43200, measured=30100.0),
         steps=steps(
@@ -427,9 +409,7 @@ def violated_journal() -> Journal:
                 "created_at": at(-30100, base),
             }
         ],
-        "monitor_log": [
-            monitor("restore_started", table, "REMOVE", "order-0003", "backup", restoreJobId=job)
-        ],
+        "monitor_log": [monitor("restore_started", table, "REMOVE", "order-0003", "backup", restoreJobId=job)],
         "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
     }
     examples = [
@@ -453,9 +433,7 @@ def violated_journal() -> Journal:
         failure="37 of 500 items missing after recovery, 1 changed",
         rto=measure(
             1800,
-            phases(
-                4300, ("detect", 5.0), ("restore", 1100.0), ("copy back", 95.0), ("verify", 41.0), base=base
-            ),
+            phases(4300, ("detect", 5.0), ("restore", 1100.0), ("copy back", 95.0), ("verify", 41.0), base=base),
         ),
         rpo=measure(300, measured=1.0),
         steps=steps(

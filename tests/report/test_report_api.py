@@ -28,9 +28,7 @@ def test_render_all_writes_five_files_from_a_journal_object(tmp_path: Path) -> N
 def test_render_subset_and_unknown_format(tmp_path: Path, fixtures_dir: Path) -> None:
     paths = render_all(fixtures_dir / "passed.json", tmp_path, formats=["csv", "md"])
     assert [p.name for p in paths] == ["report.md", "restore-jobs.csv"]
-    assert [p.name for p in render_all(fixtures_dir / "passed.json", tmp_path, formats="csv")] == [
-        "restore-jobs.csv"
-    ]
+    assert [p.name for p in render_all(fixtures_dir / "passed.json", tmp_path, formats="csv")] == ["restore-jobs.csv"]
     with pytest.raises(ValueError, match="unknown report format"):
         render_all(fixtures_dir / "passed.json", tmp_path / "x", formats=["pdf"])
     assert not (tmp_path / "x").exists()

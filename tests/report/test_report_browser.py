@@ -67,9 +67,7 @@ def chromium() -> str:
         if found:
             return found
         pytest.skip(f"chromium could not be installed: {result.stderr.decode(errors='replace')[-300:]}")
-    pytest.skip(
-        "chromium is not installed (the test installs it only as root with CI=true): apt-get install chromium"
-    )
+    pytest.skip("chromium is not installed (the test installs it only as root with CI=true): apt-get install chromium")
 
 
 def run_chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -130,9 +128,7 @@ def png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
-def test_report_renders_in_chromium(
-    browser: str, violated_report: Path, passed_report: Path, tmp_path: Path
-) -> None:
+def test_report_renders_in_chromium(browser: str, violated_report: Path, passed_report: Path, tmp_path: Path) -> None:
     page = violated_report / "report.html"
     shot = screenshot(browser, page, tmp_path, "1280,2000", "report-violated-desktop.png")
     assert png_size(shot) == (1280, 2000)

@@ -35,10 +35,7 @@ def test_counts_and_outcomes(violated_report: Path) -> None:
     assert failure is not None and failure.get("message", "").startswith("RTO 1 h 10 min exceeded")
     assert by_name["A failing restore job is reported and retried"].find("error") is not None
     skipped = by_name["Rogue inserts are flagged and removed"].find("skipped")
-    assert (
-        skipped is not None
-        and skipped.get("message") == "policy sets no insertion guarantee for strategy item"
-    )
+    assert skipped is not None and skipped.get("message") == "policy sets no insertion guarantee for strategy item"
     assert by_name["An overwritten price is repaired item by item"].find("*[@message]") is None
     leak = [c for c in root.iter("testcase") if c.get("classname") == "drdrill.run"]
     assert [c.get("name") for c in leak] == ["no leaked resources"]

@@ -28,8 +28,7 @@ def test_arn_shape_kept(redacted_report: Path) -> None:
 
 def test_redact_text_cases() -> None:
     assert (
-        redact_text("arn:aws:dynamodb:us-east-1:123456789012:table/x")
-        == f"arn:aws:dynamodb:us-east-1:{MASK}:table/x"
+        redact_text("arn:aws:dynamodb:us-east-1:123456789012:table/x") == f"arn:aws:dynamodb:us-east-1:{MASK}:table/x"
     )
     assert redact_text("arn:aws-us-gov:iam::123456789012:role/r") == f"arn:aws-us-gov:iam::{MASK}:role/r"
     assert redact_text("account 123456789012.") == f"account {MASK}."

@@ -26,9 +26,7 @@ def test_one_failure_is_recorded_and_the_rest_still_run() -> None:
     ran: list[str] = []
     cleanups = Cleanups()
     cleanups.add("delete role", lambda: ran.append("role"))
-    cleanups.add(
-        "delete vault", lambda: (_ for _ in ()).throw(_client_error("InvalidRequestException", "not empty"))
-    )
+    cleanups.add("delete vault", lambda: (_ for _ in ()).throw(_client_error("InvalidRequestException", "not empty")))
     cleanups.add("delete table", lambda: ran.append("table"))
     failures = cleanups.run()
     assert ran == ["table", "role"]

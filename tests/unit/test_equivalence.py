@@ -257,9 +257,7 @@ def test_attribute_diffs_lists_of_different_length_and_bytes_are_jsonable() -> N
 def test_changed_example_ignores_set_and_number_spelling() -> None:
     expected = {"pk": {"S": "a"}, "ns": {"NS": ["1", "2"]}, "x": {"S": "1"}}
     actual = {"pk": {"S": "a"}, "ns": {"NS": ["2.0", "1"]}, "x": {"S": "2"}}
-    assert attribute_diffs(expected, actual) == [
-        {"attribute": "x", "expected": {"S": "1"}, "actual": {"S": "2"}}
-    ]
+    assert attribute_diffs(expected, actual) == [{"attribute": "x", "expected": {"S": "1"}, "actual": {"S": "2"}}]
 
 
 # --- drill-down only re-reads what differs -----------------------------------------------------------------
@@ -354,8 +352,7 @@ def respell(av: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 def test_property_random_items_and_mutations(seed: int) -> None:
     rng = random.Random(seed)
     expected = [
-        {"pk": {"S": f"p{i}"}, **{f"a{j}": random_value(rng) for j in range(rng.randint(0, 5))}}
-        for i in range(400)
+        {"pk": {"S": f"p{i}"}, **{f"a{j}": random_value(rng) for j in range(rng.randint(0, 5))}} for i in range(400)
     ]
     actual = [{name: respell(av, rng) for name, av in item.items()} for item in expected]
     rng.shuffle(actual)

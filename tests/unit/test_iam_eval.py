@@ -39,9 +39,7 @@ def test_explicit_deny_wins_over_allow() -> None:
 
 
 def test_wildcards_in_actions_and_resources() -> None:
-    docs = _doc(
-        {"Effect": "Allow", "Action": ["dynamodb:Get*", "backup:?escribeRestoreJob"], "Resource": f"{TABLE}*"}
-    )
+    docs = _doc({"Effect": "Allow", "Action": ["dynamodb:Get*", "backup:?escribeRestoreJob"], "Resource": f"{TABLE}*"})
     assert iam_eval.allows(docs, "dynamodb:GetRecords", f"{TABLE}/stream/2025")
     assert iam_eval.allows(docs, "DYNAMODB:GETITEM", TABLE)  # action names are case-insensitive
     assert iam_eval.allows(docs, "backup:DescribeRestoreJob", TABLE)
@@ -100,13 +98,9 @@ def test_monitor_policy_allows_starting_restores() -> None:
 
 def test_monitor_policy_passes_only_the_backup_role_only_to_backup() -> None:
     assert iam_eval.allows(MONITOR, "iam:PassRole", BACKUP_ROLE, TO_BACKUP)
-    assert not iam_eval.allows(
-        MONITOR, "iam:PassRole", BACKUP_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"}
-    )
+    assert not iam_eval.allows(MONITOR, "iam:PassRole", BACKUP_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"})
     assert not iam_eval.allows(MONITOR, "iam:PassRole", BACKUP_ROLE)
-    assert not iam_eval.allows(
-        MONITOR, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{NAMES.monitor_role}", TO_BACKUP
-    )
+    assert not iam_eval.allows(MONITOR, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{NAMES.monitor_role}", TO_BACKUP)
     assert not iam_eval.allows(MONITOR, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", TO_BACKUP)
 
 

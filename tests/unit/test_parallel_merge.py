@@ -9,9 +9,7 @@ from dr_infra.journal import Journal, ScenarioRecord, StepRecord
 
 
 def _worker(index: int, count: int, run_id: str = "20260101t000000-abcd") -> SimpleNamespace:
-    return SimpleNamespace(
-        workerinput={"workerid": f"gw{index}", "workercount": count, parallel.RUN_ID_KEY: run_id}
-    )
+    return SimpleNamespace(workerinput={"workerid": f"gw{index}", "workercount": count, parallel.RUN_ID_KEY: run_id})
 
 
 def test_stack_numbers_interleave_across_workers() -> None:
@@ -50,16 +48,10 @@ def test_merger_rebuilds_records_in_collection_order() -> None:
     worker_journal = Journal(run_id="r", scenarios=[_record(0), _record(1, "interrupted")])
     worker_journal.usage_errors.append("boom")
     merger.add_workeroutput(
-        {
-            parallel.OUTPUT_KEY: parallel.worker_output(
-                worker_journal, {"f.feature::t0"}, {"f.feature::t1": 1}, True
-            )
-        }
+        {parallel.OUTPUT_KEY: parallel.worker_output(worker_journal, {"f.feature::t0"}, {"f.feature::t1": 1}, True)}
     )
     merger.finish(2)
     assert [s.id for s in journal.scenarios] == ["f.feature::t0", "f.feature::t1", "f.feature::t2"]
     assert [s.status for s in journal.scenarios] == ["passed", "interrupted", "failed"]
-    assert (
-        journal.scenarios[0].steps[0].text == "x" and journal.scenarios[0].evidence["stack"]["prefix"] == "p0"
-    )
+    assert journal.scenarios[0].steps[0].text == "x" and journal.scenarios[0].evidence["stack"]["prefix"] == "p0"
     assert journal.target["workers"] == 2 and journal.usage_errors == ["boom"] and merger.interrupted

@@ -83,15 +83,11 @@ def test_aborted_restore_job_fails_too() -> None:
     clock = FakeClock()
     backup = FakeBackup([{"Status": "ABORTED"}])
     with pytest.raises(RestoreFailed, match="ABORTED"):
-        WaitPolicy(PHASE_RESTORE_JOB, timeout=60).run(
-            restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock
-        )
+        WaitPolicy(PHASE_RESTORE_JOB, timeout=60).run(restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock)
 
 
 def test_restore_job_probe_reports_progress() -> None:
     clock = FakeClock()
     backup = FakeBackup([{"Status": "RUNNING", "PercentDone": "40"}])
     with pytest.raises(WaitTimeout, match="RUNNING 40%"):
-        WaitPolicy(PHASE_RESTORE_JOB, timeout=5).run(
-            restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock
-        )
+        WaitPolicy(PHASE_RESTORE_JOB, timeout=5).run(restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock)

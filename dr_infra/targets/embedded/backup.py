@@ -259,9 +259,7 @@ class RestoreJob:
 class BackupState:
     """drdrill's AWS Backup state for one account and region."""
 
-    selections: dict[str, dict[str, Selection]] = field(
-        default_factory=dict
-    )  # plan id -> selection id -> ...
+    selections: dict[str, dict[str, Selection]] = field(default_factory=dict)  # plan id -> selection id -> ...
     backup_jobs: dict[str, BackupJob] = field(default_factory=dict)
     recovery_points: dict[str, RecoveryPoint] = field(default_factory=dict)
     restore_jobs: dict[str, RestoreJob] = field(default_factory=dict)
@@ -479,9 +477,7 @@ def _check_role(account_id: str, region: str, role_arn: str) -> None:
     try:
         iam.get_role_by_arn(role_arn)
     except Exception:
-        raise InvalidParameterValueException(
-            f"Invalid IAM role ARN {role_arn}: the role does not exist"
-        ) from None
+        raise InvalidParameterValueException(f"Invalid IAM role ARN {role_arn}: the role does not exist") from None
 
 
 def _in_flight(account_id: str, at: float) -> int:
@@ -515,9 +511,7 @@ def start_restore_job(
             raise InvalidRequestException(f"Recovery point {recovery_point_arn} is not COMPLETED yet")
         target = (metadata or {}).get("targetTableName")
         if not target:
-            raise InvalidParameterValueException(
-                "Metadata must contain targetTableName for a DynamoDB restore"
-            )
+            raise InvalidParameterValueException("Metadata must contain targetTableName for a DynamoDB restore")
         partition = get_partition(backend.region_name)
         role = iam_role_arn or f"arn:{partition}:iam::{backend.account_id}:role/{DEFAULT_ROLE_NAME}"
         _check_role(backend.account_id, backend.region_name, role)
@@ -585,8 +579,7 @@ def list_restore_jobs(
     return [
         d
         for d in described
-        if (status is None or d["Status"] == status)
-        and (resource_type is None or d["ResourceType"] == resource_type)
+        if (status is None or d["Status"] == status) and (resource_type is None or d["ResourceType"] == resource_type)
     ]
 
 

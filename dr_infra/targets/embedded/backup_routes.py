@@ -94,9 +94,7 @@ def create_backup_selection(self: BackupResponse) -> ActionResult:
 
 
 def get_backup_selection(self: BackupResponse) -> ActionResult:
-    s = backup.get_backup_selection(
-        self.backup_backend, _uri(self, "backupPlanId"), _uri(self, "selectionId")
-    )
+    s = backup.get_backup_selection(self.backup_backend, _uri(self, "backupPlanId"), _uri(self, "selectionId"))
     return ActionResult(_selection_dict(s))
 
 
@@ -193,16 +191,12 @@ def list_recovery_points_by_resource(self: BackupResponse) -> ActionResult:
 
 
 def describe_recovery_point(self: BackupResponse) -> ActionResult:
-    point = backup.recovery_point(
-        self.backup_backend, _uri(self, "recoveryPointArn"), _uri(self, "backupVaultName")
-    )
+    point = backup.recovery_point(self.backup_backend, _uri(self, "recoveryPointArn"), _uri(self, "backupVaultName"))
     return ActionResult(point.describe(history.now()))
 
 
 def get_recovery_point_restore_metadata(self: BackupResponse) -> ActionResult:
-    point = backup.recovery_point(
-        self.backup_backend, _uri(self, "recoveryPointArn"), _uri(self, "backupVaultName")
-    )
+    point = backup.recovery_point(self.backup_backend, _uri(self, "recoveryPointArn"), _uri(self, "backupVaultName"))
     return ActionResult(
         {
             "BackupVaultArn": point.vault_arn,
@@ -218,9 +212,7 @@ def get_recovery_point_restore_metadata(self: BackupResponse) -> ActionResult:
 
 
 def delete_recovery_point(self: BackupResponse) -> ActionResult:
-    backup.delete_recovery_point(
-        self.backup_backend, _uri(self, "backupVaultName"), _uri(self, "recoveryPointArn")
-    )
+    backup.delete_recovery_point(self.backup_backend, _uri(self, "backupVaultName"), _uri(self, "recoveryPointArn"))
     return ActionResult({})
 
 

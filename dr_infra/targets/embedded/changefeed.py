@@ -42,7 +42,8 @@ def subscribe(listener: ChangeListener) -> None:
 
 def _append_only_add(self: StreamShard, old: Any, new: Any) -> None:
     """Replacement for ``StreamShard.add``: append, notify, never deliver or clear."""
-    stream_type = self.table.stream_specification["StreamViewType"]
+    spec = self.table.stream_specification or {}
+    stream_type = spec.get("StreamViewType", "NEW_AND_OLD_IMAGES")
     if old is None:
         event_name = "INSERT"
     elif new is None:

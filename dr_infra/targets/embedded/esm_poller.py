@@ -45,9 +45,9 @@ undocumented). ``LastProcessingResult`` in Get/ListEventSourceMappings reports `
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
-import base64
 import json
 import threading
 import time
@@ -422,9 +422,7 @@ def _start_poller(state: _MappingState) -> None:
     if state.thread is not None and state.thread.is_alive():
         return
     state.stop.clear()
-    state.thread = threading.Thread(
-        target=_poll, args=(state,), name=f"esm-poller-{state.uuid[:8]}", daemon=True
-    )
+    state.thread = threading.Thread(target=_poll, args=(state,), name=f"esm-poller-{state.uuid[:8]}", daemon=True)
     state.thread.start()
 
 
@@ -447,9 +445,7 @@ def _register(esm: EventSourceMapping) -> _MappingState | None:
 
 def _scan() -> None:
     """Adopt mappings the hooks did not see (e.g. created before a server restart)."""
-    backends = [
-        b for d in _BACKEND_DICTS for accounts in list(dict.values(d)) for b in list(dict.values(accounts))
-    ]
+    backends = [b for d in _BACKEND_DICTS for accounts in list(dict.values(d)) for b in list(dict.values(accounts))]
     for backend in backends:
         for esm in list(backend._event_source_mappings.values()):
             state = _register(esm)

@@ -135,12 +135,8 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any], path: st
     account = (query.get("account") or [DEFAULT_ACCOUNT_ID])[0]
     table = find_table(name, region, account)
     if table is None:
-        body = json.dumps(
-            {"error": f"table {name!r} not found in account {account} region {region}"}
-        ).encode()
-        start_response(
-            "404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        )
+        body = json.dumps({"error": f"table {name!r} not found in account {account} region {region}"}).encode()
+        start_response("404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return iter([body])
     items = snapshot(table)
     start_response("200 OK", [("Content-Type", "application/x-ndjson")])

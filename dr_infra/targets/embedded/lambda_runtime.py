@@ -234,9 +234,7 @@ def _package_dirs() -> list[str]:
     finder pointing at the source tree) does not leak into the function's ``sys.path``; the worker
     appends these folders itself, after the function's own code.
     """
-    return [
-        p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()
-    ]
+    return [p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
 
 
 def _extract(spec: FunctionSpec) -> str:
@@ -400,9 +398,7 @@ class _Worker:
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": f"RequestId: {request_id} Error: {text}",
             }
-            result = InvocationResult(
-                request_id, json.dumps(payload).encode(), True, True, spec.timeout * 1000
-            )
+            result = InvocationResult(request_id, json.dumps(payload).encode(), True, True, spec.timeout * 1000)
             self.kill()  # AWS resets the execution environment after a timeout
         elif exited or done is None:
             code = self.proc.wait(timeout=5) if self.proc.poll() is None else self.proc.returncode
@@ -555,9 +551,7 @@ def run(fn: LambdaFunction, event_json: str, invoked_arn: str | None = None) -> 
 def _patched_invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> bytes:
     """Replacement for ``LambdaFunction.invoke``: RequestResponse / Event / DryRun, run for real."""
     headers = request_headers or {}
-    invocation_type = (
-        headers.get("x-amz-invocation-type") or headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-    )
+    invocation_type = headers.get("x-amz-invocation-type") or headers.get("X-Amz-Invocation-Type") or "RequestResponse"
     if isinstance(body, bytes):
         body = body.decode("utf-8")
     if isinstance(body, dict | list):

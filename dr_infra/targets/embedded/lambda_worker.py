@@ -158,18 +158,12 @@ def _load_handler(spec: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except SyntaxError as exc:
-        raise _InitError(
-            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}"
-        ) from exc
+        raise _InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}") from exc
     except Exception as exc:
-        raise _InitError(
-            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
-        ) from exc
+        raise _InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}") from exc
     handler = getattr(module, function_name, None)
     if handler is None:
-        raise _InitError(
-            "Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'"
-        )
+        raise _InitError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
     return handler
 
 
@@ -256,17 +250,13 @@ def main() -> int:
                 "stackTrace": [],
             }
             reply.update(ok=False, payload=json.dumps(payload))
-            channel.send(
-                {"t": "log", "ts": int(time.time() * 1000), "msg": f"[ERROR] {exc.error_type}: {exc}"}
-            )
+            channel.send({"t": "log", "ts": int(time.time() * 1000), "msg": f"[ERROR] {exc.error_type}: {exc}"})
         except Exception as exc:
             payload = _error_payload(exc, request_id)
             reply.update(ok=False, payload=json.dumps(payload))
             text = f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\n"
             text += "Traceback (most recent call last):\n"
-            channel.send(
-                {"t": "log", "ts": int(time.time() * 1000), "msg": text + "".join(payload["stackTrace"])}
-            )
+            channel.send({"t": "log", "ts": int(time.time() * 1000), "msg": text + "".join(payload["stackTrace"])})
         writer.flush()
         reply["duration_ms"] = (time.perf_counter() - started) * 1000
         reply["init_ms"] = init_ms

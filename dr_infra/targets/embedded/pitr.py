@@ -164,9 +164,7 @@ def restore_to_point_in_time(backend: DynamoDBBackend, body: dict[str, Any]) -> 
     earliest, latest = window(hist)
     if body.get("UseLatestRestorableTime"):
         if body.get("RestoreDateTime") is not None:
-            raise ValidationException(
-                "Only one of RestoreDateTime or UseLatestRestorableTime can be specified"
-            )
+            raise ValidationException("Only one of RestoreDateTime or UseLatestRestorableTime can be specified")
         restore_at = latest
     elif body.get("RestoreDateTime") is not None:
         restore_at = _epoch(body["RestoreDateTime"])

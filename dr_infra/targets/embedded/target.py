@@ -15,7 +15,7 @@ from dr_infra.targets.embedded.control import EMBEDDED_CAPABILITIES
 from dr_infra.targets.embedded.server import EmbeddedServer
 
 FAKE_ACCESS_KEY = "drdrill-embedded"
-FAKE_SECRET_KEY = "drdrill-embedded-secret"
+FAKE_SECRET_KEY = "drdrill-embedded-secret"  # noqa: S105 - a fake credential, by design
 DEFAULT_REGION = "us-east-1"
 
 

@@ -89,9 +89,7 @@ class BackupStrategy(RestoreStrategy):
                     return best
                 kwargs["NextToken"] = token
         except ClientError as exc:
-            raise StartFailure(
-                Decision.FAILED, "ListRecoveryPointsByResource failed", error_text(exc)
-            ) from exc
+            raise StartFailure(Decision.FAILED, "ListRecoveryPointsByResource failed", error_text(exc)) from exc
 
     def _check_concurrency(self) -> None:
         """Fail for redelivery when AWS's concurrent-restore limit is reached."""
@@ -112,6 +110,5 @@ class BackupStrategy(RestoreStrategy):
         if in_flight >= limit:
             raise StartFailure(
                 Decision.FAILED,
-                f"concurrent restore limit reached ({in_flight} in flight, limit {limit}); "
-                "retrying on redelivery",
+                f"concurrent restore limit reached ({in_flight} in flight, limit {limit}); retrying on redelivery",
             )

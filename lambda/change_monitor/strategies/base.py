@@ -172,9 +172,7 @@ class RestoreStrategy(abc.ABC):
         )
         return outcomes
 
-    def _split_stale(
-        self, records: list[StreamRecord], incident: Incident
-    ) -> tuple[list[Outcome], list[StreamRecord]]:
+    def _split_stale(self, records: list[StreamRecord], incident: Incident) -> tuple[list[Outcome], list[StreamRecord]]:
         """Records older than the recorded incident's window belong to an earlier incident."""
         window = timedelta(seconds=self.settings.incident_window_seconds)
         oldest_covered = incident.first_change_time - window

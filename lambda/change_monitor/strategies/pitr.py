@@ -68,16 +68,12 @@ class PitrStrategy(RestoreStrategy):
             raise StartFailure(Decision.FAILED, "RestoreTableToPointInTime failed", error_text(exc)) from exc
         return Started(already=not claim.new, fields=fields, restore_time=iso(restore_time))
 
-    def _wait_until_restorable(
-        self, table: str, restore_time: datetime, context: LambdaContext | None
-    ) -> None:
+    def _wait_until_restorable(self, table: str, restore_time: datetime, context: LambdaContext | None) -> None:
         while True:
             try:
                 response = self.clients.dynamodb.describe_continuous_backups(TableName=table)
             except ClientError as exc:
-                raise StartFailure(
-                    Decision.FAILED, "DescribeContinuousBackups failed", error_text(exc)
-                ) from exc
+                raise StartFailure(Decision.FAILED, "DescribeContinuousBackups failed", error_text(exc)) from exc
             pitr = response["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
             if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
                 raise StartFailure(
