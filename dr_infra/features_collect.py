@@ -86,6 +86,10 @@ class FeatureFile(pytest.Module):
     def _getobj(self) -> types.ModuleType:
         feature = load_feature(self.path)
         lint_feature(self.path, feature)
+        tags = set(feature.tags).union(*(template.tags for template in feature.scenarios.values()))
+        for tag in sorted(tags):
+            # Gherkin tags become pytest markers: register them so --strict-markers and -m/--tags accept them.
+            self.config.addinivalue_line("markers", f"{tag}: Gherkin tag from {self.path.name}")
         module = types.ModuleType(f"drdrill_feature_{make_python_name(str(self.path))}")
         module.__file__ = str(self.path)
         for scenario_name in feature.scenarios:

@@ -99,3 +99,27 @@ def test_serve_answers_boto3(tmp_path: Path) -> None:
             process.kill()
             raise
     assert code == 0
+
+
+def test_tags_select_scenarios_by_their_gherkin_tags(drdrill, feature, tmp_path: Path) -> None:
+    """--tags takes a pytest -m expression over the feature's Gherkin tags (registered, so strict markers pass)."""
+    path = feature(
+        """@nightly
+Feature: tagged
+  @smoke
+  Scenario: tagged posture
+    Given a DR-protected table "orders" with 3 items
+    Then point-in-time recovery is enabled on the table
+
+  Scenario: untagged posture
+    Given a DR-protected table "orders" with 3 items
+    Then the table's stream carries new and old images
+""",
+        name="tagged.feature",
+    )
+    report = tmp_path / "tagged-report"
+    result = drdrill("run", str(path), "--tags", "smoke and nightly", "--report-dir", str(report), "-q")
+    assert result.code == 0, result.stderr
+    journal = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in journal["scenarios"]] == ["tagged posture"]
+    assert journal["scenarios"][0]["tags"] == ["smoke"]
