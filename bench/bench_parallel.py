@@ -26,6 +26,7 @@ QUICK_PATHS = ["features/posture", "features/deletion"]
 
 
 def drill(paths: list[str], report: Path, extra: list[str]) -> tuple[float, int, dict[str, str]]:
+    """Wall time, exit code and verdict per scenario (failures are noted on stderr)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRDRILL_", "AWS_", "LOCALSTACK_"))}
     argv = [sys.executable, "-m", "dr_infra.cli", "run", *paths, "-q", "--report-dir", str(report), *extra]
     note("running drdrill " + " ".join(argv[3:]))
@@ -38,6 +39,9 @@ def drill(paths: list[str], report: Path, extra: list[str]) -> tuple[float, int,
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
         raise SystemExit(f"no report written to {report}")
     data = json.loads(journal.read_text(encoding="utf-8"))
+    for scenario in data["scenarios"]:
+        if scenario["status"] not in ("passed", "skipped"):
+            note(f"{scenario['status']}: {scenario['id']}: {scenario.get('failure')}")
     return elapsed, done.returncode, {s["id"]: s["status"] for s in data["scenarios"]}
 
 

@@ -152,13 +152,19 @@ def put_item(client: Any, table: str, oracle: Oracle, item: Item, canary: bool =
     return write
 
 
-def wait_for_quiet_second(oracle: Oracle, sleep: Callable[[float], None] = time.sleep) -> None:
+def wait_for_quiet_second(
+    oracle: Oracle, sleep: Callable[[float], None] = time.sleep, also_after: datetime | None = None
+) -> None:
     """Keep the harmful change at least one whole second after the last write that must survive.
 
     PITR restores have one-second granularity and stream records carry ApproximateCreationDateTime rounded
     down to the second, so a change in the same second as good data could not be separated from it.
+    ``also_after`` (the newest recovery point's creation) gets the same second: the change monitor only uses
+    points strictly before the change's second, so a point taken in that second would not count.
     """
     last = oracle.last_write_finished()
+    if also_after is not None and (last is None or also_after > last):
+        last = also_after
     if last is None:
         return
     remaining = 1.05 - (utcnow() - last).total_seconds()

@@ -90,13 +90,24 @@ def _(drill: Drill, count: str) -> None:
         raise ConfigError("a number of restore jobs cannot be negative")
     # Let redelivered, retried or bisected batches land before counting: the settle time follows the target.
     time.sleep(max(0.5, 5 * drill.target.max_poll_interval))
-    lines = recovery.decisions(drill)
-    started = {
-        line.get("restoreJobId") or line.get("restoredTable")
-        for line in lines
-        if line.get("decision") == "restore_started"
-    }
-    started.discard(None)
+
+    def count() -> set[Any]:
+        lines = recovery.decisions(drill)
+        found = {
+            line.get("restoreJobId") or line.get("restoredTable")
+            for line in lines
+            if line.get("decision") == "restore_started"
+        }
+        found.discard(None)
+        return found
+
+    started = count()
+    # An invocation still in flight (a slow restore call under CPU load, e.g. parallel drills) writes its log
+    # lines only when it returns: wait a little for missing ones, never for extra ones.
+    deadline = time.monotonic() + 10
+    while len(started) < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        started = count()
     actual = len(started)
     drill.record.evidence["restore_job_count"] = [{"expected": expected, "started": actual}]
     assert actual == expected, (
@@ -426,7 +437,9 @@ def _(drill: Drill) -> None:
         .get_paginator("list_recovery_points_by_resource")
         .paginate(ResourceArn=stack.table_arn)
         for p in page.get("RecoveryPoints", [])
-        if p.get("Status") == "COMPLETED" and p["CreationDate"] < inc.change_at
+        # The monitor sees the change's second only (stream records are rounded down to the second), so
+        # "before the change" means before that second, as it does for the monitor.
+        if p.get("Status") == "COMPLETED" and p["CreationDate"] < inc.change_at.replace(microsecond=0)
     ]
     assert points, f"no COMPLETED recovery point before the change at {iso(inc.change_at)}"
     newest = max(points, key=lambda p: p["CreationDate"])

@@ -18,7 +18,7 @@ def _prepare(drill: Drill, count: int) -> None:
     inject.check_count(count)
     safety.check_drill_table(drill, "change items of")
     drill.ensure_monitor_attached()
-    inject.wait_for_quiet_second(drill.require_oracle())
+    inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
 
 
 def _pick(drill: Drill, count: int) -> list[Item]:
@@ -87,7 +87,7 @@ def _(drill: Drill) -> None:
     stack = drill.require_stack()
     safety.check_drill_table(drill, "delete")
     drill.ensure_monitor_attached()
-    inject.wait_for_quiet_second(drill.require_oracle())
+    inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
     from dr_infra import runbook
 
     start = utcnow()

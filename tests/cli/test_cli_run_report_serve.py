@@ -18,7 +18,7 @@ def test_posture_run_passes_and_writes_the_report(drdrill, tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     journal = json.loads((report / "report.json").read_text(encoding="utf-8"))
     assert journal["status"] == "met"
-    assert [s["status"] for s in journal["scenarios"]] == ["passed"]
+    assert [s["status"] for s in journal["scenarios"]] == ["passed"] * 3
     scenario = journal["scenarios"][0]
     assert scenario["posture"] and all(check["ok"] for check in scenario["posture"])
     assert scenario["cleanup"]["failed"] == [] and scenario["cleanup"]["deleted"] > 0
