@@ -21,11 +21,11 @@ from dr_infra.naming import new_run_id
 from .conftest import DRDRILL, _stop, clean_env, client, leftovers, start_serve
 
 SLOW_RESTORE = """Feature: a slow restore
-  Scenario: a restore job that takes a minute
+  Scenario: a restore job that takes a while
     Given a DR-protected table "orders" with 5 items
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
-    And restore jobs take 60 seconds
+    And restore jobs take 8 seconds
     When 1 item is deleted
     Then a restore job completes within 120 seconds
 """
@@ -62,7 +62,7 @@ def _restore_jobs(endpoint: str, prefix: str) -> list[dict[str, Any]]:
 
 
 def _wait_for_restore_in_flight(endpoint: str, process: subprocess.Popen[str], prefix: str) -> None:
-    """The stack exists and the (60 s) restore job the monitor started is running."""
+    """The stack exists and the (8 s) restore job the monitor started is running."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the drill ended early: {process.stderr.read() if process.stderr else ''}"
@@ -97,7 +97,7 @@ def test_signal_mid_scenario_tears_down_reports_interrupted_and_exits_130(
     assert journal["status"] == "interrupted"
     [scenario] = journal["scenarios"]
     assert scenario["status"] == "interrupted"
-    assert scenario["name"] == "a restore job that takes a minute"
+    assert scenario["name"] == "a restore job that takes a while"
     assert scenario["cleanup"]["failed"] == []
     assert leftovers(serve_endpoint, prefix) == {}
     _wait_for_restores_to_end(serve_endpoint, prefix)
