@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -24,18 +25,21 @@ GOAL_S = 60.0
 QUICK_PATHS = ["tests/unit", "features/posture"]
 
 
-def run_suite(extra: list[str], paths: list[str], log: Path | None) -> tuple[float, dict[str, int], int]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_suite(extra: list[str], paths: list[str], log: Path | None) -> tuple[float, dict[str, int], int, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRDRILL_", "AWS_", "LOCALSTACK_"))}
     argv = [sys.executable, "-m", "pytest", "-q", "--durations=15", *extra, *paths]
     note("running " + " ".join(argv[1:]))
-    start = time.perf_counter()
+    cpu0, start = _children_cpu(), time.perf_counter()
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    cpu = _children_cpu() - cpu0  # CPU seconds of pytest and every process it waited for
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    counts = {
-        kind: int(n)
-        for n, kind in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", summary)
-    }
+    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", summary)}
     note(f"{elapsed:.1f} s, exit {done.returncode}: {summary}")
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +47,7 @@ def run_suite(extra: list[str], paths: list[str], log: Path | None) -> tuple[flo
         note(f"output (with the 15 slowest tests) in {log}")
     if done.returncode not in (0, 1):
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
-    return elapsed, counts, done.returncode
+    return elapsed, counts, done.returncode, cpu
 
 
 def main() -> None:
@@ -56,8 +60,8 @@ def main() -> None:
     scope = "quick" if args.quick else "whole"
 
     logs = args.log_dir
-    serial_s, serial_counts, serial_rc = run_suite([], paths, logs / "serial.txt" if logs else None)
-    parallel_s, parallel_counts, parallel_rc = run_suite(
+    serial_s, serial_counts, serial_rc, serial_cpu = run_suite([], paths, logs / "serial.txt" if logs else None)
+    parallel_s, parallel_counts, parallel_rc, parallel_cpu = run_suite(
         ["-n", args.workers], paths, logs / "parallel.txt" if logs else None
     )
 
@@ -70,6 +74,7 @@ def main() -> None:
         goal=f"<= {GOAL_S} s",
         goal_met=serial_s <= GOAL_S,
         exit_code=serial_rc,
+        cpu_s=round(serial_cpu, 1),
         outcomes=serial_counts,
     )
     emit(
@@ -82,6 +87,7 @@ def main() -> None:
         goal=f"<= {GOAL_S} s",
         goal_met=parallel_s <= GOAL_S,
         exit_code=parallel_rc,
+        cpu_s=round(parallel_cpu, 1),
         outcomes=parallel_counts,
     )
 

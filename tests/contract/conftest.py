@@ -21,6 +21,8 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.leftovers import leftovers as shared_leftovers
+
 REPO = Path(__file__).resolve().parents[2]
 FEATURES = REPO / "features"
 DRDRILL = str(Path(sys.executable).with_name("drdrill"))
@@ -131,23 +133,5 @@ def client(endpoint: str, service: str) -> Any:
 
 def leftovers(endpoint: str, prefix: str) -> dict[str, list[str]]:
     """Every table, role, function, mapping, vault, plan, log group and rule whose name starts with ``prefix``."""
-    c = lambda service: client(endpoint, service)  # noqa: E731
-    found: dict[str, list[str]] = {}
-    tables = [n for p in c("dynamodb").get_paginator("list_tables").paginate() for n in p["TableNames"]]
-    found["tables"] = [n for n in tables if n.startswith(prefix)]
-    roles = [r["RoleName"] for p in c("iam").get_paginator("list_roles").paginate() for r in p["Roles"]]
-    found["roles"] = [n for n in roles if n.startswith(prefix)]
-    functions = [
-        f["FunctionName"] for p in c("lambda").get_paginator("list_functions").paginate() for f in p["Functions"]
-    ]
-    found["functions"] = [n for n in functions if n.startswith(prefix)]
-    mappings = c("lambda").list_event_source_mappings()["EventSourceMappings"]
-    found["mappings"] = [m["UUID"] for m in mappings if f":function:{prefix}" in m.get("FunctionArn", "")]
-    vaults = c("backup").list_backup_vaults()["BackupVaultList"]
-    found["vaults"] = [v["BackupVaultName"] for v in vaults if v["BackupVaultName"].startswith(prefix)]
-    plans = c("backup").list_backup_plans()["BackupPlansList"]
-    found["plans"] = [p["BackupPlanName"] for p in plans if p["BackupPlanName"].startswith(prefix)]
-    groups = c("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")["logGroups"]
-    found["log_groups"] = [g["logGroupName"] for g in groups]
-    found["rules"] = [r["Name"] for r in c("events").list_rules(NamePrefix=prefix)["Rules"]]
+    found = shared_leftovers(lambda service: client(endpoint, service), prefix)
     return {kind: names for kind, names in found.items() if names}
