@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from pytest_bdd import parsers, when
 
 from dr_infra import inject, safety
@@ -9,6 +12,7 @@ from dr_infra.drill import Drill
 from dr_infra.errors import ConfigError
 from dr_infra.items import Item
 from dr_infra.journal import utcnow
+from dr_infra.oracle import Oracle
 
 COUNT = r"(?P<count>-?\d+)"
 
@@ -28,22 +32,25 @@ def _pick(drill: Drill, count: int) -> list[Item]:
     return chosen
 
 
+def _harm(
+    drill: Drill, harm: Callable[[Any, str, Oracle, Sequence[Item]], inject.Injection], items: list[Item]
+) -> None:
+    """Apply a harmful change to ``items`` and record it as the incident."""
+    drill.mark_change(harm(drill.client("dynamodb"), drill.table, drill.require_oracle(), items))
+
+
 @when(parsers.re(rf"{COUNT} items? (?:is|are) deleted"))
 def _(drill: Drill, count: str) -> None:
     number = int(count)
     _prepare(drill, number)
-    drill.mark_change(
-        inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number))
-    )
+    _harm(drill, inject.delete_items, _pick(drill, number))
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) modified"))
 def _(drill: Drill, count: str) -> None:
     number = int(count)
     _prepare(drill, number)
-    drill.mark_change(
-        inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), _pick(drill, number))
-    )
+    _harm(drill, inject.modify_items, _pick(drill, number))
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) inserted"))
@@ -65,17 +72,13 @@ def _named(drill: Drill, key: str) -> Item:
 @when(parsers.re(r'the item "(?P<key>[^"]*)" is deleted'))
 def _(drill: Drill, key: str) -> None:
     _prepare(drill, 1)
-    drill.mark_change(
-        inject.delete_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)])
-    )
+    _harm(drill, inject.delete_items, [_named(drill, key)])
 
 
 @when(parsers.re(r'the item "(?P<key>[^"]*)" is modified'))
 def _(drill: Drill, key: str) -> None:
     _prepare(drill, 1)
-    drill.mark_change(
-        inject.modify_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), [_named(drill, key)])
-    )
+    _harm(drill, inject.modify_items, [_named(drill, key)])
 
 
 @when("the table is deleted")
