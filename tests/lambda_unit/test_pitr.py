@@ -30,9 +30,25 @@ def restorable_second(ddb: Any) -> int:
     """
     enabled = time.time()
     enable_pitr(ddb)
+    advance_latest_restorable_time(ddb)
     second = int(enabled) + 1
     time.sleep(max(0.0, second + 1.2 - time.time()))
     return second
+
+
+def advance_latest_restorable_time(ddb: Any, lag_s: float = 1.0) -> None:
+    """Vanilla moto never moves LatestRestorableDateTime past the moment PITR was enabled; AWS keeps it about
+    5 minutes behind now. This client-side hook lets it trail now by ``lag_s`` as AWS would (a no-op where the
+    embedded gap-filler already does so)."""
+
+    def hook(parsed: dict[str, Any], **_: Any) -> None:
+        pitr = parsed.get("ContinuousBackupsDescription", {}).get("PointInTimeRecoveryDescription", {})
+        latest = pitr.get("LatestRestorableDateTime")
+        trailing = datetime.fromtimestamp(time.time() - lag_s, tz=UTC)
+        if latest is not None and latest < trailing:
+            pitr["LatestRestorableDateTime"] = trailing
+
+    ddb.meta.events.register("after-call.dynamodb.DescribeContinuousBackups", hook)
 
 
 def capture_restore_params(ddb: Any) -> list[dict[str, Any]]:

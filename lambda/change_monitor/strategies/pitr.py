@@ -66,7 +66,10 @@ class PitrStrategy(RestoreStrategy):
             if exc.response.get("Error", {}).get("Code") == "TableAlreadyExistsException":
                 return Started(already=True, fields=fields, restore_time=iso(restore_time))
             raise StartFailure(Decision.FAILED, "RestoreTableToPointInTime failed", error_text(exc)) from exc
-        return Started(already=not claim.new, fields=fields, restore_time=iso(restore_time))
+        # This call created the restored table, so this invocation started the restore, even when it only
+        # re-issued a claim another invocation made (the other one then meets TableAlreadyExists): exactly one
+        # restore_started line per incident, whichever invocation wins the race.
+        return Started(already=False, fields=fields, restore_time=iso(restore_time))
 
     def _wait_until_restorable(self, table: str, restore_time: datetime, context: LambdaContext | None) -> None:
         while True:
