@@ -85,9 +85,7 @@ def seed(client: Any, table: str, n: int) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     for start in range(0, n, 25):
-        request = {
-            table: [{"PutRequest": {"Item": to_boto(make_item(i))}} for i in range(start, min(n, start + 25))]
-        }
+        request = {table: [{"PutRequest": {"Item": to_boto(make_item(i))}} for i in range(start, min(n, start + 25))]}
         while request:
             request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
@@ -143,9 +141,7 @@ def run(target: EmbeddedTarget, n: int, memory: bool) -> None:
     assert diff.equal and diff.compared_expected == n, diff.summary()
     shape = "" if SHAPE == "typed" else f"_{SHAPE}"
     emit(f"equivalence_{n}_items{shape}", compare_time, "s", scan_time)
-    oracle_time, diff = timed(
-        lambda: compare_table_to(target, right, lambda: (make_item(i) for i in range(n)), ["pk"])
-    )
+    oracle_time, diff = timed(lambda: compare_table_to(target, right, lambda: (make_item(i) for i in range(n)), ["pk"]))
     assert diff.equal, diff.summary()
     emit(f"equivalence_oracle_{n}_items{shape}", oracle_time, "s", scan_time)
 

@@ -73,9 +73,7 @@ def main() -> None:
     )
     if not same:
         differing = {
-            k: (serial.get(k), parallel.get(k))
-            for k in set(serial) | set(parallel)
-            if serial.get(k) != parallel.get(k)
+            k: (serial.get(k), parallel.get(k)) for k in set(serial) | set(parallel) if serial.get(k) != parallel.get(k)
         }
         note(f"verdicts differ: {differing}")
 

@@ -118,13 +118,21 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
     for path in paths:
         if not Path(path).exists():
             raise DrDrillError(f"no such feature file or folder: {path}")
-    argv = [*paths, "-p", "no:cacheprovider", f"--dr-target={args.target}", "-o", "python_files=", "--rootdir", os.getcwd()]
+    argv = [
+        *paths,
+        "-p",
+        "no:cacheprovider",
+        f"--dr-target={args.target}",
+        "-o",
+        "python_files=",
+        "--rootdir",
+        str(Path.cwd()),
+    ]
     if args.policy:
         argv.append(f"--dr-policy={args.policy}")
     if args.report_dir:
         argv.append(f"--dr-report-dir={args.report_dir}")
-    for account in args.allow_account or []:
-        argv.append(f"--dr-allow-account={account}")
+    argv.extend(f"--dr-allow-account={account}" for account in args.allow_account or [])
     if args.region:
         argv.append(f"--dr-region={args.region}")
     if args.redact:

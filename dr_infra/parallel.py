@@ -58,9 +58,7 @@ def stack_number(config: Any, nth: int) -> int:
     return (nth - 1) * count + index + 1
 
 
-def record_payload(
-    record: ScenarioRecord, order: int, target: dict[str, Any], usage_errors: list[str]
-) -> str:
+def record_payload(record: ScenarioRecord, order: int, target: dict[str, Any], usage_errors: list[str]) -> str:
     """One scenario's record as a JSON string (what a worker attaches to its teardown report)."""
     return json.dumps(
         {"order": order, "record": asdict(record), "target": target, "usage_errors": list(usage_errors)},

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
 
@@ -58,7 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("DRDRILL_REPORT_DIR"),
         help="folder for the journal and report (env DRDRILL_REPORT_DIR; default reports/<run-id>)",
     )
-    group.addoption("--dr-policy", default=os.environ.get("DRDRILL_POLICY"), help="DR policy TOML file (env DRDRILL_POLICY)")
+    group.addoption(
+        "--dr-policy", default=os.environ.get("DRDRILL_POLICY"), help="DR policy TOML file (env DRDRILL_POLICY)"
+    )
     group.addoption(
         "--dr-allow-account",
         action="append",
@@ -79,7 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("auto", "live", "plain", "off"),
         help="show long waits: live on a terminal, plain lines in CI (env DRDRILL_PROGRESS; drdrill run: auto)",
     )
-    group.addoption("--dr-history-dir", default=os.environ.get("DRDRILL_HISTORY_DIR"), help="earlier journals for trends")
+    group.addoption(
+        "--dr-history-dir", default=os.environ.get("DRDRILL_HISTORY_DIR"), help="earlier journals for trends"
+    )
     group.addoption(
         "--dr-stop-alarm",
         default=os.environ.get(safety.STOP_ALARM_ENV) or None,
@@ -152,7 +156,9 @@ class DrillSession:
 def _build_session(config: pytest.Config) -> DrillSession:
     target_name = str(config.getoption("--dr-target"))
     if target_name not in TARGET_NAMES:
-        raise ConfigError(f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)")
+        raise ConfigError(
+            f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)"
+        )
     policy = load_policy(config.getoption("--dr-policy"))
     allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
     # xdist workers run under the controller's run id (dr_infra.parallel)
@@ -165,7 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drdrill: a DR drill scenario")
     from dr_infra import progress
 
-    progress.install(str(config.getoption("--dr-progress")), _UncapturedStderr(config))
+    progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", _UncapturedStderr(config)))
     try:
         config.stash[SESSION_KEY] = _build_session(config)
     except DrDrillError as exc:
@@ -330,9 +336,7 @@ def _step_record(request: pytest.FixtureRequest, step: Any, status: str, error: 
     if record is None:
         return
     started = request.node.stash.get(_STEP_T0, time.monotonic())
-    record.steps.append(
-        StepRecord(step.keyword, step.name, status, round(time.monotonic() - started, 3), error)
-    )
+    record.steps.append(StepRecord(step.keyword, step.name, status, round(time.monotonic() - started, 3), error))
 
 
 def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
@@ -356,14 +360,14 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if isinstance(exc, pytest.skip.Exception):
-        text = exc.msg
+        text = str(exc.msg)
     first = text.splitlines()[0] if text else type(exc).__name__
     return first if isinstance(exc, AssertionError | DrDrillError) else f"{type(exc).__name__}: {first}"
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report: pytest.TestReport = outcome.get_result()
     record = item.stash.get(RECORD_KEY, None)
     if record is None:
@@ -482,7 +486,9 @@ def write_reports(ds: DrillSession) -> Path | None:
     from dr_infra.report import render_all
 
     history = ds.config.getoption("--dr-history-dir")
-    render_all(journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact")))
+    render_all(
+        journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact"))
+    )
     _point_latest(out)
     ds.config.stash[REPORT_DIR_KEY] = out
     return out

@@ -91,7 +91,7 @@ def _(drill: Drill, count: str) -> None:
     # Let redelivered, retried or bisected batches land before counting: the settle time follows the target.
     time.sleep(max(0.5, 5 * drill.target.max_poll_interval))
 
-    def count() -> set[Any]:
+    def started_restores() -> set[Any]:
         lines = recovery.decisions(drill)
         found = {
             line.get("restoreJobId") or line.get("restoredTable")
@@ -101,13 +101,13 @@ def _(drill: Drill, count: str) -> None:
         found.discard(None)
         return found
 
-    started = count()
+    started = started_restores()
     # An invocation still in flight (a slow restore call under CPU load, e.g. parallel drills) writes its log
     # lines only when it returns: wait a little for missing ones, never for extra ones.
     deadline = time.monotonic() + 10
     while len(started) < expected and time.monotonic() < deadline:
         time.sleep(0.2)
-        started = count()
+        started = started_restores()
     actual = len(started)
     drill.record.evidence["restore_job_count"] = [{"expected": expected, "started": actual}]
     assert actual == expected, (
