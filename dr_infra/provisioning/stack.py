@@ -115,6 +115,7 @@ def attach_monitor(target: Target, stack: Stack) -> str:
         MaximumRecordAgeInSeconds=spec.esm_max_record_age_s,
         BisectBatchOnFunctionError=True,
         Enabled=True,
+        Tags=stack.names.tags(),
     )
     stack.mapping_uuid = mapping["UUID"]
     stack.created.append(f"event source mapping {stack.mapping_uuid}")
