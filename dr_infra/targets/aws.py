@@ -45,7 +45,8 @@ def parse_allow_list(values: list[str] | str | None) -> frozenset[str]:
     bad = sorted(a for a in accounts if not ACCOUNT_ID.match(a))
     if bad:
         raise AccountNotAllowed(
-            f"allowed account {bad[0]!r} is not a 12-digit AWS account id; fix --dr-allow-account / {ALLOW_ENV}"
+            f"allowed account {bad[0]!r} is not a 12-digit AWS account id; fix --allow-account "
+            f"(pytest: --dr-allow-account) / {ALLOW_ENV}"
         )
     return frozenset(accounts)
 
@@ -74,7 +75,8 @@ class AwsTarget(Target):
     def start(self) -> None:
         if not self.allowed_accounts:
             raise AccountNotAllowed(
-                "the aws target needs an explicit account allow-list: pass --dr-allow-account 123456789012 "
+                "the aws target needs an explicit account allow-list: pass --allow-account 123456789012 "
+                "(pytest: --dr-allow-account) "
                 f"or set {ALLOW_ENV}"
             )
         if not self.region:
@@ -99,7 +101,7 @@ class AwsTarget(Target):
         if account not in self.allowed_accounts:
             raise AccountNotAllowed(
                 f"account {account} is not in the allow-list ({', '.join(sorted(self.allowed_accounts))}); "
-                f"add it with --dr-allow-account or {ALLOW_ENV} only if it is a staging account"
+                f"add it with --allow-account (pytest: --dr-allow-account) or {ALLOW_ENV} only if it is a staging account"
             )
         self._account_id = account
         self._clients = clients
