@@ -101,7 +101,8 @@ class AwsTarget(Target):
         if account not in self.allowed_accounts:
             raise AccountNotAllowed(
                 f"account {account} is not in the allow-list ({', '.join(sorted(self.allowed_accounts))}); "
-                f"add it with --allow-account (pytest: --dr-allow-account) or {ALLOW_ENV} only if it is a staging account"
+                "add it with --allow-account (pytest: --dr-allow-account) or "
+                f"{ALLOW_ENV} only if it is a staging account"
             )
         self._account_id = account
         self._clients = clients
