@@ -196,6 +196,9 @@ class Drill:
             if age is not None:
                 self.record.rpo.measured_s = round(age, 3)
                 self.record.rpo.note = self.record.rpo.note or "age of the restored state at the change (no canaries)"
+        if inc.change_at is None:
+            # No harmful change, no recovery: RTO and RPO targets do not apply (posture-only scenarios).
+            return
         self.record.rto.target_s = self.rto_target
         self.record.rpo.target_s = self.rpo_target
         self.record.rto.judge()
