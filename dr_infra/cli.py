@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--region", default="us-east-1")
     plan.add_argument("--account", default="123456789012", help="account id to show in ARNs")
     plan.add_argument("--table-gb", type=float, default=1.0, help="table size for the cost estimate")
+    plan.add_argument("--format", choices=("text", "json"), default="text", help="json: one document for scripts")
 
     janitor = sub.add_parser("janitor", help="remove resources left by interrupted runs (tagged drdrill:managed)")
     janitor.add_argument("--target", default="embedded", choices=TARGET_NAMES)

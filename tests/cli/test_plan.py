@@ -135,3 +135,24 @@ def test_describe_plan_matches_given_run_id() -> None:
         "event source mapping",
         "eventbridge rule",
     }
+
+
+def test_plan_as_json_is_one_document_for_scripts() -> None:
+    """`drdrill plan --format json` prints one JSON document with the resources, IAM and the cost estimate."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("drdrill")), "plan", "--format", "json", "--table-gb", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    names = json.dumps(plan["resources"])
+    assert "-monitor" in names and "-vault" in names
+    assert "iam:PassRole" in json.dumps(plan["iam"])
