@@ -15,25 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from dr_infra.errors import AccountNotAllowed, TargetUnavailable
 from dr_infra.targets.base import ClientFactory, Target
+from dr_infra.targets.capabilities import AWS_CAPABILITIES
 
 ALLOW_ENV = "DRDRILL_ALLOWED_ACCOUNTS"
 ACCOUNT_ID = re.compile(r"^\d{12}$")
-AWS_CAPABILITIES = frozenset(
-    {
-        "dynamodb",
-        "streams",
-        "lambda",
-        "lambda_execution",
-        "backup",
-        "backup_selections",
-        "backup_jobs",
-        "pitr",
-        "pitr_time_travel",
-        "logs",
-        "iam",
-        "events",
-    }
-)
 
 
 def parse_allow_list(values: list[str] | str | None) -> frozenset[str]:

@@ -20,27 +20,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES as CAPABILITIES
 from dr_infra.targets.embedded import export, settings, throttle
 from dr_infra.targets.embedded.faults import FAULTS, UnknownFault
 
 PREFIX = "/_drdrill/"
-EMBEDDED_CAPABILITIES = (
-    "dynamodb",
-    "streams",
-    "lambda",
-    "lambda_execution",
-    "backup",
-    "backup_selections",
-    "backup_jobs",
-    "pitr",
-    "pitr_time_travel",
-    "logs",
-    "iam",
-    "restore_faults",
-    "function_faults",
-    "latency_profiles",
-    "fast_export",
-)
+EMBEDDED_CAPABILITIES = tuple(sorted(CAPABILITIES))
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
