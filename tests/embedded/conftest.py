@@ -10,15 +10,6 @@ import pytest
 from dr_infra.targets.embedded import EmbeddedTarget
 
 
-@pytest.fixture(scope="session")
-def embedded() -> Iterator[EmbeddedTarget]:
-    """A started embedded target (server on 127.0.0.1, OS-chosen port)."""
-    target = EmbeddedTarget()
-    target.start()
-    yield target
-    target.stop()
-
-
 @pytest.fixture
 def unique() -> str:
     """A short unique suffix so tests sharing the server never collide."""

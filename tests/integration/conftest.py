@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from dr_infra.targets.embedded import EmbeddedTarget
 from tests.leftovers import leftovers as shared_leftovers
-
-
-@pytest.fixture(scope="session")
-def embedded() -> Iterator[EmbeddedTarget]:
-    target = EmbeddedTarget()
-    target.start()
-    yield target
-    target.stop()
 
 
 def leftovers(target: Any, prefix: str, plan_ids: tuple[str, ...] = ()) -> dict[str, list[str]]:
