@@ -10,6 +10,15 @@ Feature: A bulk delete is one incident with one recovery
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
 
+  Scenario: 500 deleted items are restored to the second before the bulk delete
+    Given a DR-protected table "orders" with 600 items
+    And the change monitor restores with the "pitr" strategy
+    When 500 items are deleted
+    Then a restore job completes within 60 seconds
+    And the restore started from the right point
+    And the restored table matches the table as it was before the change
+    And exactly 1 restore job started
+
   Scenario: 200 deleted items are repaired in place
     Given a DR-protected table "orders" with 250 items
     And the change monitor restores with the "item" strategy
