@@ -20,7 +20,7 @@ from dr_infra.journal import Phase, ScenarioRecord, iso
 from dr_infra.naming import StackNames, check_logical_table_name
 from dr_infra.oracle import Oracle
 from dr_infra.policy import Policy
-from dr_infra.provisioning.spec import StackSpec
+from dr_infra.provisioning.spec import StackSpec, monitor_timeout_for
 from dr_infra.provisioning.stack import Stack, attach_monitor, provision
 from dr_infra.targets.base import Target
 
@@ -85,7 +85,10 @@ class Drill:
             raise ConfigError("a scenario protects one table: 'a DR-protected table' appears twice")
         names = StackNames(self.run_id, self.stack_counter(), logical_table)
         base = spec or StackSpec()
-        spec = StackSpec(**{**vars(base), "logical_table": logical_table, "strategy": self.strategy})
+        timeout = monitor_timeout_for(self.target.pitr_lag_s, base.function_timeout_s)
+        spec = StackSpec(
+            **{**vars(base), "logical_table": logical_table, "strategy": self.strategy, "function_timeout_s": timeout}
+        )
         self.stack = provision(self.target, names, spec, self.cleanups)
         self.oracle = Oracle(hash_key=spec.hash_key, key_type=spec.hash_key_type)
         self.record.evidence["stack"] = {

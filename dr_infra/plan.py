@@ -20,7 +20,7 @@ from dr_infra.errors import EXIT_OK, ConfigError
 from dr_infra.naming import StackNames, new_run_id
 from dr_infra.pricing import estimate_cost
 from dr_infra.provisioning import iam_policies
-from dr_infra.provisioning.spec import StackSpec
+from dr_infra.provisioning.spec import StackSpec, monitor_timeout_for
 from dr_infra.provisioning.stack import MONITOR_HANDLER, REPROTECT_HANDLER, RUNTIME, Stack
 
 __all__ = ["describe_plan", "estimate_cost", "plan", "render_text"]
@@ -256,7 +256,10 @@ def plan(args: argparse.Namespace) -> int:
     account = str(args.account)
     if not (len(account) == 12 and account.isdigit()):
         raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
-    described = describe_plan(str(args.region), account, table_gb)
+    # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.Drill.create_stack).
+    lag = 1.0 if args.target == "embedded" else 300.0
+    spec = StackSpec(function_timeout_s=monitor_timeout_for(lag))
+    described = describe_plan(str(args.region), account, table_gb, spec=spec)
     if getattr(args, "format", "text") == "json":
         print(_json(described))
     else:

@@ -19,6 +19,18 @@ def check_strategy(strategy: str) -> str:
     return strategy
 
 
+LAMBDA_MAX_TIMEOUT_S = 900
+
+
+def monitor_timeout_for(pitr_lag_s: float, base: int = 60) -> int:
+    """A Timeout long enough to wait out the PITR lag twice plus a minute, within Lambda's 15-minute cap.
+
+    Failing the batch instead would rely on the mapping's retries outlasting the lag, which a bounded
+    MaximumRetryAttempts does not guarantee.
+    """
+    return int(min(LAMBDA_MAX_TIMEOUT_S, max(base, 2 * pitr_lag_s + 60)))
+
+
 @dataclass(frozen=True)
 class StackSpec:
     """One protected table and everything that protects it."""
@@ -34,6 +46,9 @@ class StackSpec:
     retention_days: int = DEFAULT_RETENTION_DAYS
     log_retention_days: int = 14
     function_timeout_s: int = 60
+    """The monitor's Timeout. The pitr strategy waits inside one invocation until LatestRestorableDateTime
+    reaches the change, so on a target where that lags by minutes the drill raises it (see
+    :func:`monitor_timeout_for`)."""
     esm_batch_size: int = 100
     esm_max_retry_attempts: int = 3
     esm_max_record_age_s: int = 3600

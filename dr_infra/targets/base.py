@@ -52,6 +52,9 @@ class Target(ABC):
     name: str
     max_poll_interval: float = 5.0
     """Longest pause between two polls of a wait: AWS jobs take minutes, an emulator answers in milliseconds."""
+    pitr_lag_s: float = 300.0
+    """How far LatestRestorableDateTime trails now: about 5 minutes on AWS
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html)."""
 
     def __init__(self, region: str) -> None:
         self.region = region

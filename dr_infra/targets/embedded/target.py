@@ -33,6 +33,7 @@ class EmbeddedTarget(Target):
 
     name = "embedded"
     max_poll_interval = 0.1
+    pitr_lag_s = 1.0  # settings.EmbeddedSettings.pitr_lag_seconds default
 
     def __init__(self, region: str = DEFAULT_REGION, port: int = 0) -> None:
         super().__init__(region)
