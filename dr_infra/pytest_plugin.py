@@ -205,6 +205,8 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 
 _current_session: DrillSession | None = None
+"""The running session's drill state, for the few hooks pytest calls without a config
+(pytest_collectreport, pytest_keyboard_interrupt, pytest_runtest_logreport). One pytest session per process."""
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
