@@ -488,6 +488,8 @@ def write_reports(ds: DrillSession) -> Path | None:
     from dr_infra.report import render_all
 
     history = ds.config.getoption("--dr-history-dir")
+    if history is None and not ds.config.getoption("--dr-report-dir"):
+        history = str(out.parent)  # reports/: earlier runs' journals give the trend with no set-up
     render_all(
         journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact"))
     )
