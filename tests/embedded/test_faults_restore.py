@@ -132,6 +132,19 @@ def test_at_most_50_restores_in_flight_per_account(embedded: EmbeddedTarget, uni
         + backup.list_restore_jobs(ByStatus="PENDING")["RestoreJobs"]
     )
     assert len(in_flight) == 50
+    # point-in-time restores share the quota (DynamoDB counts both kinds of restore)
+    pitr_table = f"{table}-pitr"
+    create_table(clients("dynamodb"), pitr_table)
+    clients("dynamodb").update_continuous_backups(
+        TableName=pitr_table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    once_ddb = clients("dynamodb", Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    with pytest.raises(ClientError) as err:
+        once_ddb.restore_table_to_point_in_time(
+            SourceTableName=pitr_table, TargetTableName=f"{pitr_table}-x", UseLatestRestorableTime=True
+        )
+    assert err.value.response["Error"]["Code"] == "LimitExceededException"
+    assert f"{pitr_table}-x" not in clients("dynamodb").list_tables()["TableNames"]
     # the default account is not affected
     default = embedded.client("backup")
     assert len(default.list_restore_jobs(ByStatus="RUNNING")["RestoreJobs"]) < 50

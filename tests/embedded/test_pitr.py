@@ -240,3 +240,40 @@ def test_history_memory_is_bounded_by_the_recovery_period() -> None:
     assert hist.earliest(SECONDS_PER_DAY + 15.0) == 15.0
     assert hist.state_at(20.0) == [item("a", 1), item("b", 1)]
     assert hist.state_at(SECONDS_PER_DAY + 15.0) == [item("b", 1)]
+
+
+def test_point_in_time_restores_in_flight_count_against_the_account_quota(
+    embedded: EmbeddedTarget, unique: str
+) -> None:
+    """49 restores in flight leave room for one more; the 51st restore of any kind is refused."""
+    from dr_infra.targets.embedded import backup as embedded_backup
+
+    assert embedded.control is not None
+    embedded.control.update_settings(pitr_lag_seconds=0, latency_profile="aws-scaled", scale=0.05)  # 60 s restores
+    ddb = embedded.client("dynamodb")
+    table = f"pitr-quota-{unique}"
+    create_table(ddb, table)
+    _enable_pitr(ddb, table)
+    in_flight = embedded_backup.restores_in_flight  # the embedded server runs in this process
+    account = ddb.describe_table(TableName=table)["Table"]["TableArn"].split(":")[4]
+    before = in_flight(account, time.time())
+    ddb.restore_table_to_point_in_time(
+        SourceTableName=table, TargetTableName=f"{table}-1", UseLatestRestorableTime=True
+    )
+    assert in_flight(account, time.time()) == before + 1
+    assert table_status(ddb, f"{table}-1") == "CREATING"
+    ddb.delete_table(TableName=f"{table}-1")
+    assert in_flight(account, time.time()) == before
+
+
+def test_aws_scaled_profile_scales_the_pitr_lag(embedded: EmbeddedTarget, unique: str) -> None:
+    """AWS's ~5-minute LatestRestorableDateTime lag times the profile's scale (0.01 -> 3 s)."""
+    assert embedded.control is not None
+    embedded.control.update_settings(latency_profile="aws-scaled", scale=0.01)
+    ddb = embedded.client("dynamodb")
+    table = f"pitr-scaled-{unique}"
+    create_table(ddb, table)
+    _enable_pitr(ddb, table)
+    time.sleep(3.3)
+    lag = dt.datetime.now(dt.UTC) - _pitr(ddb, table)["LatestRestorableDateTime"]
+    assert dt.timedelta(seconds=2.9) <= lag <= dt.timedelta(seconds=3.3)

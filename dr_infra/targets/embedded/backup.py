@@ -62,7 +62,7 @@ from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import history, settings
 from dr_infra.targets.embedded.faults import FAULTS
-from dr_infra.targets.embedded.restored import RestoringTable, item_attributes
+from dr_infra.targets.embedded.restored import RestoringTable, item_attributes, point_in_time_restores_in_flight
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.BackupBackend.describe_backup_vault",
@@ -480,10 +480,17 @@ def _check_role(account_id: str, region: str, role_arn: str) -> None:
         raise InvalidParameterValueException(f"Invalid IAM role ARN {role_arn}: the role does not exist") from None
 
 
-def _in_flight(account_id: str, at: float) -> int:
+def restores_in_flight(account_id: str, at: float) -> int:
+    """Every restore of the account still running: AWS Backup restore jobs and point-in-time restores.
+
+    DynamoDB counts both against one quota of 50 concurrent restores per account
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-backup-restore).
+    """
     count = 0
     for backend in list(backup_backends[account_id].values()):
         count += sum(1 for job in state_of(backend).restore_jobs.values() if job.in_flight(at))
+    for ddb in list(dynamodb_backends[account_id].values()):
+        count += point_in_time_restores_in_flight(list(ddb.tables.values()))
     return count
 
 
@@ -515,7 +522,7 @@ def start_restore_job(
         partition = get_partition(backend.region_name)
         role = iam_role_arn or f"arn:{partition}:iam::{backend.account_id}:role/{DEFAULT_ROLE_NAME}"
         _check_role(backend.account_id, backend.region_name, role)
-        if _in_flight(backend.account_id, at) >= MAX_RESTORES_IN_FLIGHT:
+        if restores_in_flight(backend.account_id, at) >= MAX_RESTORES_IN_FLIGHT:
             raise LimitExceededException(
                 f"Concurrent restore job limit of {MAX_RESTORES_IN_FLIGHT} for this account has been reached"
             )

@@ -12,7 +12,9 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeReco
   ``PointInTimeRecoveryUnavailableException`` if PITR is not enabled on the source,
   ``InvalidRestoreTimeException`` if the time is outside [``EarliestRestorableDateTime``,
   ``LatestRestorableDateTime``], ``TableAlreadyExistsException`` if the target exists,
-  ``SourceTableNotFoundException`` if the source does not.
+  ``SourceTableNotFoundException`` if the source does not, ``LimitExceededException`` when the account
+  already has 50 restores in flight (point-in-time and AWS Backup restores share that quota:
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-backup-restore).
 * ``DescribeContinuousBackups`` reports ``EarliestRestorableDateTime`` (when PITR was enabled, or the start of
   the recovery period) and ``LatestRestorableDateTime``, which trails the current time (typically by 5
   minutes).
@@ -22,7 +24,7 @@ and any time, and ``LatestRestorableDateTime`` never moves.
 
 What is modelled here: the history of :mod:`history` is rebuilt at the requested time (the state after every
 change made at or before it; the client sends times with millisecond precision). ``LatestRestorableDateTime``
-is now minus ``settings.current().pitr_lag_seconds`` (never before ``Earliest``). The new table is a
+is now minus ``settings.current().pitr_lag`` (never before ``Earliest``). The new table is a
 :class:`~dr_infra.targets.embedded.restored.RestoringTable`, ``CREATING`` for
 ``settings.current().restore_seconds``. ``BillingModeOverride`` is honoured; index, throughput and SSE
 overrides are accepted and ignored (the source's indexes and throughput are kept). Restoring a deleted table
@@ -42,7 +44,7 @@ from moto.dynamodb.exceptions import SourceTableNotFoundException, TableAlreadyE
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded import backup, history, settings
 from dr_infra.targets.embedded.restored import RestoringTable
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -73,6 +75,11 @@ class InvalidRestoreTimeException(JsonRESTError):
         super().__init__(ERROR_PREFIX + "InvalidRestoreTimeException", message)
 
 
+class LimitExceededException(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ERROR_PREFIX + "LimitExceededException", message)
+
+
 class ValidationException(JsonRESTError):
     def __init__(self, message: str) -> None:
         super().__init__(ERROR_PREFIX + "ValidationException", message)
@@ -97,7 +104,7 @@ def window(hist: history.TableHistory, at: float | None = None) -> tuple[float, 
     """(EarliestRestorableDateTime, LatestRestorableDateTime) as epoch seconds."""
     at = history.now() if at is None else at
     earliest = hist.earliest(at)
-    return earliest, max(earliest, at - settings.current().pitr_lag_seconds)
+    return earliest, max(earliest, at - settings.current().pitr_lag)
 
 
 def _describe(table_id: history.TableId, description: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +182,10 @@ def restore_to_point_in_time(backend: DynamoDBBackend, body: dict[str, Any]) -> 
             )
     else:
         raise ValidationException("Either RestoreDateTime or UseLatestRestorableTime must be specified")
+    if backup.restores_in_flight(source.account_id, history.now()) >= backup.MAX_RESTORES_IN_FLIGHT:
+        raise LimitExceededException(
+            f"Concurrent restore limit of {backup.MAX_RESTORES_IN_FLIGHT} for this account has been reached"
+        )
     items = hist.state_at(restore_at)
     restored = RestoringTable(  # type: ignore[abstract]  # moto's Table leaves CloudFormation hooks abstract
         target,

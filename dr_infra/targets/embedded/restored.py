@@ -97,6 +97,19 @@ class RestoringTable(Table):
         return result
 
 
+def point_in_time_restores_in_flight(tables: Iterable[Table]) -> int:
+    """Point-in-time restores among ``tables`` still copying data.
+
+    Restores from an AWS Backup recovery point are counted by their restore jobs instead
+    (``RestoreSummary.SourceBackupArn`` marks them), so no restore is counted twice.
+    """
+    return sum(
+        1
+        for table in tables
+        if isinstance(table, RestoringTable) and table.restoring and "SourceBackupArn" not in table.restore_summary
+    )
+
+
 def item_attributes(table: Table) -> list[dict[str, Any]]:
     """Every item of ``table`` in DynamoDB JSON (``{"pk": {"S": "a"}, ...}``)."""
     return [item.to_json()["Attributes"] for item in table.all_items()]

@@ -11,6 +11,8 @@ lets the profile choose their length:
 * ``instant`` (default): jobs and restores finish within a fraction of a second; PITR lag 1 s.
 * ``aws-scaled``: AWS's documented floors multiplied by ``scale`` (default 0.01, so a 20-minute restore
   takes 12 s and the 5-minute PITR lag 3 s).
+
+``pitr_lag_seconds`` set explicitly wins over the profile's lag.
 """
 
 from __future__ import annotations
@@ -30,7 +32,16 @@ class EmbeddedSettings:
 
     latency_profile: str = "instant"
     scale: float = 0.01
-    pitr_lag_seconds: float = 1.0
+    pitr_lag_seconds: float | None = None
+
+    @property
+    def pitr_lag(self) -> float:
+        """How far LatestRestorableDateTime trails now: explicit, else the profile's."""
+        if self.pitr_lag_seconds is not None:
+            return self.pitr_lag_seconds
+        if self.latency_profile == "aws-scaled":
+            return AWS_PITR_LAG_SECONDS * self.scale
+        return 1.0
 
     @property
     def restore_seconds(self) -> float:
