@@ -17,12 +17,16 @@ A TOML file (``--dr-policy`` / ``DRDRILL_POLICY``) parameterises the scenarios a
 Lookup order for a scenario: ``guarantees.<guarantee>.<strategy>``, ``guarantees.<guarantee>``,
 ``defaults``. A scenario's own "Given the DR policy requires ..." step overrides all of them.
 A malformed file gives one line naming the file and the key.
+
+Without a file, the target picks the policy: ``policies/aws.toml`` (what real AWS can meet: restores take
+20 minutes or more) on the aws target, ``policies/embedded.toml`` elsewhere. Scenarios that take their time
+limits from the policy ("within the DR policy's RTO") therefore run unchanged on every target.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,7 @@ class Policy:
     source: str | None = None
     frequency_hours: float = 12
     retention_days: int = 35
+    backup_job_timeout_seconds: float = 300
     defaults: Targets = field(default_factory=Targets)
     guarantees: dict[str, dict[str, Targets]] = field(default_factory=dict)
 
@@ -61,7 +66,11 @@ class Policy:
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "backup": {"frequency_hours": self.frequency_hours, "retention_days": self.retention_days},
+            "backup": {
+                "frequency_hours": self.frequency_hours,
+                "retention_days": self.retention_days,
+                "job_timeout_seconds": self.backup_job_timeout_seconds,
+            },
             "defaults": vars(self.defaults),
             "guarantees": {g: {s: vars(t) for s, t in per.items()} for g, per in self.guarantees.items()},
         }
@@ -92,8 +101,17 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
     backup = data.get("backup", {})
     if not isinstance(backup, dict):
         raise ConfigError(f"{source}: [backup] must be a table")
+    unknown_backup = sorted(set(backup) - {"frequency_hours", "retention_days", "job_timeout_seconds"})
+    if unknown_backup:
+        raise ConfigError(
+            f"{source}: unknown key backup.{unknown_backup[0]} "
+            "(allowed: frequency_hours, retention_days, job_timeout_seconds)"
+        )
     frequency = backup.get("frequency_hours", 12)
     retention = backup.get("retention_days", 35)
+    job_timeout = backup.get("job_timeout_seconds", 300)
+    if isinstance(job_timeout, bool) or not isinstance(job_timeout, int | float) or job_timeout <= 0:
+        raise ConfigError(f"{source}: backup.job_timeout_seconds must be a positive number, got {job_timeout!r}")
     if isinstance(frequency, bool) or not isinstance(frequency, int | float) or frequency <= 0:
         raise ConfigError(f"{source}: backup.frequency_hours must be a positive number, got {frequency!r}")
     if isinstance(retention, bool) or not isinstance(retention, int) or retention <= 0:
@@ -116,16 +134,34 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
         source=source,
         frequency_hours=float(frequency),
         retention_days=retention,
+        backup_job_timeout_seconds=float(job_timeout),
         defaults=_targets(data.get("defaults", {}), "defaults.", source),
         guarantees=guarantees,
     )
 
 
-def load_policy(path: str | Path | None) -> Policy:
-    """Read and validate a policy file; ``None`` gives the built-in default policy."""
+def policies_dir() -> Path:
+    """The policies shipped with drdrill (the source checkout's, or the wheel's bundled copy)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "policies", here / "_bundled" / "policies"):
+        if (candidate / "embedded.toml").is_file():
+            return candidate
+    raise ConfigError("cannot find drdrill's shipped policies; pass one with --policy")
+
+
+def default_policy_path(target: str | None = None) -> Path:
+    """The shipped policy a target uses when none is given: real-AWS timings for aws, embedded ones elsewhere."""
+    return policies_dir() / ("aws.toml" if target == "aws" else "embedded.toml")
+
+
+def load_policy(path: str | Path | None, target: str | None = None) -> Policy:
+    """Read and validate a policy file; ``None`` gives the shipped default policy for ``target``."""
     if path is None:
-        return DEFAULT_POLICY
-    file = Path(path)
+        return _read(default_policy_path(target), source=None)
+    return _read(Path(path), source=str(path))
+
+
+def _read(file: Path, source: str | None) -> Policy:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -134,8 +170,7 @@ def load_policy(path: str | Path | None) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc})") from None
-    return parse_policy(data, str(file))
-
-
-DEFAULT_POLICY = Policy(source=None, defaults=Targets(rto_seconds=60.0, rpo_seconds=60.0))
-"""Used when no policy file is given: targets generous enough for the embedded target."""
+    policy = parse_policy(data, str(file))
+    if source is None:  # a shipped default: say which one in the journal
+        return replace(policy, source=f"(default) {file.name}")
+    return policy

@@ -159,7 +159,7 @@ def _build_session(config: pytest.Config) -> DrillSession:
         raise ConfigError(
             f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)"
         )
-    policy = load_policy(config.getoption("--dr-policy"))
+    policy = load_policy(config.getoption("--dr-policy"), target_name)
     allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
     # xdist workers run under the controller's run id (dr_infra.parallel)
     run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dr_infra.errors import ConfigError
-from dr_infra.policy import DEFAULT_POLICY, load_policy
+from dr_infra.policy import Targets, load_policy, policies_dir
 
 VALID = """
 [backup]
@@ -50,9 +50,23 @@ def test_lookup_order_strategy_then_guarantee_then_defaults(tmp_path: Path) -> N
     assert (other.rto_seconds, other.rpo_seconds) == (300, 120)
 
 
-def test_no_policy_file_gives_the_default_policy() -> None:
-    assert load_policy(None) is DEFAULT_POLICY
-    assert DEFAULT_POLICY.targets_for("anything", None).rto_seconds is not None
+def test_no_policy_file_gives_the_targets_shipped_policy() -> None:
+    """Real AWS restores take 20+ minutes: the aws target must not judge them by the embedded seconds."""
+    embedded, aws = load_policy(None, "embedded"), load_policy(None, "aws")
+    assert load_policy(None) == embedded and load_policy(None, "localstack") == embedded
+    assert embedded.source == "(default) embedded.toml" and aws.source == "(default) aws.toml"
+    assert embedded.targets_for("deletion", "pitr") == Targets(30, 2)
+    assert embedded.targets_for("anything", None) == Targets(60, 60)
+    assert aws.targets_for("deletion", "pitr").rto_seconds == 2700  # 45 minutes
+    assert aws.backup_job_timeout_seconds == 3600 > embedded.backup_job_timeout_seconds
+
+
+@pytest.mark.parametrize("name", ["embedded.toml", "aws.toml"])
+def test_shipped_policies_cover_every_shipped_guarantee_they_name(name: str) -> None:
+    """A typo in a shipped policy's [guarantees.<folder>] would silently fall back to the defaults."""
+    policy = load_policy(policies_dir() / name)
+    folders = {p.name for p in (Path(__file__).resolve().parents[2] / "features").iterdir() if p.is_dir()}
+    assert set(policy.guarantees) <= folders, set(policy.guarantees) - folders
 
 
 @pytest.mark.parametrize(
@@ -65,6 +79,8 @@ def test_no_policy_file_gives_the_default_policy() -> None:
         ("[guarantees.deletion.magic]\nrto_seconds = 1\n", "guarantees.deletion.magic"),
         ("[backup]\nretention_days = -3\n", "backup.retention_days"),
         ("[backup]\nfrequency_hours = 0\n", "backup.frequency_hours"),
+        ("[backup]\njob_timeout_seconds = 0\n", "backup.job_timeout_seconds"),
+        ("[backup]\nretention = 35\n", "backup.retention"),
         ("[surprise]\nx = 1\n", "[surprise]"),
         ('[defaults]\nrto_seconds = "fast"\n', "defaults.rto_seconds"),
     ],
