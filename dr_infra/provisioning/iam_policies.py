@@ -104,6 +104,18 @@ def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyD
     """The change monitor: read its streams, start restores, repair items, re-protect restored tables.
 
     It can pass exactly one role, the backup role, and only to AWS Backup; it cannot delete tables.
+
+    Restored tables are ``<table>-restored-*``: what the monitor's default ``DR_RESTORED_TABLE_TEMPLATE``
+    (``{table}-restored-{incident}``) produces, also for a restore of a restored table (a template not
+    starting with ``{table}-restored-`` needs this policy changed). Once re-protected, a restored table is a
+    protected table, so it gets what the table gets (restore it to a point in time, describe its PITR, read
+    its tags, repair items, start restores from its backups) plus what re-protection changes on it
+    (``UpdateTable`` for the stream, ``UpdateContinuousBackups``, ``TagResource``) and the read/write
+    permissions a restore needs on its *target* table ("RestoreTableToPointInTime permissions are necessary
+    on the source table, and DynamoDB read and write permissions on the target table",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html).
+    ``tests/lambda_unit/test_reprotect.py`` records every API call the monitor's flows make and checks each
+    against this document with :func:`dr_infra.iam_eval.permissions_for_call`.
     """
     arn = _arns(names, region, account)
     return {
@@ -120,7 +132,7 @@ def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyD
                 "Sid": "StartRestore",
                 "Effect": "Allow",
                 "Action": ["backup:StartRestoreJob", "backup:DescribeRecoveryPoint"],
-                "Resource": [arn["recovery_points"], arn["table_backups"]],
+                "Resource": [arn["recovery_points"], arn["table_backups"], f"{arn['restored']}/backup/*"],
             },
             {
                 "Sid": "ListRecoveryPoints",
@@ -151,7 +163,8 @@ def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyD
                     "dynamodb:DeleteItem",
                     "dynamodb:ListTagsOfResource",
                 ],
-                "Resource": [arn["table"]],
+                # A re-protected restored table is a protected table: the monitor restores and repairs it too.
+                "Resource": [arn["table"], arn["restored"]],
             },
             {
                 "Sid": "WriteRestoredTables",

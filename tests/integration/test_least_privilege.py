@@ -114,14 +114,14 @@ def documented_grants(stack: Stack) -> set[Grant]:
     allow(("dynamodb:ListStreams",), ("*",))
     allow(
         ("backup:StartRestoreJob", "backup:DescribeRecoveryPoint"),
-        (f"arn:aws:backup:{region}:{account}:recovery-point:*", f"{table}/backup/*"),
+        (f"arn:aws:backup:{region}:{account}:recovery-point:*", f"{table}/backup/*", f"{restored}/backup/*"),
     )
     allow(
         ("backup:ListRecoveryPointsByBackupVault",),
         (f"arn:aws:backup:{region}:{account}:backup-vault:{n.vault}",),
     )
     allow(("backup:DescribeRestoreJob", "backup:ListRestoreJobs", "backup:ListRecoveryPointsByResource"), ("*",))
-    allow(PITR_AND_REPAIR, (table,))
+    allow(PITR_AND_REPAIR, (table, restored))  # a re-protected restored table is restorable and repairable too
     allow(WRITE_RESTORED, (restored,))
     allow(
         ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),

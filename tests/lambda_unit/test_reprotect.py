@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore import xform_name
 from botocore.stub import Stubber
 from change_monitor import handler
+from change_monitor.handler import process_event
+from change_monitor.records import to_client_image
+from change_monitor.settings import load_settings
 from change_monitor.strategies.base import Runtime
 
-from .support import ACCOUNT, REGION, TABLE, LogLines, settings_for
+from dr_infra import iam_eval
+from dr_infra.cleanup import Cleanups
+from dr_infra.naming import StackNames
+from dr_infra.provisioning import iam_policies
+from dr_infra.provisioning.spec import StackSpec
+from dr_infra.provisioning.stack import Stack
+
+from .support import ACCOUNT, REGION, TABLE, FakeContext, LogLines, load_event, settings_for, with_changes
 
 RESTORED = "orders-restored-20240501T120000Z"
 SOURCE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
@@ -194,3 +210,250 @@ def test_a_failed_restore_job_is_ignored(world: dict[str, Any], install: Callabl
     assert line["reason"] == "restore job status FAILED, not COMPLETED"
     spec = world["ddb"].describe_table(TableName=RESTORED)["Table"].get("StreamSpecification")
     assert not (spec or {}).get("StreamEnabled")
+
+
+# -- every AWS call the monitor makes is granted by the stack's IAM policy ---------------------------------------
+# The embedded target does not enforce IAM, so flows that pass there can still be refused on AWS. These tests run
+# the monitor's flows (the three strategies on the protected table and on a re-protected restored table, and
+# re-protection itself), record every API call with a botocore hook, and check each authorization the call needs
+# (dr_infra.iam_eval.permissions_for_call) against the policy the stack deploys. A call added to the monitor without
+# a grant fails here; so does a call these flows do not exercise (see test_the_flows_exercise_every_call...).
+LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda" / "change_monitor"
+NAMES = StackNames("20250301t120000-abcd", 1, "orders")
+PROTECTED = NAMES.table
+PROTECTED_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PROTECTED}"
+REPROTECTED = f"{PROTECTED}-restored-20250301T120500Z"
+REPROTECTED_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{REPROTECTED}"
+Call = tuple[str, str, dict[str, Any]]
+
+
+def _create_table(ddb: Any, name: str, **extra: Any) -> None:
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+
+
+def _record_calls(calls: list[Call], *clients: Any) -> None:
+    def hook(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append((model.service_model.service_name, model.name, dict(params)))
+
+    for client in clients:
+        client.meta.events.register("provide-client-params.*.*", hook)
+
+
+def _latest_restorable_trails_now(ddb: Any) -> None:
+    """Vanilla moto never moves LatestRestorableDateTime; AWS keeps it trailing now (here by 1 s)."""
+
+    def hook(parsed: dict[str, Any], **_: Any) -> None:
+        pitr = parsed.get("ContinuousBackupsDescription", {}).get("PointInTimeRecoveryDescription", {})
+        trailing = datetime.fromtimestamp(time.time() - 1, tz=UTC)
+        if pitr.get("LatestRestorableDateTime") is not None and pitr["LatestRestorableDateTime"] < trailing:
+            pitr["LatestRestorableDateTime"] = trailing
+
+    ddb.meta.events.register("after-call.dynamodb.DescribeContinuousBackups", hook)
+
+
+def _event_for(table: str, when: float, *names: str) -> dict[str, Any]:
+    stream = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}/stream/2025-03-01T00:00:00.000"
+    records = []
+    for i, name in enumerate(names):
+        record = with_changes(load_event(name)["Records"][0], ApproximateCreationDateTime=when)
+        record["eventSourceARN"] = stream
+        record["dynamodb"]["SequenceNumber"] = str(10**20 + i)
+        key = {"pk": {"S": f"customer#{i}"}, "sk": {"S": "order#1"}}
+        record["dynamodb"]["Keys"] = key
+        for image in ("NewImage", "OldImage"):
+            if image in record["dynamodb"]:
+                record["dynamodb"][image].update(key)
+                record["dynamodb"][image].pop("blob", None)  # moto's stream -> Lambda hand-off cannot carry bytes
+        records.append(record)
+    return {"Records": records}
+
+
+@pytest.fixture
+def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
+    """Run every flow of the monitor against moto (AWS Backup stubbed) and return the calls it made."""
+    lam = boto3.client("lambda", region_name=REGION)
+    backup_client = boto3.client("backup", region_name=REGION)
+    calls: list[Call] = []
+    # -- the stack: protected table (stream, PITR, tags), ledger, monitor function and its mapping
+    _create_table(ddb, PROTECTED, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    ddb.update_continuous_backups(
+        TableName=PROTECTED, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    pitr_enabled = time.time()
+    ddb.tag_resource(ResourceArn=PROTECTED_ARN, Tags=TAGS)
+    ddb.create_table(
+        TableName=NAMES.ledger_table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    _create_table(ddb, REPROTECTED)  # as AWS restores it: no stream, no PITR, no tags
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName=NAMES.monitor_role,
+        AssumeRolePolicyDocument=json.dumps(iam_policies.trust_policy("lambda.amazonaws.com")),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as zf:
+        zf.writestr("change_monitor/__init__.py", "")
+    function_arn = lam.create_function(
+        FunctionName=NAMES.monitor_function,
+        Runtime="python3.12",
+        Role=role,
+        Handler="change_monitor.handler.lambda_handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+    lam.create_event_source_mapping(
+        EventSourceArn=ddb.describe_table(TableName=PROTECTED)["Table"]["LatestStreamArn"],
+        FunctionName=function_arn,
+        StartingPosition="LATEST",
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    stack = Stack(NAMES, StackSpec(), REGION, ACCOUNT, Cleanups(), monitor_function_arn=function_arn)
+    stack.backup_role_arn = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.backup_role}"
+    _record_calls(calls, ddb, lam, backup_client)
+    _latest_restorable_trails_now(ddb)
+
+    def runtime_for(strategy: str, context: FakeContext | None = None) -> Runtime:
+        env = {**stack.monitor_environment(), "DR_STRATEGY": strategy}
+        sleep = context.sleep if context else None
+        return make_runtime(load_settings(env), dynamodb=ddb, backup=backup_client, lambda_=lam, sleep=sleep)
+
+    with Stubber(backup_client) as stubber:
+        # 1. re-protection of a restored table, as AWS Backup's completion event triggers it
+        handler.reset_runtime(runtime_for("backup"))
+        point = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:1EB3B5E7"
+        stubber.add_response("describe_restore_job", {"RestoreJobId": "job-1", "RecoveryPointArn": point})
+        stubber.add_response("describe_recovery_point", {"RecoveryPointArn": point, "ResourceArn": PROTECTED_ARN})
+        event = backup_event()
+        event["detail"]["createdResourceArn"] = REPROTECTED_ARN
+        assert handler.on_restore_completed(event, None)["actions"] == ["stream", "pitr", "tags:2", "mapping"]
+        # ... and the PITR-shaped event the framework sends (nothing left to do, every step reads first)
+        pitr_event = {
+            "source": "drdrill",
+            "detail-type": "PITR Restore Completed",
+            "detail": {"sourceTableArn": PROTECTED_ARN, "restoredTableArn": REPROTECTED_ARN},
+        }
+        assert handler.on_restore_completed(pitr_event, None)["decision"] == "reprotected"
+        reprotected_pitr = time.time()
+
+        # 2. backup: from the protected table's and the re-protected table's DynamoDB-native backups
+        for table, table_arn in ((PROTECTED, PROTECTED_ARN), (REPROTECTED, REPROTECTED_ARN)):
+            created = datetime(2025, 3, 1, 11, 0, tzinfo=UTC)
+            points = [
+                {
+                    "RecoveryPointArn": f"{table_arn}/backup/01740000000000-abcdef12",
+                    "Status": "COMPLETED",
+                    "BackupVaultName": NAMES.vault,
+                    "CreationDate": created,
+                }
+            ]
+            stubber.add_response("list_recovery_points_by_resource", {"RecoveryPoints": points})
+            stubber.add_response("list_restore_jobs", {"RestoreJobs": []})
+            stubber.add_response("list_restore_jobs", {"RestoreJobs": []})
+            stubber.add_response("start_restore_job", {"RestoreJobId": f"job-{table}"})
+            change = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+            response = process_event(_event_for(table, change, "remove.json"), None, runtime_for("backup"))
+            assert response == {"batchItemFailures": []}
+
+        # a redelivery whose ledger claim conflict returns no item: the ledger reads the record back (GetItem)
+        def drop_returned_item(parsed: dict[str, Any], **_: Any) -> None:
+            parsed.pop("Item", None)
+
+        ddb.meta.events.register("after-call.dynamodb.PutItem", drop_returned_item)
+        response = process_event(_event_for(PROTECTED, change, "remove.json"), None, runtime_for("backup"))
+        ddb.meta.events.unregister("after-call.dynamodb.PutItem", drop_returned_item)
+        assert response == {"batchItemFailures": []}
+        stubber.assert_no_pending_responses()
+
+    # 3. pitr: restore the protected table and the re-protected table (a restore of a restore)
+    second = int(max(pitr_enabled, reprotected_pitr)) + 1
+    time.sleep(max(0.0, second + 1.2 - time.time()))  # inside the restorable window on every target
+    for table in (PROTECTED, REPROTECTED):
+        context = FakeContext()
+        response = process_event(_event_for(table, second, "remove.json"), context, runtime_for("pitr", context))
+        assert response == {"batchItemFailures": []}
+
+    # 4. item: revert a REMOVE, a MODIFY and an INSERT in place, on both tables (mappings removed first, with an
+    # unrecorded client: moto would try to run the function in Docker on every stream write)
+    admin = boto3.client("lambda", region_name=REGION)
+    for mapping in admin.list_event_source_mappings()["EventSourceMappings"]:
+        admin.delete_event_source_mapping(UUID=mapping["UUID"])
+    for table in (PROTECTED, REPROTECTED):
+        event = _event_for(table, time.time(), "remove.json", "modify.json", "insert.json")
+        for record in event["Records"][1:]:  # the MODIFY and the INSERT left their NewImage in the table
+            ddb.put_item(TableName=table, Item=to_client_image(record["dynamodb"]["NewImage"]))
+        response = process_event(event, None, runtime_for("item"))
+        assert response == {"batchItemFailures": []}
+    return calls
+
+
+def test_every_call_of_the_monitors_flows_is_allowed_by_the_stacks_policy(monitor_calls: list[Call]) -> None:
+    policy = [iam_policies.monitor_role_policy(NAMES, REGION, ACCOUNT)]
+    refused = [
+        f"{operation}: {permission.action} on {permission.resource} {dict(permission.context)}"
+        for service, operation, params in monitor_calls
+        for permission in iam_eval.permissions_for_call(service, operation, params, REGION, ACCOUNT)
+        if not permission.allowed_by(policy)
+    ]
+    assert sorted(set(refused)) == []
+    # the flows did reach the calls the audit found refused on AWS
+    seen = {(op, p.get("TableName") or p.get("SourceTableName") or p.get("ResourceArn")) for _, op, p in monitor_calls}
+    for needed in (
+        ("DescribeContinuousBackups", REPROTECTED),
+        ("ListTagsOfResource", REPROTECTED_ARN),
+        ("UpdateContinuousBackups", REPROTECTED),
+        ("UpdateTable", REPROTECTED),
+        ("TagResource", REPROTECTED_ARN),
+        ("RestoreTableToPointInTime", REPROTECTED),
+        ("PutItem", REPROTECTED),
+        ("DeleteItem", REPROTECTED),
+    ):
+        assert needed in seen, needed
+    assert {op for _, op, _ in monitor_calls} >= {"CreateEventSourceMapping", "StartRestoreJob", "GetItem"}
+
+
+def test_the_monitor_still_cannot_delete_tables_or_pass_other_roles() -> None:
+    policy = [iam_policies.monitor_role_policy(NAMES, REGION, ACCOUNT)]
+    for table in (PROTECTED_ARN, REPROTECTED_ARN, f"{REPROTECTED_ARN}-restored-20250301T130000Z"):
+        assert not iam_eval.allows(policy, "dynamodb:DeleteTable", table)
+        assert not iam_eval.allows(policy, "dynamodb:DeleteBackup", f"{table}/backup/01740000000000-abcdef12")
+    other = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/drdrill-20250301t120000-abcd-2-orders"
+    assert not iam_eval.allows(policy, "dynamodb:RestoreTableToPointInTime", other)
+    assert not iam_eval.allows(policy, "dynamodb:UpdateTable", PROTECTED_ARN)  # only restored tables are changed
+    backup_role = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.backup_role}"
+    assert iam_eval.allows(policy, "iam:PassRole", backup_role, {"iam:PassedToService": "backup.amazonaws.com"})
+    assert not iam_eval.allows(policy, "iam:PassRole", backup_role, {"iam:PassedToService": "lambda.amazonaws.com"})
+    monitor_role = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.monitor_role}"
+    assert not iam_eval.allows(policy, "iam:PassRole", monitor_role, {"iam:PassedToService": "backup.amazonaws.com"})
+
+
+def _operations_in_source() -> set[str]:
+    """boto3 method names of DynamoDB, AWS Backup and Lambda operations the monitor's source refers to."""
+    session = botocore.session.get_session()
+    known = {
+        xform_name(op)
+        for service in ("dynamodb", "backup", "lambda")
+        for op in session.get_service_model(service).operation_names
+    }
+    found: set[str] = set()
+    for path in LAMBDA_SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in known:
+                found.add(node.attr)
+    return found
+
+
+def test_the_flows_exercise_every_call_in_the_monitors_source(monitor_calls: list[Call]) -> None:
+    in_source = _operations_in_source()
+    assert {"restore_table_to_point_in_time", "start_restore_job", "tag_resource"} <= in_source  # the scan works
+    exercised = {xform_name(op) for _, op, _ in monitor_calls}
+    assert in_source - exercised == set(), "add a flow for these calls so their IAM grant is checked"

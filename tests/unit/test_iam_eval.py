@@ -123,3 +123,64 @@ def test_backup_role_cannot_delete_the_protected_table() -> None:
     docs = [backup_role_policy(NAMES, REGION, ACCOUNT)]
     assert iam_eval.allows(docs, "dynamodb:StartAwsBackupJob", TABLE_ARN)
     assert not iam_eval.allows(docs, "dynamodb:DeleteTable", TABLE_ARN)
+
+
+# -- what one API call needs (the check behind tests/lambda_unit/test_reprotect.py) ------------------------------
+def _needs(service: str, operation: str, **params: Any) -> list[tuple[str, str, dict[str, str]]]:
+    return [
+        (p.action, p.resource, dict(p.context))
+        for p in iam_eval.permissions_for_call(service, operation, params, REGION, ACCOUNT)
+    ]
+
+
+def test_a_table_call_needs_its_action_on_the_table_arn() -> None:
+    assert _needs("dynamodb", "DescribeContinuousBackups", TableName=NAMES.table) == [
+        ("dynamodb:DescribeContinuousBackups", TABLE_ARN, {})
+    ]
+    assert _needs("dynamodb", "ListTagsOfResource", ResourceArn=TABLE_ARN) == [
+        ("dynamodb:ListTagsOfResource", TABLE_ARN, {})
+    ]
+
+
+def test_a_point_in_time_restore_needs_read_write_on_its_target() -> None:
+    target = f"{TABLE_ARN}-restored-x"
+    needs = _needs("dynamodb", "RestoreTableToPointInTime", SourceTableName=NAMES.table, TargetTableName=target)
+    assert needs[0] == ("dynamodb:RestoreTableToPointInTime", TABLE_ARN, {})
+    assert {(a, r) for a, r, _ in needs[1:]} == {(a, target) for a in iam_eval.RESTORE_TARGET_ACTIONS}
+
+
+def test_starting_a_restore_job_passes_its_role_to_backup() -> None:
+    point = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:p"
+    assert _needs("backup", "StartRestoreJob", RecoveryPointArn=point, IamRoleArn=BACKUP_ROLE) == [
+        ("backup:StartRestoreJob", point, {}),
+        ("iam:PassRole", BACKUP_ROLE, TO_BACKUP),
+    ]
+
+
+def test_actions_without_resource_level_permissions_are_checked_on_star() -> None:
+    fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES.monitor_function}"
+    assert _needs("lambda", "CreateEventSourceMapping", FunctionName=NAMES.monitor_function) == [
+        ("lambda:CreateEventSourceMapping", "*", {"lambda:FunctionArn": fn})
+    ]
+    assert _needs("backup", "ListRestoreJobs") == [("backup:ListRestoreJobs", "*", {})]
+
+
+@pytest.mark.parametrize(("service", "operation"), [("dynamodb", "ExportTableToPointInTime"), ("s3", "GetObject")])
+def test_an_unknown_call_is_an_error_not_a_guess(service: str, operation: str) -> None:
+    with pytest.raises(iam_eval.UnknownCall):
+        iam_eval.permissions_for_call(service, operation, {}, REGION, ACCOUNT)
+
+
+def test_monitor_policy_lets_a_reprotected_table_be_restored_and_reprotected_again() -> None:
+    restored = f"{TABLE_ARN}-restored-20250301T120000Z"
+    for action in (
+        "dynamodb:RestoreTableToPointInTime",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:UpdateContinuousBackups",
+        "dynamodb:UpdateTable",
+        "dynamodb:TagResource",
+    ):
+        assert iam_eval.allows(MONITOR, action, restored), action
+    assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", f"{restored}/backup/01740000000000-abcdef12")
+    assert not iam_eval.allows(MONITOR, "dynamodb:DeleteTable", restored)
