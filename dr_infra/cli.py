@@ -246,17 +246,17 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    from dr_infra.journal import Journal
-    from dr_infra.report import render_all
+    from dr_infra.report import NotAJournal, read_journal, render_all
 
-    if not args.journal.is_file():
-        raise DrDrillError(f"no such journal file: {args.journal}")
     try:
-        journal = Journal.load(args.journal)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise DrDrillError(f"{args.journal} is not a drdrill journal: {exc}") from None
+        journal = read_journal(args.journal)  # the dict itself: fields newer than this drdrill are kept
+    except NotAJournal as exc:
+        raise DrDrillError(str(exc)) from None
     out = args.out or args.journal.parent
-    written = render_all(journal, out, history_dir=args.history_dir, redact=args.redact, formats=args.format)
+    try:
+        written = render_all(journal, out, history_dir=args.history_dir, redact=args.redact, formats=args.format)
+    except OSError as exc:
+        raise DrDrillError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     for path in written:
         print(path)
     return EXIT_OK

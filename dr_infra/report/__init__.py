@@ -9,7 +9,8 @@ Public API:
 * :func:`render_all` writes the chosen formats (default: all five) into a folder;
 * :data:`FORMATS` maps a format name (``html``, ``md``, ``json``, ``junit``, ``csv``) to its renderer,
   each called as ``renderer(journal_dict, out_dir, history)`` and returning the written path;
-* :func:`journal_dict` turns a :class:`~dr_infra.journal.Journal`, a dict or a path into plain JSON data.
+* :func:`journal_dict` turns a :class:`~dr_infra.journal.Journal`, a dict or a path into plain JSON data;
+* :func:`read_journal` reads a journal file for re-rendering, or says in one line why it cannot.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dr_infra.journal import Journal
-from dr_infra.report.history import load_history
+from dr_infra.report.history import SCHEMA_PREFIX, load_history
 from dr_infra.report.html import write_html
 from dr_infra.report.junit import write_junit
 from dr_infra.report.markdown import write_markdown
@@ -68,6 +69,58 @@ def journal_dict(journal: Journal | Mapping[str, Any] | str | Path) -> dict[str,
     return data
 
 
+class NotAJournal(ValueError):
+    """A file ``drdrill report`` cannot render: missing, unreadable, not JSON, or not a drdrill journal.
+
+    The message is one line naming the file and what is wrong with it.
+    """
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def read_journal(path: str | Path) -> dict[str, Any]:
+    """The journal in the JSON file ``path``, checked to be a drdrill journal before anything renders it.
+
+    Raises :class:`NotAJournal` (one line naming the file) for a missing or unreadable file, invalid JSON,
+    or JSON that is not a ``drdrill-journal/N`` document (no ``schema``, no ``run_id``, ``scenarios`` not
+    a list of objects).
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise NotAJournal(f"no such journal file: {file}" if not file.exists() else f"{file} is not a file")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise NotAJournal(f"cannot read {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise NotAJournal(f"{file} is not a drdrill journal: not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotAJournal(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise NotAJournal(f"{file} is not a drdrill journal: the document is {_kind(data)}, not an object")
+    problem = None
+    schema = data.get("schema")
+    if "schema" not in data:
+        problem = "missing 'schema'"
+    elif not isinstance(schema, str) or not schema.startswith(SCHEMA_PREFIX):
+        problem = f"'schema' is {json.dumps(schema)[:60]}, expected '{SCHEMA_PREFIX}1'"
+    elif not isinstance(data.get("run_id"), str) or not data["run_id"]:
+        problem = "missing 'run_id'"
+    elif not isinstance(data.get("scenarios", []), list):
+        problem = f"'scenarios' is {_kind(data['scenarios'])}, not a list"
+    elif not all(isinstance(s, dict) for s in data.get("scenarios", [])):
+        problem = "'scenarios' holds something that is not an object"
+    if problem:
+        raise NotAJournal(f"{file} is not a drdrill journal: {problem}")
+    return data
+
+
 def render_all(
     journal: Journal | Mapping[str, Any] | str | Path,
     out_dir: str | Path,
@@ -103,9 +156,11 @@ def render_all(
 __all__ = [
     "FORMATS",
     "JSON_FILENAME",
+    "NotAJournal",
     "Renderer",
     "journal_dict",
     "journal_schema",
+    "read_journal",
     "render_all",
     "write_json",
 ]

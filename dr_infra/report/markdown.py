@@ -124,25 +124,38 @@ def _evidence(s: ScenarioView) -> list[str]:
             ],
         )
     for d in s.diffs:
+        expected = f"{md(d['compared'])} items expected" if d["compared"] is not None else "items compared"
+        found = f", {md(d['compared_actual'])} found" if d["compared_actual"] is not None else ""
         out += [
-            f"**Data comparison:** {md(d.get('compared', '?'))} compared, {md(d.get('missing', 0))} missing, "
+            f"**Data comparison:** {expected}{found}: {md(d.get('missing', 0))} missing, "
             f"{md(d.get('extra', 0))} extra, {md(d.get('changed', 0))} changed",
             "",
         ]
+        if d["summary"]:
+            out.append(f"- Result: {md(d['summary'])}")
+        if d["table"]:
+            out.append(f"- Compared table: {code(d['table'])}")
+        if d["expected_at"]:
+            out.append(f"- Expected state at: {code(d['expected_at'])}")
+        if d["summary"] or d["table"] or d["expected_at"]:
+            out.append("")
         if d["shown"]:
             out += table(
                 ["Kind", "Key", "Attribute differences"],
                 [[md(ex["kind"]), code(ex["key"]), code(ex["attribute_diffs"])] for ex in d["shown"]],
             )
         if d["more"]:
-            out += [f"... and {d['more']} more differing items in the journal.", ""]
+            out += [
+                f"... and {d['more']} more differing items (the journal keeps only the first {len(d['shown'])}).",
+                "",
+            ]
     if s.throttles:
         out += [
             "**Throttled requests:** " + ", ".join(f"{code(op)} {md(n)}" for op, n in s.throttles.items()),
             "",
         ]
-    for key, value in s.other_evidence.items():
-        out += [f"**{md(key)}:** {code(value)}", ""]
+    for title, lines in s.other_evidence_text:
+        out += [f"**{md(title)}**", "", *[f"- {md(line)}" for line in lines], ""]
     if s.steps:
         out += ["**Steps**", ""]
         out += table(

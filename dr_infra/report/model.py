@@ -62,6 +62,15 @@ SCENARIO_VERDICTS: dict[str, tuple[str, str]] = {
     "interrupted": ("Interrupted", "warn"),
 }
 
+#: A passed scenario whose injected fault violated the RTO or RPO, as the scenario expected (evidence
+#: ``expected_violation``): drdrill detected the violation, so the run is still met (exit 0).
+EXPECTED_VIOLATION = ("Violation detected (expected)", "warn")
+EXPECTED_VIOLATIONS_MET = (
+    "Every scenario behaved as required. {count} scenario{s} injected a fault on purpose: the RTO or RPO was "
+    "violated in those drills, as intended, and drdrill detected and reported it (marked "
+    '"Violation detected (expected)").'
+)
+
 #: Guarantee folder names in words: (title, what it proves). Unknown folders get a title-cased name.
 GUARANTEES: dict[str, tuple[str, str]] = {
     "deletion": ("Deleted items come back", "An accidental delete is detected and the items restored."),
@@ -198,6 +207,16 @@ class ScenarioView:
     other_evidence: dict[str, Any]
 
     @property
+    def other_evidence_text(self) -> list[tuple[str, list[str]]]:
+        """Evidence without a section of its own as (title, readable lines), e.g. the stack or the change."""
+        return [(evidence_title(key), evidence_lines(value)) for key, value in self.other_evidence.items()]
+
+    @property
+    def expected_violation(self) -> bool:
+        """The scenario injected a fault, and proved the RTO/RPO violation it causes is detected."""
+        return (self.verdict, self.tone) == EXPECTED_VIOLATION
+
+    @property
     def has_evidence(self) -> bool:
         return any(
             (
@@ -319,26 +338,125 @@ def _measure(raw: Any) -> MeasureView:
     )
 
 
+def dynamo_value(value: Any) -> str:
+    """A DynamoDB JSON value in words: ``{"S": "a"}`` -> ``a``, ``{"N": "1.5"}`` -> ``1.5``, others compact."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        kind, inner = next(iter(value.items()))
+        if kind in {"S", "N", "B"} and isinstance(inner, str):
+            return inner
+        if kind == "BOOL" and isinstance(inner, bool):
+            return "true" if inner else "false"
+        if kind == "NULL":
+            return "null"
+    return compact(value)
+
+
+def key_text(key: Any) -> str:
+    """An item key in words: ``pk=order-0001, sk=ORDER`` (attribute names sorted)."""
+    if isinstance(key, Mapping) and key:
+        return ", ".join(f"{name}={dynamo_value(key[name])}" for name in sorted(key))
+    return compact(key)
+
+
+def attribute_diffs_text(diffs: Any) -> str:
+    """Attribute differences in words: ``price: 19.99 -> 0; tags[2]: (absent) -> x``."""
+    if isinstance(diffs, list) and all(isinstance(d, Mapping) and "attribute" in d for d in diffs):
+
+        def side(value: Any) -> str:
+            return "(absent)" if value is None else dynamo_value(value)
+
+        return "; ".join(f"{d['attribute']}: {side(d.get('expected'))} -> {side(d.get('actual'))}" for d in diffs)
+    if not diffs:
+        return ""
+    return compact(diffs)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _diffs(raw: Any) -> list[dict[str, Any]]:
-    """Diff summaries with the first :data:`DIFF_EXAMPLES` differing items, and how many were left out."""
+    """Data comparisons in words, the first :data:`DIFF_EXAMPLES` differing items, and how many were left out.
+
+    ``compared`` is the expected item count (``compared_expected``; ``compared`` in older journals). ``more``
+    comes from the exact counts (missing + extra + changed), not from the examples: the comparison keeps only
+    its first few examples, so the journal never holds the others.
+    """
     out = []
     for diff in _dicts(raw):
         examples = _dicts(diff.get("examples"))
+        shown = [
+            {
+                "kind": str(ex.get("kind", "")),
+                "key": key_text(ex.get("key")),
+                "attribute_diffs": attribute_diffs_text(ex.get("attribute_diffs")),
+            }
+            for ex in examples[:DIFF_EXAMPLES]
+        ]
+        counts = [_count(diff.get(name)) for name in ("missing", "extra", "changed")]
+        differences = sum(c for c in counts if c is not None) if any(c is not None for c in counts) else None
+        total = max(differences, len(examples)) if differences is not None else len(examples)
+        compared = _count(diff.get("compared_expected"))
+        if compared is None:
+            compared = _count(diff.get("compared"))
         out.append(
             {
                 **diff,
-                "shown": [
-                    {
-                        "kind": ex.get("kind", ""),
-                        "key": compact(ex.get("key")),
-                        "attribute_diffs": compact(ex.get("attribute_diffs")),
-                    }
-                    for ex in examples[:DIFF_EXAMPLES]
-                ],
-                "more": max(0, len(examples) - DIFF_EXAMPLES),
+                "compared": compared,
+                "compared_actual": _count(diff.get("compared_actual")),
+                "differences": differences,
+                "summary": str(diff.get("summary") or ""),
+                "table": str(diff.get("table") or ""),
+                "expected_at": diff.get("expected_at"),
+                "shown": shown,
+                "more": max(0, total - len(shown)),
             }
         )
     return out
+
+
+def _recovery_points(raw: Any) -> list[dict[str, Any]]:
+    """Recovery points, each ARN once (the backup step and the restore job follow-up both record it)."""
+    by_arn: dict[str, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for point in _dicts(raw):
+        arn = point.get("arn")
+        if not arn:
+            out.append(point)
+            continue
+        if str(arn) in by_arn:
+            seen = by_arn[str(arn)]
+            seen.update({k: v for k, v in point.items() if v is not None and seen.get(k) is None})
+            continue
+        by_arn[str(arn)] = dict(point)
+        out.append(by_arn[str(arn)])
+    return out
+
+
+def evidence_lines(value: Any) -> list[str]:
+    """Evidence of a shape the report has no section for, as readable lines (``key: value``), not reprs.
+
+    A dict gives one line per key; a list of dicts one line per dict (``key: value, key: value``); a list of
+    plain values one line per value. Nested values are shown as compact JSON.
+    """
+
+    def inline(item: Any) -> str:
+        if isinstance(item, Mapping):
+            return ", ".join(f"{k}: {inline(v)}" for k, v in item.items()) or "-"
+        if isinstance(item, list) and all(not isinstance(v, Mapping | list) for v in item):
+            return ", ".join(compact(v) for v in item) or "-"
+        return compact(item) if item is not None else "-"
+
+    if isinstance(value, Mapping):
+        return [f"{k}: {inline(v)}" for k, v in value.items()]
+    if isinstance(value, list):
+        return [inline(item) for item in value]
+    return [inline(value)]
+
+
+def evidence_title(key: str) -> str:
+    """An evidence key in words: ``restore_job_count`` -> ``Restore job count``."""
+    return key.replace("_", " ").strip().capitalize() or key
 
 
 KNOWN_EVIDENCE = (
@@ -370,6 +488,8 @@ def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
     verdict, tone = SCENARIO_VERDICTS.get(status, (status.capitalize(), "warn"))
     evidence = raw.get("evidence") if isinstance(raw.get("evidence"), Mapping) else {}
     assert isinstance(evidence, Mapping)
+    if status == "passed" and evidence.get("expected_violation"):
+        verdict, tone = EXPECTED_VIOLATION
     cleanup = raw.get("cleanup")
     return ScenarioView(
         anchor=f"scenario-{index + 1}",
@@ -395,7 +515,7 @@ def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
         restore_jobs=[
             {**job, "duration": fmt_seconds(job.get("duration_s"))} for job in _dicts(evidence.get("restore_jobs"))
         ],
-        recovery_points=_dicts(evidence.get("recovery_points")),
+        recovery_points=_recovery_points(evidence.get("recovery_points")),
         restore_times=[compact(t) for t in _as_list(evidence.get("restore_times"))],
         monitor_log=[{**line, "keys_text": compact(line.get("keys"))} for line in _dicts(evidence.get("monitor_log"))],
         diffs=_diffs(evidence.get("diff")),
@@ -429,6 +549,9 @@ def build(data: Mapping[str, Any]) -> ReportView:
     headline, explanation, tone = VERDICTS.get(
         status, (f"Run status: {status}", "This status is not one drdrill knows.", "warn")
     )
+    expected = sum(1 for s in scenarios if s.expected_violation)
+    if status == "met" and expected:
+        explanation = EXPECTED_VIOLATIONS_MET.format(count=expected, s="" if expected == 1 else "s")
     target = data.get("target") if isinstance(data.get("target"), Mapping) else {}
     assert isinstance(target, Mapping)
     policy = data.get("policy") if isinstance(data.get("policy"), Mapping) else {}

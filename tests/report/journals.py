@@ -102,6 +102,70 @@ def monitor(decision: str, table: str, event: str, key: str, strategy: str, **ex
     return line
 
 
+def diff(
+    compared: int,
+    table: str,
+    expected_at: str,
+    missing: int = 0,
+    extra: int = 0,
+    changed: int = 0,
+    examples: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A data comparison as ``Diff.to_dict`` writes it, with the table and moment the step adds."""
+    examples = examples or []
+    differences = missing + extra + changed
+    sides = f"{compared - missing + extra} actual items"
+    summary = (
+        f"equal: {compared} expected, {sides}"
+        if not differences
+        else f"NOT equal: {missing} missing, {extra} extra, {changed} changed ({compared} expected, {sides}; "
+        f"{len(examples)} of {differences} differences shown)"
+    )
+    return {
+        "equal": not differences,
+        "summary": summary,
+        "compared_expected": compared,
+        "compared_actual": compared - missing + extra,
+        "missing": missing,
+        "extra": extra,
+        "changed": changed,
+        "examples": examples,
+        "examples_truncated": differences > len(examples),
+        "partitions": 4096,
+        "differing_partitions": min(differences, 4096),
+        "drilldown_passes": 1 if differences else 0,
+        "drilldown_items": 2 * differences,
+        "table": table,
+        "expected_at": expected_at,
+    }
+
+
+def stack_evidence(prefix: str) -> dict[str, Any]:
+    """The ``stack`` record a real run writes when it provisions the scenario's stack (trimmed)."""
+    return {
+        "prefix": prefix,
+        "table": f"{prefix}-orders",
+        "created": [
+            f"iam role {prefix}-backup",
+            f"iam role {prefix}-monitor",
+            f"dynamodb table {prefix}-orders",
+            f"backup vault {prefix}-vault",
+            f"lambda function {prefix}-monitor",
+        ],
+    }
+
+
+def change_evidence(kind: str, count: int, started: float, base: datetime = T0) -> dict[str, Any]:
+    """The ``change`` record a real run writes when it injects the harmful change."""
+    return {
+        "kind": kind,
+        "count": count,
+        "started_at": at(started, base),
+        "finished_at": at(started + 0.01, base),
+        "keys": [{"pk": {"S": f"order-{n:04d}"}} for n in range(1, min(count, 5) + 1)],
+    }
+
+
 def scenario(
     sid: str, name: str, guarantee: str, strategy: str | None, status: str = "passed", **kw: Any
 ) -> ScenarioRecord:
@@ -206,11 +270,19 @@ def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0
     )
     s1.evidence = {
         "restore_jobs": [restore_job(j1, table, 9.1, round(1290.5 * scale, 1), base=base)],
+        "stack": stack_evidence(f"drdrill-{run_id}-1"),
+        "policy_step": {"rto_seconds": 3600.0, "rpo_seconds": 43200.0},
+        "change": change_evidence("delete", 15, 5, base),
+        # the backup step and the restore job follow-up both record the recovery point (as real runs do)
         "recovery_points": [
             {
                 "arn": arn("dynamodb", f"table/{table}/backup/01740816000000-6f1e4a2b"),
                 "created_at": at(-20520, base),
-            }
+            },
+            {
+                "arn": arn("dynamodb", f"table/{table}/backup/01740816000000-6f1e4a2b"),
+                "created_at": at(-20520, base),
+            },
         ],
         "monitor_log": [
             monitor(
@@ -233,8 +305,9 @@ def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0
                 reason="a restore for this incident is running",
             ),
         ],
-        "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
-        "throttles": [{"Scan": 2}],
+        "diff": [diff(120, f"{table}-restored-6f1e4a", at(-20520, base))],
+        "restore_job_count": [{"expected": 1, "started": 1}],
+        "throttles": {"Scan": 2},
     }
     s1.cleanup = {"deleted": 3, "failed": []}
     s2 = scenario(
@@ -269,7 +342,8 @@ def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0
                 restoredTable=f"{table}-pitr-0042",
             )
         ],
-        "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
+        "diff": [diff(120, f"{table}-pitr-0042", at(1499, base))],
+        "change": change_evidence("delete", 10, 1500, base),
     }
     s3 = scenario(
         "modification::item",
@@ -292,7 +366,7 @@ def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0
     )
     s3.evidence = {
         "monitor_log": [monitor("repaired", table, "MODIFY", f"order-00{n}", "item") for n in (10, 11, 12)],
-        "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
+        "diff": [diff(120, table, at(2499.999, base))],
     }
     s4 = scenario(
         "table_loss::backup",
@@ -410,17 +484,18 @@ def violated_journal() -> Journal:
             }
         ],
         "monitor_log": [monitor("restore_started", table, "REMOVE", "order-0003", "backup", restoreJobId=job)],
-        "diff": [{"compared": 120, "missing": 0, "extra": 0, "changed": 0, "examples": []}],
+        "diff": [diff(120, f"{table}-restored-5d4c3b", at(-30100, base))],
     }
+    # at most 10 examples, as the comparison keeps: changed items are found first, then missing ones
     examples = [
-        {"kind": "missing", "key": {"pk": f"order-{n:04d}", "sk": "ORDER"}, "attribute_diffs": None}
-        for n in range(200, 212)
-    ] + [
         {
             "kind": "changed",
-            "key": {"pk": "order-0300", "sk": "ORDER"},
-            "attribute_diffs": {"price": {"expected": "19.99", "actual": "0"}},
+            "key": {"pk": {"S": "order-0300"}, "sk": {"S": "ORDER"}},
+            "attribute_diffs": [{"attribute": "price", "expected": {"N": "19.99"}, "actual": {"N": "0"}}],
         }
+    ] + [
+        {"kind": "missing", "key": {"pk": {"S": f"order-{n:04d}"}, "sk": {"S": "ORDER"}}, "attribute_diffs": []}
+        for n in range(200, 209)
     ]
     s2 = scenario(
         "bulk_deletion::pitr",
@@ -447,8 +522,8 @@ def violated_journal() -> Journal:
     )
     s2.evidence = {
         "restore_times": [at(4299, base)],
-        "diff": [{"compared": 500, "missing": 37, "extra": 0, "changed": 1, "examples": examples}],
-        "throttles": [{"BatchWriteItem": 14, "Scan": 3}],
+        "diff": [diff(500, f"{table}-restored-pitr", at(4299, base), missing=37, changed=1, examples=examples)],
+        "throttles": {"BatchWriteItem": 14, "Scan": 3},
     }
     s3 = scenario(
         "modification::item",

@@ -94,8 +94,34 @@ def test_glossary_evidence_skips_posture_and_capabilities(passed_report: Path) -
 
 def test_diff_shows_first_items_and_how_many_more(violated_report: Path) -> None:
     page = html(violated_report)
-    assert "order-0209" in page and "order-0210" not in page
-    assert "and 3 more differing items" in page
+    assert "pk=order-0208, sk=ORDER" in page and "order-0209" not in page
+    assert "price: 19.99 -&gt; 0" in page  # attribute differences in words, not JSON
+    # the journal keeps 10 examples; the exact counts say 37 missing + 1 changed
+    assert "and 28 more differing items" in page
+    assert "500 items expected, 463 found:" in page and "? items" not in page
+    assert "NOT equal: 37 missing, 0 extra, 1 changed" in page  # the comparison's own summary
+    assert "orders-restored-pitr" in page and "2025-03-02 11:26:39 UTC" in page  # table and expected_at
+
+
+def test_diff_of_an_equal_comparison(passed_report: Path) -> None:
+    page = html(passed_report)
+    assert "120 items expected, 120 found:" in page
+    assert "equal: 120 expected, 120 actual items" in page
+    assert "more differing items" not in page
+
+
+def test_recovery_point_recorded_twice_is_shown_once(passed_report: Path) -> None:
+    page = html(passed_report)
+    table = re.search(r'<table class="recovery-points">.*?</table>', page, re.S)
+    assert table and table.group(0).count("01740816000000-6f1e4a2b") == 1
+
+
+def test_other_evidence_is_readable_text(passed_report: Path) -> None:
+    page = html(passed_report)
+    assert "<h4>Stack</h4>" in page and "<li>prefix: drdrill-dd-20250301T101500Z-3f9a-1</li>" in page
+    assert "<h4>Policy step</h4>" in page and "<li>rto_seconds: 3600.0</li>" in page
+    assert "<li>expected: 1, started: 1</li>" in page  # restore_job_count, a list of dicts
+    assert "{&#39;" not in page and "{&#34;prefix" not in page
 
 
 def test_leaks_are_shown(violated_report: Path) -> None:

@@ -57,3 +57,22 @@ def test_escaping_helpers() -> None:
     assert md(None) == "-"
     assert code("a`b|c") == "`a'b\\|c`"
     assert code("") == "-"
+
+
+def test_data_comparison_uses_the_real_fields(violated_report: Path, passed_report: Path) -> None:
+    text = markdown(violated_report)
+    assert "? items" not in text and "? compared" not in text
+    assert "**Data comparison:** 500 items expected, 463 found: 37 missing, 0 extra, 1 changed" in text
+    assert "- Result: NOT equal: 37 missing, 0 extra, 1 changed" in text
+    assert "- Expected state at: `2025-03-02T11:26:39.000+00:00`" in text
+    assert "... and 28 more differing items" in text
+    assert "**Data comparison:** 120 items expected, 120 found" in markdown(passed_report)
+
+
+def test_evidence_dicts_are_key_value_lines_and_points_appear_once(passed_report: Path) -> None:
+    text = markdown(passed_report)
+    assert "**Stack**" in text and "- prefix: drdrill-dd-20250301T101500Z-3f9a-1" in text
+    assert "- rto\\_seconds: 3600.0" in text and "- expected: 1, started: 1" in text
+    assert "{'" not in text and '{"prefix"' not in text
+    section = text.split("**Recovery points**", 1)[1].split("**", 1)[0]
+    assert section.count("01740816000000-6f1e4a2b") == 1
