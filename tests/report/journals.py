@@ -522,6 +522,17 @@ def violated_journal() -> Journal:
     )
     s2.evidence = {
         "restore_times": [at(4299, base)],
+        "monitor_log": [
+            monitor(
+                "restore_started",
+                table,
+                "REMOVE",
+                "order-0001",
+                "pitr",
+                restoreTime=at(4299, base),
+                restoredTable=f"{table}-restored-pitr",
+            )
+        ],
         "diff": [diff(500, f"{table}-restored-pitr", at(4299, base), missing=37, changed=1, examples=examples)],
         "throttles": {"BatchWriteItem": 14, "Scan": 3},
     }

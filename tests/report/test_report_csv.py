@@ -38,11 +38,12 @@ def test_columns_audit_manager_first(passed_report: Path) -> None:
 
 def test_one_row_per_restore_job(passed_report: Path, violated_report: Path) -> None:
     _, passed = rows(passed_report)
-    assert [r["Restore Job ID"] for r in passed] == [
+    jobs = [r for r in passed if r["drdrill Restore Type"] == "AWS Backup restore job"]
+    assert [r["Restore Job ID"] for r in jobs] == [
         "6F1E4A2B-9C3D-4E5F-8A7B-1C2D3E4F5A6B",
         "0A9B8C7D-6E5F-4A3B-2C1D-0E9F8A7B6C5D",
     ]
-    first = passed[0]
+    first = jobs[0]
     assert first["Job Status"] == "COMPLETED" and first["Resource Type"] == "DynamoDB"
     assert first["Account ID"] == "210987654321" and first["Region"] == "us-east-1"
     assert first["Job Run Time"] == "00:21:30" and first["drdrill Job Run Time Seconds"] == "1290.5"
@@ -50,8 +51,29 @@ def test_one_row_per_restore_job(passed_report: Path, violated_report: Path) -> 
     assert first["Report Time Period Start"] == "2025-03-01T10:15:00.000+00:00"
     _, violated = rows(violated_report)
     failed = [r for r in violated if r["Job Status"] == "FAILED"]
-    assert len(violated) == 2 and failed[0]["Status Message"] == "Injected fault: restore failed"
+    assert len(violated) == 3 and failed[0]["Status Message"] == "Injected fault: restore failed"
     assert failed[0]["Completion Date"] == ""
+
+
+def test_pitr_restores_have_rows_too(passed_report: Path) -> None:
+    """A point-in-time restore is no AWS Backup job, but auditors need it in the same list, clearly marked."""
+    header, body = rows(passed_report)
+    assert header[-2:] == ["drdrill Restore Type", "drdrill PITR Restore Time"]  # appended after AWS's columns
+    pitr = [r for r in body if r["drdrill Restore Type"] == "PITR"]
+    assert len(pitr) == 1  # one restore_started decision (restore_already_started lines are not restores)
+    row = pitr[0]
+    assert row["Restore Job ID"] == "pitr:orders-pitr-0042"
+    assert row["drdrill Scenario"] == "Deleted orders are restored to the second before the delete"
+    assert row["Resource ARN"] == "arn:aws:dynamodb:us-east-1:210987654321:table/orders"
+    assert row["Created Resource ARN"] == "arn:aws:dynamodb:us-east-1:210987654321:table/orders-pitr-0042"
+    assert row["Recovery Point ARN"] == ""
+    # the restore time is the "recovery point"; created/completed come from the RTO's restore phase
+    assert row["Recovery Point Creation Date"] == row["drdrill PITR Restore Time"] == "2025-03-01T10:39:59.000+00:00"
+    assert row["Creation Date"] == "2025-03-01T10:40:03.200+00:00"
+    assert row["Completion Date"] == "2025-03-01T10:54:24.200+00:00"
+    assert row["Job Status"] == "COMPLETED" and row["Job Run Time"] == "00:14:21"
+    assert row["drdrill Job Run Time Seconds"] == "861.0" and row["Account ID"] == "210987654321"
+    assert [r["drdrill Restore Type"] for r in body] == ["AWS Backup restore job", "PITR", "AWS Backup restore job"]
 
 
 def test_header_only_without_jobs(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from what the evidence producers actually write.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -35,12 +36,12 @@ def validator() -> jsonschema.Draft202012Validator:
 
 @pytest.fixture(scope="module")
 def backup_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One backup-strategy drill on the embedded target: restore job, recovery points, diff, stack, change."""
+    """Two small drills on the embedded target: backup (restore job, recovery points, diff, stack, change)
+    and pitr (a point-in-time restore, no AWS Backup job)."""
     work = tmp_path_factory.mktemp("real-backup")
     out = work / "report"
-    result = run_drdrill(
-        "run", str(DELETION), "-k", "latest and recovery and point", "--report-dir", str(out), "-q", cwd=work
-    )
+    wanted = "latest_recovery_point or second_before_the_deletion"
+    result = run_drdrill("run", str(DELETION), "-k", wanted, "--report-dir", str(out), "-q", cwd=work)
     # whatever the verdict, a real report.json must validate; the shape tests below need the drill to pass
     assert result.code in (0, 1) and (out / "report.json").is_file(), result.stdout[-3000:] + result.stderr
     return out
@@ -58,6 +59,12 @@ def usage_error_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def by_strategy(data: dict[str, Any], strategy: str) -> dict[str, Any]:
+    found = [s for s in data["scenarios"] if s["strategy"] == strategy]
+    assert len(found) == 1, [s["name"] for s in data["scenarios"]]
+    return found[0]
+
+
 def journal(folder: Path) -> dict[str, Any]:
     data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
@@ -72,8 +79,8 @@ def errors(validator: jsonschema.Draft202012Validator, data: dict[str, Any]) -> 
 def test_real_drill_journal_validates(validator: jsonschema.Draft202012Validator, backup_run: Path) -> None:
     data = journal(backup_run)
     assert errors(validator, data) == []
-    assert data["status"] == "met" and len(data["scenarios"]) == 1, data["scenarios"][0].get("failure")
-    evidence = data["scenarios"][0]["evidence"]
+    assert data["status"] == "met", [s.get("failure") for s in data["scenarios"]]
+    evidence = by_strategy(data, "backup")["evidence"]
     # the shapes the audit found undocumented are really there, so this test exercises them
     assert isinstance(evidence["stack"], dict) and isinstance(evidence["change"], dict)
     assert isinstance(evidence["policy_step"], dict)
@@ -92,8 +99,9 @@ def test_real_usage_error_journal_validates(validator: jsonschema.Draft202012Val
 def test_schema_documents_the_real_evidence_and_diff_fields(backup_run: Path) -> None:
     """Every evidence key and diff field a real drill writes has its own schema entry, not only a catch-all."""
     defs = journal_schema()["$defs"]
-    evidence = journal(backup_run)["scenarios"][0]["evidence"]
-    assert set(evidence) <= set(defs["evidence"]["properties"])
+    for scenario in journal(backup_run)["scenarios"]:
+        assert set(scenario["evidence"]) <= set(defs["evidence"]["properties"]), scenario["name"]
+    evidence = by_strategy(journal(backup_run), "backup")["evidence"]
     assert set(evidence["diff"][0]) <= set(defs["diff"]["properties"])
     assert set(evidence["restore_jobs"][0]) <= set(defs["restore_job"]["properties"])
 
@@ -124,8 +132,8 @@ def test_schema_stays_strict_where_it_matters(validator: jsonschema.Draft202012V
 
 def test_real_report_reads_well(backup_run: Path) -> None:
     data = journal(backup_run)
-    diff = data["scenarios"][0]["evidence"]["diff"][0]
-    arns = [p["arn"] for p in data["scenarios"][0]["evidence"]["recovery_points"]]
+    diff = by_strategy(data, "backup")["evidence"]["diff"][0]
+    arns = [p["arn"] for p in by_strategy(data, "backup")["evidence"]["recovery_points"]]
     page = (backup_run / "report.html").read_text(encoding="utf-8")
     text = (backup_run / "report.md").read_text(encoding="utf-8")
     for report in (page, text):
@@ -137,3 +145,21 @@ def test_real_report_reads_well(backup_run: Path) -> None:
     for arn in set(arns):
         assert recovery_table.group(0).count(arn) == 1
     assert "{'prefix'" not in text and "- prefix: " in text.replace("\\", "")
+
+
+def test_real_restore_jobs_csv_has_the_backup_job_and_the_pitr_restore(backup_run: Path) -> None:
+    data = journal(backup_run)
+    with (backup_run / "restore-jobs.csv").open(encoding="utf-8", newline="") as handle:
+        body = list(csv.DictReader(handle))
+    job = by_strategy(data, "backup")["evidence"]["restore_jobs"][0]
+    pitr = by_strategy(data, "pitr")
+    assert [r["drdrill Restore Type"] for r in body] == ["AWS Backup restore job", "PITR"]
+    assert body[0]["Restore Job ID"] == job["job_id"]
+    row = body[1]
+    restored = pitr["evidence"]["diff"][0]["table"]
+    assert row["Restore Job ID"] == f"pitr:{restored}" and row["Created Resource ARN"].endswith(f":table/{restored}")
+    assert row["Resource ARN"].endswith(":table/" + pitr["evidence"]["stack"]["table"])
+    assert row["drdrill PITR Restore Time"] == pitr["evidence"]["restore_times"][0]
+    phase = next(p for p in pitr["rto"]["phases"] if p["name"] == "restore started -> restore completed")
+    assert (row["Creation Date"], row["Completion Date"]) == (phase["started_at"], phase["finished_at"])
+    assert row["Job Status"] == "COMPLETED" and row["Account ID"] == data["target"]["account_id"]
