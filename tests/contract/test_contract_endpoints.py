@@ -4,14 +4,16 @@
     plain moto lacks (AWS Backup jobs and selections, running Lambda functions) is skipped with the reason.
     Nothing is then measured, so `drdrill run` exits 1 ("violated or nothing measured", README): the journal's
     verdict is "not-measured" (dr_infra/journal.py) and cli.py maps every verdict but "met" to 1.
-(b) `drdrill serve`: the DR features pass over HTTP only (faults through its /_drdrill/ control routes).
+(b) `drdrill serve`: every shipped feature passes over HTTP only (faults through its /_drdrill/ control
+    routes), the fault-free ones as two parallel workers sharing the endpoint.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from .conftest import FEATURES, client, drdrill_run, leftovers
+from .conftest import FEATURES, Run, client, drdrill_run, leftovers
 
 
 def test_plain_moto_posture_passes_what_it_serves_and_skips_the_selection(moto_endpoint: str, tmp_path: Path) -> None:
@@ -59,16 +61,36 @@ def test_plain_moto_skips_every_deletion_scenario_with_its_reason(moto_endpoint:
     assert leftovers(moto_endpoint, f"drdrill-{journal['run_id']}") == {}
 
 
-def test_drdrill_serve_passes_the_dr_features(serve_endpoint: str, tmp_path: Path) -> None:
-    run = drdrill_run(serve_endpoint, tmp_path, str(FEATURES / "deletion"), str(FEATURES / "posture"))
+def _all_passed(run: Run) -> dict[str, Any]:
     journal = run.journal
     assert journal["target"]["probe"]["kind"].startswith("drdrill embedded endpoint")
-    assert [s["status"] for s in journal["scenarios"]] == ["passed"] * 6, [
-        (s["name"], s.get("failure") or s.get("skip_reason")) for s in journal["scenarios"]
+    assert [s["status"] for s in journal["scenarios"]] == ["passed"] * len(journal["scenarios"]), [
+        (s["name"], s.get("failure") or s.get("skip_reason")) for s in journal["scenarios"] if s["status"] != "passed"
     ]
     assert journal["status"] == "met"
     assert run.returncode == 0, run.output()
-    assert leftovers(serve_endpoint, f"drdrill-{journal['run_id']}") == {}
+    return journal
+
+
+def test_drdrill_serve_passes_every_shipped_feature(serve_endpoint: str, tmp_path: Path) -> None:
+    """Every shipped feature over HTTP only: nothing depends on in-process shortcuts.
+
+    The drills without faults run as two parallel workers sharing the one endpoint (as parallel drills
+    share LocalStack or an AWS account: one run id, a name per stack); fault switches are global to an
+    endpoint, so the restore_faults drills run one at a time.
+    """
+    folders = sorted(p.name for p in FEATURES.iterdir() if p.is_dir())
+    assert "restore_faults" in folders and len(folders) >= 8
+    shared = [str(FEATURES / name) for name in folders if name != "restore_faults"]
+    for part in ("parallel", "faults"):
+        (tmp_path / part).mkdir()
+    parallel = _all_passed(drdrill_run(serve_endpoint, tmp_path / "parallel", *shared, "-n", "2"))
+    faults = _all_passed(drdrill_run(serve_endpoint, tmp_path / "faults", str(FEATURES / "restore_faults")))
+    assert parallel["target"]["workers"] == 2
+    guarantees = {s["guarantee"] for s in parallel["scenarios"] + faults["scenarios"]}
+    assert guarantees == set(folders)
+    for journal in (parallel, faults):
+        assert leftovers(serve_endpoint, f"drdrill-{journal['run_id']}") == {}
 
 
 def test_stop_alarm_in_alarm_stops_injection_and_tears_down(serve_endpoint: str, tmp_path: Path) -> None:

@@ -25,17 +25,26 @@ def _run(tmp_path: Path, name: str, *extra: str) -> dict:
     return json.loads((report / "report.json").read_text(encoding="utf-8"))
 
 
+def _scenario_names_in_collection_order() -> list[str]:
+    """What a serial run lists: the arguments in order, each folder's files sorted, scenarios as written."""
+    names: list[str] = []
+    for folder in FEATURES:
+        for feature in sorted(Path(folder).glob("*.feature")):
+            lines = feature.read_text(encoding="utf-8").splitlines()
+            names.extend(line.split(":", 1)[1].strip() for line in lines if line.strip().startswith("Scenario:"))
+    return names
+
+
 def test_parallel_run_gives_the_serial_verdicts_in_one_report(tmp_path: Path) -> None:
-    serial = _run(tmp_path, "serial")
+    """Serially these scenarios all pass (the default suite runs them in-process), so -n 2 must too."""
     parallel = _run(tmp_path, "parallel", "-n", "2")
 
-    assert parallel["status"] == serial["status"] == "met"
-    verdicts = {s["id"]: s["status"] for s in serial["scenarios"]}
-    assert {s["id"]: s["status"] for s in parallel["scenarios"]} == verdicts
+    assert parallel["status"] == "met"
+    assert {s["status"] for s in parallel["scenarios"]} == {"passed"}
     features = {s["feature_file"].split("/features/")[-1].split("/")[0] for s in parallel["scenarios"]}
-    assert features == {"posture", "deletion"} and len(verdicts) >= 4, verdicts
-    # collection order, as in the serial report
-    assert [s["id"] for s in parallel["scenarios"]] == [s["id"] for s in serial["scenarios"]]
+    assert features == {"posture", "deletion"}
+    # collection order, as in a serial report
+    assert [s["name"] for s in parallel["scenarios"]] == _scenario_names_in_collection_order()
     assert parallel["target"]["name"] == "embedded" and parallel["target"]["workers"] == 2
     assert all(s["steps"] and s["cleanup"]["failed"] == [] for s in parallel["scenarios"])
 
