@@ -65,8 +65,13 @@ class LocalStackTarget(Target):
             region_name=self.region,
         )
         self._clients = ClientFactory(session, endpoint_url=self._endpoint)
+        # One attempt with a short connect timeout: retrying a refused connection (the standard retry mode's
+        # 8 attempts with backoff) only delays the "not reachable" line by seconds.
+        reachability = session.client(
+            "dynamodb", endpoint_url=self._endpoint, config=Config(retries={"max_attempts": 1}, connect_timeout=3)
+        )
         try:
-            self.client("dynamodb").list_tables(Limit=1)
+            reachability.list_tables(Limit=1)
         except (BotoCoreError, ClientError, OSError) as exc:
             raise TargetUnavailable(
                 f"LocalStack is not reachable at {self._endpoint} ({type(exc).__name__}); {HOW_TO_START}"
