@@ -14,6 +14,7 @@ import pytest
 
 from dr_infra.journal import Journal
 from dr_infra.report import render_all
+from tests.cli.conftest import REPO, run_drdrill
 from tests.report import journals
 from tests.report.journals import HOSTILE
 
@@ -91,3 +92,18 @@ def hostile_report(render: Callable[..., Path]) -> Path:
 @pytest.fixture(scope="session")
 def redacted_report(render: Callable[..., Path], history_dir: Path) -> Path:
     return render("redacted", hostile_journal(), history_dir=history_dir, redact=True)
+
+
+@pytest.fixture(scope="session")
+def real_run_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report folder of a real ``drdrill run`` of two small drills on the embedded target: backup (restore
+    job, recovery points, diff, stack, change) and pitr (a point-in-time restore, no AWS Backup job)."""
+    work = tmp_path_factory.mktemp("real-run")
+    out = work / "report"
+    wanted = "latest_recovery_point or second_before_the_deletion"
+    result = run_drdrill(
+        "run", str(REPO / "features" / "deletion"), "-k", wanted, "--report-dir", str(out), "-q", cwd=work
+    )
+    # whatever the verdict, a real report.json must validate; the tests that need the drills to pass say so
+    assert result.code in (0, 1) and (out / "report.json").is_file(), result.stdout[-3000:] + result.stderr
+    return out

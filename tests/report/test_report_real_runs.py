@@ -17,9 +17,7 @@ import jsonschema
 import pytest
 
 from dr_infra.report import journal_schema
-from tests.cli.conftest import REPO, run_drdrill
-
-DELETION = REPO / "features" / "deletion"
+from tests.cli.conftest import run_drdrill
 
 BAD_FEATURE = """Feature: a typo
   Scenario: an unknown step
@@ -35,16 +33,9 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 @pytest.fixture(scope="module")
-def backup_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two small drills on the embedded target: backup (restore job, recovery points, diff, stack, change)
-    and pitr (a point-in-time restore, no AWS Backup job)."""
-    work = tmp_path_factory.mktemp("real-backup")
-    out = work / "report"
-    wanted = "latest_recovery_point or second_before_the_deletion"
-    result = run_drdrill("run", str(DELETION), "-k", wanted, "--report-dir", str(out), "-q", cwd=work)
-    # whatever the verdict, a real report.json must validate; the shape tests below need the drill to pass
-    assert result.code in (0, 1) and (out / "report.json").is_file(), result.stdout[-3000:] + result.stderr
-    return out
+def backup_run(real_run_report: Path) -> Path:
+    """Two small real drills (backup and pitr) on the embedded target, see ``conftest.real_run_report``."""
+    return real_run_report
 
 
 @pytest.fixture(scope="module")
