@@ -31,6 +31,9 @@ class Incident:
 
     injection: Injection | None = None
     change_at: datetime | None = None
+    change_stream_at: datetime | None = None
+    """The harmful write's stream record ApproximateCreationDateTime (DynamoDB's clock, rounded down to the second
+    on AWS); ``change_at`` is the client clock."""
     table_lost: bool = False
     restore_job_id: str | None = None
     restored_table: str | None = None
@@ -66,6 +69,10 @@ class Drill:
     started_monotonic: float = field(default_factory=time.monotonic)
     background: list[Any] = field(default_factory=list)
     sleep: Callable[[float], None] = time.sleep
+    faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Restore-path faults this scenario injected, by fault name, with their parameters."""
+    violations: dict[str, str] = field(default_factory=dict)
+    """``{"rto"|"rpo": note}``: violations a step established (see :meth:`violate`); they stand at the end."""
 
     # -- setup ----------------------------------------------------------------------------------------------
     def require(self, *capabilities: str, why: str) -> None:
@@ -147,6 +154,22 @@ class Drill:
             "keys": injection.keys[:5],
         }
 
+    def violate(self, measure: str, note: str, *, expected: bool = False) -> None:
+        """Record that ``measure`` (``rto`` or ``rpo``) is violated, whatever the numbers say: ``met`` False, ``note``.
+
+        ``expected``: the scenario's injected fault causes the violation and the scenario proved drdrill detects
+        it; the scenario passes while the journal keeps the guarantee as violated (evidence ``expected_violation``).
+        :meth:`finish_measures` never overwrites a recorded violation.
+        """
+        if measure not in {"rto", "rpo"}:
+            raise ValueError(f"unknown measure {measure!r}")
+        self.violations[measure] = note
+        target = self.record.rto if measure == "rto" else self.record.rpo
+        target.met, target.note = False, note
+        if expected:
+            self.record.add_evidence("expected_violation", {"measure": measure, "note": note})
+            self.record.add_evidence("notes", f"{measure.upper()} violated, as the scenario's fault intends: {note}")
+
     def phases(self) -> list[Phase]:
         """RTO phases from the harmful write to verified data, from what was observed."""
         inc = self.incident
@@ -164,6 +187,8 @@ class Drill:
                 continue
             duration = max(0.0, (end - start).total_seconds())
             phases.append(Phase(name, iso(start), iso(end), round(duration, 3)))
+        if phases and phases[0].name.startswith("harmful write") and inc.change_stream_at is not None:
+            phases[0].stream_record_at = iso(inc.change_stream_at)
         return phases
 
     def restored_state_age(self) -> float | None:
@@ -192,7 +217,7 @@ class Drill:
         end = inc.repaired_at or inc.verified_at or inc.table_active_at
         if inc.change_at is not None and end is not None:
             self.record.rto.measured_s = round((end - inc.change_at).total_seconds(), 3)
-            if end is inc.table_active_at and inc.verified_at is None:
+            if end is inc.table_active_at and inc.verified_at is None and "rto" not in self.violations:
                 self.record.rto.note = "measured to the restored table becoming ACTIVE: the data was not verified"
         if self.record.rpo.measured_s is None:
             age = self.restored_state_age()
@@ -206,6 +231,9 @@ class Drill:
         self.record.rpo.target_s = self.rpo_target
         self.record.rto.judge()
         self.record.rpo.judge()
+        for measure, note in self.violations.items():
+            target = self.record.rto if measure == "rto" else self.record.rpo
+            target.met, target.note = False, note
 
     def record_throttles(self) -> dict[str, int]:
         """Throttles the target served during this scenario (``{operation: n}``), kept as evidence.

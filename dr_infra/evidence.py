@@ -7,7 +7,7 @@ stdout to the function's log group, so the framework reads the same lines an ope
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -81,3 +81,41 @@ def function_errors(logs: Any, log_group: str, since: datetime | None = None) ->
         for e in events
         if any(marker in str(e.get("message", "")) for marker in FUNCTION_ERROR_MARKERS)
     ]
+
+
+def _epoch_seconds(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def stream_record_times(
+    streams: Any, stream_arn: str, keys: list[dict[str, Any]], since: datetime, page_limit: int = 1000
+) -> list[datetime]:
+    """ApproximateCreationDateTime of the stream records of ``keys`` created at or after ``since``.
+
+    Every shard is read from TRIM_HORIZON (a drill's stream holds only the drill's own writes); a shard's
+    reading stops at its first empty page (an open shard's iterator never ends).
+    """
+    wanted = {json.dumps(k, sort_keys=True) for k in keys}
+    cutoff = since.timestamp()
+    found: list[datetime] = []
+    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("Shards", [])
+    for shard in shards:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        ).get("ShardIterator")
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=page_limit)
+            records = page.get("Records", [])
+            for record in records:
+                data = record.get("dynamodb") or {}
+                at = _epoch_seconds(data.get("ApproximateCreationDateTime"))
+                if at is not None and at >= cutoff - 1 and json.dumps(data.get("Keys"), sort_keys=True) in wanted:
+                    found.append(datetime.fromtimestamp(at, UTC))
+            if not records:
+                break
+            iterator = page.get("NextShardIterator")
+    return sorted(found)

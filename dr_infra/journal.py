@@ -38,6 +38,9 @@ class Phase:
     started_at: str | None
     finished_at: str | None
     duration_s: float | None
+    stream_record_at: str | None = None
+    """First phase only: the harmful write's stream record ApproximateCreationDateTime (``started_at`` is the
+    client clock)."""
 
 
 @dataclass

@@ -6,14 +6,18 @@ AWS Backup and DynamoDB report (DescribeRestoreJob, DescribeTable), and compares
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from botocore.exceptions import ClientError
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
 from dr_infra import evidence
 from dr_infra.drill import Drill
-from dr_infra.errors import DrDrillError
+from dr_infra.errors import DrDrillError, RestoreFailed
 from dr_infra.journal import iso, utcnow
 from dr_infra.waits import (
     PHASE_ITEM_REPAIRED,
@@ -27,6 +31,19 @@ from dr_infra.waits import (
 )
 
 STARTED = {"restore_started", "restore_already_started"}
+#: Decisions the monitor takes about a harmful user change (``ignored`` covers its own repair writes, TTL
+#: deletions and events outside DR_TRIGGER_EVENTS; ``malformed``, ``config_error`` and ``reprotected`` are not
+#: about a change either).
+HARMFUL_DECISIONS = frozenset(
+    {
+        "restore_started",
+        "restore_already_started",
+        "repaired",
+        "repair_skipped_newer_write",
+        "failed",
+        "no_recovery_point",
+    }
+)
 
 
 def _from_ms(ms: int | None) -> datetime | None:
@@ -56,6 +73,20 @@ def decisions(drill: Drill) -> list[dict[str, Any]]:
     )
     drill.record.evidence["monitor_log"] = found[-50:]
     return found
+
+
+def key_text(key: Any) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def harmful_decisions(lines: Iterable[dict[str, Any]], keys: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The decision lines about harmful user changes, and only of ``keys`` (the injected ones) when given."""
+    wanted = {key_text(k) for k in keys}
+    return [
+        line
+        for line in lines
+        if line.get("decision") in HARMFUL_DECISIONS and (not wanted or key_text(line.get("keys")) in wanted)
+    ]
 
 
 def _summary(line: dict[str, Any]) -> str:
@@ -99,6 +130,46 @@ def note_invocation(drill: Drill) -> None:
     )
     if starts:
         drill.incident.monitor_invoked_at = _from_ms(starts[0])
+    note_stream_record(drill)
+
+
+def note_stream_record(drill: Drill) -> datetime | None:
+    """The harmful write's moment on DynamoDB's clock: its stream record's ApproximateCreationDateTime.
+
+    Read from the table's stream (the records of the injected keys since the change); when the stream cannot be
+    read (the table was deleted, no stream), the first harmful decision line that quotes the change's time
+    (pitr: ``restoreTime``) is used. Kept in the journal next to the client clock's change time.
+    """
+    inc = drill.incident
+    if inc.change_stream_at is not None or inc.change_at is None or inc.injection is None:
+        return inc.change_stream_at
+    stack = drill.require_stack()
+    found: datetime | None = None
+    source = "stream"
+    if inc.injection.keys and stack.stream_arn:
+        try:
+            times = evidence.stream_record_times(
+                drill.client("dynamodbstreams"), stack.stream_arn, inc.injection.keys, inc.change_at
+            )
+        except ClientError as exc:
+            times = []
+            drill.record.add_evidence("notes", f"the stream could not be read for the change's record: {exc}")
+        found = min(times) if times else None
+    if found is None:
+        quoted = [
+            line.get("restoreTime")
+            for line in harmful_decisions(decisions(drill), inc.injection.keys)
+            if line.get("strategy") == "pitr" and line.get("restoreTime")
+        ]
+        if quoted:
+            found, source = datetime.fromisoformat(str(quoted[0]).replace("Z", "+00:00")), "monitor decision line"
+    if found is not None:
+        inc.change_stream_at = found
+        change = drill.record.evidence.setdefault("change", {})
+        if isinstance(change, dict):
+            change["stream_record_at"] = iso(found)
+            change["stream_record_source"] = source
+    return found
 
 
 def follow_backup_restore(
@@ -108,11 +179,29 @@ def follow_backup_restore(
     inc = drill.incident
     backup = drill.client("backup")
     inc.restore_job_id = job_id
-    job = (
-        WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=_cap(drill, 10.0))
-        .run(restore_job_probe(backup, job_id), sleep=sleep)
-        .value
-    )
+    try:
+        job = (
+            WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=_cap(drill, 10.0))
+            .run(restore_job_probe(backup, job_id), sleep=sleep)
+            .value
+        )
+    except RestoreFailed:
+        failed = backup.describe_restore_job(RestoreJobId=job_id)
+        drill.record.add_evidence(
+            "restore_jobs",
+            {
+                "job_id": job_id,
+                "status": failed.get("Status"),
+                "status_message": failed.get("StatusMessage"),
+                "resource_arn": drill.require_stack().table_arn,
+                "recovery_point_arn": failed.get("RecoveryPointArn"),
+                "created_resource_arn": failed.get("CreatedResourceArn", ""),
+                "created_at": iso(_aware(failed.get("CreationDate"))),
+                "completed_at": iso(_aware(failed.get("CompletionDate"))),
+            },
+        )
+        inc.restore_started_at = _aware(failed.get("CreationDate"))
+        raise
     inc.restore_started_at = _aware(job.get("CreationDate"))
     inc.restore_completed_at = _aware(job.get("CompletionDate")) or utcnow()
     inc.recovery_point_arn = job.get("RecoveryPointArn")
@@ -223,3 +312,112 @@ def _same(got: dict[str, Any] | None, want: dict[str, Any] | None) -> bool:
     from dr_infra.equivalence import canonical
 
     return canonical(got) == canonical(want)
+
+
+# -- counting restores: the ground truth, not the monitor's word ---------------------------------------------
+def started_restores(drill: Drill) -> dict[str, dict[str, Any]]:
+    """Every restore of the protected table started since the change, as AWS reports it (``{id: details}``).
+
+    AWS Backup: ListRestoreJobs created since the change whose recovery point is one of the table's
+    (ListRecoveryPointsByResource). Point-in-time: this run's tables (by the stack's name prefix) whose
+    DescribeTable RestoreSummary names the protected table as SourceTableArn, with no SourceBackupArn (that is
+    a backup restore, already counted by its job), created since the change.
+    """
+    inc = drill.incident
+    stack = drill.require_stack()
+    if inc.change_at is None:
+        raise DrDrillError("no change was made, so no restore can have been started for it")
+    since = inc.change_at.replace(microsecond=0) - timedelta(seconds=1)  # job times are the server's, whole seconds
+    found: dict[str, dict[str, Any]] = {}
+    if "backup" in drill.target.capabilities:
+        backup = drill.client("backup")
+        points = {
+            p["RecoveryPointArn"]
+            for page in backup.get_paginator("list_recovery_points_by_resource").paginate(ResourceArn=stack.table_arn)
+            for p in page.get("RecoveryPoints", [])
+        }
+        if points:
+            for page in backup.get_paginator("list_restore_jobs").paginate(ByCreatedAfter=since):
+                for job in page.get("RestoreJobs", []):
+                    created = _aware(job.get("CreationDate"))
+                    if job.get("RecoveryPointArn") in points and (created is None or created >= since):
+                        found[str(job["RestoreJobId"])] = {
+                            "kind": "backup restore job",
+                            "status": job.get("Status"),
+                            "created_at": iso(created),
+                            "created_resource_arn": job.get("CreatedResourceArn"),
+                        }
+    for name, table in restored_tables(drill).items():
+        created = _aware_iso(table.get("created_at"))
+        if table["kind"] == "point-in-time restore" and (created is None or created >= since):
+            found[name] = table
+    return found
+
+
+def _aware_iso(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) else None
+
+
+def restored_tables(drill: Drill) -> dict[str, dict[str, Any]]:
+    """This run's tables (by the stack's name prefix) restored from the protected table, whatever restored them.
+
+    DescribeTable's RestoreSummary names the source (SourceTableArn); a SourceBackupArn marks a restore from a
+    backup (AWS Backup or DynamoDB's own), its absence a point-in-time restore.
+    """
+    stack = drill.require_stack()
+    ddb = drill.client("dynamodb")
+    prefix = f"{stack.names.prefix}-"
+    names = [
+        name
+        for page in ddb.get_paginator("list_tables").paginate()
+        for name in page.get("TableNames", [])
+        if name.startswith(prefix) and name not in {stack.names.table, stack.names.ledger_table}
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    for name in names:
+        try:
+            table = ddb.describe_table(TableName=name)["Table"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                continue
+            raise
+        summary = table.get("RestoreSummary") or {}
+        if summary.get("SourceTableArn") != stack.table_arn:
+            continue
+        found[name] = {
+            "kind": "backup restore" if summary.get("SourceBackupArn") else "point-in-time restore",
+            "status": table.get("TableStatus"),
+            "created_at": iso(_aware(table.get("CreationDateTime"))),
+            "restore_date_time": iso(_aware(summary.get("RestoreDateTime"))),
+        }
+    return found
+
+
+def settled_restores(
+    read: Callable[[], dict[str, dict[str, Any]]],
+    interval: float,
+    limit: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, dict[str, Any]]:
+    """Read until two reads ``interval`` apart agree (at most ``limit`` seconds), then return the last read.
+
+    It waits for the count to be stable, never for a count it hopes for: a restore that had not started yet when
+    the reads agree would have had to come later than any retry or redelivery can.
+    """
+    last: list[dict[str, dict[str, Any]]] = [read()]
+
+    def changed() -> bool:
+        current = read()
+        moved = set(current) != set(last[0])
+        last[0] = current
+        return moved
+
+    sleep(interval)
+    Retrying(
+        retry=retry_if_result(bool),
+        wait=wait_fixed(interval),
+        stop=stop_after_attempt(max(1, round(limit / interval))),
+        sleep=sleep,
+        retry_error_callback=lambda state: True,
+    )(changed)
+    return last[0]

@@ -17,6 +17,9 @@ from dr_infra.targets.control_client import ControlClient
 from dr_infra.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
 
 COUNT = r"(?P<count>-?\d+)"
+RESTORE_FAILED_MESSAGE = "drdrill fault: restore job failed on purpose"
+"""The StatusMessage an injected failing restore job ends with (the Then step compares against it)."""
+START_DENIED_MESSAGE = "not authorized to perform: iam:PassRole"
 
 
 @given(parsers.re(rf'a DR-protected table "(?P<name>[^"]*)" with {COUNT} items?'))
@@ -106,6 +109,7 @@ def _(drill: Drill, seconds: str) -> None:
     control = getattr(drill.target, "control", None)
     assert control is not None
     control.set_fault("restore_job_duration", seconds=int(seconds))
+    drill.faults["restore_job_duration"] = {"seconds": int(seconds)}
     drill.record.add_evidence("notes", f"fault: restore jobs take {seconds} s")
 
 
@@ -114,7 +118,8 @@ def _(drill: Drill) -> None:
     drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
     control = getattr(drill.target, "control", None)
     assert control is not None
-    control.set_fault("restore_job_fails", message="drdrill fault: restore job failed on purpose")
+    control.set_fault("restore_job_fails", message=RESTORE_FAILED_MESSAGE)
+    drill.faults["restore_job_fails"] = {"message": RESTORE_FAILED_MESSAGE}
     drill.record.add_evidence("notes", "fault: restore jobs fail")
 
 
@@ -123,7 +128,8 @@ def _(drill: Drill) -> None:
     drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
     control = getattr(drill.target, "control", None)
     assert control is not None
-    control.set_fault("start_restore_denied", message="not authorized to perform: iam:PassRole")
+    control.set_fault("start_restore_denied", message=START_DENIED_MESSAGE)
+    drill.faults["start_restore_denied"] = {"message": START_DENIED_MESSAGE}
     drill.record.add_evidence("notes", "fault: StartRestoreJob denied")
 
 

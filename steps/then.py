@@ -17,12 +17,17 @@ from dr_infra.oracle import CANARY_KIND
 from dr_infra.table_reader import read_items
 
 SECONDS = r"(?P<seconds>-?\d+)"
+MAX_SECONDS = 86_400
+"""Longest time limit a step accepts (24 hours): AWS restores of the largest tables finish well within it, and a
+bigger number is almost always a typo that would make a drill wait forever."""
 
 
 def _seconds(value: str) -> float:
     number = int(value)
     if number < 0:
         raise ConfigError(f"{number} seconds: a time limit cannot be negative")
+    if number > MAX_SECONDS:
+        raise ConfigError(f"{number} seconds is beyond drdrill's cap of {MAX_SECONDS:,} seconds (24 hours) per step")
     return float(number)
 
 
@@ -88,30 +93,29 @@ def _(drill: Drill, count: str) -> None:
     expected = int(count)
     if expected < 0:
         raise ConfigError("a number of restore jobs cannot be negative")
-    # Let redelivered, retried or bisected batches land before counting: the settle time follows the target.
-    time.sleep(max(0.5, 5 * drill.target.max_poll_interval))
-
-    def started_restores() -> set[Any]:
-        lines = recovery.decisions(drill)
-        found = {
-            line.get("restoreJobId") or line.get("restoredTable")
-            for line in lines
-            if line.get("decision") == "restore_started"
-        }
-        found.discard(None)
-        return found
-
-    started = started_restores()
-    # An invocation still in flight (a slow restore call under CPU load, e.g. parallel drills) writes its log
-    # lines only when it returns: wait a little for missing ones, never for extra ones.
-    deadline = time.monotonic() + 10
-    while len(started) < expected and time.monotonic() < deadline:
-        time.sleep(0.2)
-        started = started_restores()
+    # Count what AWS reports (restore jobs, restored tables), not the monitor's log lines: a line is written
+    # when its invocation returns, the restore exists as soon as the call does. Let redelivered, retried or
+    # bisected batches land first: read until the count is stable (the interval follows the target's pace).
+    settle = max(0.5, 5 * drill.target.max_poll_interval)
+    started = recovery.settled_restores(lambda: recovery.started_restores(drill), settle, limit=30)
+    logged = {
+        str(line.get("restoreJobId") or line.get("restoredTable"))
+        for line in recovery.decisions(drill)
+        if line.get("decision") == "restore_started"
+    }
     actual = len(started)
-    drill.record.evidence["restore_job_count"] = [{"expected": expected, "started": actual}]
+    drill.record.evidence["restore_job_count"] = [
+        {"expected": expected, "started": actual, "restores": started, "monitor_logged": sorted(logged)}
+    ]
+    if logged != set(started):
+        drill.record.add_evidence(
+            "notes",
+            f"the change monitor's log disagrees with AWS: it logged restore_started for {sorted(logged) or 'none'}, "
+            f"AWS reports {sorted(started) or 'none'} (counted: AWS)",
+        )
     assert actual == expected, (
-        f"expected exactly {expected} restore job(s), the monitor started {actual}: {sorted(map(str, started))}"
+        f"expected exactly {expected} restore job(s), {actual} were started since the change: "
+        + ", ".join(f"{key} ({info['kind']}, {info['status']})" for key, info in started.items())
     )
 
 
@@ -119,10 +123,18 @@ def _(drill: Drill, count: str) -> None:
 def _(drill: Drill, event: str) -> None:
     from dr_infra.waits import Probe, WaitPolicy
 
+    injection = drill.incident.injection
+    keys = injection.keys if injection is not None else []
+
     def probe() -> Probe:
-        lines = recovery.decisions(drill)
-        seen = sorted({str(line.get("eventName")) for line in lines})
-        return Probe(any(line.get("eventName") == event for line in lines), f"events logged: {seen or 'none'}")
+        # Only decisions about the injected harmful change count: not the item strategy's own repair writes,
+        # TTL deletions or other events the monitor logs as ignored.
+        lines = recovery.harmful_decisions(recovery.decisions(drill), keys)
+        seen = sorted({f"{line.get('eventName')} ({line.get('decision')})" for line in lines})
+        return Probe(
+            any(line.get("eventName") == event for line in lines),
+            f"decisions about the harmful change: {seen or 'none'}",
+        )
 
     WaitPolicy(f"change monitor logs a {event} event", 30).run(probe)
 
@@ -138,8 +150,52 @@ def _(drill: Drill) -> None:
         key_attributes=list(oracle.key_attributes),
     )
     drill.record.evidence.setdefault("diff", []).append({**diff.to_dict(), "table": table, "expected_at": iso(moment)})
+    survived = _surviving_change(drill, table)
+    if survived:
+        drill.violate("rpo", _survived_message(table, survived))
     assert diff.missing == 0 and diff.changed == 0, (
         f"data written before the change was lost in {table}: {diff.summary()}"
+    )
+    assert not survived, _survived_message(table, survived)
+
+
+def _surviving_change(drill: Drill, table: str) -> list[str]:
+    """Injected keys still in their post-change state in ``table`` (inserted present, deleted missing, modified
+    as tampered): the harmful change itself survived. Kept as evidence ``harmful_change``."""
+    from dr_infra.equivalence import canonical
+
+    def form(item: Any) -> bytes | None:
+        return None if item is None else canonical(item)
+
+    oracle = drill.require_oracle()
+    inc = drill.incident
+    if inc.injection is None or not inc.injection.keys:
+        return []
+    injected = {oracle.key(k) for k in inc.injection.keys}
+    pre = {oracle.key(i): i for i in oracle.state_at(drill.just_before_change())() if oracle.key(i) in injected}
+    post = {w.key: w.new for w in oracle.writes_until(utcnow()) if w.harmful and w.key in injected}  # last wins
+    found = {oracle.key(i): i for i in read_items(drill.target, table) if oracle.key(i) in injected}
+    survived = []
+    for key, after in post.items():
+        if form(pre.get(key)) == form(after):
+            continue  # this key's change is invisible: nothing to tell apart
+        if form(found.get(key)) == form(after):
+            what = "deleted, still missing" if after is None else "inserted, present" if key not in pre else "modified"
+            survived.append(f"{', '.join(f'{name}={value}' for name, value in key)} ({what})")
+    drill.record.evidence["harmful_change"] = {
+        "table": table,
+        "kind": inc.injection.kind,
+        "keys": len(post),
+        "survived": len(survived),
+        "examples": survived[:10],
+    }
+    return survived
+
+
+def _survived_message(table: str, survived: list[str]) -> str:
+    return (
+        f"the harmful change survived in {table}: {len(survived)} injected item(s) still in their post-change "
+        f"state, e.g. {', '.join(survived[:3])}"
     )
 
 
@@ -148,6 +204,11 @@ def _measure_rpo(drill: Drill) -> float:
     inc = drill.incident
     assert inc.change_at is not None
     table = _compared_table(drill)
+    harm = _surviving_change(drill, table)
+    if harm:
+        # Whatever canaries survived, a restore that kept the harmful change did not recover anything.
+        drill.violate("rpo", _survived_message(table, harm))
+        raise AssertionError(_survived_message(table, harm))
     writers = [w for w in drill.background if hasattr(w, "written")]
     if not writers:
         age = drill.restored_state_age()
@@ -209,13 +270,26 @@ def _(drill: Drill) -> None:
 # -- restore-path chaos: the expected way for a recovery to break -------------------------------------------------
 @then(parsers.re(rf"the restore fails within {SECONDS} seconds? with the job's status message"))
 def _(drill: Drill, seconds: str) -> None:
+    """The job ends FAILED with the injected StatusMessage, nothing was restored, and the RTO is violated."""
     from dr_infra.errors import RestoreFailed
 
+    injected = drill.faults.get("restore_job_fails", {}).get("message")
+    if injected is None:
+        raise ConfigError("'the restore fails ... with the job's status message' needs 'Given restore jobs fail'")
     try:
         recovery.await_recovery(drill, _seconds(seconds))
     except RestoreFailed as exc:
-        drill.record.add_evidence("notes", f"restore failed as injected: {exc}")
-        assert "ended FAILED: " in str(exc) and not str(exc).endswith("no status message"), str(exc)
+        failed = [j for j in drill.record.evidence.get("restore_jobs", []) if j.get("status") == "FAILED"]
+        assert failed, f"the restore failed, but no FAILED restore job was seen: {exc}"
+        job = failed[-1]
+        assert job.get("status_message") == injected, (
+            f"restore job {job.get('job_id')} ended FAILED with {job.get('status_message')!r}, "
+            f"not the injected status message {injected!r}"
+        )
+        assert str(exc).endswith(f"ended FAILED: {injected}"), f"the failure does not quote the job: {exc}"
+        leaked = recovery.restored_tables(drill)
+        assert not leaked, f"a failed restore left restored table(s) behind: {sorted(leaked)}"
+        drill.violate("rto", f"restore job {job.get('job_id')} ended FAILED: {injected}", expected=True)
         return
     raise AssertionError("the restore completed, but the injected fault should have made it fail")
 
@@ -227,16 +301,18 @@ def _(drill: Drill, phase: str) -> None:
     assert rto.measured_s is not None and rto.target_s is not None, "RTO was not measured"
     assert not rto.met, f"RTO {rto.measured_s:.3f} s met the target {rto.target_s:g} s; a violation was expected"
     slowest = max(rto.phases, key=lambda p: p.duration_s or 0)
-    drill.record.add_evidence(
-        "notes", f"RTO violated as expected; slowest phase: {slowest.name} ({slowest.duration_s} s)"
+    assert slowest.name == phase, f"the phase that ran long was {slowest.name!r}, not {phase!r}"
+    drill.violate(
+        "rto",
+        f"RTO {rto.measured_s:.3f} s exceeds the target {rto.target_s:g} s; the phase that ran long: "
+        f"{slowest.name} ({slowest.duration_s:.3f} s)",
+        expected=True,
     )
-    assert slowest.name == phase, f"the slowest phase was {slowest.name!r}, not {phase!r}"
-    drill.record.rto.met = False
-    drill.record.rto.note = f"violation expected by the scenario (slowest phase: {slowest.name})"
 
 
 @then(parsers.re(rf"the restore could not be started within {SECONDS} seconds?"))
 def _(drill: Drill, seconds: str) -> None:
+    """StartRestoreJob denied: the monitor logs the AccessDeniedException and reports the records as failed."""
     from dr_infra.errors import WaitTimeout
 
     deadline = time.monotonic() + _seconds(seconds)
@@ -244,7 +320,22 @@ def _(drill: Drill, seconds: str) -> None:
         recovery.wait_restore_started(drill, deadline)
     except WaitTimeout as exc:
         assert exc.last_state.startswith("restore could not be started"), f"unexpected state: {exc.last_state}"
-        drill.record.add_evidence("notes", exc.last_state)
+        assert "AccessDeniedException" in exc.last_state, f"the error does not name AccessDeniedException: {exc}"
+        inc = drill.incident
+        keys = inc.injection.keys if inc.injection is not None else []
+        failed = [
+            line
+            for line in recovery.harmful_decisions(recovery.decisions(drill), keys)
+            if line.get("decision") == "failed"
+        ]
+        reported = {recovery.key_text(line.get("keys")) for line in failed}
+        unreported = [k for k in keys if recovery.key_text(k) not in reported]
+        assert failed and not unreported, (
+            f"the change monitor did not report the records as failed: {len(unreported)} of {len(keys)} "
+            f"changed item(s) without a failed decision"
+        )
+        recovery.note_invocation(drill)
+        drill.violate("rto", exc.last_state, expected=True)
         return
     raise AssertionError("a restore was started, but StartRestoreJob should have been denied")
 
@@ -295,6 +386,7 @@ def _(drill: Drill) -> None:
         inc.injection.finished_at + timedelta(seconds=1),
     )
     assert low <= before <= high, f"{reason!r} does not name the change's time ({iso(inc.change_at)})"
+    recovery.note_stream_record(drill)
     drill.record.add_evidence("notes", f"the change monitor logged: {reason}")
 
 
@@ -310,8 +402,7 @@ def _(drill: Drill) -> None:
     found = _no_recovery_point_lines(drill)
     assert found, "the change monitor did not report a missing recovery point"
     note = f"{RPO_BEFORE_FIRST_BACKUP}: {found[0].get('reason')}"
-    drill.record.rpo.note = note
-    drill.record.rpo.met = False
+    drill.violate("rpo", note, expected=True)
     drill.record.add_evidence("notes", note)
     view = scenario_view(asdict(drill.record), 0)
     assert note in view.notes and view.rpo.note == note and view.rpo.verdict == "over target", (
@@ -378,6 +469,7 @@ def _(drill: Drill, seconds: str) -> None:
         f"(1 + MaximumRetryAttempts {retries}), so the event source mapping discarded the batch "
         f"(LastProcessingResult: {mapping.get('LastProcessingResult')}); last error: {errors[-1].splitlines()[0]}"
     )
+    recovery.note_stream_record(drill)
     drill.record.evidence["lost_detection"] = {
         "mapping_uuid": stack.mapping_uuid,
         "invocations": len(again),
@@ -385,9 +477,7 @@ def _(drill: Drill, seconds: str) -> None:
         "last_processing_result": mapping.get("LastProcessingResult"),
         "function_errors": errors[:10],
     }
-    drill.record.add_evidence("notes", note)
-    drill.record.rto.met = False
-    drill.record.rto.note = note
+    drill.violate("rto", note, expected=True)
 
 
 def _summary_of(line: dict[str, Any]) -> str:
@@ -409,14 +499,13 @@ def _(drill: Drill) -> None:
         assert exc.last_state == "monitor never invoked", f"the monitor was invoked: {exc.last_state}"
     else:
         raise AssertionError("the monitor started a restore, so it was invoked")
+    recovery.note_stream_record(drill)
     mapping = drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid) if stack.mapping_uuid else {}
     note = (
         f"RTO violated: monitor never invoked within {NEVER_INVOKED_WINDOW_S:g} s of the change "
         f"(event source mapping {stack.mapping_uuid or 'missing'}: State {mapping.get('State', '-')})"
     )
-    drill.record.add_evidence("notes", note)
-    drill.record.rto.met = False
-    drill.record.rto.note = note
+    drill.violate("rto", note, expected=True)
 
 
 @then("the restore started from the right point")
