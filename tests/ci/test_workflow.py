@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,47 @@ def test_runs_the_drill_with_the_policy_and_allow_list_and_uploads_the_report(
     assert upload["if"] == "always()"
     assert upload["with"]["path"] == "reports/"
     assert steps.index(upload) > steps.index(run)
+
+
+def _job_timeout_s(workflow: dict[Any, Any]) -> int:
+    return int(workflow["jobs"]["drill"]["timeout-minutes"]) * 60
+
+
+def test_the_assumed_role_session_outlasts_the_drill(workflow: dict[Any, Any]) -> None:
+    """Credentials expiring mid-drill would fail teardown and leak resources; IAM allows 900 s to 12 h."""
+    steps = workflow["jobs"]["drill"]["steps"]
+    creds = next(s for s in steps if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"))
+    duration = int(creds["with"]["role-duration-seconds"])
+    assert _job_timeout_s(workflow) <= duration <= 43_200
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert f"MaxSessionDuration of at least {duration} seconds" in readme
+
+
+def _actionlint() -> str | None:
+    """The actionlint binary: next to this interpreter (a pip-installed wrapper), else on PATH."""
+    beside = Path(sys.executable).with_name("actionlint")
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("actionlint")
+
+
+def test_workflow_lints_clean_with_actionlint() -> None:
+    """actionlint checks what the schema cannot: expressions, action inputs, shell in run: steps."""
+    binary = _actionlint()
+    if binary is None:
+        pytest.skip("actionlint is not installed (no binary next to the interpreter or on PATH)")
+    try:
+        version = subprocess.run([binary, "-version"], capture_output=True, text=True, timeout=60, check=False)
+    except OSError as exc:
+        pytest.skip(f"actionlint cannot run here: {exc}")
+    if version.returncode != 0:
+        pytest.skip(f"actionlint cannot run here: {(version.stderr or version.stdout).strip()[:200]}")
+    done = subprocess.run(
+        [binary, "-no-color", "-oneline", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
