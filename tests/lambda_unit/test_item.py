@@ -98,6 +98,24 @@ def test_a_newer_write_is_not_overwritten(ddb: Any, runtime: Runtime, logs: LogL
     assert response == {"batchItemFailures": []}  # not a failure
 
 
+@pytest.mark.parametrize("event", ["modify.json", "insert.json"])
+def test_a_newer_write_that_only_adds_attributes_is_not_overwritten(
+    ddb: Any, runtime: Runtime, logs: LogLines, event: str
+) -> None:
+    """Every attribute still equals the last NewImage, so only the added one tells the write is newer."""
+    newer = copy.deepcopy(image(event, "NewImage"))
+    newer["note"] = {"S": "added by a legitimate later write"}
+    ddb.put_item(TableName=TABLE, Item=to_client_image(newer))
+
+    response = process_event(load_event(event), None, runtime)
+
+    assert current(ddb) == to_client_image(newer)
+    [line] = logs.read()
+    assert line["decision"] == "repair_skipped_newer_write"
+    assert "note" in line["reason"]
+    assert response == {"batchItemFailures": []}
+
+
 def test_a_recreated_item_is_not_overwritten_after_a_remove(ddb: Any, runtime: Runtime, logs: LogLines) -> None:
     recreated = {**KEY, "status": {"S": "NEW"}}
     ddb.put_item(TableName=TABLE, Item=recreated)

@@ -32,11 +32,13 @@ the marker, or delete), conditional on the marker still being that token.
 
 Limits (documented on purpose):
 
-* "Equal to the last NewImage" is checked attribute by attribute
-  (``#a0 = :v0 AND ...``); attributes the item gained that are not in that image
-  cannot be checked this way, so a write that only ADDS attributes is not seen as
-  newer. Very large items may exceed DynamoDB's 4 KB expression limit; the repair
-  then fails and is logged as ``failed``.
+* "Equal to the last NewImage" is checked attribute by attribute in the write's
+  condition (``#c0 = :c0 AND ...``). A condition cannot name attributes it does not
+  know, so a write that only ADDS attributes is caught by a consistent GetItem just
+  before the repair (the item has attributes the image lacks: newer write); one
+  landing in the milliseconds between that read and the conditional write is not.
+  Very large items may exceed DynamoDB's 4 KB expression limit; the repair then
+  fails and is logged as ``failed``.
 * A user write that copies an item while the marker is on it (a few milliseconds
   between the two steps) is taken for an own write.
 * The stream must use NEW_AND_OLD_IMAGES; otherwise the record fails with a reason.
@@ -182,6 +184,7 @@ class ItemStrategy:
             names["#k"] = next(iter(first.keys_raw))
             condition = "attribute_not_exists(#k)"
         else:
+            self._refuse_added_attributes(first, current)
             condition = _equals_condition(current, names, values)
         item = {**to_client_image(target), MARKER: {"S": token}}
         kwargs: dict[str, Any] = {"ExpressionAttributeNames": names}
@@ -199,6 +202,7 @@ class ItemStrategy:
 
     def _revert_insert(self, first: StreamRecord, current: Image) -> None:
         token = f"delete/{first.sequence_number}"
+        self._refuse_added_attributes(first, current)
         names: dict[str, str] = {"#m": MARKER}
         values: dict[str, Any] = {":token": {"S": token}}
         condition = _equals_condition(current, names, values)
@@ -213,6 +217,15 @@ class ItemStrategy:
             ExpressionAttributeValues=values,
         )
         self._delete_marked(first.table.name, first.keys_raw, token)
+
+    def _refuse_added_attributes(self, first: StreamRecord, current: Image) -> None:
+        """A newer write that only added attributes passes the equality condition: look for it first."""
+        now = self._ddb.get_item(
+            TableName=first.table.name, Key=to_client_image(first.keys_raw), ConsistentRead=True
+        ).get("Item")
+        added = sorted(set(now or {}) - set(current))
+        if added:
+            raise NewerWrite(f"the item gained attributes after the batch's last change: {', '.join(added)}")
 
     def _remove_marker(self, table: str, keys: Image, token: str) -> None:
         self._conditional(
