@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import io
 import os
 import signal
@@ -64,6 +65,53 @@ class _PytestErrorFilter(io.TextIOBase):
         return self.real.isatty()
 
 
+class _HeldStdout(io.TextIOBase):
+    """Stands in for stdout during ``pytest.main``: holds pytest's output until the first scenario starts, so
+    a usage error found before any scenario runs is drdrill's one stderr line, not a pytest session on stdout.
+    Once a scenario starts, everything held is written and the rest passes through live."""
+
+    def __init__(self, real: TextIO) -> None:
+        self.real = real
+        self.held: list[str] | None = []
+
+    def write(self, text: str) -> int:
+        if self.held is not None:
+            self.held.append(text)
+            return len(text)
+        return self.real.write(text)
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        if held:
+            self.real.write("".join(held))
+            self.real.flush()
+
+    def discard(self) -> None:
+        if self.held is not None:
+            self.held = []
+
+    def flush(self) -> None:
+        if self.held is None:
+            self.real.flush()
+
+    def isatty(self) -> bool:
+        return self.real.isatty()
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+
+def _port(text: str) -> int:
+    """argparse type of ``serve --port``: a TCP port number, 0 meaning one the OS chooses."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number: use 1-65535, or 0 for a free one") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number: use 1-65535, or 0 for a free one")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="drdrill",
@@ -89,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true")
 
     serve = sub.add_parser("serve", help="run the embedded target as a standalone server in the foreground")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free port)")
+    serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1, 0-65535 (default: a free port)")
 
     report = sub.add_parser("report", help="re-render a report from a journal")
     report.add_argument("journal", type=Path)
@@ -156,10 +204,16 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
 
 
 class _Collector:
-    """Captures the drill session at the end of the pytest run, to compute the exit code from the journal."""
+    """Captures the drill session at the end of the pytest run, to compute the exit code from the journal;
+    releases the held stdout when the first scenario starts."""
 
-    def __init__(self) -> None:
+    def __init__(self, stdout: _HeldStdout | None = None) -> None:
         self.session: object | None = None
+        self.stdout = stdout
+
+    def pytest_runtest_logstart(self) -> None:
+        if self.stdout is not None:
+            self.stdout.release()
 
     def pytest_sessionfinish(self, session: object) -> None:
         from dr_infra.pytest_plugin import SESSION_KEY
@@ -179,14 +233,19 @@ def run(args: argparse.Namespace) -> int:
 
     argv = _pytest_args(args)
     load_policy(args.policy)  # a malformed policy is one line before anything starts
-    collector = _Collector()
+    stdout = _HeldStdout(sys.stdout)
+    collector = _Collector(stdout)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     stderr = _PytestErrorFilter(sys.stderr)
+    code: int | pytest.ExitCode = pytest.ExitCode.INTERNAL_ERROR
     try:
-        with contextlib.redirect_stderr(stderr):
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
             code = pytest.main(argv, plugins=[collector])
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if code == pytest.ExitCode.USAGE_ERROR or _usage_errors(collector.session):
+            stdout.discard()  # before any scenario ran: drdrill's one line says it all
+        stdout.release()
     ds = collector.session
     journal = getattr(ds, "journal", None)
     if code == pytest.ExitCode.INTERRUPTED and journal is not None and journal.status == "interrupted":
@@ -210,6 +269,10 @@ def run(args: argparse.Namespace) -> int:
     return {"met": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(journal.status, EXIT_VIOLATED)
 
 
+def _usage_errors(ds: object | None) -> list[str]:
+    return list(getattr(getattr(ds, "journal", None), "usage_errors", None) or [])
+
+
 def _report_key() -> object:
     from dr_infra.pytest_plugin import REPORT_DIR_KEY
 
@@ -226,6 +289,11 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            why = "is in use" if exc.errno == errno.EADDRINUSE else "is not allowed for this user"
+            raise DrDrillError(
+                f"port {args.port} on 127.0.0.1 {why}: pick another with --port or omit it for a free one"
+            ) from None
         raise DrDrillError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
     print(f"drdrill embedded target listening on {server.endpoint_url}", flush=True)
     print(

@@ -227,6 +227,25 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     _check_cost_cap(drill_session(config), sum(1 for item in items if _is_scenario(item)))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the target once the selected scenarios are known, before any of them runs: an unreachable
+    endpoint, a refused account or missing credentials is a usage error (one line, no scenario output).
+
+    xdist workers start theirs on first use (the ``dr_target`` fixture), like any run that skips this hook.
+    """
+    config = session.config
+    if config.option.collectonly or parallel.is_worker(config) or not any(map(_is_scenario, session.items)):
+        return
+    ds = drill_session(config)
+    if ds.journal.usage_errors:
+        return
+    try:
+        ds.start_target()
+    except DrDrillError as exc:
+        ds.journal.usage_errors.append(str(exc))
+        raise pytest.UsageError(str(exc)) from None
+
+
 def _check_cost_cap(ds: DrillSession, scenarios: int) -> None:
     """On the aws target, refuse (one line, exit 2) a run whose estimated cost exceeds --dr-max-cost."""
     try:
@@ -385,6 +404,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             if call.excinfo is not None and isinstance(call.excinfo.value, ConfigError):
                 record.status = "error"
                 drill_session(item.config).journal.usage_errors.append(f"{record.name}: {record.failure}")
+            if call.excinfo is not None and isinstance(call.excinfo.value, DrDrillError):
+                report.longrepr = f"{item.path}: {record.name}: {record.failure}"  # drdrill's line, no traceback
             if call.excinfo is not None and isinstance(call.excinfo.value, KeyboardInterrupt):
                 record.status = "interrupted"
     if report.when == "teardown":
@@ -493,7 +514,7 @@ def write_reports(ds: DrillSession) -> Path | None:
     render_all(
         journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact"))
     )
-    _point_latest(out)
+    _point_latest(out, default_layout=not ds.config.getoption("--dr-report-dir"))
     ds.config.stash[REPORT_DIR_KEY] = out
     return out
 
@@ -501,14 +522,38 @@ def write_reports(ds: DrillSession) -> Path | None:
 REPORT_DIR_KEY = pytest.StashKey[Path]()
 
 
-def _point_latest(out: Path) -> None:
-    """``reports/latest`` points at the newest run (a symlink; a text file where links are not allowed)."""
+def _drdrill_latest(latest: Path) -> bool:
+    """Whether ``latest`` is one drdrill made: a symlink to a sibling folder's name, or the text file written
+    where links are not allowed (one line naming a sibling folder that holds a journal)."""
+    try:
+        if latest.is_symlink():
+            target = str(latest.readlink())
+            return bool(target) and Path(target).name == target  # a sibling's name, not a path elsewhere
+        if latest.is_file() and latest.stat().st_size <= 256:
+            name = latest.read_text(encoding="utf-8").strip()
+            return bool(name) and Path(name).name == name and (latest.parent / name / "report.json").is_file()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return False
+
+
+def _point_latest(out: Path, *, default_layout: bool) -> None:
+    """``reports/latest`` points at the newest run (a symlink; a text file where links are not allowed).
+
+    Maintained only in drdrill's own layout: the default ``reports/<run-id>``, or a folder where drdrill already
+    keeps a ``latest``. A ``--report-dir`` elsewhere gets no ``latest`` beside it, and a user's own file or folder
+    named ``latest`` is never replaced.
+    """
     latest = out.parent / "latest"
+    ours = _drdrill_latest(latest)
+    if not (default_layout or ours):
+        return
     with contextlib.suppress(OSError):
-        if latest.is_symlink() or latest.is_file():
+        if latest.is_symlink() or (ours and latest.is_file()):
             latest.unlink()
-        if not latest.exists():
-            try:
-                latest.symlink_to(out.name, target_is_directory=True)
-            except OSError:
-                latest.write_text(out.name + "\n", encoding="utf-8")
+        elif latest.exists():
+            return  # a user's regular file or folder: keep it
+        try:
+            latest.symlink_to(out.name, target_is_directory=True)
+        except OSError:
+            latest.write_text(out.name + "\n", encoding="utf-8")

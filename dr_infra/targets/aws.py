@@ -19,6 +19,7 @@ from dr_infra.targets.capabilities import AWS_CAPABILITIES
 
 ALLOW_ENV = "DRDRILL_ALLOWED_ACCOUNTS"
 ACCOUNT_ID = re.compile(r"^\d{12}$")
+NO_REGION = "no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or pass --region (pytest: --dr-region)"
 
 
 def parse_allow_list(values: list[str] | str | None) -> frozenset[str]:
@@ -47,6 +48,9 @@ class AwsTarget(Target):
         allowed_accounts: frozenset[str] | None = None,
         session: boto3.Session | None = None,
     ) -> None:
+        # botocore reads AWS_DEFAULT_REGION (and the profile) but not AWS_REGION, which the AWS CLI v2, the other
+        # SDKs and aws-actions/configure-aws-credentials use and which takes precedence over AWS_DEFAULT_REGION.
+        region = region or os.environ.get("AWS_REGION", "").strip() or None
         self._session = session or boto3.Session(region_name=region)
         super().__init__(region or self._session.region_name or "")
         self.allowed_accounts = (
@@ -65,7 +69,7 @@ class AwsTarget(Target):
                 f"or set {ALLOW_ENV}"
             )
         if not self.region:
-            raise TargetUnavailable("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION")
+            raise TargetUnavailable(NO_REGION)
         clients = ClientFactory(self._session)
         try:
             identity = clients("sts").get_caller_identity()
@@ -74,7 +78,7 @@ class AwsTarget(Target):
                 "no AWS credentials found: configure a profile (AWS_PROFILE), environment credentials or a role"
             ) from None
         except NoRegionError:
-            raise TargetUnavailable("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION") from None
+            raise TargetUnavailable(NO_REGION) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             raise TargetUnavailable(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
 import boto3
+import pytest
 
-from tests.cli.conftest import DRDRILL, POSTURE, REPO
+from tests.cli.conftest import DRDRILL, POSTURE, REPO, run_drdrill
 
 
 def test_posture_run_passes_and_writes_the_report(drdrill, tmp_path: Path) -> None:
@@ -123,3 +125,25 @@ Feature: tagged
     journal = json.loads((report / "report.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in journal["scenarios"]] == ["tagged posture"]
     assert journal["scenarios"][0]["tags"] == ["smoke"]
+
+
+def test_serve_on_a_busy_port_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    """werkzeug printed "Address already in use" from its thread and start() waited forever."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_drdrill("serve", "--port", str(port), cwd=tmp_path, timeout=60)
+    assert result.code == 2, result.stdout + result.stderr
+    assert result.error_lines == [
+        f"drdrill: port {port} on 127.0.0.1 is in use: pick another with --port or omit it for a free one"
+    ]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
+def test_serve_rejects_what_is_not_a_port(tmp_path: Path, port: str) -> None:
+    result = run_drdrill("serve", "--port", port, cwd=tmp_path, timeout=60)
+    assert result.code == 2, result.stdout + result.stderr
+    assert len(result.error_lines) == 1 and "--port" in result.stderr and "not a port number" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -106,3 +106,45 @@ def test_allow_list_merges_option_values_and_commas() -> None:
     assert parse_allow_list(["111111111111, 222222222222", "333333333333"]) == frozenset(
         {"111111111111", "222222222222", "333333333333"}
     )
+
+
+@pytest.fixture
+def no_aws_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No region or profile from the developer's machine: empty config files, no AWS_* region variables."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "empty").write_text("", encoding="utf-8")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty"))
+
+
+@pytest.mark.usefixtures("no_aws_config")
+def test_aws_region_alone_sets_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore reads AWS_DEFAULT_REGION only; the error message (and the AWS CLI v2) promise AWS_REGION works too."""
+    monkeypatch.setenv("AWS_REGION", "eu-west-2")
+    target = AwsTarget(allowed_accounts=frozenset({"111111111111"}))
+    assert target.region == "eu-west-2"
+    session = target._session
+    assert session.region_name == "eu-west-2"
+    assert session.client("sts", aws_access_key_id="x", aws_secret_access_key="y").meta.region_name == "eu-west-2"
+
+
+@pytest.mark.usefixtures("no_aws_config")
+def test_aws_region_wins_over_aws_default_region_and_an_explicit_region_over_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-2")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-1")
+    assert AwsTarget(allowed_accounts=frozenset({"111111111111"})).region == "eu-west-2"
+    assert AwsTarget(region="ap-south-1", allowed_accounts=frozenset({"111111111111"})).region == "ap-south-1"
+    monkeypatch.delenv("AWS_REGION")
+    assert AwsTarget(allowed_accounts=frozenset({"111111111111"})).region == "us-west-1"
+
+
+@pytest.mark.usefixtures("no_aws_config")
+def test_no_region_at_all_is_one_line_naming_both_variables() -> None:
+    target = AwsTarget(allowed_accounts=frozenset({"111111111111"}))
+    with pytest.raises(TargetUnavailable) as caught:
+        target.start()
+    message = str(caught.value)
+    assert "AWS_REGION" in message and "AWS_DEFAULT_REGION" in message and "\n" not in message

@@ -1,13 +1,17 @@
-"""The step vocabulary: no duplicate patterns, and every documented sentence matches exactly one step."""
+"""The step vocabulary: no duplicate patterns, every documented sentence matches exactly one step, and a step
+hidden in a description (mistyped or missing keyword) is told apart from prose."""
 
 from __future__ import annotations
 
 import importlib
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_bdd.steps import step_function_context_registry
+
+from dr_infra.features_collect import hidden_steps
 
 STEP_MODULES = ("steps.given", "steps.when", "steps.then", "steps.posture")
 
@@ -70,6 +74,9 @@ SENTENCES = [
     ("when", "the last stream records are delivered again"),
     ("then", "a restore job completes within 60 seconds"),
     ("then", "a restore job completes within 1 second"),
+    ("then", "a restore job completes within the DR policy's RTO"),
+    ("then", "the table is repaired in place within the DR policy's RTO"),
+    ("then", "at most the DR policy's RPO of writes were lost"),
     ("then", "the restored table matches the table as it was before the change"),
     ("then", "the table is repaired in place within 5 seconds"),
     ("then", "exactly 1 restore job started"),
@@ -117,3 +124,59 @@ def test_each_documented_sentence_matches_exactly_one_definition(kind: str, sent
 )
 def test_extra_words_do_not_match(sentence: str) -> None:
     assert not [c for c in _contexts() if c.parser.is_matching(sentence)]
+
+
+FEATURES = Path(__file__).resolve().parents[2] / "features"
+
+
+def _hidden(tmp_path: Path, description_line: str) -> list[str]:
+    path = tmp_path / "x.feature"
+    path.write_text(
+        f"Feature: x\n  Scenario: s\n    {description_line}\n    Then the table is deleted\n", encoding="utf-8"
+    )
+    return hidden_steps(path, _contexts())
+
+
+@pytest.mark.parametrize("path", sorted(FEATURES.rglob("*.feature")), ids=lambda p: p.name)
+def test_shipped_descriptions_are_prose(path: Path) -> None:
+    assert hidden_steps(path, _contexts()) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'Gven a DR-protected table "orders" with 5 items',
+        "Wehn 3 items are deleted",
+        "Adn the table is deleted",
+        "Thne a restore job completes within 60 seconds",
+        "Thn a restore job complete within 60 second",
+        "3 items are deleted",
+        'given a DR-protected table "orders" with 5 items',
+        "Scenaro: hidden",
+        "Scenario Outlin: hidden",
+        "Backgroud: shared",
+    ],
+)
+def test_a_step_or_block_with_a_mistyped_keyword_is_found(tmp_path: Path, line: str) -> None:
+    problems = _hidden(tmp_path, line)
+    assert len(problems) == 1 and ":3: " in problems[0] and "never run" in problems[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The table is deleted by a bad deploy.",
+        "The restored table matches the table as it was before the change.",
+        "An incident starts when the table is deleted",
+        "given that restore jobs take 5 seconds, the RTO holds",
+        "and the data comes back exactly as it was",
+        "Ten items are deleted every night by the batch job",
+        "Give the table a meaningful name",
+        "About 3 items are deleted",
+        "Rules: one restore per incident",
+        "Note: embedded target only",
+        "Examples: see the README",
+    ],
+)
+def test_prose_is_not_a_step(tmp_path: Path, line: str) -> None:
+    assert _hidden(tmp_path, line) == []

@@ -7,7 +7,9 @@ service on its first request (``DomainDispatcherApplication.app_instances``).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
+from threading import Thread
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -17,6 +19,21 @@ from dr_infra.targets.embedded import patches
 from dr_infra.targets.embedded.control import with_control_routes
 
 LOOPBACK = "127.0.0.1"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: one the OS chooses); :class:`OSError` if it is taken."""
+    if not 0 <= port <= 65535:
+        raise OSError(f"port {port} is out of range 0-65535")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug does; never shares a live port
+        listener.bind((host, port))
+        listener.listen(128)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -37,15 +54,24 @@ class EmbeddedServer(ThreadedMotoServer):
         self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
         self._endpoint: str | None = None
 
-    def _server_entry(self) -> None:
-        app = with_control_routes(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=self._handler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
     def start(self) -> None:
-        patches.install_all()
-        super().start()
+        """Listen, then serve in a daemon thread.
+
+        The socket is bound here, in the caller's thread, so a busy port is an :class:`OSError` from ``start()``
+        (werkzeug would print "Address already in use" and end only its own thread, leaving ``start()`` waiting).
+        """
+        listener = _listen(self._ip_address, self._port)
+        try:
+            patches.install_all()
+            app = with_control_routes(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=self._handler, fd=listener.fileno()
+            )
+        finally:
+            listener.close()  # werkzeug serves on its own duplicate of the descriptor
+        self._thread = Thread(target=self._server.serve_forever, name="drdrill-embedded-server", daemon=True)
+        self._thread.start()
+        self._server_ready_event.set()
         self._endpoint = self.endpoint_url
         patches.server_started(self._endpoint)
         if self._on_started is not None:
