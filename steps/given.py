@@ -73,7 +73,8 @@ def _(drill: Drill) -> None:
     job = backup.start_backup_job(
         BackupVaultName=stack.names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
     )
-    done = WaitPolicy(PHASE_BACKUP_JOB, 300).run(backup_job_probe(backup, job["BackupJobId"])).value
+    limit = drill.policy.backup_job_timeout_seconds  # minutes on AWS: policies/aws.toml
+    done = WaitPolicy(PHASE_BACKUP_JOB, limit).run(backup_job_probe(backup, job["BackupJobId"])).value
     point = backup.describe_recovery_point(BackupVaultName=stack.names.vault, RecoveryPointArn=done["RecoveryPointArn"])
     created = point.get("CreationDate")
     drill.incident.recovery_point_arn = done["RecoveryPointArn"]

@@ -45,6 +45,27 @@ def _(drill: Drill, seconds: str) -> None:
     recovery.await_item_repair(drill, _seconds(seconds))
 
 
+def _policy_rto(drill: Drill) -> float:
+    if drill.rto_target is None:
+        raise ConfigError("no RTO target: add 'Given the DR policy requires ...' or rto_seconds to the --policy file")
+    return _seconds(str(int(drill.rto_target)))
+
+
+@then("a restore job completes within the DR policy's RTO")
+def _(drill: Drill) -> None:
+    """The time limit comes from the policy, so one feature file suits the embedded target and real AWS alike."""
+    if drill.strategy == "item":
+        raise ConfigError("the item strategy repairs in place: use 'the table is repaired in place within ...'")
+    recovery.await_recovery(drill, _policy_rto(drill))
+
+
+@then("the table is repaired in place within the DR policy's RTO")
+def _(drill: Drill) -> None:
+    if drill.strategy != "item":
+        raise ConfigError('in-place repair needs the "item" strategy')
+    recovery.await_item_repair(drill, _policy_rto(drill))
+
+
 def _expected_moment(drill: Drill) -> datetime:
     """The state a correct recovery reproduces: the recovery point, the restore time, or just before the change."""
     inc = drill.incident
@@ -238,6 +259,14 @@ def _(drill: Drill, seconds: str) -> None:
     limit = _seconds(seconds)
     lost = _measure_rpo(drill)
     assert lost <= limit, f"{lost:.3f} s of writes were lost, more than {limit:g} s"
+
+
+@then(parsers.re(r"at most the DR policy's RPO of writes (?:was|were) lost"))
+def _(drill: Drill) -> None:
+    if drill.rpo_target is None:
+        raise ConfigError("no RPO target: add 'Given the DR policy requires ...' or rpo_seconds to the --policy file")
+    lost = _measure_rpo(drill)
+    assert lost <= drill.rpo_target, f"{lost:.3f} s of writes were lost, more than the policy's {drill.rpo_target:g} s"
 
 
 @then("the restored table is protected again")

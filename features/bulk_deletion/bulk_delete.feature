@@ -6,7 +6,7 @@ Feature: A bulk delete is one incident with one recovery
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
     When 500 items are deleted
-    Then a restore job completes within 60 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
 
@@ -14,7 +14,7 @@ Feature: A bulk delete is one incident with one recovery
     Given a DR-protected table "orders" with 600 items
     And the change monitor restores with the "pitr" strategy
     When 500 items are deleted
-    Then a restore job completes within 60 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restore started from the right point
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
@@ -23,5 +23,5 @@ Feature: A bulk delete is one incident with one recovery
     Given a DR-protected table "orders" with 250 items
     And the change monitor restores with the "item" strategy
     When 200 items are deleted
-    Then the table is repaired in place within 30 seconds
+    Then the table is repaired in place within the DR policy's RTO
     And the restored table matches the table as it was before the change

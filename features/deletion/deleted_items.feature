@@ -7,9 +7,8 @@ Feature: Deleted items come back
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
     And a recovery point of the table exists
-    And the DR policy requires an RTO of 30 seconds and an RPO of 60 seconds
     When 1 item is deleted
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restore started from the right point
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
@@ -19,9 +18,8 @@ Feature: Deleted items come back
   Scenario: Deleted items are restored to the second before the deletion
     Given a DR-protected table "orders" with 50 items
     And the change monitor restores with the "pitr" strategy
-    And the DR policy requires an RTO of 30 seconds and an RPO of 2 seconds
     When 3 items are deleted
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restore started from the right point
     And the restored table matches the table as it was before the change
     And no data written before the change was lost
@@ -33,9 +31,8 @@ Feature: Deleted items come back
     Given a DR-protected table "orders" with 50 items
     And the table holds the item "customer-42"
     And the change monitor restores with the "item" strategy
-    And the DR policy requires an RTO of 10 seconds and an RPO of 0 seconds
     When the item "customer-42" is deleted
-    Then the table is repaired in place within 10 seconds
+    Then the table is repaired in place within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And the change monitor logged the REMOVE event
     And the RTO and RPO meet the DR policy

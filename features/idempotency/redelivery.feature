@@ -8,7 +8,7 @@ Feature: One incident, one restore
     And a recovery point of the table exists
     When 2 items are deleted
     And the last stream records are delivered again
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And exactly 1 restore job started
 
   Scenario: Redelivered stream records start no second point-in-time restore
@@ -16,5 +16,5 @@ Feature: One incident, one restore
     And the change monitor restores with the "pitr" strategy
     When 2 items are deleted
     And the last stream records are delivered again
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And exactly 1 restore job started

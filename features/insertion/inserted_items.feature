@@ -6,7 +6,7 @@ Feature: Items that should not exist are removed by recovery
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
     When 4 items are inserted
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restore started from the right point
     And the restored table matches the table as it was before the change
     And the change monitor logged the INSERT event
@@ -15,7 +15,7 @@ Feature: Items that should not exist are removed by recovery
     Given a DR-protected table "orders" with 30 items
     And the change monitor restores with the "pitr" strategy
     When 4 items are inserted
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And the change monitor logged the INSERT event
 
@@ -23,5 +23,5 @@ Feature: Items that should not exist are removed by recovery
     Given a DR-protected table "orders" with 30 items
     And the change monitor restores with the "item" strategy
     When 4 items are inserted
-    Then the table is repaired in place within 10 seconds
+    Then the table is repaired in place within the DR policy's RTO
     And the restored table matches the table as it was before the change

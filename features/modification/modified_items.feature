@@ -6,7 +6,7 @@ Feature: Modified items are put back as they were
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
     When 5 items are modified
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And the change monitor logged the MODIFY event
     And exactly 1 restore job started
@@ -15,7 +15,7 @@ Feature: Modified items are put back as they were
     Given a DR-protected table "orders" with 40 items
     And the change monitor restores with the "pitr" strategy
     When 5 items are modified
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And no data written before the change was lost
 
@@ -24,6 +24,6 @@ Feature: Modified items are put back as they were
     And the table holds the item "invoice-7"
     And the change monitor restores with the "item" strategy
     When the item "invoice-7" is modified
-    Then the table is repaired in place within 10 seconds
+    Then the table is repaired in place within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And the change monitor logged the MODIFY event

@@ -7,6 +7,6 @@ Feature: A lost table is restored from the latest recovery point
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
     When the table is deleted
-    Then a restore job completes within 30 seconds
+    Then a restore job completes within the DR policy's RTO
     And the restored table matches the table as it was before the change
     And the restored table is protected again
