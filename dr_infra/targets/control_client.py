@@ -1,4 +1,4 @@
-"""Client for a drdrill embedded endpoint's ``/_drdrill/`` control routes (faults, latency, discovery).
+"""Client for a drdrill embedded endpoint's ``/_drdrill/`` control routes (faults, latency, IAM enforcement, discovery).
 
 Used by the embedded target and by the localstack target when it finds that its endpoint is a
 ``drdrill serve`` process, so both reach fault switches the same way, over HTTP, with no in-process
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -63,3 +65,21 @@ class ControlClient:
     def reset_settings(self) -> None:
         """Back to the default latency profile and lag."""
         self._call("DELETE", "settings")
+
+    def enforce_iam(self, resource_scoped: bool = True) -> dict[str, Any]:
+        """Check every request against IAM from now on (``dr_infra.targets.embedded.iam_enforcement``).
+
+        ``resource_scoped=False`` leaves moto as it is (DynamoDB / AWS Backup checked against ``"*"``)."""
+        return dict(self._call("POST", "iam-enforcement", {"resource_scoped": resource_scoped}))
+
+    def stop_enforcing_iam(self) -> dict[str, Any]:
+        """Stop checking requests against IAM (idempotent)."""
+        return dict(self._call("DELETE", "iam-enforcement"))
+
+    @contextmanager
+    def iam_enforced(self, resource_scoped: bool = True) -> Iterator[dict[str, Any]]:
+        """:meth:`enforce_iam` for the block, :meth:`stop_enforcing_iam` after it, whatever happens inside."""
+        try:
+            yield self.enforce_iam(resource_scoped)
+        finally:
+            self.stop_enforcing_iam()

@@ -7,33 +7,20 @@ Three layers, each with what it can and cannot prove:
    and only to ``backup.amazonaws.com``, ``*`` only for the actions without resource-level permissions (the
    list in ``dr_infra/provisioning/iam_policies.py``). Evaluated with :mod:`dr_infra.iam_eval`.
 2. ``parliament`` (Duo Labs' IAM linter, offline) finds nothing above LOW in drdrill's policies.
-3. moto's IAM enforcement (``POST /moto-api/reset-auth`` body ``0``), with a user holding exactly the monitor
-   role's policy: it can DescribeTable / RestoreTableToPointInTime / StartRestoreJob, and DeleteTable is refused.
+3. The embedded target's IAM enforcement (:mod:`dr_infra.targets.embedded.iam_enforcement`, switched through its
+   ``/_drdrill/iam-enforcement`` control route), with a user holding exactly the monitor role's policy: it can
+   DescribeTable / RestoreTableToPointInTime / StartRestoreJob, and DeleteTable is refused. What moto enforces
+   and what drdrill adds (the resource each DynamoDB / AWS Backup request names) is documented in that module;
+   the limits that show here are pinned below (moto alone checks DynamoDB against ``"*"``; AWS Backup GETs
+   answer ``SignatureDoesNotMatch``; ``iam:PassRole`` is never checked, so layer 1 alone proves it).
 
-What moto 5.2.5 enforces, precisely (``moto/iam/access_control.py``):
-
-* Actions: yes, for every service (Allow/Deny, ``*`` wildcards; an unmatched action is refused with HTTP 403,
-  error code ``"403"`` for JSON-protocol services since the body is moto's XML ``AccessDenied``).
-* Resources: only for services whose response class has ``_determine_resource`` (IAM, STS, SQS); DynamoDB and
-  AWS Backup requests are checked against resource ``"*"``, which no resource-scoped statement matches, so the
-  exact policy is refused everything (pinned below). These tests give moto the resource the request names
-  (``_determine_resource`` on DynamoDB: the table ARN from ``TableName``/``SourceTableName``; on AWS Backup: the
-  ``RecoveryPointArn``), only while enforcement is on, so resource scoping is enforced too.
-* Conditions: not for normal actions - a statement with a ``Condition`` whose action matches is treated as an
-  explicit deny (no request context is passed), which affects ``lambda:CreateEventSourceMapping`` only.
-* Signatures: moto re-computes SigV4 and, for AWS Backup GET requests (DescribeRestoreJob), gets a different
-  one, so those answer ``SignatureDoesNotMatch`` under enforcement whatever the policy (pinned below); POSTs
-  (StartRestoreJob) and every DynamoDB call are checked normally.
-* ``iam:PassRole``: never checked (AWS Backup and Lambda do not "use" roles in moto); proven by layer 1 only.
-
-IAM enforcement is process-global in moto: the enforcing test uses its own :class:`EmbeddedTarget`, creates
-everything it needs first, and resets enforcement (``reset-auth`` to a huge count) in a ``finally``.
+IAM enforcement is process-global in the embedded server: the enforcing test uses its own
+:class:`EmbeddedTarget`, creates everything it needs first, and always turns enforcement off again.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +35,7 @@ from dr_infra.naming import StackNames, new_run_id
 from dr_infra.provisioning import iam_policies
 from dr_infra.provisioning.spec import StackSpec
 from dr_infra.provisioning.stack import Stack, provision
+from dr_infra.targets.control_client import ControlClient
 from dr_infra.targets.embedded import EmbeddedTarget
 from dr_infra.waits import (
     PHASE_BACKUP_JOB,
@@ -171,7 +159,7 @@ def lp_target() -> Iterator[EmbeddedTarget]:
     try:
         yield target
     finally:
-        _set_auth(target, "inf")
+        _control(target).stop_enforcing_iam()
         target.stop()
 
 
@@ -183,7 +171,7 @@ def stack(lp_target: EmbeddedTarget) -> Iterator[Stack]:
     try:
         yield stack
     finally:
-        _set_auth(lp_target, "inf")
+        _control(lp_target).stop_enforcing_iam()
         ddb = lp_target.client("dynamodb")
         for table in ddb.list_tables()["TableNames"]:
             if table.startswith(f"{names.table}-restored-"):
@@ -294,37 +282,9 @@ def test_parliament_finds_nothing_above_low_in_drdrills_policies() -> None:
 
 
 # -- 3. enforced by the embedded target ---------------------------------------------------------------------------
-def _set_auth(target: EmbeddedTarget, count: str) -> dict[str, Any]:
-    """moto's switch: authenticate and authorize every request after ``count`` more (``"0"``: from now on)."""
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{target.endpoint_url}/moto-api/reset-auth",
-        data=count.encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain"},  # a form content type would hide the body from moto
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
-        result: dict[str, Any] = json.loads(response.read())
-    return result
-
-
-def _table_resource(self: Any) -> str:
-    body = self.body if isinstance(self.body, str) else (self.raw_body or b"").decode("utf-8", "replace")
-    try:
-        data = json.loads(body or "{}")
-    except ValueError:
-        return "*"
-    name = data.get("TableName") or data.get("SourceTableName") if isinstance(data, dict) else None
-    return f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{name}" if name else "*"
-
-
-def _recovery_point_resource(self: Any) -> str:
-    body = self.body if isinstance(self.body, str) else (self.raw_body or b"").decode("utf-8", "replace")
-    try:
-        data = json.loads(body or "{}")
-    except ValueError:
-        return "*"
-    arn = data.get("RecoveryPointArn") if isinstance(data, dict) else None
-    return str(arn) if arn else "*"
+def _control(target: EmbeddedTarget) -> ControlClient:
+    assert target.control is not None, "the embedded target is not started"
+    return target.control
 
 
 def _denied(exc: ClientError) -> bool:
@@ -334,11 +294,8 @@ def _denied(exc: ClientError) -> bool:
 
 
 def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
-    lp_target: EmbeddedTarget, stack: Stack, monkeypatch: pytest.MonkeyPatch
+    lp_target: EmbeddedTarget, stack: Stack
 ) -> None:
-    from moto.backup.responses import BackupResponse
-    from moto.dynamodb.responses import DynamoHandler
-
     admin = lp_target.client
     names = stack.names
     admin("dynamodb").put_item(TableName=names.table, Item={"LockId": {"S": "a"}})
@@ -362,15 +319,15 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
     ddb = session.client("dynamodb", endpoint_url=lp_target.endpoint_url, config=config)
     backup = session.client("backup", endpoint_url=lp_target.endpoint_url, config=config)
     restore_job_id = None
+    control = _control(lp_target)
     try:
-        assert _set_auth(lp_target, "0")["status"] == "ok"
+        assert control.enforce_iam(resource_scoped=False) == {"enforced": True, "resource_scoped": False}
         # moto alone checks DynamoDB against resource "*": the resource-scoped policy allows nothing
         with pytest.raises(ClientError) as refused:
             ddb.describe_table(TableName=names.table)
         assert _denied(refused.value), refused.value.response
         # give moto the resource each request names: now the exact policy is enforced
-        monkeypatch.setattr(DynamoHandler, "_determine_resource", _table_resource, raising=False)
-        monkeypatch.setattr(BackupResponse, "_determine_resource", _recovery_point_resource, raising=False)
+        assert control.enforce_iam() == {"enforced": True, "resource_scoped": True}
 
         assert ddb.describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
         restored = ddb.restore_table_to_point_in_time(
@@ -414,8 +371,9 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
                 allowed.append(name)
         assert allowed == [], f"the monitor's policy allowed {allowed}"
     finally:
-        monkeypatch.undo()
-        _set_auth(lp_target, "inf")
+        off = control.stop_enforcing_iam()
+    assert off == {"enforced": False, "resource_scoped": False}
+    assert (control.info() or {}).get("iam_enforcement") == off
     # enforcement is off again: the admin's fake credentials work, and the table survived
     assert admin("dynamodb").describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
     if restore_job_id:

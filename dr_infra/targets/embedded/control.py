@@ -11,6 +11,9 @@ or clear fault switches and latency settings. They are not AWS APIs, so they liv
 * ``POST /_drdrill/settings`` body ``{"latency_profile": ..., "scale": ..., "pitr_lag_seconds": ...}``
 * ``DELETE /_drdrill/settings``
 * ``GET /_drdrill/tables/<name>/items?region=..&account=..`` -> JSON lines (:mod:`.export`, ``fast_export``)
+* ``POST /_drdrill/iam-enforcement`` body ``{"resource_scoped": true|false}`` -> ``{"enforced": true, ...}``;
+  ``DELETE /_drdrill/iam-enforcement`` turns it off (:mod:`.iam_enforcement`; shown as ``"iam_enforcement"``
+  by ``info``). These routes are never checked themselves, so enforcement can always be turned off.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES as CAPABILITIES
-from dr_infra.targets.embedded import export, settings, throttle
+from dr_infra.targets.embedded import export, iam_enforcement, settings, throttle
 from dr_infra.targets.embedded.faults import FAULTS, UnknownFault
 
 PREFIX = "/_drdrill/"
@@ -60,6 +63,7 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[
                     "faults": FAULTS.active(),
                     "throttled": throttle.served(),
                     "settings": dataclasses.asdict(settings.current()),
+                    "iam_enforcement": iam_enforcement.state(),
                 },
             )
         if path == "faults" and method == "POST":
@@ -76,6 +80,13 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[
         if path == "settings" and method == "DELETE":
             settings.reset()
             return _respond(start_response, "200 OK", dataclasses.asdict(settings.current()))
+        if path == "iam-enforcement" and method == "POST":
+            scoped = _read_json(environ).get("resource_scoped", True)
+            if not isinstance(scoped, bool):
+                raise ValueError("resource_scoped must be true or false")
+            return _respond(start_response, "200 OK", iam_enforcement.enable(resource_scoped=scoped))
+        if path == "iam-enforcement" and method == "DELETE":
+            return _respond(start_response, "200 OK", iam_enforcement.disable())
     except (UnknownFault, ValueError, TypeError) as exc:
         return _respond(start_response, "400 Bad Request", {"error": str(exc)})
     return _respond(start_response, "404 Not Found", {"error": f"no control route {method} {PREFIX}{path}"})
