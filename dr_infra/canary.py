@@ -2,6 +2,7 @@
 
 After a restore, the newest canary present in the restored table tells how much recent data survived:
 the RPO is the time between the harmful change and that canary's write (writes after it were lost).
+A writer stops at teardown, or at once (:meth:`CanaryWriter.halt`) when the run's stop alarm fires.
 """
 
 from __future__ import annotations
@@ -39,13 +40,24 @@ class CanaryWriter:
                 "kind": {"S": CANARY_KIND},
                 "sequence": {"N": str(number)},
             }
+            if self._stop.is_set():  # halted while the item was being built
+                break
             try:
                 self.written.append(put_item(self.client, self.table, self.oracle, item, canary=True))
             except Exception as exc:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             self._stop.wait(self.interval_s)
 
-    def stop(self) -> None:
+    @property
+    def halted(self) -> bool:
+        return self._stop.is_set()
+
+    def halt(self) -> None:
+        """Stop writing at once, without waiting for the thread (safe from any thread, e.g. the stop alarm's
+        watcher): no write starts after this returns; one already in flight completes."""
         self._stop.set()
-        if self._thread.is_alive():
+
+    def stop(self) -> None:
+        self.halt()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)

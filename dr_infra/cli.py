@@ -152,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--account", default="123456789012", help="account id to show in ARNs")
     plan.add_argument("--table-gb", type=float, default=1.0, help="table size for the cost estimate")
     plan.add_argument("--format", choices=("text", "json"), default="text", help="json: one document for scripts")
+    plan.add_argument("paths", nargs="*", help="feature files or folders to count (default: the shipped features)")
+    plan.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this pytest -k expression")
+    plan.add_argument("--tags", default=None, help="only scenarios whose tags match this pytest -m expression")
+    plan.add_argument("-n", dest="workers", default=None, help="parallel workers the run would use (stacks at once)")
 
     janitor = sub.add_parser("janitor", help="remove resources left by interrupted runs (tagged drdrill:managed)")
     janitor.add_argument("--target", default="embedded", choices=TARGET_NAMES)

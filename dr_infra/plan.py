@@ -13,20 +13,204 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from dr_infra.cleanup import Cleanups
 from dr_infra.errors import EXIT_OK, ConfigError
 from dr_infra.naming import StackNames, new_run_id
-from dr_infra.pricing import estimate_cost
+from dr_infra.pricing import estimate_cost, estimate_run
 from dr_infra.provisioning import iam_policies
 from dr_infra.provisioning.spec import StackSpec, monitor_timeout_for
 from dr_infra.provisioning.stack import MONITOR_HANDLER, REPROTECT_HANDLER, RUNTIME, Stack
 
-__all__ = ["describe_plan", "estimate_cost", "plan", "render_text"]
+__all__ = [
+    "PlannedScenario",
+    "describe_plan",
+    "describe_run",
+    "estimate_cost",
+    "estimate_run",
+    "plan",
+    "plan_scenarios",
+    "render_text",
+    "starts_restore",
+]
 
 RESTORED_TEMPLATE = "{table}-restored-{incident}"
 """The change monitor's default ``DR_RESTORED_TABLE_TEMPLATE``."""
+
+
+_STRATEGY_STEP = re.compile(r'^the change monitor restores with the "(?P<strategy>[^"]*)" strategy$')
+_TABLE_LOSS_STEP = "the table is deleted"
+_NO_RESTORE_THEN = re.compile(r"could not be started|can start restore jobs|^exactly 0 restore jobs?")
+_RESTORING_STRATEGIES = frozenset({"backup", "pitr"})
+_NORECURSE = frozenset({"build", "dist", "node_modules", "venv", "CVS", "_darcs", "{arch}"})
+"""Folders pytest's default ``norecursedirs`` skips (with hidden ones and ``*.egg``), so plan counts what run runs."""
+
+
+@dataclass(frozen=True)
+class PlannedScenario:
+    """One scenario a run would execute: one stack, and maybe a restore."""
+
+    feature_file: str
+    name: str
+    restores: bool
+
+
+def starts_restore(steps: Iterable[tuple[str, str]]) -> bool:
+    """Whether a scenario with these ``(type, text)`` steps starts a restore (a billed restore on AWS).
+
+    Table loss (``When the table is deleted``) always does; otherwise the monitor's strategy must restore a
+    table (``backup``, the default, or ``pitr``; ``item`` repairs in place), a When step must harm the table,
+    and a Then step must wait for or inspect the restore (not ``the restore could not be started``, a denied
+    start, nor the posture check of the monitor's permissions).
+    """
+    strategy, harmful, expects = "backup", False, False
+    for kind, text in steps:
+        if kind == "when" and text.strip() == _TABLE_LOSS_STEP:
+            return True
+        chosen = _STRATEGY_STEP.match(text.strip())
+        if chosen:
+            strategy = chosen.group("strategy")
+        harmful = harmful or kind == "when"
+        expects = expects or (kind == "then" and "restor" in text and not _NO_RESTORE_THEN.search(text.strip()))
+    return harmful and expects and strategy in _RESTORING_STRATEGIES
+
+
+def _feature_files(paths: Sequence[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise ConfigError(f"no such feature file or folder: {raw}")
+        if path.is_file():
+            found.append(path)
+            continue
+        for candidate in sorted(path.rglob("*.feature")):
+            folders = candidate.relative_to(path).parts[:-1]
+            if any(p.startswith(".") or p in _NORECURSE or p.endswith(".egg") for p in folders):
+                continue
+            found.append(candidate)
+    return list(dict.fromkeys(found))
+
+
+def _compile(expression: str | None, option: str) -> Any:
+    """A pytest ``-k`` / ``-m`` expression, compiled by pytest's own parser (what ``drdrill run`` passes on)."""
+    if expression is None or not expression.strip():
+        return None
+    from _pytest.mark.expression import Expression
+
+    try:
+        return Expression.compile(expression)
+    except SyntaxError as exc:  # pytest's ParseError before 8.4, SyntaxError since
+        reason = " ".join(str(getattr(exc, "msg", None) or exc).split())
+        raise ConfigError(f"{option} {expression!r} is not a valid expression: {reason}") from None
+
+
+@dataclass(frozen=True)
+class _KeywordMatch:
+    """``-k``: a case-insensitive substring of any of the (lower-cased) names, as pytest's KeywordMatcher."""
+
+    names: list[str]
+
+    def __call__(self, sub: str, /, **_: Any) -> bool:
+        return any(sub.lower() in name for name in self.names)
+
+
+@dataclass(frozen=True)
+class _TagMatch:
+    """``--tags`` (pytest ``-m``): a tag name present on the scenario or its feature."""
+
+    tags: set[str]
+
+    def __call__(self, tag: str, /, **_: Any) -> bool:
+        return tag in self.tags
+
+
+def plan_scenarios(
+    paths: Sequence[str], keyword: str | None = None, tags: str | None = None, root: Path | None = None
+) -> list[PlannedScenario]:
+    """The scenarios ``drdrill run PATHS [-k ...] [--tags ...]`` would run, from the feature files alone.
+
+    Parsed with drdrill's own collector (:func:`~dr_infra.features_collect.load_feature` and its lint), so a
+    malformed feature is the same one-line usage error. ``-k`` matches, as pytest does, a case-insensitive
+    substring of the scenario's test name (``test_<scenario name>``), its feature file's name, the folders
+    below ``root`` (default: the current directory, run's rootdir) and its tags; ``--tags`` matches tag names.
+    Each row of a Scenario Outline's Examples is one scenario.
+    """
+    from pytest_bdd.scenario import make_python_name
+
+    from dr_infra.features_collect import FeatureUsageError, lint_feature, load_feature
+
+    keyword_expr, tags_expr = _compile(keyword, "-k"), _compile(tags, "--tags")
+    root = (root or Path.cwd()).resolve()
+    planned: list[PlannedScenario] = []
+    for path in _feature_files(paths):
+        try:
+            feature = load_feature(path)
+            lint_feature(path, feature)
+        except FeatureUsageError as exc:
+            raise ConfigError(str(exc)) from None
+        resolved = path.resolve()
+        folders = resolved.parent.relative_to(root).parts if resolved.is_relative_to(root) else resolved.parent.parts
+        used: set[str] = set()
+        for name, template in feature.scenarios.items():
+            base = f"test_{make_python_name(name) or 'scenario'}"
+            test_name, n = base, 1
+            while test_name in used:
+                n += 1
+                test_name = f"{base}_{n}"
+            used.add(test_name)
+            marks = set(template.tags) | set(feature.tags)
+            names = [n.lower() for n in (test_name, path.name, *folders, *marks)]
+            if keyword_expr is not None and not keyword_expr.evaluate(_KeywordMatch(names)):
+                continue
+            if tags_expr is not None and not tags_expr.evaluate(_TagMatch(marks)):
+                continue
+            contexts: list[dict[str, Any]] = [
+                dict(context) for examples in template.examples for context in examples.as_contexts()
+            ] or [{}]
+            for context in contexts:
+                scenario = template.render(context)
+                steps = [(step.type, step.name) for step in scenario.steps]
+                planned.append(PlannedScenario(str(path), scenario.name, starts_restore(steps)))
+    return planned
+
+
+def describe_run(
+    scenarios: Sequence[PlannedScenario], table_gb: float, workers: int | None = None, paths: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The run as a whole: one stack per scenario, how many at once, how many restore, and what it all costs."""
+    count = len(scenarios)
+    restoring = sum(1 for s in scenarios if s.restores)
+    at_once = max(1, min(workers or 1, count)) if count else 0
+    return {
+        "paths": list(paths),
+        "scenarios": count,
+        "stacks": count,
+        "stacks_at_once": at_once,
+        "restoring": restoring,
+        "cost": estimate_run(count, restoring, table_gb),
+        "scenario_list": [asdict(s) for s in scenarios],
+    }
+
+
+def _workers(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise ConfigError(f"-n {value!r} must be a number of parallel workers (1 or more, or auto)")
+    return workers
 
 
 def describe_plan(
@@ -206,9 +390,11 @@ def render_text(described: dict[str, Any], target: str) -> str:
         f"(names use a sample run id, {described['sample_run_id']}; every run gets its own; "
         f"ARNs shown for account {described['account']} in {described['region']})",
         "Nothing was created, read or called to produce this plan.",
-        "",
-        "Resources",
     ]
+    run = described.get("run")
+    if run is not None:
+        out += ["", *_run_lines(run)]
+    out += ["", "Resources"]
     for resource in described["resources"]:
         line = f"  - {resource['kind']}: {resource['name']}"
         if resource.get("role"):
@@ -243,9 +429,34 @@ def render_text(described: dict[str, Any], target: str) -> str:
     assumptions = ", ".join(f"{k}={v}" for k, v in cost["assumptions"].items())
     out += [f"  assumptions: {assumptions}", f"  note: {cost['note']}", "  sources:"]
     out += [f"    {url}" for url in cost["sources"]]
+    if run is not None:
+        total = run["cost"]
+        out += [
+            "",
+            f"Estimated cost of the run on AWS: ${total['total_usd']:,.4f} (ESTIMATE) = {total['scenarios']} "
+            f"drill(s) x ${total['per_drill_usd']:,.4f} + {total['restoring']} restore(s) x "
+            f"${total['per_restore_usd']:,.4f}",
+            "  (the one-drill figure above includes one restore; --max-cost compares this run figure)",
+        ]
     if target != "aws":
-        out.append(f"  (the {target} target bills nothing; this is what the same drill costs with --target aws)")
+        out.append(f"  (the {target} target bills nothing; this is what the same run costs with --target aws)")
     return "\n".join(out)
+
+
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    count, at_once = run["scenarios"], run["stacks_at_once"]
+    how = "created and torn down one after another" if at_once <= 1 else f"up to {at_once} at once (-n)"
+    paths = ", ".join(run["paths"])
+    lines = [
+        f"Run: {count} scenario(s) from {paths}",
+        f"  stacks: {run['stacks']} (one per scenario, each like the one below), {how}",
+        f"  scenarios that start a restore: {run['restoring']} (the others repair in place, check posture or "
+        "expect no restore)",
+    ]
+    for scenario in run["scenario_list"]:
+        mark = "restore" if scenario["restores"] else "no restore"
+        lines.append(f"  - [{mark}] {scenario['name']}  ({scenario['feature_file']})")
+    return lines
 
 
 def plan(args: argparse.Namespace) -> int:
@@ -259,7 +470,15 @@ def plan(args: argparse.Namespace) -> int:
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
     spec = StackSpec(function_timeout_s=monitor_timeout_for(lag))
+    workers = _workers(getattr(args, "workers", None))
+    from dr_infra.cli import shipped_features
+
+    paths = list(getattr(args, "paths", None) or [str(shipped_features())])
+    scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
+    if not scenarios:
+        raise ConfigError("no scenario would run: check the paths and the -k/--tags filters")
     described = describe_plan(str(args.region), account, table_gb, spec=spec)
+    described["run"] = describe_run(scenarios, table_gb, workers, paths)
     if getattr(args, "format", "text") == "json":
         print(_json(described))
     else:

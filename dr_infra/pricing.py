@@ -138,3 +138,28 @@ def estimate_cost(
             "check the source pages for current prices"
         ),
     }
+
+
+def estimate_run(scenarios: int, restoring: int, table_gb: float = 1.0) -> dict[str, Any]:
+    """The estimated AWS cost of a whole run: one stack per scenario, a restore per restoring scenario.
+
+    Every scenario pays :func:`estimate_cost` without a restore (its stack, seed, PITR, recovery point, monitor);
+    each of the ``restoring`` scenarios adds one restore (the GB restored and the restored table's storage).
+    ``drdrill plan`` prints this figure and the run's cost cap (:func:`dr_infra.safety.check_cost`) compares
+    against it, so the two always agree. Returns ``{"total_usd", "scenarios", "restoring", "per_drill_usd",
+    "per_restore_usd", "table_gb", "estimate"}``.
+    """
+    if scenarios < 0 or not 0 <= restoring <= scenarios:
+        raise ValueError(f"restoring scenarios ({restoring}) must be between 0 and the scenarios ({scenarios})")
+    base = float(estimate_cost(table_gb, restores=0)["total_usd"])
+    restore = float(estimate_cost(table_gb, restores=1)["total_usd"]) - base
+    return {
+        "estimate": True,
+        "region": PRICE_REGION,
+        "table_gb": table_gb,
+        "scenarios": scenarios,
+        "restoring": restoring,
+        "per_drill_usd": base,
+        "per_restore_usd": restore,
+        "total_usd": scenarios * base + restoring * restore,
+    }

@@ -87,7 +87,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--dr-stop-alarm",
         default=os.environ.get(safety.STOP_ALARM_ENV) or None,
-        help="CloudWatch alarm: while it is in ALARM no When step runs (env DRDRILL_STOP_ALARM)",
+        help="CloudWatch alarm: once seen in ALARM, the run stops (no further step, canaries halt) "
+        "(env DRDRILL_STOP_ALARM)",
     )
     group.addoption(
         "--dr-max-cost",
@@ -132,7 +133,17 @@ class DrillSession:
     live: list[Drill] = field(default_factory=list)
     stacks: int = 0
     interrupted: bool = False
+    stop: safety.StopGuard = field(default_factory=lambda: safety.StopGuard(None))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def halt_canaries(self) -> None:
+        """The stop alarm fired: every running scenario's background writers stop writing at once."""
+        for drill in list(self.live):
+            for worker in list(drill.background):
+                halt = getattr(worker, "halt", None)
+                if halt is not None:
+                    with contextlib.suppress(Exception):
+                        halt()
 
     def next_stack(self) -> int:
         with self._lock:
@@ -164,7 +175,11 @@ def _build_session(config: pytest.Config) -> DrillSession:
     # xdist workers run under the controller's run id (dr_infra.parallel)
     run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()
     journal = Journal(run_id=run_id, policy=policy.to_dict())
-    return DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
+    ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
+    alarm = config.getoption("--dr-stop-alarm")
+    ds.stop = safety.StopGuard(str(alarm) if alarm else None)
+    ds.stop.on_stop(ds.halt_canaries)
+    return ds
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -224,7 +239,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             items.clear()
             return
         raise pytest.UsageError("\n".join(problems))
-    _check_cost_cap(drill_session(config), sum(1 for item in items if _is_scenario(item)))
+    scenarios = [item for item in items if _is_scenario(item)]
+    _check_cost_cap(drill_session(config), len(scenarios), sum(1 for item in scenarios if _restores(item)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -246,12 +262,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _check_cost_cap(ds: DrillSession, scenarios: int) -> None:
-    """On the aws target, refuse (one line, exit 2) a run whose estimated cost exceeds --dr-max-cost."""
+def _restores(item: pytest.Item) -> bool:
+    """Whether the scenario behind ``item`` starts a restore (the same rule ``drdrill plan`` counts by)."""
+    from dr_infra.plan import starts_restore
+
+    template = template_of(item)
+    if template is None:
+        return False
+    callspec = getattr(item, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    scenario = template.render(example if isinstance(example, dict) else {})
+    return starts_restore((step.type, step.name) for step in scenario.steps)
+
+
+def _check_cost_cap(ds: DrillSession, scenarios: int, restoring: int) -> None:
+    """On the aws target, refuse (one line, exit 2) a run whose estimated cost exceeds --dr-max-cost: the
+    estimate ``drdrill plan`` prints for the same scenarios (:func:`dr_infra.pricing.estimate_run`)."""
     try:
         cap = safety.parse_max_cost(ds.config.getoption("--dr-max-cost"))
         if ds.target_name == "aws" and cap is not None:
-            safety.check_cost(cap, scenarios)
+            safety.check_cost(cap, scenarios, restoring)
     except DrDrillError as exc:
         ds.journal.usage_errors.append(str(exc))
         raise pytest.UsageError(str(exc)) from None
@@ -361,12 +391,17 @@ def _step_record(request: pytest.FixtureRequest, step: Any, status: str, error: 
 
 
 def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
-    """The stop condition: no When step (no injection) while the stop alarm is in ALARM."""
-    alarm = request.config.getoption("--dr-stop-alarm")
-    if alarm and getattr(step, "type", "") == "when":
-        target = drill_session(request.config).target
-        if target is not None:
-            safety.check_stop_alarm(target.client("cloudwatch"), str(alarm))
+    """The stop condition, before every step: before the Given step that provisions the stack, before every
+    injection, before every check. Once the alarm has been seen in ALARM the run is stopped: this raises at
+    once, without a call, so later scenarios fail at their first step and create nothing."""
+    guard = drill_session(request.config).stop
+    if guard.alarm is None:
+        return
+    guard.raise_if_stopped()
+    target = drill_session(request.config).target
+    if target is not None:
+        guard.check(target.client("cloudwatch"))
+        guard.watch(lambda: target.client("cloudwatch"))  # and between steps, during long waits
 
 
 def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
@@ -442,6 +477,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for drill in list(ds.live):  # drills whose teardown never ran
         _teardown_drill(drill)
     ds.live.clear()
+    ds.stop.close()
     if parallel.is_worker(session.config):
         shipped = session.config.stash.get(_SHIPPED, {})
         output = parallel.worker_output(ds.journal, set(shipped), shipped, ds.interrupted)

@@ -4,16 +4,22 @@
   reads the target resource's tags and refuses, with :class:`~dr_infra.errors.UnsafeOperation`, unless they
   say ``drdrill:managed=true`` *and* ``drdrill:run-id`` is this run's id. A wrong table name can then never
   harm a table drdrill did not create in this very run.
-* Stop alarm (``--dr-stop-alarm`` / ``DRDRILL_STOP_ALARM``): a CloudWatch alarm checked before every When
-  step; while it is in ALARM nothing more is injected, the scenario fails with ``stopped: alarm X is in
-  ALARM`` and teardown runs as for any failure.
+* Stop alarm (``--dr-stop-alarm`` / ``DRDRILL_STOP_ALARM``): a CloudWatch alarm read before every step
+  (so before a stack is provisioned and before every injection) and every :data:`STOP_POLL_SECONDS` while a
+  scenario runs (:class:`StopGuard`). Once it is seen in ALARM the run is stopped for good: background canary
+  writers stop at once, the running scenario fails with ``stopped: alarm X is in ALARM`` at its next step and
+  is torn down, and every later scenario fails with the same line at its first step, creating nothing.
 * Cost cap (``--dr-max-cost`` / ``DRDRILL_MAX_COST``, USD): on the aws target, the run is refused before
-  anything is touched when ``drdrill plan``'s estimate (per scenario) times the scenarios selected exceeds it.
+  anything is touched when ``drdrill plan``'s estimate for the selected scenarios
+  (:func:`dr_infra.pricing.estimate_run`) exceeds it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from dr_infra.errors import ConfigError, DrDrillError, UnsafeOperation
@@ -23,6 +29,8 @@ STOP_ALARM_ENV = "DRDRILL_STOP_ALARM"
 MAX_COST_ENV = "DRDRILL_MAX_COST"
 COST_TABLE_GB = 1.0
 """The table size the cost cap assumes per scenario (``drdrill plan``'s default ``--table-gb``)."""
+STOP_POLL_SECONDS = 10.0
+"""How often :class:`StopGuard` reads the stop alarm while a scenario runs (between its step checks)."""
 
 
 class StopConditionTriggered(DrDrillError):
@@ -110,6 +118,85 @@ def check_stop_alarm(cloudwatch: Any, alarm: str | None) -> None:
         raise StopConditionTriggered(f"stopped: alarm {alarm} is in ALARM")
 
 
+class StopGuard:
+    """The run's stop condition: once the stop alarm is seen in ALARM, the run stays stopped.
+
+    :meth:`check` reads the alarm (one DescribeAlarms call) unless the run is already stopped, in which case it
+    raises at once without calling anything: later scenarios fail fast and create nothing. Tripping calls
+    every :meth:`on_stop` listener once (the plugin's stops the running scenarios' canary writers), from
+    whichever thread saw the alarm. :meth:`watch` polls in a daemon thread, so an alarm raised during a long
+    wait stops the canaries without waiting for the next step.
+    """
+
+    def __init__(self, alarm: str | None) -> None:
+        self.alarm = alarm or None
+        self.reason: str | None = None
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        self._halt = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.reason is not None
+
+    def on_stop(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` when the run stops (at once if it already has)."""
+        with self._lock:
+            self._listeners.append(listener)
+            stopped = self.stopped
+        if stopped:
+            listener()
+
+    def trip(self, reason: str) -> None:
+        """Stop the run for good (idempotent); the listeners run once, on the first trip."""
+        with self._lock:
+            if self.reason is not None:
+                return
+            self.reason = reason
+            listeners = list(self._listeners)
+        self._halt.set()
+        for listener in listeners:
+            with contextlib.suppress(Exception):
+                listener()
+
+    def raise_if_stopped(self) -> None:
+        if self.reason is not None:
+            raise StopConditionTriggered(self.reason)
+
+    def check(self, cloudwatch: Any) -> None:
+        """Raise :class:`StopConditionTriggered` if the run is stopped or the alarm is in ALARM now."""
+        self.raise_if_stopped()
+        try:
+            check_stop_alarm(cloudwatch, self.alarm)
+        except StopConditionTriggered as exc:
+            self.trip(str(exc))
+            raise
+
+    def watch(self, cloudwatch: Callable[[], Any], interval_s: float = STOP_POLL_SECONDS) -> None:
+        """Read the alarm every ``interval_s`` in a daemon thread until stopped or :meth:`close` d.
+
+        A failed read (throttling, a network blip) is ignored here: the check before the next step reports it.
+        """
+        if not self.alarm or self._watcher is not None:
+            return
+
+        def loop() -> None:
+            while not self._halt.wait(interval_s):
+                with contextlib.suppress(StopConditionTriggered, Exception):
+                    self.check(cloudwatch())
+
+        self._watcher = threading.Thread(target=loop, name="drdrill-stop-alarm", daemon=True)
+        self._watcher.start()
+
+    def close(self) -> None:
+        """End the watcher (the run is over); the guard's state is kept."""
+        self._halt.set()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(timeout=5)
+
+
 # -- cost cap -----------------------------------------------------------------------------------------------
 def parse_max_cost(value: str | float | None) -> float | None:
     """``--dr-max-cost`` / ``DRDRILL_MAX_COST``: a positive number of US dollars, or nothing."""
@@ -124,15 +211,22 @@ def parse_max_cost(value: str | float | None) -> float | None:
     return cap
 
 
-def check_cost(cap: float | None, scenarios: int, table_gb: float = COST_TABLE_GB) -> float:
-    """The run's estimate; raises :class:`ConfigError` (one line, exit 2) when it exceeds ``cap``."""
-    from dr_infra.pricing import estimate_cost
+def check_cost(
+    cap: float | None, scenarios: int, restoring: int | None = None, table_gb: float = COST_TABLE_GB
+) -> float:
+    """The run's estimate (:func:`dr_infra.pricing.estimate_run`, the figure ``drdrill plan`` prints for the
+    same scenarios); raises :class:`ConfigError` (one line, exit 2) when it exceeds ``cap``.
 
-    per_drill = float(estimate_cost(table_gb)["total_usd"])
-    total = per_drill * scenarios
+    ``restoring``: how many of the scenarios start a restore (``None``: assume every one does).
+    """
+    from dr_infra.pricing import estimate_run
+
+    restores = scenarios if restoring is None else restoring
+    run = estimate_run(scenarios, restores, table_gb)
+    total = float(run["total_usd"])
     if cap is not None and total > cap:
         raise ConfigError(
-            f"estimated AWS cost ${total:,.2f} ({scenarios} scenario(s) x ${per_drill:,.2f}, drdrill plan's "
+            f"estimated AWS cost ${total:,.2f} ({scenarios} scenario(s), {restores} with a restore, drdrill plan's "
             f"{table_gb:g} GB estimate) exceeds the cost cap ${cap:,.2f} (--dr-max-cost / {MAX_COST_ENV}); "
             "select fewer scenarios or raise the cap"
         )

@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
-from .conftest import FEATURES, Run, client, drdrill_run, leftovers
+from .conftest import DRDRILL, FEATURES, Run, clean_env, client, drdrill_run, leftovers
 
 
 def test_plain_moto_posture_passes_what_it_serves_and_skips_the_selection(moto_endpoint: str, tmp_path: Path) -> None:
@@ -93,27 +95,83 @@ def test_drdrill_serve_passes_every_shipped_feature(serve_endpoint: str, tmp_pat
         assert leftovers(serve_endpoint, f"drdrill-{journal['run_id']}") == {}
 
 
-def test_stop_alarm_in_alarm_stops_injection_and_tears_down(serve_endpoint: str, tmp_path: Path) -> None:
-    cloudwatch = client(serve_endpoint, "cloudwatch")
+def _alarm(endpoint: str, name: str, state: str) -> Any:
+    cloudwatch = client(endpoint, "cloudwatch")
     cloudwatch.put_metric_alarm(
-        AlarmName="orders-errors", MetricName="Errors", Namespace="drdrill-test", Statistic="Sum", Period=60,
+        AlarmName=name, MetricName="Errors", Namespace="drdrill-test", Statistic="Sum", Period=60,
         EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
     )  # fmt: skip
-    cloudwatch.set_alarm_state(AlarmName="orders-errors", StateValue="ALARM", StateReason="test")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+    return cloudwatch
+
+
+def _stopped_before_provisioning(scenario: dict[str, Any], alarm: str) -> None:
+    assert scenario["status"] == "failed", (scenario["name"], scenario.get("failure"))
+    assert scenario["failure"] == f"stopped: alarm {alarm} is in ALARM"
+    [step] = scenario["steps"]  # its first step, the Given that would provision the stack, never ran
+    assert step["status"] == "failed" and step["text"].startswith("a DR-protected table")
+    assert "stack" not in scenario["evidence"]
+    assert scenario["cleanup"] == {"deleted": 0, "failed": []}
+
+
+def test_stop_alarm_in_alarm_stops_injection_and_tears_down(serve_endpoint: str, tmp_path: Path) -> None:
+    """An alarm already in ALARM: no scenario of the run provisions anything."""
+    _alarm(serve_endpoint, "orders-errors", "ALARM")
     run = drdrill_run(
         serve_endpoint,
         tmp_path,
         str(FEATURES / "deletion"),
         "-k",
-        "repaired",
+        "repaired or second",
         DRDRILL_STOP_ALARM="orders-errors",
     )
     journal = run.journal
-    [scenario] = journal["scenarios"]
-    assert scenario["status"] == "failed"
-    assert scenario["failure"] == "stopped: alarm orders-errors is in ALARM"
-    assert [s["status"] for s in scenario["steps"]][-1] == "failed"
-    assert scenario["steps"][-1]["keyword"].strip() in {"When", "when"}
-    assert scenario["cleanup"]["failed"] == []
+    assert len(journal["scenarios"]) == 2, [s["name"] for s in journal["scenarios"]]
+    for scenario in journal["scenarios"]:
+        _stopped_before_provisioning(scenario, "orders-errors")
     assert run.returncode == 1, run.output()
+    assert "Traceback" not in run.stderr
     assert leftovers(serve_endpoint, f"drdrill-{journal['run_id']}") == {}
+
+
+def test_an_alarm_raised_mid_run_stops_the_scenario_and_every_later_one(serve_endpoint: str, tmp_path: Path) -> None:
+    """The alarm goes to ALARM while the first scenario runs (its canaries writing), and back to OK once that
+    scenario is torn down: the first fails with the stop line and leaves nothing; the second, although the
+    alarm reads OK again by then, fails at its first step and creates nothing (the run stays stopped)."""
+    cloudwatch = _alarm(serve_endpoint, "canary-errors", "OK")
+    run_id = "20990101t000000-5a0e"
+    ddb = client(serve_endpoint, "dynamodb")
+    report = tmp_path / "report"
+    process = subprocess.Popen(
+        [DRDRILL, "run", str(FEATURES / "rpo"), "--target", "localstack", "--report-dir", str(report), "-q"],
+        cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=clean_env(serve_endpoint, DRDRILL_STOP_ALARM="canary-errors", DRDRILL_RUN_ID=run_id),
+    )  # fmt: skip
+
+    def tables() -> list[str]:
+        return [t for t in ddb.list_tables()["TableNames"] if t.startswith(f"drdrill-{run_id}-1-")]
+
+    try:
+        deadline = time.monotonic() + 120
+        while not tables():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the first stack never appeared"
+            time.sleep(0.05)
+        cloudwatch.set_alarm_state(AlarmName="canary-errors", StateValue="ALARM", StateReason="mid-run")
+        while tables() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cloudwatch.set_alarm_state(AlarmName="canary-errors", StateValue="OK", StateReason="recovered")
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    journal = Run(process.returncode, stdout, stderr, report).journal
+    first, second = journal["scenarios"]
+    assert first["status"] == "failed" and first["failure"] == "stopped: alarm canary-errors is in ALARM", first
+    assert "stack" in first["evidence"] and first["cleanup"]["failed"] == []
+    assert first["steps"][-1]["status"] == "failed"
+    assert first["steps"][-1]["error"] == "stopped: alarm canary-errors is in ALARM"
+    _stopped_before_provisioning(second, "canary-errors")
+    assert process.returncode == 1, stdout[-2000:] + stderr[-2000:]
+    assert leftovers(serve_endpoint, f"drdrill-{run_id}") == {}

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,8 +17,11 @@ from botocore.stub import Stubber
 
 import steps.when
 from dr_infra import safety
+from dr_infra.canary import CanaryWriter
 from dr_infra.cleanup import Cleanups
 from dr_infra.errors import ConfigError, UnsafeOperation
+from dr_infra.oracle import Oracle
+from dr_infra.pricing import estimate_cost
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = "20260101t000000-abcd"
@@ -27,7 +31,7 @@ OURS = [{"Key": "drdrill:managed", "Value": "true"}, {"Key": "drdrill:run-id", "
 
 def _client(service: str) -> Any:
     session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="eu-west-1")
-    return session.client(service)
+    return session.client(service)  # type: ignore[call-overload]
 
 
 def _drill(ddb: Any) -> Any:
@@ -177,6 +181,104 @@ def test_no_stop_alarm_calls_nothing() -> None:
         safety.check_stop_alarm(cw, None)
 
 
+class _DynamoDB:
+    """Records when each canary PutItem starts (the writer's only call)."""
+
+    def __init__(self) -> None:
+        self.started: list[float] = []
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        self.started.append(time.monotonic())
+        return {}
+
+
+def _canary(ddb: _DynamoDB) -> CanaryWriter:
+    return CanaryWriter(ddb, "t", Oracle(hash_key="pk"), interval_s=0.01)
+
+
+def test_the_stop_guard_trips_once_and_then_fails_every_check_without_a_call() -> None:
+    """Once seen in ALARM the run is stopped for good: later checks (later scenarios) raise at once, even if
+    the alarm is OK again, and never call CloudWatch (the Stubber has no response left: a call would fail)."""
+    cw = _client("cloudwatch")
+    guard = safety.StopGuard("db-errors")
+    stops: list[str] = []
+    guard.on_stop(lambda: stops.append("stopped"))
+    with Stubber(cw) as stub:
+        stub.add_response("describe_alarms", _alarm("OK"))
+        stub.add_response("describe_alarms", _alarm("ALARM"))
+        guard.check(cw)
+        assert not guard.stopped
+        with pytest.raises(safety.StopConditionTriggered, match=r"^stopped: alarm db-errors is in ALARM$"):
+            guard.check(cw)
+        stub.assert_no_pending_responses()
+        for _ in range(3):
+            with pytest.raises(safety.StopConditionTriggered, match=r"^stopped: alarm db-errors is in ALARM$"):
+                guard.check(cw)
+    assert stops == ["stopped"]
+    late: list[str] = []
+    guard.on_stop(lambda: late.append("stopped"))  # registered after the trip: told at once
+    assert late == ["stopped"]
+
+
+def test_canary_writers_stop_writing_the_moment_the_alarm_is_seen() -> None:
+    cw, ddb = _client("cloudwatch"), _DynamoDB()
+    guard = safety.StopGuard("db-errors")
+    writer = _canary(ddb)
+    guard.on_stop(writer.halt)
+    writer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(ddb.started) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(ddb.started) >= 3, "the canary never wrote"
+        with Stubber(cw) as stub:
+            stub.add_response("describe_alarms", _alarm("ALARM"))
+            with pytest.raises(safety.StopConditionTriggered):
+                guard.check(cw)
+        seen = time.monotonic()
+        time.sleep(0.2)  # 20 intervals: a writer still running would have written again
+        assert writer.halted
+        assert [t for t in ddb.started if t > seen] == []
+        assert not writer._thread.is_alive()
+    finally:
+        writer.stop()
+
+
+def test_the_watcher_stops_canaries_between_steps_during_a_long_wait() -> None:
+    """No step runs (a restore wait on AWS takes 20 minutes): the guard's own polling sees the alarm."""
+    cw, ddb = _client("cloudwatch"), _DynamoDB()
+    guard = safety.StopGuard("db-errors")
+    writer = _canary(ddb)
+    guard.on_stop(writer.halt)
+    writer.start()
+    try:
+        with Stubber(cw) as stub:
+            stub.add_response("describe_alarms", _alarm("OK"))
+            stub.add_response("describe_alarms", _alarm("ALARM"))
+            guard.watch(lambda: cw, interval_s=0.05)
+            deadline = time.monotonic() + 5
+            while not guard.stopped and time.monotonic() < deadline:
+                time.sleep(0.01)
+            stub.assert_no_pending_responses()
+        assert guard.reason == "stopped: alarm db-errors is in ALARM"
+        written = len(ddb.started)
+        time.sleep(0.2)
+        assert writer.halted and len(ddb.started) == written
+    finally:
+        guard.close()
+        writer.stop()
+
+
+def test_a_guard_without_an_alarm_never_stops_nor_calls() -> None:
+    cw = _client("cloudwatch")
+    guard = safety.StopGuard(None)
+    with Stubber(cw):
+        guard.check(cw)
+        guard.watch(lambda: cw, interval_s=0.01)
+        time.sleep(0.05)
+    assert not guard.stopped
+
+
 # -- cost cap --------------------------------------------------------------------------------------------------
 def test_cost_cap_parsing() -> None:
     assert safety.parse_max_cost(None) is None
@@ -189,11 +291,22 @@ def test_cost_cap_parsing() -> None:
 
 def test_cost_cap_compares_the_plan_estimate_times_the_scenarios() -> None:
     per_drill = safety.check_cost(None, 1)
-    assert per_drill > 0
+    assert per_drill == pytest.approx(estimate_cost(1.0)["total_usd"])  # one drill with its restore
     assert safety.check_cost(per_drill * 3 + 0.01, 3) == pytest.approx(per_drill * 3)
     with pytest.raises(ConfigError, match="exceeds the cost cap") as caught:
         safety.check_cost(per_drill * 3 - 0.01, 3)
     assert "\n" not in str(caught.value)
+
+
+def test_cost_cap_counts_a_restore_only_for_the_scenarios_that_start_one() -> None:
+    without = estimate_cost(1.0, restores=0)["total_usd"]
+    restore = estimate_cost(1.0, restores=1)["total_usd"] - without
+    assert restore > 0
+    assert safety.check_cost(None, 5, restoring=2) == pytest.approx(5 * without + 2 * restore)
+    assert safety.check_cost(None, 5, restoring=2) < safety.check_cost(None, 5)
+    safety.check_cost(5 * without + 2 * restore + 0.001, 5, restoring=2)  # fewer restores fit under the cap
+    with pytest.raises(ConfigError, match=r"5 scenario\(s\), 5 with a restore"):
+        safety.check_cost(5 * without + 2 * restore + 0.001, 5)
 
 
 def _drdrill() -> str:
