@@ -14,7 +14,7 @@ import pytest
 
 from dr_infra.journal import Journal
 from dr_infra.report import render_all
-from tests.cli.conftest import REPO, run_drdrill
+from tests.cli.conftest import run_drdrill
 from tests.report import journals
 from tests.report.journals import HOSTILE
 
@@ -94,16 +94,40 @@ def redacted_report(render: Callable[..., Path], history_dir: Path) -> Path:
     return render("redacted", hostile_journal(), history_dir=history_dir, redact=True)
 
 
+REAL_RUN_FEATURE = """Feature: Deleted items come back
+  Scenario: A deleted item is restored from the latest recovery point
+    Given a DR-protected table "orders" with 20 items
+    And the change monitor restores with the "backup" strategy
+    And a recovery point of the table exists
+    And a recovery point of the table exists
+    And the DR policy requires an RTO of 30 seconds and an RPO of 60 seconds
+    When 1 item is deleted
+    Then a restore job completes within the DR policy's RTO
+    And the restored table matches the table as it was before the change
+    And exactly 1 restore job started
+    And the RTO and RPO meet the DR policy
+
+  Scenario: Deleted items are restored to the second before the deletion
+    Given a DR-protected table "orders" with 20 items
+    And the change monitor restores with the "pitr" strategy
+    When 3 items are deleted
+    Then a restore job completes within the DR policy's RTO
+    And the restored table matches the table as it was before the change
+    And the RTO and RPO meet the DR policy
+"""
+
+
 @pytest.fixture(scope="session")
 def real_run_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report folder of a real ``drdrill run`` of two small drills on the embedded target: backup (restore
-    job, recovery points, diff, stack, change) and pitr (a point-in-time restore, no AWS Backup job)."""
+    job, recovery points, diff, stack, change, a policy step) and pitr (a point-in-time restore, no AWS Backup
+    job, targets from the policy)."""
     work = tmp_path_factory.mktemp("real-run")
+    feature = work / "deletion" / "deleted_items.feature"
+    feature.parent.mkdir()
+    feature.write_text(REAL_RUN_FEATURE, encoding="utf-8")
     out = work / "report"
-    wanted = "latest_recovery_point or second_before_the_deletion"
-    result = run_drdrill(
-        "run", str(REPO / "features" / "deletion"), "-k", wanted, "--report-dir", str(out), "-q", cwd=work
-    )
+    result = run_drdrill("run", str(feature), "--report-dir", str(out), "-q", cwd=work)
     # whatever the verdict, a real report.json must validate; the tests that need the drills to pass say so
     assert result.code in (0, 1) and (out / "report.json").is_file(), result.stdout[-3000:] + result.stderr
     return out
