@@ -328,6 +328,19 @@ def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: T
             dr_session.live.remove(drill)
 
 
+def _reset_scenario_faults(control: Any, drill: Drill) -> None:
+    """Turn off this scenario's fault switches only: its stack's scope (and any other scope it set), so a
+    parallel drill sharing the endpoint keeps its own; everything when the scenario set an unscoped switch."""
+    scopes = set(control.fault_scopes())
+    if None in scopes:
+        control.reset_faults()
+        return
+    if drill.stack is not None:
+        scopes.add(drill.stack.names.prefix)
+    for scope in sorted(s for s in scopes if s is not None):
+        control.reset_faults(scope=scope)
+
+
 def _teardown_drill(drill: Drill) -> None:
     for worker in drill.background:
         with contextlib.suppress(Exception):
@@ -337,7 +350,7 @@ def _teardown_drill(drill: Drill) -> None:
         with contextlib.suppress(Exception):
             drill.record_throttles()  # before the reset zeroes the counts
         with contextlib.suppress(Exception):
-            control.reset_faults()
+            _reset_scenario_faults(control, drill)
             control.reset_settings()
     with contextlib.suppress(Exception):
         drill.finish_measures()

@@ -107,9 +107,10 @@ def _(drill: Drill, seconds: str) -> None:
     drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
     if int(seconds) < 0:
         raise ConfigError("restore jobs cannot take a negative time")
+    scope = _fault_scope(drill, "restore jobs take N seconds")
     control = getattr(drill.target, "control", None)
     assert control is not None
-    control.set_fault("restore_job_duration", seconds=int(seconds))
+    control.set_fault("restore_job_duration", scope=scope, seconds=int(seconds))
     drill.faults["restore_job_duration"] = {"seconds": int(seconds)}
     drill.record.add_evidence("notes", f"fault: restore jobs take {seconds} s")
 
@@ -117,9 +118,10 @@ def _(drill: Drill, seconds: str) -> None:
 @given("restore jobs fail")
 def _(drill: Drill) -> None:
     drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
+    scope = _fault_scope(drill, "restore jobs fail")
     control = getattr(drill.target, "control", None)
     assert control is not None
-    control.set_fault("restore_job_fails", message=RESTORE_FAILED_MESSAGE)
+    control.set_fault("restore_job_fails", scope=scope, message=RESTORE_FAILED_MESSAGE)
     drill.faults["restore_job_fails"] = {"message": RESTORE_FAILED_MESSAGE}
     drill.record.add_evidence("notes", "fault: restore jobs fail")
 
@@ -127,11 +129,25 @@ def _(drill: Drill) -> None:
 @given(parsers.re(r"starting a restore is denied"))
 def _(drill: Drill) -> None:
     drill.require("restore_faults", why="restore-path chaos needs the embedded target's fault switches")
+    scope = _fault_scope(drill, "starting a restore is denied")
     control = getattr(drill.target, "control", None)
     assert control is not None
-    control.set_fault("start_restore_denied", message=START_DENIED_MESSAGE)
+    control.set_fault("start_restore_denied", scope=scope, message=START_DENIED_MESSAGE)
     drill.faults["start_restore_denied"] = {"message": START_DENIED_MESSAGE}
     drill.record.add_evidence("notes", "fault: StartRestoreJob denied")
+
+
+def _fault_scope(drill: Drill, step: str) -> str:
+    """The stack's name prefix: a chaos step's switch applies only to this scenario's resources.
+
+    Parallel drills sharing one endpoint (``drdrill serve``) then never steer each other's restores, and the
+    plugin resets only this scope after the scenario."""
+    if drill.stack is None:
+        raise ConfigError(
+            f"'{step}' must come after 'Given a DR-protected table ...': "
+            "its fault applies only to that table's stack (so parallel drills sharing a target stay apart)"
+        )
+    return drill.stack.names.prefix
 
 
 def _control(drill: Drill, why: str) -> ControlClient:
@@ -143,14 +159,16 @@ def _control(drill: Drill, why: str) -> ControlClient:
 
 @given(parsers.re(r'the "(?P<operation>[^"]*)" operation is throttled (?P<count>-?\d+) times?'))
 def _(drill: Drill, operation: str, count: str) -> None:
-    """ThrottlingException on the next N calls of one API operation (whoever calls it); botocore retries."""
+    """ThrottlingException on the next N calls of one API operation about this stack's resources (whoever
+    calls it: the drill or the monitor); botocore retries."""
     if not operation.isalnum() or not operation[:1].isupper():
         raise ConfigError(f"{operation!r} is not an API operation name (e.g. DescribeRestoreJob)")
     number = int(count)
     if not 1 <= number <= 20:
         raise ConfigError(f"throttled {number} times: use 1 to 20 (botocore gives up after a few retries)")
     control = _control(drill, "throttling needs the embedded target's fault switches")
-    control.set_fault("throttle", count=number, operation=operation)
+    scope = _fault_scope(drill, f'the "{operation}" operation is throttled {number} times')
+    control.set_fault("throttle", count=number, scope=scope, operation=operation)
     drill.record.add_evidence("notes", f"fault: {operation} throttled {number} time(s)")
 
 
@@ -163,8 +181,9 @@ def _(drill: Drill, how: str, count: str) -> None:
     drill.require("function_faults", why="function errors need the embedded target's fault switches")
     control = _control(drill, "function errors are injected by the embedded target's fault switches")
     fault = "function_error" if how == "fails" else "function_timeout"
+    scope = _fault_scope(drill, f"the change monitor {how} its next {number} invocations")
     function = drill.require_stack().names.monitor_function
-    control.set_fault(fault, count=number, function=function)
+    control.set_fault(fault, count=number, scope=scope, function=function)
     drill.record.add_evidence("notes", f"fault: the change monitor {how} its next {number} invocation(s)")
 
 

@@ -3,6 +3,11 @@
 Used by the embedded target and by the localstack target when it finds that its endpoint is a
 ``drdrill serve`` process, so both reach fault switches the same way, over HTTP, with no in-process
 shortcut.
+
+Fault switches may be scoped to a resource-name prefix (a drill passes its stack's prefix), so drills sharing
+one endpoint do not steer each other's restores. A client remembers the scopes it set switches for until they
+are reset (:meth:`ControlClient.fault_scopes`), and :meth:`ControlClient.info` reports the throttle counts of
+the last scope it set (a process runs one scenario at a time), so a scenario reads its own counts.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 
 class ControlError(RuntimeError):
@@ -25,6 +31,7 @@ class ControlClient:
     def __init__(self, endpoint_url: str, timeout: float = 5.0) -> None:
         self.base = endpoint_url.rstrip("/") + "/_drdrill/"
         self.timeout = timeout
+        self._scopes: list[str | None] = []  # scopes switches were set for through this client, oldest first
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -42,21 +49,39 @@ class ControlClient:
                 message = str(exc)
             raise ControlError(message) from None
 
-    def info(self) -> dict[str, Any] | None:
-        """The endpoint's self-description, or ``None`` if it is not a drdrill endpoint."""
+    def info(self, scope: str | None = None) -> dict[str, Any] | None:
+        """The endpoint's self-description, or ``None`` if it is not a drdrill endpoint.
+
+        Its ``throttled`` counts are those of ``scope``; without one, of the last scope this client set a
+        switch for (:attr:`scope`), else of the unscoped switch."""
+        chosen = scope if scope is not None else self.scope
         try:
-            result = self._call("GET", "info")
+            result = self._call("GET", "info" + (f"?{urlencode({'scope': chosen})}" if chosen else ""))
         except (ControlError, urllib.error.URLError, OSError, ValueError):
             return None
         return result if isinstance(result, dict) and result.get("drdrill") else None
 
-    def set_fault(self, name: str, count: int | None = None, **params: Any) -> None:
-        """Turn on a fault switch (see ``dr_infra.targets.embedded.faults``)."""
-        self._call("POST", "faults", {"name": name, "count": count, "params": params})
+    @property
+    def scope(self) -> str | None:
+        """The scope of the last scoped switch set through this client and not reset since (else ``None``)."""
+        return next((s for s in reversed(self._scopes) if s is not None), None)
 
-    def reset_faults(self) -> None:
-        """Turn every fault switch off."""
-        self._call("DELETE", "faults")
+    def fault_scopes(self) -> tuple[str | None, ...]:
+        """Scopes switches were set for through this client since they were reset (``None``: unscoped)."""
+        return tuple(dict.fromkeys(self._scopes))
+
+    def set_fault(self, name: str, count: int | None = None, scope: str | None = None, **params: Any) -> None:
+        """Turn on a fault switch (see ``dr_infra.targets.embedded.faults``), for ``scope`` or everything."""
+        body: dict[str, Any] = {"name": name, "count": count, "params": params}
+        if scope is not None:
+            body["scope"] = scope
+        self._call("POST", "faults", body)
+        self._scopes.append(scope)
+
+    def reset_faults(self, scope: str | None = None) -> None:
+        """Turn every fault switch off, or with ``scope`` only that scope's (other scopes' stay on)."""
+        self._call("DELETE", "faults" + (f"?{urlencode({'scope': scope})}" if scope is not None else ""))
+        self._scopes = [s for s in self._scopes if scope is not None and s != scope]
 
     def update_settings(self, **settings: Any) -> dict[str, Any]:
         """Change latency profile / PITR lag."""

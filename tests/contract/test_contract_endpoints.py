@@ -5,15 +5,18 @@
     Nothing is then measured, so `drdrill run` exits 1 ("violated or nothing measured", README): the journal's
     verdict is "not-measured" (dr_infra/journal.py) and cli.py maps every verdict but "met" to 1.
 (b) `drdrill serve`: every shipped feature passes over HTTP only (faults through its /_drdrill/ control
-    routes), the fault-free ones as two parallel workers sharing the endpoint.
+    routes, scoped to each drill's stack), all of them as two parallel workers sharing the endpoint.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
+
+from dr_infra.targets.control_client import ControlClient
 
 from .conftest import DRDRILL, FEATURES, Run, clean_env, client, drdrill_run, leftovers
 
@@ -77,22 +80,28 @@ def _all_passed(run: Run) -> dict[str, Any]:
 def test_drdrill_serve_passes_every_shipped_feature(serve_endpoint: str, tmp_path: Path) -> None:
     """Every shipped feature over HTTP only: nothing depends on in-process shortcuts.
 
-    The drills without faults run as two parallel workers sharing the one endpoint (as parallel drills
-    share LocalStack or an AWS account: one run id, a name per stack); fault switches are global to an
-    endpoint, so the restore_faults drills run one at a time.
+    All of them in one run of two parallel workers sharing the one endpoint (as parallel drills share
+    LocalStack or an AWS account: one run id, a name per stack), the restore_faults drills included: each
+    chaos step scopes its fault switch to its own stack's name prefix, and a scenario's end resets only its
+    own scope, so one drill's "restore jobs fail" or throttles never reach the other worker's drill.
     """
     folders = sorted(p.name for p in FEATURES.iterdir() if p.is_dir())
     assert "restore_faults" in folders and len(folders) >= 8
-    shared = [str(FEATURES / name) for name in folders if name != "restore_faults"]
-    for part in ("parallel", "faults"):
-        (tmp_path / part).mkdir()
-    parallel = _all_passed(drdrill_run(serve_endpoint, tmp_path / "parallel", *shared, "-n", "2"))
-    faults = _all_passed(drdrill_run(serve_endpoint, tmp_path / "faults", str(FEATURES / "restore_faults")))
-    assert parallel["target"]["workers"] == 2
-    guarantees = {s["guarantee"] for s in parallel["scenarios"] + faults["scenarios"]}
-    assert guarantees == set(folders)
-    for journal in (parallel, faults):
-        assert leftovers(serve_endpoint, f"drdrill-{journal['run_id']}") == {}
+    journal = _all_passed(drdrill_run(serve_endpoint, tmp_path, *(str(FEATURES / name) for name in folders), "-n", "2"))
+    assert journal["target"]["workers"] == 2
+    assert {s["guarantee"] for s in journal["scenarios"]} == set(folders)
+    # throttle counts are per scope: each scenario's evidence holds its own throttles and nobody else's
+    throttled = re.compile(r'the "(?P<op>[A-Za-z]+)" operation is throttled (?P<n>\d+) times?')
+    for scenario in journal["scenarios"]:
+        own = {
+            m["op"]: int(m["n"]) for step in scenario["steps"] if (m := throttled.fullmatch(step["text"])) is not None
+        }
+        assert scenario["evidence"].get("throttles", {}) == own, scenario["name"]
+    assert sum(bool(s["evidence"].get("throttles")) for s in journal["scenarios"]) == 3
+    assert leftovers(serve_endpoint, f"drdrill-{journal['run_id']}") == {}
+    info = ControlClient(serve_endpoint).info()
+    assert info is not None  # every scenario turned its own switches off
+    assert [name for name in info["faults"] if journal["run_id"] in name] == []
 
 
 def _alarm(endpoint: str, name: str, state: str) -> Any:

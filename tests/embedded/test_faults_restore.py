@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -20,8 +22,13 @@ from restore_helpers import (
     wait_for,
 )
 
+from dr_infra.drill import Drill
+from dr_infra.naming import StackNames, new_run_id
+from dr_infra.pytest_plugin import _reset_scenario_faults
 from dr_infra.targets.base import RETRY_CONFIG
+from dr_infra.targets.control_client import ControlClient
 from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.targets.embedded.faults import FaultSwitches
 
 
 def _recovery_point(clients: Any, unique: str) -> tuple[str, str, str]:
@@ -105,7 +112,7 @@ def test_at_most_50_restores_in_flight_per_account(embedded: EmbeddedTarget, uni
     account = f"{random.randrange(10**11, 10**12)}"
     sts = embedded.client("sts")
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/drill", RoleSessionName="limit")["Credentials"]
-    session = boto3.Session(
+    session: Any = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
@@ -198,3 +205,194 @@ def test_throttle_fault_seen_as_throttling_exception_without_retries(embedded: E
     assert err.value.response["Error"]["Code"] == "ThrottlingException"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert no_retries.describe_table(TableName=table)["Table"]["TableName"] == table
+
+
+# -- switches scoped to a stack's name prefix: parallel drills sharing one endpoint ---------------------------
+
+
+def _no_retries(embedded: EmbeddedTarget, service: str) -> Any:
+    session: Any = embedded.clients.session
+    return session.client(
+        service,
+        endpoint_url=embedded.endpoint_url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def two_stacks(embedded: EmbeddedTarget) -> list[dict[str, Any]]:
+    """Two stacks of one run, numbered 1 and 10 (so the first prefix is a string prefix of the second's),
+    each with a table, a completed recovery point and a restore role, named the way drills name them."""
+    run_id = new_run_id()
+    stacks = []
+    for stack_no in (1, 10):
+        names = StackNames(run_id, stack_no, "orders")
+        ddb, backup, iam = embedded.client("dynamodb"), embedded.client("backup"), embedded.client("iam")
+        arn = create_table(ddb, names.table)
+        put(ddb, names.table, "a", 1)
+        backup.create_backup_vault(BackupVaultName=names.vault)
+        role = create_role(iam, names.backup_role)
+        rp = completed_backup(backup, names.vault, arn, role)
+        stacks.append({"names": names, "scope": names.prefix, "table": names.table, "rp": rp, "role": role})
+    assert stacks[1]["scope"].startswith(stacks[0]["scope"])
+    return stacks
+
+
+def _start_restore(backup: Any, stack: dict[str, Any], suffix: str) -> str:
+    return str(
+        backup.start_restore_job(
+            RecoveryPointArn=stack["rp"],
+            Metadata={"targetTableName": f"{stack['table']}-restored-{suffix}"},
+            IamRoleArn=stack["role"],
+        )["RestoreJobId"]
+    )
+
+
+def test_scoped_restore_job_fails_fails_only_that_stacks_restore(
+    embedded: EmbeddedTarget, two_stacks: list[dict[str, Any]]
+) -> None:
+    assert embedded.control is not None
+    first, second = two_stacks
+    embedded.control.set_fault("restore_job_fails", scope=first["scope"], message="first stack only")
+    backup = embedded.client("backup")
+    other = finished_restore(backup, _start_restore(backup, second, "a"))
+    assert other["Status"] == "COMPLETED"  # stack 10's names contain "...-1" but not as a whole token
+    own = finished_restore(backup, _start_restore(backup, first, "a"))
+    assert own["Status"] == "FAILED"
+    assert own["StatusMessage"] == "first stack only"
+    info = embedded.control.info()
+    assert info is not None
+    assert info["faults"][f"restore_job_fails@{first['scope']}"]["scope"] == first["scope"]
+    assert "restore_job_fails" not in info["faults"]  # no unscoped switch was set
+
+
+def test_scoped_start_restore_denied_and_duration_apply_to_their_stack_only(
+    embedded: EmbeddedTarget, two_stacks: list[dict[str, Any]]
+) -> None:
+    assert embedded.control is not None
+    first, second = two_stacks
+    embedded.control.set_fault("start_restore_denied", scope=first["scope"], message="denied (first)")
+    embedded.control.set_fault("restore_job_duration", scope=second["scope"], seconds=30)
+    backup = embedded.client("backup")
+    with pytest.raises(ClientError) as err:
+        _start_restore(backup, first, "d")
+    assert err.value.response["Error"]["Message"] == "denied (first)"
+    slow = _start_restore(backup, second, "d")
+    assert restore_job(backup, slow)["Status"] in ("PENDING", "RUNNING")
+    embedded.control.reset_faults(scope=first["scope"])
+    assert finished_restore(backup, _start_restore(backup, first, "e"))["Status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize("operation", ["DescribeTable", "DescribeRestoreJob", "StartRestoreJob"])
+def test_scoped_throttle_throttles_only_that_stacks_requests(
+    embedded: EmbeddedTarget, two_stacks: list[dict[str, Any]], operation: str
+) -> None:
+    assert embedded.control is not None
+    first, second = two_stacks
+    backup = embedded.client("backup")
+    jobs = [_start_restore(backup, stack, "t") for stack in two_stacks]
+    embedded.control.set_fault("throttle", count=1, scope=first["scope"], operation=operation)
+    ddb, once = _no_retries(embedded, "dynamodb"), _no_retries(embedded, "backup")
+    calls: dict[str, Callable[[int], Any]] = {
+        "DescribeTable": lambda n: ddb.describe_table(TableName=two_stacks[n]["table"]),
+        "DescribeRestoreJob": lambda n: once.describe_restore_job(RestoreJobId=jobs[n]),  # table from the job
+        "StartRestoreJob": lambda n: _start_restore(once, two_stacks[n], "t2"),
+    }
+    calls[operation](1)  # the other stack's request is not throttled, and uses no activation
+    calls[operation](1)
+    with pytest.raises(ClientError) as err:
+        calls[operation](0)
+    assert err.value.response["Error"]["Code"] == "ThrottlingException"
+    assert embedded.control.info(scope=first["scope"])["throttled"] == {operation: 1}  # type: ignore[index]
+    assert embedded.control.info(scope=second["scope"])["throttled"] == {}  # type: ignore[index]
+    # what a scenario's record_throttles reads: the counts of the scope its client set
+    assert embedded.control.info()["throttled"] == {operation: 1}  # type: ignore[index]
+
+
+def test_resetting_one_scope_leaves_the_others_switches_and_counts(
+    embedded: EmbeddedTarget, two_stacks: list[dict[str, Any]]
+) -> None:
+    control = embedded.control
+    assert control is not None
+    first, second = two_stacks
+    for stack in two_stacks:
+        control.set_fault("restore_job_fails", scope=stack["scope"], message=f"fails {stack['scope']}")
+        control.set_fault("throttle", scope=stack["scope"], operation="DescribeTable")
+    ddb = _no_retries(embedded, "dynamodb")
+    for stack in two_stacks:
+        with pytest.raises(ClientError):
+            ddb.describe_table(TableName=stack["table"])
+    assert control.info()["throttled_by_scope"] == {  # type: ignore[index]
+        first["scope"]: {"DescribeTable": 1},
+        second["scope"]: {"DescribeTable": 1},
+    }
+    control.reset_faults(scope=first["scope"])
+    assert control.fault_scopes() == (second["scope"],)
+    info = control.info(scope=first["scope"])
+    assert info is not None
+    assert info["throttled"] == {}
+    assert info["throttled_by_scope"] == {second["scope"]: {"DescribeTable": 1}}
+    assert sorted(info["faults"]) == [f"restore_job_fails@{second['scope']}", f"throttle@{second['scope']}"]
+    backup = embedded.client("backup")
+    assert finished_restore(backup, _start_restore(backup, first, "r"))["Status"] == "COMPLETED"
+    assert ddb.describe_table(TableName=first["table"])["Table"]["TableName"] == first["table"]
+    failed = finished_restore(backup, _start_restore(backup, second, "r"))
+    assert (failed["Status"], failed["StatusMessage"]) == ("FAILED", f"fails {second['scope']}")
+    with pytest.raises(ClientError):
+        ddb.describe_table(TableName=second["table"])
+
+
+def test_scoped_and_unscoped_switches_coexist_and_unknown_resources_take_only_unscoped(
+    embedded: EmbeddedTarget, two_stacks: list[dict[str, Any]]
+) -> None:
+    control = embedded.control
+    assert control is not None
+    first, second = two_stacks
+    control.set_fault("throttle", count=1, scope=first["scope"], operation="ListTables")
+    ddb = _no_retries(embedded, "dynamodb")
+    assert isinstance(ddb.list_tables()["TableNames"], list)  # names no table: the scoped switch stays unused
+    control.set_fault("throttle", count=1, operation="DescribeTable")  # unscoped: any table
+    with pytest.raises(ClientError):
+        ddb.describe_table(TableName=second["table"])
+    info = control.info(scope=first["scope"])
+    assert info is not None
+    assert set(info["faults"]) == {f"throttle@{first['scope']}"}  # the unscoped one was used up
+    assert control.fault_scopes() == (first["scope"], None)
+    control.reset_faults()  # no scope: everything, as before scopes existed
+    assert control.info()["faults"] == {}  # type: ignore[index]
+    assert control.fault_scopes() == ()
+
+
+def test_plugin_resets_only_the_scenarios_own_scope(embedded: EmbeddedTarget, two_stacks: list[dict[str, Any]]) -> None:
+    """After a scenario on stack 1, a parallel scenario's switches on stack 10 stay on."""
+    control = embedded.control
+    assert control is not None
+    first, second = two_stacks
+    assert embedded.endpoint_url is not None
+    parallel_worker = ControlClient(embedded.endpoint_url)  # another process's client, same endpoint
+    parallel_worker.set_fault("restore_job_fails", scope=second["scope"], message="the other drill's")
+    control.set_fault("restore_job_fails", scope=first["scope"], message="this drill's")
+    drill = cast(Drill, SimpleNamespace(stack=SimpleNamespace(names=first["names"])))
+    _reset_scenario_faults(control, drill)
+    assert set(control.info()["faults"]) == {f"restore_job_fails@{second['scope']}"}  # type: ignore[index]
+    # a scenario that set an unscoped switch resets everything (its switch steered every drill anyway)
+    control.set_fault("start_restore_denied", message="unscoped")
+    _reset_scenario_faults(control, drill)
+    assert control.info()["faults"] == {}  # type: ignore[index]
+
+
+def test_fault_switch_scope_matches_whole_tokens_and_prefers_the_scoped_switch() -> None:
+    switches = FaultSwitches()
+    switches.set("restore_job_fails", scope="drdrill-r-1", message="scoped")
+    switches.set("restore_job_fails", message="unscoped")
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/drdrill-r-1-orders"
+    assert switches.take("restore_job_fails", resource=(None, arn)) == {"message": "scoped"}
+    assert switches.take("restore_job_fails", resource="drdrill-r-10-orders") == {"message": "unscoped"}
+    assert switches.take("restore_job_fails", resource="xdrdrill-r-1-orders") == {"message": "unscoped"}
+    assert switches.take("restore_job_fails") == {"message": "unscoped"}
+    switches.reset("drdrill-r-1")
+    assert switches.take("restore_job_fails", resource=arn) == {"message": "unscoped"}
+    switches.reset()
+    assert switches.take("restore_job_fails", resource=arn) is None
+    with pytest.raises(ValueError, match="scope"):
+        switches.set("throttle", scope=" ", operation="DescribeTable")

@@ -501,7 +501,16 @@ def start_restore_job(
     iam_role_arn: str | None,
     idempotency_token: str | None,
 ) -> RestoreJob:
-    denied = FAULTS.take("start_restore_denied")
+    # a scoped fault applies when the restore's target table or the recovery point's table is in its scope
+    named_point = state_of(backend).recovery_points.get(recovery_point_arn or "")
+    denied = FAULTS.take(
+        "start_restore_denied",
+        resource=(
+            (metadata or {}).get("targetTableName"),
+            recovery_point_arn,
+            named_point.resource_arn if named_point is not None else None,
+        ),
+    )
     if denied is not None:
         raise AccessDeniedException(
             str(denied.get("message") or "User is not authorized to perform: backup:StartRestoreJob")
@@ -527,13 +536,13 @@ def start_restore_job(
                 f"Concurrent restore job limit of {MAX_RESTORES_IN_FLIGHT} for this account has been reached"
             )
 
-        duration_fault = FAULTS.take("restore_job_duration")
+        duration_fault = FAULTS.take("restore_job_duration", resource=(target, point.resource_arn))
         duration = float(duration_fault["seconds"]) if duration_fault else settings.current().restore_seconds
         account, region, _ = _table_of(point.resource_arn)
         ddb = dynamodb_backends[account][region]
         snapshot = ddb.get_backup(point.arn)
         failure: str | None = None
-        failed_fault = FAULTS.take("restore_job_fails")
+        failed_fault = FAULTS.take("restore_job_fails", resource=(target, point.resource_arn))
         if failed_fault is not None:
             failure = str(failed_fault.get("message") or "Restore job failed (drdrill fault)")
         elif target in ddb.tables:

@@ -4,10 +4,14 @@ These let any client - the framework in another process, ``drdrill serve`` users
 pointed at a ``drdrill serve`` endpoint - discover that the endpoint is a drdrill embedded target, and set
 or clear fault switches and latency settings. They are not AWS APIs, so they live under ``/_drdrill/``.
 
-* ``GET /_drdrill/info`` -> ``{"drdrill": true, "capabilities": [...], "faults": {...}, "throttled": {op: n},
-  "settings": {...}}`` (``throttled``: throttles served per operation since the faults were last reset)
-* ``POST /_drdrill/faults`` body ``{"name": ..., "count": N|null, "params": {...}}``
-* ``DELETE /_drdrill/faults`` (also zeroes the ``throttled`` counts)
+* ``GET /_drdrill/info[?scope=PREFIX]`` -> ``{"drdrill": true, "capabilities": [...], "faults": {...},
+  "throttled": {op: n}, "throttled_by_scope": {scope: {op: n}}, "settings": {...}}`` (``faults``: every switch
+  that is on, keyed ``name`` or ``name@scope``; ``throttled``: throttles served per operation by the switches of
+  ``scope``, or by the unscoped switch without one, since they were last reset)
+* ``POST /_drdrill/faults`` body ``{"name": ..., "count": N|null, "scope": PREFIX|null, "params": {...}}``
+  (``scope``: the switch applies only to requests about resources whose name contains it, see :mod:`.faults`)
+* ``DELETE /_drdrill/faults[?scope=PREFIX]`` every switch, or only that scope's (also zeroes the matching
+  ``throttled`` counts)
 * ``POST /_drdrill/settings`` body ``{"latency_profile": ..., "scale": ..., "pitr_lag_seconds": ...}``
 * ``DELETE /_drdrill/settings``
 * ``GET /_drdrill/tables/<name>/items?region=..&account=..`` -> JSON lines (:mod:`.export`, ``fast_export``)
@@ -22,10 +26,11 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES as CAPABILITIES
 from dr_infra.targets.embedded import export, iam_enforcement, settings, throttle
-from dr_infra.targets.embedded.faults import FAULTS, UnknownFault
+from dr_infra.targets.embedded.faults import FAULTS, UnknownFault, check_scope
 
 PREFIX = "/_drdrill/"
 EMBEDDED_CAPABILITIES = tuple(sorted(CAPABILITIES))
@@ -48,6 +53,12 @@ def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _query_scope(environ: dict[str, Any]) -> str | None:
+    """The ``scope`` query parameter (``None`` when absent)."""
+    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("scope")
+    return check_scope(values[-1]) if values else None
+
+
 def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """Serve one control request."""
     path = environ.get("PATH_INFO", "")[len(PREFIX) :].strip("/")
@@ -61,19 +72,24 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[
                     "drdrill": True,
                     "capabilities": list(EMBEDDED_CAPABILITIES),
                     "faults": FAULTS.active(),
-                    "throttled": throttle.served(),
+                    "throttled": throttle.served(_query_scope(environ)),
+                    "throttled_by_scope": throttle.served_by_scope(),
                     "settings": dataclasses.asdict(settings.current()),
                     "iam_enforcement": iam_enforcement.state(),
                 },
             )
         if path == "faults" and method == "POST":
             body = _read_json(environ)
-            FAULTS.set(str(body.get("name")), body.get("count"), **(body.get("params") or {}))
+            params = body.get("params") or {}
+            if not isinstance(params, dict) or "scope" in params:
+                raise ValueError("params must be a JSON object (the scope goes beside it, not inside)")
+            FAULTS.set(str(body.get("name")), body.get("count"), scope=body.get("scope"), **params)
             return _respond(start_response, "200 OK", {"faults": FAULTS.active()})
         if path == "faults" and method == "DELETE":
-            FAULTS.reset()
-            throttle.reset_counts()
-            return _respond(start_response, "200 OK", {"faults": {}})
+            scope = _query_scope(environ)
+            FAULTS.reset(scope)
+            throttle.reset_counts(scope)
+            return _respond(start_response, "200 OK", {"faults": FAULTS.active()})
         if path == "settings" and method == "POST":
             new = settings.update(**_read_json(environ))
             return _respond(start_response, "200 OK", dataclasses.asdict(new))

@@ -494,13 +494,13 @@ def _release(pool: _Pool, worker: _Worker) -> None:
 
 
 def _take_fault(name: str, function_name: str) -> dict[str, Any] | None:
-    params = FAULTS.peek(name)
-    if params is None:
+    """One activation of a function fault for this function: scoped to a prefix of its name, or unscoped;
+    a switch with a ``function`` parameter applies to that function only."""
+    if not FAULTS.any_on(name):
         return None
-    target = params.get("function")
-    if target not in (None, function_name):
-        return None
-    return FAULTS.take(name, **({"function": target} if target is not None else {}))
+    return FAULTS.take(name, resource=function_name, function=function_name) or FAULTS.take(
+        name, resource=function_name, function=None
+    )
 
 
 def current_endpoint() -> str | None:
