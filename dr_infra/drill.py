@@ -179,8 +179,13 @@ class Drill:
             ("restore started -> restore completed", inc.restore_started_at, inc.restore_completed_at),
             ("restore completed -> table active", inc.restore_completed_at, inc.table_active_at),
             ("table active -> data verified", inc.table_active_at, inc.verified_at),
-            ("harmful write -> item repaired", inc.change_at, inc.repaired_at),
         ]
+        # In-place repair has no restore: the phases run harmful write -> monitor invoked -> item repaired, one
+        # after the other, so their durations add up to the RTO like a restore's do.
+        if inc.monitor_invoked_at is not None:
+            points.append(("monitor invoked -> item repaired", inc.monitor_invoked_at, inc.repaired_at))
+        else:
+            points.append(("harmful write -> item repaired", inc.change_at, inc.repaired_at))
         phases = []
         for name, start, end in points:
             if start is None or end is None:
