@@ -31,6 +31,12 @@ SLOW_RESTORE = """Feature: a slow restore
 """
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """A shell starts background jobs with SIGINT ignored, and Python keeps it so; a drill started at a terminal
+    has SIGINT at its default, which is what Ctrl-C reaches. The test must not depend on how it was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_slow_drill(endpoint: str, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
     feature = tmp_path / "slow" / "slow_restore.feature"
     feature.parent.mkdir(parents=True)
@@ -52,6 +58,7 @@ def _start_slow_drill(endpoint: str, tmp_path: Path) -> tuple[subprocess.Popen[s
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     return process, f"drdrill-{run_id}"
 
