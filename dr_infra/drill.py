@@ -209,7 +209,7 @@ class Drill:
             return 0.0 if inc.repaired_at is not None else None
         if inc.table_active_at is None:
             return None
-        moment = inc.restore_time if self.strategy == "pitr" and not inc.table_lost else inc.recovery_point_at
+        moment = inc.restore_time if self.strategy == "pitr" else inc.recovery_point_at
         if moment is None:
             return None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=inc.change_at.tzinfo)

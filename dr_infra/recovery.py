@@ -280,6 +280,10 @@ def await_recovery(drill: Drill, timeout: float, sleep: Callable[[float], None] 
         follow_backup_restore(drill, str(job_id), deadline, sleep)
     elif inc.restore_job_id is not None and inc.table_active_at is None:
         follow_backup_restore(drill, inc.restore_job_id, deadline, sleep)
+    elif inc.restored_table is not None and inc.table_active_at is None:
+        # A restore the drill started itself (the table-loss runbook's point-in-time restore): wait for it.
+        wait_table_active(drill, deadline, sleep)
+        inc.restore_completed_at = inc.table_active_at
 
 
 def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], None] = time.sleep) -> None:

@@ -2,7 +2,10 @@
 
 * Table loss: DeleteTable emits no stream REMOVE records (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html),
   so the monitor never sees it; on AWS the trigger would be an EventBridge rule on CloudTrail's DeleteTable.
-  The drill runs the runbook: restore the newest COMPLETED recovery point into a new table.
+  The drill runs the runbook: with the ``pitr`` strategy, restore the deleted table by ``SourceTableArn`` to
+  the second before the deletion (a deleted table with PITR stays restorable within its recovery period up to
+  its deletion time: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html);
+  otherwise restore the newest COMPLETED recovery point into a new table.
 * Redelivery: Lambda's stream poller may deliver a batch again (retries, bisection); the drill reproduces
   that by invoking the monitor with the same records, in the event shape Lambda uses
   (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html).
@@ -20,6 +23,37 @@ from dr_infra.journal import iso
 
 
 def restore_lost_table(drill: Drill) -> str:
+    """Start a restore of the lost table; returns the restore job id (backup) or the restored table (pitr)."""
+    if drill.strategy == "pitr":
+        return restore_lost_table_to_point_in_time(drill)
+    return restore_lost_table_from_backup(drill)
+
+
+def restore_lost_table_to_point_in_time(drill: Drill) -> str:
+    """RestoreTableToPointInTime by the deleted table's ARN, to the floor of the deletion's second.
+
+    The deletion time is the client clock when DeleteTable was sent (``change_at``): DynamoDB deletes after it,
+    so its floor is within [EarliestRestorableDateTime, deletion time], and the quiet second before the deletion
+    keeps every write that must survive before that floor. Returns the restored table's name.
+    """
+    drill.require("pitr_time_travel", why="a lost table is restored to a point in time by its ARN")
+    stack = drill.require_stack()
+    deleted_at = drill.incident.change_at
+    if deleted_at is None:
+        raise DrDrillError("the lost table's deletion was not recorded: nothing to restore to")
+    restore_at = deleted_at.replace(microsecond=0)
+    target = f"{stack.names.table}-restored-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    started = datetime.now(UTC)
+    drill.client("dynamodb").restore_table_to_point_in_time(
+        SourceTableArn=stack.table_arn, TargetTableName=target, RestoreDateTime=restore_at
+    )
+    drill.incident.restored_table = target
+    drill.incident.restore_time = restore_at
+    drill.incident.restore_started_at = started
+    return target
+
+
+def restore_lost_table_from_backup(drill: Drill) -> str:
     """Start a restore of the lost table from its newest COMPLETED recovery point; returns the job id."""
     drill.require("backup_jobs", why="a lost table is restored from an AWS Backup recovery point")
     stack = drill.require_stack()

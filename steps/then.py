@@ -67,9 +67,11 @@ def _(drill: Drill) -> None:
 
 
 def _expected_moment(drill: Drill) -> datetime:
-    """The state a correct recovery reproduces: the recovery point, the restore time, or just before the change."""
+    """The state a correct recovery reproduces: the recovery point, the restore time, or just before the change.
+
+    A lost table is restored from a recovery point (backup) or to a point in time by its ARN (pitr)."""
     inc = drill.incident
-    if drill.strategy == "backup" or inc.table_lost:
+    if drill.strategy == "backup" or (inc.table_lost and drill.strategy != "pitr"):
         if inc.recovery_point_at is None:
             raise AssertionError("no recovery point was used, so there is no state to compare with")
         moment = inc.recovery_point_at

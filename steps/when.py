@@ -97,10 +97,15 @@ def _(drill: Drill) -> None:
     drill.client("dynamodb").delete_table(TableName=stack.names.table)
     drill.incident.table_lost = True
     drill.mark_change(inject.Injection("delete-table", 1, start, utcnow(), []))
+    how = (
+        "restore to the second before the deletion by the table's ARN"
+        if drill.strategy == "pitr"
+        else "restore from the latest recovery point"
+    )
     drill.record.add_evidence(
         "notes",
         "table loss: DeleteTable emits no stream records, so the monitor cannot see it; "
-        "the drill ran the recovery runbook itself (restore from the latest recovery point)",
+        f"the drill ran the recovery runbook itself ({how})",
     )
     runbook.restore_lost_table(drill)
 

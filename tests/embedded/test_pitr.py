@@ -277,3 +277,112 @@ def test_aws_scaled_profile_scales_the_pitr_lag(embedded: EmbeddedTarget, unique
     time.sleep(3.3)
     lag = dt.datetime.now(dt.UTC) - _pitr(ddb, table)["LatestRestorableDateTime"]
     assert dt.timedelta(seconds=2.9) <= lag <= dt.timedelta(seconds=3.3)
+
+
+def test_deleted_table_is_restored_by_arn_to_a_point_in_time(ddb: Any, unique: str) -> None:
+    """A table deleted with PITR on is restorable by SourceTableArn within [Earliest, deletion time]."""
+    table = f"pitr-gone-{unique}"
+    arn = create_table(ddb, table)
+    _enable_pitr(ddb, table)
+    put(ddb, table, "a", 1)
+    put(ddb, table, "b", 1)
+    t = _moment()
+    put(ddb, table, "a", 2)
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "b"}})
+    put(ddb, table, "c", 1)
+    _moment()
+    ddb.delete_table(TableName=table)
+    deleted_after = _moment()
+    restored = ddb.restore_table_to_point_in_time(
+        SourceTableArn=arn, TargetTableName=f"{table}-at-t", RestoreDateTime=t
+    )["TableDescription"]
+    assert restored["RestoreSummary"]["SourceTableArn"] == arn
+    assert restored["TableStatus"] == "CREATING"
+    latest = ddb.restore_table_to_point_in_time(
+        SourceTableArn=arn, TargetTableName=f"{table}-latest", UseLatestRestorableTime=True
+    )["TableDescription"]
+    assert latest["RestoreSummary"]["RestoreDateTime"] < deleted_after
+    wait_active(ddb, f"{table}-at-t")
+    wait_active(ddb, f"{table}-latest")
+    assert contents(ddb, f"{table}-at-t") == {"a": 1, "b": 1}
+    assert contents(ddb, f"{table}-latest") == {"a": 2, "c": 1}  # the state at deletion
+    assert ddb.describe_table(TableName=f"{table}-at-t")["Table"]["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"}
+    ]
+    assert table not in ddb.list_tables()["TableNames"]
+
+
+def test_deleted_table_window_ends_at_the_deletion(ddb: Any, unique: str) -> None:
+    table = f"pitr-gone-window-{unique}"
+    arn = create_table(ddb, table)
+    before_enable = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    _enable_pitr(ddb, table)
+    put(ddb, table, "a", 1)
+    _moment()
+    ddb.delete_table(TableName=table)
+    after_delete = _moment()
+    for when in (before_enable, after_delete):
+        with pytest.raises(ClientError) as err:
+            ddb.restore_table_to_point_in_time(SourceTableArn=arn, TargetTableName=f"{table}-x", RestoreDateTime=when)
+        assert _code(err) == "InvalidRestoreTimeException"
+        assert "LatestRestorableDateTime" in err.value.response["Error"]["Message"]
+    assert f"{table}-x" not in ddb.list_tables()["TableNames"]
+
+
+def test_deleted_table_is_not_found_by_name_or_without_pitr(ddb: Any, unique: str) -> None:
+    table = f"pitr-gone-name-{unique}"
+    create_table(ddb, table)
+    _enable_pitr(ddb, table)
+    put(ddb, table, "a", 1)
+    ddb.delete_table(TableName=table)
+    with pytest.raises(ClientError) as err:
+        ddb.restore_table_to_point_in_time(
+            SourceTableName=table, TargetTableName=f"{table}-x", UseLatestRestorableTime=True
+        )
+    assert _code(err) == "SourceTableNotFoundException"
+    plain = f"pitr-gone-plain-{unique}"
+    plain_arn = create_table(ddb, plain)
+    ddb.delete_table(TableName=plain)
+    with pytest.raises(ClientError) as err:
+        ddb.restore_table_to_point_in_time(
+            SourceTableArn=plain_arn, TargetTableName=f"{plain}-x", UseLatestRestorableTime=True
+        )
+    assert _code(err) == "SourceTableNotFoundException"
+
+
+def test_a_table_recreated_under_the_name_wins_over_its_deleted_history(ddb: Any, unique: str) -> None:
+    table = f"pitr-gone-again-{unique}"
+    arn = create_table(ddb, table)
+    _enable_pitr(ddb, table)
+    put(ddb, table, "old", 1)
+    _moment()
+    ddb.delete_table(TableName=table)
+    assert create_table(ddb, table) == arn  # same name, same ARN
+    _enable_pitr(ddb, table)
+    put(ddb, table, "new", 1)
+    _moment()
+    ddb.restore_table_to_point_in_time(SourceTableArn=arn, TargetTableName=f"{table}-x", UseLatestRestorableTime=True)
+    wait_active(ddb, f"{table}-x")
+    assert contents(ddb, f"{table}-x") == {"new": 1}
+
+
+def test_a_deleted_history_is_forgotten_after_the_recovery_period(ddb: Any, unique: str) -> None:
+    from dr_infra.targets.embedded import history  # the embedded server runs in this process
+
+    table = f"pitr-gone-expiry-{unique}"
+    arn = create_table(ddb, table)
+    ddb.update_continuous_backups(
+        TableName=table,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 1},
+    )
+    put(ddb, table, "a", 1)
+    ddb.delete_table(TableName=table)
+    gone = history.deleted(arn)
+    assert gone is not None
+    assert history.deleted(arn, at=gone.deleted_at + history.SECONDS_PER_DAY - 1) is not None
+    assert history.deleted(arn, at=gone.deleted_at + history.SECONDS_PER_DAY + 1) is None
+    with pytest.raises(ClientError) as err:
+        ddb.restore_table_to_point_in_time(
+            SourceTableArn=arn, TargetTableName=f"{table}-x", UseLatestRestorableTime=True
+        )
+    assert _code(err) == "SourceTableNotFoundException"

@@ -4,9 +4,12 @@ What AWS does: with point-in-time recovery enabled, DynamoDB keeps continuous ba
 recovery period (``RecoveryPeriodInDays``, 1 to 35, default 35) and can restore it to any second between
 ``EarliestRestorableDateTime`` (when PITR was enabled, or the start of the recovery period, whichever is
 later) and ``LatestRestorableDateTime`` (typically 5 minutes before now). This works whether or not the table
-has a stream, and has nothing to do with who reads the stream. Disabling PITR discards the history. Deleting a
-table with PITR enabled makes a system backup kept for 35 days (restorable as a backup, not by PITR).
+has a stream, and has nothing to do with who reads the stream. Disabling PITR discards the history. A table
+deleted with PITR enabled can still be restored to a point in time within its recovery period, named by
+``SourceTableArn`` (its name no longer resolves); for it ``LatestRestorableDateTime`` is the deletion time. (AWS
+also makes a system backup of it, kept for 35 days.)
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableToPointInTime.html
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html
 
 What moto 5.2.5 does instead: nothing is recorded; a "point-in-time" restore copies today's items.
@@ -25,9 +28,12 @@ for tables with or without a stream:
 
 The change feed (:mod:`changefeed`) is not used because it only sees tables that have a stream. Changes older
 than the recovery period are folded into the snapshot, so memory is bounded by the table size plus the changes
-of the recovery period. Disabling PITR, deleting the table or creating a table of the same name drops its
-history (the system backup AWS makes on delete is not modelled). Writes to a table without PITR cost one dict
-lookup.
+of the recovery period. Disabling PITR or creating a table of the same name drops its live history. Deleting a
+table with PITR on moves its history (and the deleted ``Table`` object, for its key schema and indexes) to a
+registry of deleted tables keyed by the table's ARN, stamped with the deletion time (:class:`DeletedTable`);
+only the newest deletion of an ARN is kept, and it is forgotten once the deletion time leaves the recovery
+period (looked up lazily, trimmed like a live history). The system backup AWS makes on delete is not
+modelled. Writes to a table without PITR cost one dict lookup.
 """
 
 from __future__ import annotations
@@ -140,8 +146,18 @@ def _apply(state: dict[ItemKey, dict[str, Any]], change: Change) -> None:
         state[change.key] = change.item
 
 
+@dataclass
+class DeletedTable:
+    """A PITR-enabled table after DeleteTable: its history, frozen at ``deleted_at``."""
+
+    table: Table
+    history: TableHistory
+    deleted_at: float
+
+
 _lock = threading.RLock()
 _histories: dict[TableId, TableHistory] = {}
+_deleted: dict[str, DeletedTable] = {}
 _local = threading.local()
 _installed = False
 
@@ -177,6 +193,20 @@ def drop(tid: TableId) -> None:
         _histories.pop(tid, None)
 
 
+def deleted(arn: str, at: float | None = None) -> DeletedTable | None:
+    """The deleted table ``arn`` if its deletion is still within its recovery period as of ``at`` (default now)."""
+    with _lock:
+        found = _deleted.get(arn)
+        if found is None:
+            return None
+        at = now() if at is None else at
+        if found.history.earliest(at) > found.deleted_at:
+            del _deleted[arn]  # the whole history left the recovery period
+            return None
+        found.history.trim(at)
+        return found
+
+
 def set_recovery_days(tid: TableId, days: int) -> None:
     with _lock:
         history = _histories.get(tid)
@@ -186,9 +216,15 @@ def set_recovery_days(tid: TableId, days: int) -> None:
 
 
 def tracked() -> int:
-    """How many tables have a history (for diagnostics)."""
+    """How many live tables have a history (for diagnostics)."""
     with _lock:
         return len(_histories)
+
+
+def tracked_deleted() -> int:
+    """How many deleted tables are kept for a restore by ARN (for diagnostics)."""
+    with _lock:
+        return len(_deleted)
 
 
 def _record(table: Table, key: ItemKey, item: dict[str, Any] | None) -> None:
@@ -282,7 +318,10 @@ def _wrap_delete_table(original: Callable[..., Table]) -> Callable[..., Table]:
     @wraps(original)
     def delete_table(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Table:
         table = original(self, *args, **kwargs)
-        drop(table_id(table))
+        with _lock:
+            history = _histories.pop(table_id(table), None)
+            if history is not None:
+                _deleted[table.table_arn] = DeletedTable(table, history, now())
         return table
 
     return delete_table

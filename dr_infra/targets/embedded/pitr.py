@@ -27,8 +27,15 @@ change made at or before it; the client sends times with millisecond precision).
 is now minus ``settings.current().pitr_lag`` (never before ``Earliest``). The new table is a
 :class:`~dr_infra.targets.embedded.restored.RestoringTable`, ``CREATING`` for
 ``settings.current().restore_seconds``. ``BillingModeOverride`` is honoured; index, throughput and SSE
-overrides are accepted and ignored (the source's indexes and throughput are kept). Restoring a deleted table
-by ``SourceTableArn`` is not modelled.
+overrides are accepted and ignored (the source's indexes and throughput are kept).
+
+Deleted tables (AWS: "you can restore a deleted table to a point in time within its recovery period", named by
+``SourceTableArn``; its ``LatestRestorableDateTime`` is the deletion time): a table deleted with PITR on keeps
+its history (:func:`history.deleted`, bounded by the recovery period as before). ``SourceTableArn`` resolves to
+the live table of that name when one exists with that ARN, else to the deleted table's history, restorable in
+[``EarliestRestorableDateTime``, deletion time]; ``UseLatestRestorableTime`` restores the state at deletion.
+``SourceTableName`` of a deleted table is ``SourceTableNotFoundException``, as on AWS. A table created again
+under the same name has the same ARN: the live table wins, as only the newest deletion of an ARN is kept.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from typing import Any
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.exceptions import SourceTableNotFoundException, TableAlreadyExistsException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 from dr_infra.targets.embedded import backup, history, settings
@@ -52,6 +60,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.DynamoDBBackend.describe_continuous_backups",
     "moto.dynamodb.models.DynamoDBBackend.get_table",
     "moto.dynamodb.models.dynamodb_backends",
+    "moto.dynamodb.models.table.Table",
     "moto.dynamodb.responses.DynamoHandler.restore_table_to_point_in_time",
     "moto.dynamodb.responses.DynamoResult",
     "moto.dynamodb.exceptions.SourceTableNotFoundException",
@@ -149,6 +158,27 @@ def _wrap_describe(original: Callable[..., dict[str, Any]]) -> Callable[..., dic
     return describe_continuous_backups
 
 
+def _resolve_source(
+    backend: DynamoDBBackend, name: Any, arn: Any
+) -> tuple[Table, history.TableHistory | None, float | None]:
+    """(source table, its history or None when PITR is off, its deletion time or None when live).
+
+    By name only a live table is found. By ARN the live table of that ARN, else a deleted table still within its
+    recovery period (in this backend's account and region)."""
+    if name:
+        live = backend.tables.get(str(name))
+    else:
+        live = backend.tables.get(str(arn).split(":table/", 1)[-1])
+        if live is not None and live.table_arn != arn:
+            live = None
+    if live is not None:
+        return live, history.get(history.table_id(live)), None
+    gone = None if name else history.deleted(str(arn))
+    if gone is None or (gone.table.account_id, gone.table.region_name) != (backend.account_id, backend.region_name):
+        raise SourceTableNotFoundException(str(name or arn))
+    return gone.table, gone.history, gone.deleted_at
+
+
 def restore_to_point_in_time(backend: DynamoDBBackend, body: dict[str, Any]) -> RestoringTable:
     """RestoreTableToPointInTime on ``backend``; raises AWS's errors."""
     target = body.get("TargetTableName")
@@ -156,19 +186,14 @@ def restore_to_point_in_time(backend: DynamoDBBackend, body: dict[str, Any]) -> 
         raise ValidationException("TargetTableName is required")
     source_name = body.get("SourceTableName")
     source_arn = body.get("SourceTableArn")
-    if not source_name and source_arn:
-        source_name = str(source_arn).split(":table/", 1)[-1]
-    if not source_name:
+    if not source_name and not source_arn:
         raise ValidationException("Either SourceTableName or SourceTableArn must be provided")
-    source = backend.tables.get(source_name)
-    if source is None:
-        raise SourceTableNotFoundException(source_name)
+    source, hist, latest_at = _resolve_source(backend, source_name, source_arn)
     if target in backend.tables:
         raise TableAlreadyExistsException(target)
-    hist = history.get(history.table_id(source))
     if hist is None:
-        raise PointInTimeRecoveryUnavailableException(source_name)
-    earliest, latest = window(hist)
+        raise PointInTimeRecoveryUnavailableException(source.name)
+    earliest, latest = window(hist) if latest_at is None else (hist.earliest(history.now()), latest_at)
     if body.get("UseLatestRestorableTime"):
         if body.get("RestoreDateTime") is not None:
             raise ValidationException("Only one of RestoreDateTime or UseLatestRestorableTime can be specified")
