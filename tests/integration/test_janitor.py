@@ -80,13 +80,21 @@ def stack_resources(stack: Stack) -> set[tuple[str, str]]:
 def existing(target: EmbeddedTarget) -> set[tuple[str, str]]:
     """Every resource of the kinds the janitor sweeps, as (kind, name)."""
     c = target.client
-    found = {("dynamodb table", t) for t in c("dynamodb").list_tables()["TableNames"]}
-    found |= {("backup vault", v["BackupVaultName"]) for v in c("backup").list_backup_vaults()["BackupVaultList"]}
-    found |= {("backup plan", p["BackupPlanName"]) for p in c("backup").list_backup_plans()["BackupPlansList"]}
-    found |= {("iam role", r["RoleName"]) for r in c("iam").list_roles()["Roles"]}
-    found |= {("lambda function", f["FunctionName"]) for f in c("lambda").list_functions()["Functions"]}
-    found |= {("log group", g["logGroupName"]) for g in c("logs").describe_log_groups()["logGroups"]}
-    found |= {("eventbridge rule", r["Name"]) for r in c("events").list_rules()["Rules"]}
+
+    def every(service: str, operation: str, key: str, name: str) -> set[str]:
+        # every page: the suite's other tests leave far more than one page of tables, roles and functions
+        if c(service).can_paginate(operation):
+            pages = c(service).get_paginator(operation).paginate()
+            return {item if isinstance(item, str) else item[name] for page in pages for item in page[key]}
+        return {item[name] for item in getattr(c(service), operation)()[key]}
+
+    found = {("dynamodb table", t) for t in every("dynamodb", "list_tables", "TableNames", "")}
+    found |= {("backup vault", v) for v in every("backup", "list_backup_vaults", "BackupVaultList", "BackupVaultName")}
+    found |= {("backup plan", p) for p in every("backup", "list_backup_plans", "BackupPlansList", "BackupPlanName")}
+    found |= {("iam role", r) for r in every("iam", "list_roles", "Roles", "RoleName")}
+    found |= {("lambda function", f) for f in every("lambda", "list_functions", "Functions", "FunctionName")}
+    found |= {("log group", g) for g in every("logs", "describe_log_groups", "logGroups", "logGroupName")}
+    found |= {("eventbridge rule", r) for r in every("events", "list_rules", "Rules", "Name")}
     return found
 
 
