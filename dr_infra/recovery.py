@@ -172,6 +172,22 @@ def note_stream_record(drill: Drill) -> datetime | None:
     return found
 
 
+def _job_evidence(
+    drill: Drill, job_id: str, job: dict[str, Any], started: datetime | None, completed: datetime | None
+) -> dict[str, Any]:
+    """A restore job as the journal keeps it (restore-jobs.csv is rendered from these), finished or FAILED."""
+    return {
+        "job_id": job_id,
+        "status": job.get("Status"),
+        "status_message": job.get("StatusMessage"),
+        "resource_arn": drill.require_stack().table_arn,
+        "recovery_point_arn": job.get("RecoveryPointArn"),
+        "created_resource_arn": job.get("CreatedResourceArn", ""),
+        "created_at": iso(started),
+        "completed_at": iso(completed),
+    }
+
+
 def follow_backup_restore(
     drill: Drill, job_id: str, deadline: float, sleep: Callable[[float], None] = time.sleep
 ) -> None:
@@ -187,20 +203,11 @@ def follow_backup_restore(
         )
     except RestoreFailed:
         failed = backup.describe_restore_job(RestoreJobId=job_id)
+        inc.restore_started_at = _aware(failed.get("CreationDate"))
         drill.record.add_evidence(
             "restore_jobs",
-            {
-                "job_id": job_id,
-                "status": failed.get("Status"),
-                "status_message": failed.get("StatusMessage"),
-                "resource_arn": drill.require_stack().table_arn,
-                "recovery_point_arn": failed.get("RecoveryPointArn"),
-                "created_resource_arn": failed.get("CreatedResourceArn", ""),
-                "created_at": iso(_aware(failed.get("CreationDate"))),
-                "completed_at": iso(_aware(failed.get("CompletionDate"))),
-            },
+            _job_evidence(drill, job_id, failed, inc.restore_started_at, _aware(failed.get("CompletionDate"))),
         )
-        inc.restore_started_at = _aware(failed.get("CreationDate"))
         raise
     inc.restore_started_at = _aware(job.get("CreationDate"))
     inc.restore_completed_at = _aware(job.get("CompletionDate")) or utcnow()
@@ -211,14 +218,7 @@ def follow_backup_restore(
     drill.record.add_evidence(
         "restore_jobs",
         {
-            "job_id": job_id,
-            "status": job.get("Status"),
-            "status_message": job.get("StatusMessage"),
-            "resource_arn": drill.require_stack().table_arn,
-            "recovery_point_arn": job.get("RecoveryPointArn"),
-            "created_resource_arn": created,
-            "created_at": iso(inc.restore_started_at),
-            "completed_at": iso(inc.restore_completed_at),
+            **_job_evidence(drill, job_id, job, inc.restore_started_at, inc.restore_completed_at),
             "duration_s": round((inc.restore_completed_at - inc.restore_started_at).total_seconds(), 3)
             if inc.restore_started_at and inc.restore_completed_at
             else None,
