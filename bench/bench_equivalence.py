@@ -5,7 +5,7 @@ with S, N, B, BOOL, NULL, L, M, SS, NS, BS attributes; ``--shape simple``: the 3
 emulator research, figures suffixed ``_simple``), then measures in the same run:
 
 * baseline: a plain full paginated boto3 Scan of one table (low-level client, paginator, no Limit);
-* ``equivalence_<N>_items``: :func:`dr_infra.equivalence.compare_tables` of the two tables;
+* ``equivalence_<N>_items``: :func:`dr_infra.verify.equivalence.compare_tables` of the two tables;
 * ``equivalence_oracle_<N>_items``: the table against the expected item stream (the oracle case);
 * ``equivalence_peak_memory_<N>_items``: tracemalloc peak growth of compare_tables, against the peak of
   materialising the Scan into a list.
@@ -31,8 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dr_infra.equivalence import compare_table_to, compare_tables
 from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.verify.equivalence import compare_table_to, compare_tables
 
 SHAPE = "typed"
 

@@ -1,6 +1,6 @@
 """``drdrill run -n 2`` against a serial ``drdrill run`` of the same features, in the same run.
 
-Both runs are subprocesses of ``python -m dr_infra.cli run -q`` from the repository root (default: the
+Both runs are subprocesses of ``python -m dr_infra.app.cli run -q`` from the repository root (default: the
 shipped ``features/``), each writing its own report. Prints the speed-up (ratio = serial wall / parallel
 wall; goal >= 1.6 on 2 cores) and whether both runs gave the same verdict per scenario.
 
@@ -28,7 +28,7 @@ QUICK_PATHS = ["features/posture", "features/deletion"]
 def drill(paths: list[str], report: Path, extra: list[str]) -> tuple[float, int, dict[str, str]]:
     """Wall time, exit code and verdict per scenario (failures are noted on stderr)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRDRILL_", "AWS_", "LOCALSTACK_"))}
-    argv = [sys.executable, "-m", "dr_infra.cli", "run", *paths, "-q", "--report-dir", str(report), *extra]
+    argv = [sys.executable, "-m", "dr_infra.app.cli", "run", *paths, "-q", "--report-dir", str(report), *extra]
     note("running drdrill " + " ".join(argv[3:]))
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)

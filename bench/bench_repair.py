@@ -1,7 +1,7 @@
 """Item-strategy repair latency: from a harmful DeleteItem to the item back as it was, on the embedded target.
 
 The real path: a DR stack provisioned with ``StackSpec(strategy="item")``, seeded with
-:func:`dr_infra.inject.seed`, the change monitor attached to the stream (event source mapping at LATEST, the
+:func:`dr_infra.drill.inject.seed`, the change monitor attached to the stream (event source mapping at LATEST, the
 asynchronous stream poller, the function running from its zip in a worker process). Then, one at a time,
 ``delete_item`` of a seed item and a ``GetItem`` (ConsistentRead) poll every 5 ms until the item equals its
 before-image again (the monitor's repair marker removed). Latency = from just before ``delete_item`` to the
@@ -20,14 +20,14 @@ from typing import Any
 
 from _common import emit, note, percentile
 
-from dr_infra.equivalence import canonical
-from dr_infra.inject import seed
-from dr_infra.items import key_of
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.oracle import Oracle
-from dr_infra.provisioning.spec import StackSpec
-from dr_infra.provisioning.stack import attach_monitor, provision, teardown
+from dr_infra.drill.inject import seed
+from dr_infra.drill.items import key_of
+from dr_infra.drill.oracle import Oracle
+from dr_infra.stack.names import StackNames, new_run_id
+from dr_infra.stack.provision import attach_monitor, provision, teardown
+from dr_infra.stack.spec import StackSpec
 from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.verify.equivalence import canonical
 
 GOAL_S = 1.0
 POLL_S = 0.005

@@ -1,4 +1,4 @@
-"""Seeding N items with :func:`dr_infra.inject.seed` against a raw BatchWriteItem loop, same process.
+"""Seeding N items with :func:`dr_infra.drill.inject.seed` against a raw BatchWriteItem loop, same process.
 
 Both write the same items (``Oracle.seed(i)``: every DynamoDB type, generated inside the timed loop for both)
 into identical fresh tables (stream NEW_AND_OLD_IMAGES, like a drill's table) on one embedded target. The
@@ -19,8 +19,8 @@ from typing import Any
 
 from _common import emit, note
 
-from dr_infra.inject import BATCH, seed
-from dr_infra.oracle import Oracle
+from dr_infra.drill.inject import BATCH, seed
+from dr_infra.drill.oracle import Oracle
 from dr_infra.targets.embedded import EmbeddedTarget
 
 GOAL_RATIO = 0.9
@@ -69,7 +69,7 @@ def main() -> None:
         note(f"raw BatchWriteItem: {count} items in {raw_s:.1f} s")
         client.delete_table(TableName="bench-raw")
         seed_s = timed(lambda: seed(client, "bench-seed", Oracle(hash_key="LockId"), count))
-        note(f"dr_infra.inject.seed: {count} items in {seed_s:.1f} s")
+        note(f"dr_infra.drill.inject.seed: {count} items in {seed_s:.1f} s")
         ddb_count = client.describe_table(TableName="bench-seed")["Table"]["ItemCount"]
     finally:
         target.stop()

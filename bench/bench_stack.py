@@ -1,9 +1,9 @@
 """Stack provision + teardown on the embedded target, against creating and deleting just the table.
 
-Each run provisions the whole DR stack (:func:`dr_infra.provisioning.stack.provision`: two IAM roles, two
+Each run provisions the whole DR stack (:func:`dr_infra.stack.provision.provision`: two IAM roles, two
 tables, PITR, vault, plan, selection, two log groups, two Lambda functions, an EventBridge rule), attaches the
-change monitor (:func:`~dr_infra.provisioning.stack.attach_monitor`) and tears it all down
-(:func:`~dr_infra.provisioning.stack.teardown`). Baseline, in the same process and server: raw boto3
+change monitor (:func:`~dr_infra.stack.provision.attach_monitor`) and tears it all down
+(:func:`~dr_infra.stack.provision.teardown`). Baseline, in the same process and server: raw boto3
 ``create_table`` (same key schema and stream) + ``table_exists`` waiter + ``delete_table``.
 Goal: median <= 0.5 s.
 
@@ -17,9 +17,9 @@ import time
 
 from _common import emit, median, note, percentile
 
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.provisioning.spec import StackSpec
-from dr_infra.provisioning.stack import attach_monitor, provision, teardown
+from dr_infra.stack.names import StackNames, new_run_id
+from dr_infra.stack.provision import attach_monitor, provision, teardown
+from dr_infra.stack.spec import StackSpec
 from dr_infra.targets.embedded import EmbeddedTarget
 
 GOAL_S = 0.5

@@ -7,14 +7,14 @@ from typing import Any
 
 from pytest_bdd import given, parsers
 
-from dr_infra import inject
-from dr_infra.canary import CanaryWriter
-from dr_infra.drill import Drill
+from dr_infra.drill import inject
+from dr_infra.drill.canary import CanaryWriter
+from dr_infra.drill.state import Drill
+from dr_infra.drill.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
 from dr_infra.errors import ConfigError
-from dr_infra.journal import iso
-from dr_infra.provisioning.spec import TRIGGER_EVENTS, check_strategy
+from dr_infra.report.journal import iso
+from dr_infra.stack.spec import TRIGGER_EVENTS, check_strategy
 from dr_infra.targets.control_client import ControlClient
-from dr_infra.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
 
 COUNT = r"(?P<count>-?\d+)"
 RESTORE_FAILED_MESSAGE = "drdrill fault: restore job failed on purpose"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, then
 
-from dr_infra.drill import Drill
-from dr_infra.posture import PostureCheck, PostureInspector
+from dr_infra.drill.state import Drill
+from dr_infra.verify.posture import PostureCheck, PostureInspector
 
 
 def _check(drill: Drill, check: PostureCheck) -> None:

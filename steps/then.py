@@ -8,13 +8,13 @@ from typing import Any
 
 from pytest_bdd import parsers, then
 
-from dr_infra import recovery
-from dr_infra.drill import Drill
-from dr_infra.equivalence import compare_streams
+from dr_infra.drill import recovery
+from dr_infra.drill.oracle import CANARY_KIND
+from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError
-from dr_infra.journal import iso, utcnow
-from dr_infra.oracle import CANARY_KIND
-from dr_infra.table_reader import read_items
+from dr_infra.report.journal import iso, utcnow
+from dr_infra.verify.equivalence import compare_streams
+from dr_infra.verify.table_reader import read_items
 
 SECONDS = r"(?P<seconds>-?\d+)"
 MAX_SECONDS = 86_400
@@ -144,7 +144,7 @@ def _(drill: Drill, count: str) -> None:
 
 @then(parsers.re(r"the change monitor logged the (?P<event>INSERT|MODIFY|REMOVE) event"))
 def _(drill: Drill, event: str) -> None:
-    from dr_infra.waits import Probe, WaitPolicy
+    from dr_infra.drill.waits import Probe, WaitPolicy
 
     injection = drill.incident.injection
     keys = injection.keys if injection is not None else []
@@ -185,7 +185,7 @@ def _(drill: Drill) -> None:
 def _surviving_change(drill: Drill, table: str) -> list[str]:
     """Injected keys still in their post-change state in ``table`` (inserted present, deleted missing, modified
     as tampered): the harmful change itself survived. Kept as evidence ``harmful_change``."""
-    from dr_infra.equivalence import canonical
+    from dr_infra.verify.equivalence import canonical
 
     def form(item: Any) -> bytes | None:
         return None if item is None else canonical(item)
@@ -273,7 +273,7 @@ def _(drill: Drill) -> None:
 
 @then("the restored table is protected again")
 def _(drill: Drill) -> None:
-    from dr_infra import reprotection
+    from dr_infra.drill import reprotection
 
     reprotection.verify(drill)
 
@@ -392,7 +392,7 @@ def _no_recovery_point_lines(drill: Drill) -> list[dict[str, Any]]:
 def _(drill: Drill) -> None:
     import re
 
-    from dr_infra.waits import Probe, WaitPolicy
+    from dr_infra.drill.waits import Probe, WaitPolicy
 
     inc = drill.incident
     assert inc.injection is not None and inc.change_at is not None, "no change was made"
@@ -448,7 +448,7 @@ def _monitor_log_group(drill: Drill) -> str:
 
 @then(parsers.re(r"the change monitor failed (?P<count>-?\d+) invocations? before the restore started"))
 def _(drill: Drill, count: str) -> None:
-    from dr_infra import evidence
+    from dr_infra.verify import monitor_log as evidence
 
     expected = int(count)
     if expected < 0:
@@ -467,8 +467,8 @@ def _(drill: Drill, count: str) -> None:
 @then(parsers.re(rf"the change is reported as never detected within {SECONDS} seconds?"))
 def _(drill: Drill, seconds: str) -> None:
     """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
-    from dr_infra import evidence
-    from dr_infra.waits import Probe, WaitPolicy
+    from dr_infra.drill.waits import Probe, WaitPolicy
+    from dr_infra.verify import monitor_log as evidence
 
     stack = drill.require_stack()
     logs, group, lam = drill.client("logs"), _monitor_log_group(drill), drill.client("lambda")

@@ -7,12 +7,13 @@ from typing import Any
 
 from pytest_bdd import parsers, when
 
-from dr_infra import inject, safety
-from dr_infra.drill import Drill
+from dr_infra.drill import inject
+from dr_infra.drill.items import Item
+from dr_infra.drill.oracle import Oracle
+from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError
-from dr_infra.items import Item
-from dr_infra.journal import utcnow
-from dr_infra.oracle import Oracle
+from dr_infra.report.journal import utcnow
+from dr_infra.stack import safety
 
 COUNT = r"(?P<count>-?\d+)"
 
@@ -91,7 +92,7 @@ def _(drill: Drill) -> None:
     safety.check_drill_table(drill, "delete")
     drill.ensure_monitor_attached()
     inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
-    from dr_infra import runbook
+    from dr_infra.drill import runbook
 
     start = utcnow()
     drill.client("dynamodb").delete_table(TableName=stack.names.table)
@@ -114,6 +115,6 @@ def _(drill: Drill) -> None:
 def _(drill: Drill) -> None:
     """Re-invoke the monitor with the stream records of the change, as a retried batch would be."""
     drill.require("lambda_execution", why="redelivery needs a running change monitor")
-    from dr_infra import runbook
+    from dr_infra.drill import runbook
 
     runbook.redeliver_last_records(drill)

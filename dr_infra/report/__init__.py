@@ -9,7 +9,7 @@ Public API:
 * :func:`render_all` writes the chosen formats (default: all five) into a folder;
 * :data:`FORMATS` maps a format name (``html``, ``md``, ``json``, ``junit``, ``csv``) to its renderer,
   each called as ``renderer(journal_dict, out_dir, history)`` and returning the written path;
-* :func:`journal_dict` turns a :class:`~dr_infra.journal.Journal`, a dict or a path into plain JSON data;
+* :func:`journal_dict` turns a :class:`~dr_infra.report.journal.Journal`, a dict or a path into plain JSON data;
 * :func:`read_journal` reads a journal file for re-rendering, or says in one line why it cannot.
 """
 
@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dr_infra.journal import Journal
 from dr_infra.report.history import SCHEMA_PREFIX, load_history
 from dr_infra.report.html import write_html
+from dr_infra.report.journal import Journal
 from dr_infra.report.junit import write_junit
 from dr_infra.report.markdown import write_markdown
 from dr_infra.report.redact import redact_journal

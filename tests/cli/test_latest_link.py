@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dr_infra.pytest_plugin import _point_latest
+from dr_infra.bdd.plugin import _point_latest
 
 UNKNOWN_STEP = """Feature: x
   Scenario: s

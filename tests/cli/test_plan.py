@@ -9,10 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from dr_infra.cli import main
-from dr_infra.naming import TAG_MANAGED, TAG_RUN_ID, StackNames
-from dr_infra.plan import describe_plan, estimate_cost
-from dr_infra.pricing import BACKUP_PRICING_URL, DYNAMODB_PRICING_URL, LAMBDA_PRICING_URL
+from dr_infra.app.cli import main
+from dr_infra.app.plan import describe_plan, estimate_cost
+from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, StackNames
+from dr_infra.stack.pricing import BACKUP_PRICING_URL, DYNAMODB_PRICING_URL, LAMBDA_PRICING_URL
 
 RUN_ID = re.compile(r"sample run id, (\d{8}t\d{6}-[0-9a-f]{4})")
 
@@ -177,7 +177,7 @@ def _plan_json(*argv: str) -> dict[str, Any]:
 
 
 def test_plan_counts_one_stack_per_shipped_scenario_and_the_restoring_ones(capsys: pytest.CaptureFixture[str]) -> None:
-    from dr_infra.cli import shipped_features
+    from dr_infra.app.cli import shipped_features
 
     code, out, _ = run_plan(capsys)
     assert code == 0

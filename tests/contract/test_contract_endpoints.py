@@ -3,7 +3,7 @@
 (a) A plain moto server: what it serves is probed, provisioning works, and every scenario that needs what
     plain moto lacks (AWS Backup jobs and selections, running Lambda functions) is skipped with the reason.
     Nothing is then measured, so `drdrill run` exits 1 ("violated or nothing measured", README): the journal's
-    verdict is "not-measured" (dr_infra/journal.py) and cli.py maps every verdict but "met" to 1.
+    verdict is "not-measured" (dr_infra/report/journal.py) and cli.py maps every verdict but "met" to 1.
 (b) `drdrill serve`: every shipped feature passes over HTTP only (faults through its /_drdrill/ control
     routes, scoped to each drill's stack), all of them as two parallel workers sharing the endpoint.
 """

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from dr_infra.naming import new_run_id
+from dr_infra.stack.names import new_run_id
 
 from .conftest import DRDRILL, _stop, clean_env, client, leftovers, start_serve
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from dr_infra import table_reader
-from dr_infra.equivalence import canonical, compare_table_to, compare_tables
-from dr_infra.table_reader import FAST_EXPORT, TableReadError, read_items, segment_count
 from dr_infra.targets.base import Target
 from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.verify import table_reader
+from dr_infra.verify.equivalence import canonical, compare_table_to, compare_tables
+from dr_infra.verify.table_reader import FAST_EXPORT, TableReadError, read_items, segment_count
 
 
 def boto_item(i: int) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from restore_helpers import (
     wait_for,
 )
 
-from dr_infra.drill import Drill
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.pytest_plugin import _reset_scenario_faults
+from dr_infra.bdd.plugin import _reset_scenario_faults
+from dr_infra.drill.state import Drill
+from dr_infra.stack.names import StackNames, new_run_id
 from dr_infra.targets.base import RETRY_CONFIG
 from dr_infra.targets.control_client import ControlClient
 from dr_infra.targets.embedded import EmbeddedTarget

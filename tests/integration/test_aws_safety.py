@@ -16,12 +16,12 @@ import pytest
 from botocore.stub import Stubber
 
 import steps.when
-from dr_infra import safety
-from dr_infra.canary import CanaryWriter
-from dr_infra.cleanup import Cleanups
+from dr_infra.drill.canary import CanaryWriter
+from dr_infra.drill.oracle import Oracle
 from dr_infra.errors import ConfigError, UnsafeOperation
-from dr_infra.oracle import Oracle
-from dr_infra.pricing import estimate_cost
+from dr_infra.stack import safety
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.pricing import estimate_cost
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = "20260101t000000-abcd"

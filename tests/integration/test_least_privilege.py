@@ -5,7 +5,7 @@ Three layers, each with what it can and cannot prove:
 1. The policy read back from IAM (``GetRolePolicy``) grants exactly the documented (action, resource,
    condition) triples, nothing more: no ``dynamodb:DeleteTable``, ``iam:PassRole`` only on the backup role
    and only to ``backup.amazonaws.com``, ``*`` only for the actions without resource-level permissions (the
-   list in ``dr_infra/provisioning/iam_policies.py``). Evaluated with :mod:`dr_infra.iam_eval`.
+   list in ``dr_infra/stack/iam_policies.py``). Evaluated with :mod:`dr_infra.verify.iam_eval`.
 2. ``parliament`` (Duo Labs' IAM linter, offline) finds nothing above LOW in drdrill's policies.
 3. The embedded target's IAM enforcement (:mod:`dr_infra.targets.embedded.iam_enforcement`, switched through its
    ``/_drdrill/iam-enforcement`` control route), with a user holding exactly the monitor role's policy: it can
@@ -29,21 +29,21 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from dr_infra import iam_eval
-from dr_infra.cleanup import Cleanups
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.provisioning import iam_policies
-from dr_infra.provisioning.spec import StackSpec
-from dr_infra.provisioning.stack import Stack, provision
-from dr_infra.targets.control_client import ControlClient
-from dr_infra.targets.embedded import EmbeddedTarget
-from dr_infra.waits import (
+from dr_infra.drill.waits import (
     PHASE_BACKUP_JOB,
     PHASE_RESTORE_JOB,
     WaitPolicy,
     backup_job_probe,
     restore_job_probe,
 )
+from dr_infra.stack import iam_policies
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import StackNames, new_run_id
+from dr_infra.stack.provision import Stack, provision
+from dr_infra.stack.spec import StackSpec
+from dr_infra.targets.control_client import ControlClient
+from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.verify import iam_eval
 
 STAR_ACTIONS = frozenset(
     {

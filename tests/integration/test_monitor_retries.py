@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dr_infra import evidence
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.provisioning.spec import StackSpec
-from dr_infra.provisioning.stack import Stack, attach_monitor, provision, teardown
+from dr_infra.stack.names import StackNames, new_run_id
+from dr_infra.stack.provision import Stack, attach_monitor, provision, teardown
+from dr_infra.stack.spec import StackSpec
 from dr_infra.targets.embedded import EmbeddedTarget
+from dr_infra.verify import monitor_log as evidence
 
 RETRIES = 2
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dr_infra.cleanup import Cleanups
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.provisioning import stack as stack_module
-from dr_infra.provisioning.spec import StackSpec
-from dr_infra.provisioning.stack import attach_monitor, provision, teardown
+from dr_infra.stack import provision as stack_module
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import StackNames, new_run_id
+from dr_infra.stack.provision import attach_monitor, provision, teardown
+from dr_infra.stack.spec import StackSpec
 from dr_infra.targets.embedded import EmbeddedTarget
 from tests.integration.conftest import assert_clean, leftovers
 

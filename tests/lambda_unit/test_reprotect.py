@@ -23,12 +23,12 @@ from change_monitor.records import to_client_image
 from change_monitor.settings import load_settings
 from change_monitor.strategies.base import Runtime
 
-from dr_infra import iam_eval
-from dr_infra.cleanup import Cleanups
-from dr_infra.naming import StackNames
-from dr_infra.provisioning import iam_policies
-from dr_infra.provisioning.spec import StackSpec
-from dr_infra.provisioning.stack import Stack
+from dr_infra.stack import iam_policies
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import StackNames
+from dr_infra.stack.provision import Stack
+from dr_infra.stack.spec import StackSpec
+from dr_infra.verify import iam_eval
 
 from .support import ACCOUNT, REGION, TABLE, FakeContext, LogLines, load_event, settings_for, with_changes
 
@@ -216,8 +216,8 @@ def test_a_failed_restore_job_is_ignored(world: dict[str, Any], install: Callabl
 # The embedded target does not enforce IAM, so flows that pass there can still be refused on AWS. These tests run
 # the monitor's flows (the three strategies on the protected table and on a re-protected restored table, and
 # re-protection itself), record every API call with a botocore hook, and check each authorization the call needs
-# (dr_infra.iam_eval.permissions_for_call) against the policy the stack deploys. A call added to the monitor without
-# a grant fails here; so does a call these flows do not exercise (see test_the_flows_exercise_every_call...).
+# (dr_infra.verify.iam_eval.permissions_for_call) against the policy the stack deploys. A call added to the monitor
+# without a grant fails here; so does a call these flows do not exercise (see test_the_flows_exercise_every_call...).
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda" / "change_monitor"
 NAMES = StackNames("20250301t120000-abcd", 1, "orders")
 PROTECTED = NAMES.table

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from dr_infra.journal import Journal
 from dr_infra.report import render_all
+from dr_infra.report.journal import Journal
 from tests.cli.conftest import run_drdrill
 from tests.report import journals
 from tests.report.journals import HOSTILE

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dr_infra.journal import Journal, Measure, Phase, ScenarioRecord, StepRecord, iso
+from dr_infra.report.journal import Journal, Measure, Phase, ScenarioRecord, StepRecord, iso
 
 FILES = ("report.html", "report.md", "report.json", "junit.xml", "restore-jobs.csv")
 HOSTILE = "<script>alert(1)</script>"

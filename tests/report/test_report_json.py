@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from dr_infra.journal import Journal
 from dr_infra.report import journal_schema
+from dr_infra.report.journal import Journal
 from tests.report import journals
 
 

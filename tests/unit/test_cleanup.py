@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from dr_infra.cleanup import Cleanups
+from dr_infra.stack.cleanup import Cleanups
 
 
 def _client_error(code: str, message: str = "boom") -> ClientError:

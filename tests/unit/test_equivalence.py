@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dr_infra.equivalence import (
+from dr_infra.verify.equivalence import (
     Diff,
     ItemFormatError,
     attribute_diffs,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from dr_infra import iam_eval
-from dr_infra.naming import StackNames
-from dr_infra.provisioning.iam_policies import backup_role_policy, monitor_role_policy
+from dr_infra.stack.iam_policies import backup_role_policy, monitor_role_policy
+from dr_infra.stack.names import StackNames
+from dr_infra.verify import iam_eval
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 

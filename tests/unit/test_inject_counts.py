@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dr_infra.drill.inject import MAX_ITEMS, check_count
 from dr_infra.errors import ConfigError
-from dr_infra.inject import MAX_ITEMS, check_count
 
 
 @pytest.mark.parametrize("count", [0, 1, 3, MAX_ITEMS])

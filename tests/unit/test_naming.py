@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dr_infra.errors import ConfigError
-from dr_infra.naming import StackNames, check_logical_table_name, new_run_id, run_started_at
+from dr_infra.stack.names import StackNames, check_logical_table_name, new_run_id, run_started_at
 
 
 def test_run_ids_sort_by_start_time() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dr_infra.items import seed_item
-from dr_infra.oracle import CANARY_KIND, Oracle, Write
+from dr_infra.drill.items import seed_item
+from dr_infra.drill.oracle import CANARY_KIND, Oracle, Write
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 

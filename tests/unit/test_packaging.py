@@ -8,7 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from dr_infra.provisioning.packaging import build_package, lambda_source_root
+from dr_infra.stack.packaging import build_package, lambda_source_root
 
 
 def test_same_source_same_bytes_and_hash() -> None:

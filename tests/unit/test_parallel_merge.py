@@ -1,11 +1,11 @@
-"""dr_infra.parallel: worker stack numbers never collide, and the controller merges records in order."""
+"""dr_infra.bdd.xdist: worker stack numbers never collide, and the controller merges records in order."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from dr_infra import parallel
-from dr_infra.journal import Journal, ScenarioRecord, StepRecord
+from dr_infra.bdd import xdist as parallel
+from dr_infra.report.journal import Journal, ScenarioRecord, StepRecord
 
 
 def _worker(index: int, count: int, run_id: str = "20260101t000000-abcd") -> SimpleNamespace:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from dr_infra.drill.policy import Targets, load_policy, policies_dir
 from dr_infra.errors import ConfigError
-from dr_infra.policy import Targets, load_policy, policies_dir
 
 VALID = """
 [backup]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dr_infra.posture import schedule_interval_hours
+from dr_infra.verify.posture import schedule_interval_hours
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from dr_infra import progress, waits
+from dr_infra.bdd import progress
+from dr_infra.drill import waits
 
 
 class FakeClock:

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from dr_infra import recovery
-from dr_infra.drill import Drill, Incident
+from dr_infra.drill import recovery
+from dr_infra.drill.inject import Injection
+from dr_infra.drill.items import key_of
+from dr_infra.drill.oracle import Oracle, Write
+from dr_infra.drill.policy import Policy
+from dr_infra.drill.state import Drill, Incident
 from dr_infra.errors import EXIT_USAGE, ConfigError
-from dr_infra.inject import Injection
-from dr_infra.items import key_of
-from dr_infra.journal import ScenarioRecord
-from dr_infra.oracle import Oracle, Write
-from dr_infra.policy import Policy
+from dr_infra.report.journal import ScenarioRecord
 
 CHANGE = datetime(2025, 3, 1, 10, 0, 5, 300_000, tzinfo=UTC)
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/drdrill-run-1-orders"
@@ -238,7 +238,7 @@ def test_an_expected_rto_violation_keeps_its_note_when_measures_are_finished() -
 def test_an_expected_violation_is_shown_as_detected_and_the_run_stays_met() -> None:
     from dataclasses import asdict
 
-    from dr_infra.journal import Journal
+    from dr_infra.report.journal import Journal
     from dr_infra.report.model import build
 
     drill = _drill({})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from dr_infra import reprotection
+from dr_infra.drill import reprotection
 
 PROTECTED = {"stream NEW_AND_OLD_IMAGES": True, "point-in-time recovery ENABLED": True, "change monitor attached": True}
 BARE = dict.fromkeys(PROTECTED, False)

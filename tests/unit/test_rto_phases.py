@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from dr_infra.drill import Drill
-from dr_infra.journal import ScenarioRecord
-from dr_infra.policy import load_policy
+from dr_infra.drill.policy import load_policy
+from dr_infra.drill.state import Drill
+from dr_infra.report.journal import ScenarioRecord
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 

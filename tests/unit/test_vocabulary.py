@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pytest_bdd.steps import step_function_context_registry
 
-from dr_infra.features_collect import hidden_steps
+from dr_infra.bdd.collect import hidden_steps
 
 STEP_MODULES = ("steps.given", "steps.when", "steps.then", "steps.posture")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from dr_infra.drill.waits import PHASE_RESTORE_JOB, Probe, WaitPolicy, restore_job_probe
 from dr_infra.errors import RestoreFailed, WaitTimeout
-from dr_infra.waits import PHASE_RESTORE_JOB, Probe, WaitPolicy, restore_job_probe
 
 
 class FakeClock:

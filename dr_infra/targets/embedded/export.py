@@ -11,7 +11,7 @@ Why: moto 5.2.5's ``Scan`` sorts every item of the table and walks from the star
 for each page, then deep-copies the page, so a paginated full scan is about O(N^2 / page size): 100 k items
 take about 60 s (25 s with 1 MB pages). Equivalence checks and restore snapshots read whole tables, so they
 get this route instead. It is HTTP, not an in-process call, so every client of ``drdrill serve`` can use it;
-targets advertise it with the ``fast_export`` capability and :mod:`dr_infra.table_reader` picks it from
+targets advertise it with the ``fast_export`` capability and :mod:`dr_infra.verify.table_reader` picks it from
 that.
 
 How: the table's current ``Item`` objects are snapshotted by reference from moto's backend structures

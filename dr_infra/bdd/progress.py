@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import IO, Any
 
-from dr_infra import waits
+from dr_infra.drill import waits
 
 MODES = ("auto", "live", "plain", "off")
 
@@ -130,5 +130,5 @@ class AutoProgress:
 
 
 def install(mode: str, stream: IO[str] | None = None) -> None:
-    """Make every :class:`~dr_infra.waits.WaitPolicy` report to the chosen observer."""
+    """Make every :class:`~dr_infra.drill.waits.WaitPolicy` report to the chosen observer."""
     waits.set_observer(choose(mode, stream))

@@ -13,9 +13,9 @@ import urllib.parse
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from dr_infra import iam_eval
-from dr_infra.provisioning.stack import Stack
+from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
+from dr_infra.verify import iam_eval
 
 CRON = re.compile(r"^cron\((?P<min>\S+) (?P<hour>\S+) (?P<dom>\S+) (?P<mon>\S+) (?P<dow>\S+) (?P<year>\S+)\)$")
 

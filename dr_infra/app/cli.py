@@ -24,7 +24,7 @@ from dr_infra.targets import TARGET_NAMES
 
 def shipped_features() -> Path:
     """The features shipped with drdrill (the source checkout's, or the wheel's bundled copy)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # dr_infra/
     for candidate in (here.parent / "features", here / "_bundled" / "features"):
         if candidate.is_dir():
             return candidate
@@ -220,7 +220,7 @@ class _Collector:
             self.stdout.release()
 
     def pytest_sessionfinish(self, session: object) -> None:
-        from dr_infra.pytest_plugin import SESSION_KEY
+        from dr_infra.bdd.plugin import SESSION_KEY
 
         config = session.config  # type: ignore[attr-defined]
         self.session = config.stash.get(SESSION_KEY, None)
@@ -233,7 +233,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    from dr_infra.policy import load_policy
+    from dr_infra.drill.policy import load_policy
 
     argv = _pytest_args(args)
     load_policy(args.policy)  # a malformed policy is one line before anything starts
@@ -278,7 +278,7 @@ def _usage_errors(ds: object | None) -> list[str]:
 
 
 def _report_key() -> object:
-    from dr_infra.pytest_plugin import REPORT_DIR_KEY
+    from dr_infra.bdd.plugin import REPORT_DIR_KEY
 
     return REPORT_DIR_KEY
 
@@ -344,11 +344,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return report(args)
         if args.command == "plan":
-            from dr_infra.plan import plan
+            from dr_infra.app.plan import plan
 
             return plan(args)
         if args.command == "janitor":
-            from dr_infra.janitor import janitor
+            from dr_infra.stack.janitor import janitor
 
             return janitor(args)
     except DrDrillError as exc:

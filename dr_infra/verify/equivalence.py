@@ -462,7 +462,7 @@ def compare_tables(
     **options: Any,
 ) -> Diff:
     """Compare two tables on ``target`` (key from ``expected_table``'s schema unless given)."""
-    from dr_infra.table_reader import read_items
+    from dr_infra.verify.table_reader import read_items
 
     keys = list(key_attributes) if key_attributes else table_key_attributes(target, expected_table)
     return compare_streams(
@@ -485,7 +485,7 @@ def compare_table_to(
     **options: Any,
 ) -> Diff:
     """Compare a table on ``target`` against an expected item stream (the oracle)."""
-    from dr_infra.table_reader import read_items
+    from dr_infra.verify.table_reader import read_items
 
     keys = list(key_attributes) if key_attributes else table_key_attributes(target, actual_table)
     return compare_streams(

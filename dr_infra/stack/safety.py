@@ -11,7 +11,7 @@
   is torn down, and every later scenario fails with the same line at its first step, creating nothing.
 * Cost cap (``--dr-max-cost`` / ``DRDRILL_MAX_COST``, USD): on the aws target, the run is refused before
   anything is touched when ``drdrill plan``'s estimate for the selected scenarios
-  (:func:`dr_infra.pricing.estimate_run`) exceeds it.
+  (:func:`dr_infra.stack.pricing.estimate_run`) exceeds it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dr_infra.errors import ConfigError, DrDrillError, UnsafeOperation
-from dr_infra.naming import TAG_MANAGED, TAG_RUN_ID
+from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID
 
 STOP_ALARM_ENV = "DRDRILL_STOP_ALARM"
 MAX_COST_ENV = "DRDRILL_MAX_COST"
@@ -214,12 +214,12 @@ def parse_max_cost(value: str | float | None) -> float | None:
 def check_cost(
     cap: float | None, scenarios: int, restoring: int | None = None, table_gb: float = COST_TABLE_GB
 ) -> float:
-    """The run's estimate (:func:`dr_infra.pricing.estimate_run`, the figure ``drdrill plan`` prints for the
+    """The run's estimate (:func:`dr_infra.stack.pricing.estimate_run`, the figure ``drdrill plan`` prints for the
     same scenarios); raises :class:`ConfigError` (one line, exit 2) when it exceeds ``cap``.
 
     ``restoring``: how many of the scenarios start a restore (``None``: assume every one does).
     """
-    from dr_infra.pricing import estimate_run
+    from dr_infra.stack.pricing import estimate_run
 
     restores = scenarios if restoring is None else restoring
     run = estimate_run(scenarios, restores, table_gb)

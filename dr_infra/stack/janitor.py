@@ -10,7 +10,7 @@ are never touched.
 
 Deletion goes in dependency order (event rules, functions, backup plans, vaults, tables, log groups, roles)
 and removes what blocks each deletion first (rule targets, event source mappings, backup selections,
-recovery points, role policies). Failures are captured :class:`~dr_infra.cleanup.Cleanups`-style: one
+recovery points, role policies). Failures are captured :class:`~dr_infra.stack.cleanup.Cleanups`-style: one
 failed deletion is reported and the rest still run.
 """
 
@@ -27,9 +27,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from dr_infra.cleanup import Cleanups
 from dr_infra.errors import EXIT_OK, EXIT_VIOLATED, ConfigError
-from dr_infra.naming import TAG_MANAGED, TAG_RUN_ID, run_started_at
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, run_started_at
 from dr_infra.targets import make_target
 from dr_infra.targets.base import Target
 

@@ -3,8 +3,8 @@
 A DR owner (or a change board) wants to see the blast radius before the first drill against a staging
 account: every resource and its name, the exact IAM documents the roles will carry, the tags the janitor
 relies on, and an order-of-magnitude bill. Everything here is computed from the same declarations
-provisioning uses (:class:`~dr_infra.naming.StackNames`, :class:`~dr_infra.provisioning.spec.StackSpec`,
-:mod:`~dr_infra.provisioning.iam_policies`, the stack's own constants), so the plan cannot drift from what a
+provisioning uses (:class:`~dr_infra.stack.names.StackNames`, :class:`~dr_infra.stack.spec.StackSpec`,
+:mod:`~dr_infra.stack.iam_policies`, the stack's own constants), so the plan cannot drift from what a
 run creates, and no client is ever built: the target is not even started.
 """
 
@@ -20,13 +20,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dr_infra.cleanup import Cleanups
 from dr_infra.errors import EXIT_OK, ConfigError
-from dr_infra.naming import StackNames, new_run_id
-from dr_infra.pricing import estimate_cost, estimate_run
-from dr_infra.provisioning import iam_policies
-from dr_infra.provisioning.spec import StackSpec, monitor_timeout_for
-from dr_infra.provisioning.stack import MONITOR_HANDLER, REPROTECT_HANDLER, RUNTIME, Stack
+from dr_infra.stack import iam_policies
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import StackNames, new_run_id
+from dr_infra.stack.pricing import estimate_cost, estimate_run
+from dr_infra.stack.provision import MONITOR_HANDLER, REPROTECT_HANDLER, RUNTIME, Stack
+from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 
 __all__ = [
     "PlannedScenario",
@@ -136,7 +136,7 @@ def plan_scenarios(
 ) -> list[PlannedScenario]:
     """The scenarios ``drdrill run PATHS [-k ...] [--tags ...]`` would run, from the feature files alone.
 
-    Parsed with drdrill's own collector (:func:`~dr_infra.features_collect.load_feature` and its lint), so a
+    Parsed with drdrill's own collector (:func:`~dr_infra.bdd.collect.load_feature` and its lint), so a
     malformed feature is the same one-line usage error. ``-k`` matches, as pytest does, a case-insensitive
     substring of the scenario's test name (``test_<scenario name>``), its feature file's name, the folders
     below ``root`` (default: the current directory, run's rootdir) and its tags; ``--tags`` matches tag names.
@@ -144,7 +144,7 @@ def plan_scenarios(
     """
     from pytest_bdd.scenario import make_python_name
 
-    from dr_infra.features_collect import FeatureUsageError, lint_feature, load_feature
+    from dr_infra.bdd.collect import FeatureUsageError, lint_feature, load_feature
 
     keyword_expr, tags_expr = _compile(keyword, "-k"), _compile(tags, "--tags")
     root = (root or Path.cwd()).resolve()
@@ -467,11 +467,11 @@ def plan(args: argparse.Namespace) -> int:
     account = str(args.account)
     if not (len(account) == 12 and account.isdigit()):
         raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
-    # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.Drill.create_stack).
+    # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
     spec = StackSpec(function_timeout_s=monitor_timeout_for(lag))
     workers = _workers(getattr(args, "workers", None))
-    from dr_infra.cli import shipped_features
+    from dr_infra.app.cli import shipped_features
 
     paths = list(getattr(args, "paths", None) or [str(shipped_features())])
     scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))

@@ -1,6 +1,6 @@
 """Writes to the protected table: seeding, and the harmful changes a drill injects.
 
-Every write is recorded in the :class:`~dr_infra.oracle.Oracle` with the client clock around its call.
+Every write is recorded in the :class:`~dr_infra.drill.oracle.Oracle` with the client clock around its call.
 Batches use BatchWriteItem (25 requests per call, DynamoDB's limit); ``UnprocessedItems`` are retried with
 tenacity's exponential backoff, as the DynamoDB docs ask
 (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html).
@@ -17,10 +17,10 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
+from dr_infra.drill.items import Item, key_of, modified
+from dr_infra.drill.oracle import Oracle, Write
 from dr_infra.errors import ConfigError
-from dr_infra.items import Item, key_of, modified
-from dr_infra.journal import utcnow
-from dr_infra.oracle import Oracle, Write
+from dr_infra.report.journal import utcnow
 
 BATCH = 25
 MAX_ITEMS = 200_000

@@ -184,7 +184,7 @@ def permissions_for_call(
         if operation == "ListRecoveryPointsByBackupVault":
             vault = f"arn:aws:backup:{region}:{account}:backup-vault:{params['BackupVaultName']}"
             return [Permission(action, vault)]
-    raise UnknownCall(f"{action}: its resource is not known to dr_infra.iam_eval.permissions_for_call")
+    raise UnknownCall(f"{action}: its resource is not known to dr_infra.verify.iam_eval.permissions_for_call")
 
 
 def _table_arn(name: str, region: str, account: str) -> str:
@@ -208,4 +208,4 @@ def _dynamodb(operation: str, action: str, params: Mapping[str, Any], region: st
         source = _table_arn(str(params.get("SourceTableArn") or params["SourceTableName"]), region, account)
         target = _table_arn(str(params["TargetTableName"]), region, account)
         return [Permission(action, source)] + [Permission(a, target) for a in RESTORE_TARGET_ACTIONS]
-    raise UnknownCall(f"{action}: its resource is not known to dr_infra.iam_eval.permissions_for_call")
+    raise UnknownCall(f"{action}: its resource is not known to dr_infra.verify.iam_eval.permissions_for_call")

@@ -26,13 +26,14 @@ from typing import IO, Any, cast
 
 import pytest
 
-from dr_infra import parallel, safety
-from dr_infra.drill import Drill
+from dr_infra.bdd import xdist as parallel
+from dr_infra.bdd.collect import FeatureFile, template_of, unknown_steps
+from dr_infra.drill.policy import Policy, load_policy
+from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError, DrDrillError
-from dr_infra.features_collect import FeatureFile, template_of, unknown_steps
-from dr_infra.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
-from dr_infra.naming import new_run_id
-from dr_infra.policy import Policy, load_policy
+from dr_infra.report.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
+from dr_infra.stack import safety
+from dr_infra.stack.names import new_run_id
 from dr_infra.targets import TARGET_NAMES, Target, make_target
 from dr_infra.targets.aws import ALLOW_ENV, parse_allow_list
 
@@ -172,7 +173,7 @@ def _build_session(config: pytest.Config) -> DrillSession:
         )
     policy = load_policy(config.getoption("--dr-policy"), target_name)
     allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
-    # xdist workers run under the controller's run id (dr_infra.parallel)
+    # xdist workers run under the controller's run id (dr_infra.bdd.xdist)
     run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()
     journal = Journal(run_id=run_id, policy=policy.to_dict())
     ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
@@ -184,7 +185,7 @@ def _build_session(config: pytest.Config) -> DrillSession:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drdrill: a DR drill scenario")
-    from dr_infra import progress
+    from dr_infra.bdd import progress
 
     progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", _UncapturedStderr(config)))
     try:
@@ -264,7 +265,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _restores(item: pytest.Item) -> bool:
     """Whether the scenario behind ``item`` starts a restore (the same rule ``drdrill plan`` counts by)."""
-    from dr_infra.plan import starts_restore
+    from dr_infra.app.plan import starts_restore
 
     template = template_of(item)
     if template is None:
@@ -277,7 +278,7 @@ def _restores(item: pytest.Item) -> bool:
 
 def _check_cost_cap(ds: DrillSession, scenarios: int, restoring: int) -> None:
     """On the aws target, refuse (one line, exit 2) a run whose estimated cost exceeds --dr-max-cost: the
-    estimate ``drdrill plan`` prints for the same scenarios (:func:`dr_infra.pricing.estimate_run`)."""
+    estimate ``drdrill plan`` prints for the same scenarios (:func:`dr_infra.stack.pricing.estimate_run`)."""
     try:
         cap = safety.parse_max_cost(ds.config.getoption("--dr-max-cost"))
         if ds.target_name == "aws" and cap is not None:
@@ -505,7 +506,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         ds.target.stop()
 
 
-# -- parallel drills (pytest-xdist): see dr_infra.parallel -------------------------------------------------
+# -- parallel drills (pytest-xdist): see dr_infra.bdd.xdist -------------------------------------------------
 _SHIPPED = pytest.StashKey[dict[str, int]]()
 _MERGER = pytest.StashKey[parallel.Merger]()
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dr_infra.cleanup import Cleanups
+from dr_infra.drill.inject import Injection
+from dr_infra.drill.oracle import Oracle
+from dr_infra.drill.policy import Policy
 from dr_infra.errors import ConfigError
-from dr_infra.inject import Injection
-from dr_infra.journal import Phase, ScenarioRecord, iso
-from dr_infra.naming import StackNames, check_logical_table_name
-from dr_infra.oracle import Oracle
-from dr_infra.policy import Policy
-from dr_infra.provisioning.spec import StackSpec, monitor_timeout_for
-from dr_infra.provisioning.stack import Stack, attach_monitor, provision
+from dr_infra.report.journal import Phase, ScenarioRecord, iso
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import StackNames, check_logical_table_name
+from dr_infra.stack.provision import Stack, attach_monitor, provision
+from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.base import Target
 
 

@@ -21,7 +21,7 @@ consumes read capacity. The scalable path is ``ExportTableToPointInTime`` (needs
 capacity, a consistent snapshot at one instant) to S3 in ``DYNAMODB_JSON`` format, for the source at the
 recovery point and for the restored table; both exports are gzip'd JSON-lines files (``{"Item": {...}}``)
 listed in ``manifest-files.json``, so each side becomes an item stream over S3 ``GetObject`` calls and
-:func:`dr_infra.equivalence.compare_streams` compares them unchanged (its partitioned digests and drill-down
+:func:`dr_infra.verify.equivalence.compare_streams` compares them unchanged (its partitioned digests and drill-down
 only need re-iterable streams). Not implemented here, and not modelled by the embedded target yet: moto
 5.2.5's ``ExportTableToPointInTime`` does write one gzip'd DYNAMODB_JSON data file, but of the table's
 *current* items (``ExportTime`` is ignored), with no manifest files, under a path that does not carry the

@@ -12,7 +12,7 @@ monitor's second entry point (``on_restore_completed``) turns it into a protecte
   (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html), and the stack's rule on
   ``status: COMPLETED`` invokes the function. EventBridge delivery is asynchronous, so on a
   target with the ``events`` capability the drill *waits* (:data:`EVENTBRIDGE_WAIT_S`, a tenacity
-  :class:`~dr_infra.waits.WaitPolicy`) for the re-protection to show up; if it does not, the drill invokes the
+  :class:`~dr_infra.drill.waits.WaitPolicy`) for the re-protection to show up; if it does not, the drill invokes the
   function itself and the journal says EventBridge did not deliver within the wait. On targets without
   EventBridge delivery (embedded) the drill invokes it directly, and says so.
 * **Point-in-time restores** (the ``pitr`` strategy): DynamoDB emits no completion event for
@@ -33,11 +33,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dr_infra.drill import Drill
+from dr_infra.drill.state import Drill
+from dr_infra.drill.waits import PHASE_TABLE_ACTIVE, Probe, WaitPolicy, table_active_probe
 from dr_infra.errors import WaitTimeout
-from dr_infra.journal import iso, utcnow
-from dr_infra.naming import TAG_MANAGED, TAG_RUN_ID
-from dr_infra.waits import PHASE_TABLE_ACTIVE, Probe, WaitPolicy, table_active_probe
+from dr_infra.report.journal import iso, utcnow
+from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID
 
 EVENTBRIDGE_WAIT_S = 420.0
 """How long to wait for EventBridge to deliver AWS Backup's completion event and the function to finish: "AWS

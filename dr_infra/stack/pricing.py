@@ -1,6 +1,6 @@
 """What one drill costs on AWS: us-east-1 list prices, written down with their sources, and the arithmetic.
 
-Kept apart from :mod:`dr_infra.plan` so a cost cap (issue 8) can call :func:`estimate_cost` without
+Kept apart from :mod:`dr_infra.app.plan` so a cost cap (issue 8) can call :func:`estimate_cost` without
 printing anything. The prices are estimates: they are the public us-east-1 list prices as published on the
 pages below (checked 2025), they exclude free tiers, taxes and data transfer, and AWS changes them; the
 estimate says so wherever it is shown.
@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from dr_infra.errors import ConfigError
-from dr_infra.provisioning.spec import DEFAULT_RETENTION_DAYS
+from dr_infra.stack.spec import DEFAULT_RETENTION_DAYS
 
 DYNAMODB_PRICING_URL = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
 BACKUP_PRICING_URL = "https://aws.amazon.com/backup/pricing/"
@@ -145,7 +145,7 @@ def estimate_run(scenarios: int, restoring: int, table_gb: float = 1.0) -> dict[
 
     Every scenario pays :func:`estimate_cost` without a restore (its stack, seed, PITR, recovery point, monitor);
     each of the ``restoring`` scenarios adds one restore (the GB restored and the restored table's storage).
-    ``drdrill plan`` prints this figure and the run's cost cap (:func:`dr_infra.safety.check_cost`) compares
+    ``drdrill plan`` prints this figure and the run's cost cap (:func:`dr_infra.stack.safety.check_cost`) compares
     against it, so the two always agree. Returns ``{"total_usd", "scenarios", "restoring", "per_drill_usd",
     "per_restore_usd", "table_gb", "estimate"}``.
     """

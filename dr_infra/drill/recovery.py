@@ -15,11 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
-from dr_infra import evidence
-from dr_infra.drill import Drill
-from dr_infra.errors import DrDrillError, RestoreFailed
-from dr_infra.journal import iso, utcnow
-from dr_infra.waits import (
+from dr_infra.drill.state import Drill
+from dr_infra.drill.waits import (
     PHASE_ITEM_REPAIRED,
     PHASE_RESTORE_JOB,
     PHASE_RESTORE_STARTED,
@@ -29,6 +26,9 @@ from dr_infra.waits import (
     restore_job_probe,
     table_active_probe,
 )
+from dr_infra.errors import DrDrillError, RestoreFailed
+from dr_infra.report.journal import iso, utcnow
+from dr_infra.verify import monitor_log as evidence
 
 STARTED = {"restore_started", "restore_already_started"}
 #: Decisions the monitor takes about a harmful user change (``ignored`` covers its own repair writes, TTL
@@ -313,7 +313,7 @@ def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], Non
 def _same(got: dict[str, Any] | None, want: dict[str, Any] | None) -> bool:
     if got is None or want is None:
         return got is None and want is None
-    from dr_infra.equivalence import canonical
+    from dr_infra.verify.equivalence import canonical
 
     return canonical(got) == canonical(want)
 

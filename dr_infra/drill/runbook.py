@@ -17,9 +17,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from dr_infra.drill import Drill
+from dr_infra.drill.state import Drill
 from dr_infra.errors import DrDrillError
-from dr_infra.journal import iso
+from dr_infra.report.journal import iso
 
 
 def restore_lost_table(drill: Drill) -> str:

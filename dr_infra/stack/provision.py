@@ -7,7 +7,7 @@ covering the table (and, by wildcard, tables restored from it), a backup role, t
 the change monitor and re-protection functions with their log groups, the stream's event source mapping,
 and an EventBridge rule for AWS Backup restore completions.
 
-Teardown runs from :class:`~dr_infra.cleanup.Cleanups`: newest first, each failure recorded, the rest still
+Teardown runs from :class:`~dr_infra.stack.cleanup.Cleanups`: newest first, each failure recorded, the rest still
 run - also when a scenario fails midway.
 """
 
@@ -20,12 +20,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from dr_infra import safety
-from dr_infra.cleanup import Cleanups
-from dr_infra.naming import StackNames
-from dr_infra.provisioning import iam_policies
-from dr_infra.provisioning.packaging import build_package
-from dr_infra.provisioning.spec import StackSpec
+from dr_infra.stack import iam_policies, safety
+from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.names import StackNames
+from dr_infra.stack.packaging import build_package
+from dr_infra.stack.spec import StackSpec
 from dr_infra.targets.base import Target
 
 RUNTIME = "python3.13"

@@ -3,7 +3,7 @@
 Reading the expected state back from the target would make a broken restore look fine (the bug would be on
 both sides). Instead, every seed write and every injection is recorded here with the client clock before
 and after its call; the expected table at time ``T`` is the seed overlaid with every write that had
-*finished* by ``T``. Seed items are regenerated from their index (:mod:`dr_infra.items`), so the ledger
+*finished* by ``T``. Seed items are regenerated from their index (:mod:`dr_infra.drill.items`), so the ledger
 holds only the writes made after seeding.
 
 Writes whose call window straddles ``T`` are ambiguous (the server's timestamp lies somewhere inside the
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dr_infra.items import Item, Key, item_key, seed_item
+from dr_infra.drill.items import Item, Key, item_key, seed_item
 
 
 @dataclass(frozen=True)

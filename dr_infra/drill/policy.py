@@ -142,7 +142,7 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
 
 def policies_dir() -> Path:
     """The policies shipped with drdrill (the source checkout's, or the wheel's bundled copy)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # dr_infra/
     for candidate in (here.parent / "policies", here / "_bundled" / "policies"):
         if (candidate / "embedded.toml").is_file():
             return candidate

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dr_infra.naming import StackNames
+from dr_infra.stack.names import StackNames
 
 PolicyDocument = dict[str, Any]
 BACKUP_SERVICE = "backup.amazonaws.com"
@@ -115,7 +115,7 @@ def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyD
     on the source table, and DynamoDB read and write permissions on the target table",
     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html).
     ``tests/lambda_unit/test_reprotect.py`` records every API call the monitor's flows make and checks each
-    against this document with :func:`dr_infra.iam_eval.permissions_for_call`.
+    against this document with :func:`dr_infra.verify.iam_eval.permissions_for_call`.
     """
     arn = _arns(names, region, account)
     return {

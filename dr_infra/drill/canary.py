@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from dr_infra.inject import put_item
-from dr_infra.items import key_value
-from dr_infra.oracle import CANARY_KIND, Oracle, Write
+from dr_infra.drill.inject import put_item
+from dr_infra.drill.items import key_value
+from dr_infra.drill.oracle import CANARY_KIND, Oracle, Write
 
 
 class CanaryWriter:

@@ -35,7 +35,7 @@ class Probe:
 
 
 class WaitObserver(Protocol):
-    """Told about every poll and the end of every wait (see :mod:`dr_infra.progress`)."""
+    """Told about every poll and the end of every wait (see :mod:`dr_infra.bdd.progress`)."""
 
     def poll(self, phase: str, probe: Probe, elapsed: float) -> None: ...
 

@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from dr_infra.journal import Journal, ScenarioRecord
+from dr_infra.report.journal import Journal, ScenarioRecord
 
 RUN_ID_KEY = "drdrill_run_id"
 OUTPUT_KEY = "drdrill"

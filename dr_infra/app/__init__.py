@@ -1,0 +1,1 @@
+"""The commands: ``drdrill run|serve|report|plan|janitor``, their options and their exit codes."""

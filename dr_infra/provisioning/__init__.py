@@ -1,1 +1,0 @@
-"""Provisioning of the DR stack with plain boto3, the same calls on every target."""
