@@ -73,7 +73,7 @@ def _selection_dict(s: backup.Selection) -> dict[str, Any]:
         "BackupSelection": s.selection,
         "SelectionId": s.selection_id,
         "BackupPlanId": s.plan_id,
-        "CreationDate": backup._utc(s.created),
+        "CreationDate": backup.utc(s.created),
         "CreatorRequestId": s.creator_request_id,
     }
 
@@ -89,7 +89,7 @@ def create_backup_selection(self: BackupResponse) -> ActionResult:
         self._get_param("CreatorRequestId"),
     )
     return ActionResult(
-        {"SelectionId": s.selection_id, "BackupPlanId": s.plan_id, "CreationDate": backup._utc(s.created)}
+        {"SelectionId": s.selection_id, "BackupPlanId": s.plan_id, "CreationDate": backup.utc(s.created)}
     )
 
 
@@ -107,7 +107,7 @@ def list_backup_selections(self: BackupResponse) -> ActionResult:
                     "SelectionId": s.selection_id,
                     "SelectionName": s.selection.get("SelectionName"),
                     "BackupPlanId": s.plan_id,
-                    "CreationDate": backup._utc(s.created),
+                    "CreationDate": backup.utc(s.created),
                     "CreatorRequestId": s.creator_request_id,
                     "IamRoleArn": s.selection.get("IamRoleArn"),
                 }
@@ -135,7 +135,7 @@ def start_backup_job(self: BackupResponse) -> ActionResult:
         {
             "BackupJobId": job.job_id,
             "RecoveryPointArn": job.recovery_point_arn,
-            "CreationDate": backup._utc(job.created),
+            "CreationDate": backup.utc(job.created),
             "IsParent": False,
         }
     )
@@ -176,7 +176,7 @@ def list_recovery_points_by_resource(self: BackupResponse) -> ActionResult:
             "RecoveryPoints": [
                 {
                     "RecoveryPointArn": p.arn,
-                    "CreationDate": backup._utc(p.job.created),
+                    "CreationDate": backup.utc(p.job.created),
                     "Status": p.status(at),
                     "BackupSizeBytes": 0,
                     "BackupVaultName": p.vault_name,

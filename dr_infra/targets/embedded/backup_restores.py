@@ -1,0 +1,174 @@
+"""AWS Backup restore jobs for DynamoDB recovery points.
+
+What AWS does: StartRestoreJob restores a recovery point with the given ``Metadata`` (DynamoDB:
+``targetTableName``) and IAM role (``IamRoleArn``; AWS Backup's default service role when omitted). An
+``IdempotencyToken`` makes retries return the same job instead of starting another restore. The job goes
+PENDING -> RUNNING -> COMPLETED or FAILED with a ``StatusMessage``; ``PercentDone`` rises;
+``CreatedResourceArn`` names the new table. The restored table is a new table with the recovery point's data
+and no stream, PITR, TTL or tags. Restoring onto an existing table name fails the job. AWS Backup allows a
+limited number of concurrent restore jobs per account (50 here); beyond it StartRestoreJob raises
+``LimitExceededException``.
+https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartRestoreJob.html
+https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRestoreJob.html
+https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html
+https://docs.aws.amazon.com/aws-backup/latest/devguide/aws-backup-limits.html
+
+What moto 5.2.5 does instead: no restore API (HTTP 404/500).
+
+What is modelled here: the job takes ``settings.current().restore_seconds`` (or the ``restore_job_duration``
+fault's ``seconds``). A successful restore's table exists from the start, ``CREATING`` until the job completes.
+Faults: ``restore_job_fails`` (the job ends FAILED with the fault's ``message``, no table is created),
+``start_restore_denied`` (``AccessDeniedException``), ``restore_job_duration``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.backup.exceptions import InvalidParameterValueException, InvalidRequestException, ResourceNotFoundException
+from moto.backup.models import BackupBackend, backup_backends
+from moto.dynamodb.models import dynamodb_backends
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
+
+from dr_infra.targets.embedded import backup_jobs, history, settings
+from dr_infra.targets.embedded import backup_model as model
+from dr_infra.targets.embedded.faults import FAULTS
+from dr_infra.targets.embedded.restored import RestoringTable, item_attributes, point_in_time_restores_in_flight
+
+HOOKED_INTERNALS: tuple[str, ...] = (
+    "moto.dynamodb.models.DynamoDBBackend.get_backup",
+    "moto.iam.models.iam_backends",
+    "moto.iam.models.IAMBackend.get_role_by_arn",
+    "moto.utilities.utils.get_partition",
+)
+
+MAX_RESTORES_IN_FLIGHT = 50
+DEFAULT_ROLE_NAME = "service-role/AWSBackupDefaultServiceRole"
+
+
+def _check_role(account_id: str, region: str, role_arn: str) -> None:
+    iam = iam_backends[account_id][get_partition(region)]
+    try:
+        iam.get_role_by_arn(role_arn)
+    except Exception:
+        raise InvalidParameterValueException(f"Invalid IAM role ARN {role_arn}: the role does not exist") from None
+
+
+def restores_in_flight(account_id: str, at: float) -> int:
+    """Every restore of the account still running: AWS Backup restore jobs and point-in-time restores.
+
+    DynamoDB counts both against one quota of 50 concurrent restores per account
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-backup-restore).
+    """
+    count = 0
+    for backend in list(backup_backends[account_id].values()):
+        count += sum(1 for job in model.state_of(backend).restore_jobs.values() if job.in_flight(at))
+    for ddb in list(dynamodb_backends[account_id].values()):
+        count += point_in_time_restores_in_flight(list(ddb.tables.values()))
+    return count
+
+
+def start_restore_job(
+    backend: BackupBackend,
+    recovery_point_arn: str,
+    metadata: dict[str, str] | None,
+    iam_role_arn: str | None,
+    idempotency_token: str | None,
+) -> model.RestoreJob:
+    # a scoped fault applies when the restore's target table or the recovery point's table is in its scope
+    named_point = model.state_of(backend).recovery_points.get(recovery_point_arn or "")
+    denied = FAULTS.take(
+        "start_restore_denied",
+        resource=(
+            (metadata or {}).get("targetTableName"),
+            recovery_point_arn,
+            named_point.resource_arn if named_point is not None else None,
+        ),
+    )
+    if denied is not None:
+        raise model.AccessDeniedException(
+            str(denied.get("message") or "User is not authorized to perform: backup:StartRestoreJob")
+        )
+    with model.lock:
+        state = model.state_of(backend)
+        if idempotency_token and idempotency_token in state.restore_tokens:
+            return state.restore_jobs[state.restore_tokens[idempotency_token]]
+        if not recovery_point_arn:
+            raise model.MissingParameterValueException("RecoveryPointArn is required")
+        point = backup_jobs.recovery_point(backend, recovery_point_arn)
+        at = history.now()
+        if point.status(at) != "COMPLETED":
+            raise InvalidRequestException(f"Recovery point {recovery_point_arn} is not COMPLETED yet")
+        target = (metadata or {}).get("targetTableName")
+        if not target:
+            raise InvalidParameterValueException("Metadata must contain targetTableName for a DynamoDB restore")
+        partition = get_partition(backend.region_name)
+        role = iam_role_arn or f"arn:{partition}:iam::{backend.account_id}:role/{DEFAULT_ROLE_NAME}"
+        _check_role(backend.account_id, backend.region_name, role)
+        if restores_in_flight(backend.account_id, at) >= MAX_RESTORES_IN_FLIGHT:
+            raise model.LimitExceededException(
+                f"Concurrent restore job limit of {MAX_RESTORES_IN_FLIGHT} for this account has been reached"
+            )
+
+        duration_fault = FAULTS.take("restore_job_duration", resource=(target, point.resource_arn))
+        duration = float(duration_fault["seconds"]) if duration_fault else settings.current().restore_seconds
+        account, region, _ = model.table_of(point.resource_arn)
+        ddb = dynamodb_backends[account][region]
+        snapshot = ddb.get_backup(point.arn)
+        failure: str | None = None
+        failed_fault = FAULTS.take("restore_job_fails", resource=(target, point.resource_arn))
+        if failed_fault is not None:
+            failure = str(failed_fault.get("message") or "Restore job failed (drdrill fault)")
+        elif target in ddb.tables:
+            failure = f"Table already exists: {target}"
+        job = model.RestoreJob(
+            job_id=model.new_job_id(),
+            account_id=backend.account_id,
+            recovery_point=point,
+            target_table_arn=f"arn:{partition}:dynamodb:{region}:{account}:table/{target}",
+            iam_role_arn=role,
+            created=at,
+            duration=duration,
+            failure=failure,
+        )
+        if failure is None:
+            restored = RestoringTable(  # type: ignore[abstract]  # moto's Table leaves CloudFormation hooks abstract
+                target,
+                source=snapshot.table,
+                items=item_attributes(snapshot.table),
+                ready_at=at + duration,
+                restore_summary={
+                    "SourceBackupArn": point.arn,
+                    "SourceTableArn": point.resource_arn,
+                    "RestoreDateTime": at,
+                },
+            )
+            history.drop(history.table_id(restored))
+            ddb.tables[target] = restored
+        state.restore_jobs[job.job_id] = job
+        if idempotency_token:
+            state.restore_tokens[idempotency_token] = job.job_id
+        return job
+
+
+def describe_restore_job(backend: BackupBackend, job_id: str) -> model.RestoreJob:
+    with model.lock:
+        job = model.state_of(backend).restore_jobs.get(job_id)
+    if job is None:
+        raise ResourceNotFoundException(f"Restore job {job_id} not found")
+    return job
+
+
+def list_restore_jobs(
+    backend: BackupBackend, status: str | None = None, resource_type: str | None = None
+) -> list[dict[str, Any]]:
+    at = history.now()
+    with model.lock:
+        jobs = list(model.state_of(backend).restore_jobs.values())
+    described = [job.describe(at) for job in jobs]
+    return [
+        d
+        for d in described
+        if (status is None or d["Status"] == status) and (resource_type is None or d["ResourceType"] == resource_type)
+    ]
