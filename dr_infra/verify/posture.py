@@ -7,15 +7,14 @@ report, so an auditor sees the evidence and not just a green tick.
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
-import urllib.parse
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
-from dr_infra.verify import iam_eval
+from dr_infra.targets.iam_evaluator import Decision
+from dr_infra.verify import effective_permissions
 
 CRON = re.compile(r"^cron\((?P<min>\S+) (?P<hour>\S+) (?P<dom>\S+) (?P<mon>\S+) (?P<dow>\S+) (?P<year>\S+)\)$")
 
@@ -125,39 +124,41 @@ class PostureInspector:
         actual = ", ".join(covering) if covering else "no selection matches the table ARN"
         return PostureCheck("backup selection covers the table", self.stack.table_arn, actual, bool(covering))
 
-    def _monitor_policies(self) -> list[dict[str, Any]]:
-        iam = self.c("iam")
-        role = self.stack.names.monitor_role
-        documents = []
-        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-            if isinstance(document, str):
-                document = json.loads(urllib.parse.unquote(document))
-            documents.append(document)
-        return documents
-
     def monitor_can_restore(self) -> PostureCheck:
-        docs = self._monitor_policies()
-        point = f"arn:aws:backup:{self.stack.region}:{self.stack.account_id}:recovery-point:any"
-        backup_role = self.stack.backup_role_arn
-        other_role = f"arn:aws:iam::{self.stack.account_id}:role/some-other-role"
-        facts = {
-            "StartRestoreJob": iam_eval.allows(docs, "backup:StartRestoreJob", point),
-            "PassRole(backup role -> backup)": iam_eval.allows(
-                docs, "iam:PassRole", backup_role, {"iam:PassedToService": "backup.amazonaws.com"}
+        """The monitor role's *effective* permissions (inline + attached managed, Deny, NotAction, conditions).
+
+        Each fact is asked of :func:`effective_permissions.of_role` (IAM's simulator on aws, drdrill's evaluator
+        elsewhere); a fact that does not hold names the statement that broke it, and a fact that cannot be
+        evaluated fails with the reason - never a pass."""
+        stack = self.stack
+        permissions = effective_permissions.of_role(self.target, stack.names.monitor_role, stack.monitor_role_arn)
+        point = f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:any"
+        backup_role = stack.backup_role_arn
+        other_role = f"arn:aws:iam::{stack.account_id}:role/some-other-role"
+        to_backup = {"iam:PassedToService": "backup.amazonaws.com"}
+        facts: list[tuple[str, bool, str, str, dict[str, str]]] = [
+            ("StartRestoreJob", True, "backup:StartRestoreJob", point, {}),
+            ("PassRole(backup role -> backup)", True, "iam:PassRole", backup_role, to_backup),
+            (
+                "PassRole(backup role -> lambda) denied",
+                False,
+                "iam:PassRole",
+                backup_role,
+                {"iam:PassedToService": "lambda.amazonaws.com"},
             ),
-            "PassRole(backup role -> lambda) denied": not iam_eval.allows(
-                docs, "iam:PassRole", backup_role, {"iam:PassedToService": "lambda.amazonaws.com"}
-            ),
-            "PassRole(other role) denied": not iam_eval.allows(
-                docs, "iam:PassRole", other_role, {"iam:PassedToService": "backup.amazonaws.com"}
-            ),
-            "DeleteTable denied": not iam_eval.allows(docs, "dynamodb:DeleteTable", self.stack.table_arn),
-        }
-        failed = [k for k, v in facts.items() if not v]
+            ("PassRole(other role) denied", False, "iam:PassRole", other_role, to_backup),
+            ("PassRole(monitor role) denied", False, "iam:PassRole", stack.monitor_role_arn, to_backup),
+            ("DeleteTable denied", False, "dynamodb:DeleteTable", stack.table_arn, {}),
+            ("DeleteBackupVault denied", False, "backup:DeleteBackupVault", stack.vault_arn or point, {}),
+        ]
+        failed = []
+        for label, want_allowed, action, resource, context in facts:
+            result = permissions.evaluate(action, resource, context)
+            if result.decision is Decision.UNDECIDABLE or result.allowed != want_allowed:
+                failed.append(f"{label}: {result.explain()}")
         return PostureCheck(
             "change monitor can start restores and pass only the backup role",
-            "; ".join(facts),
+            "; ".join(label for label, *_ in facts),
             "all hold" if not failed else "fails: " + "; ".join(failed),
             not failed,
         )

@@ -72,13 +72,13 @@ def test_conditions_string_equals_and_like() -> None:
 @pytest.mark.parametrize(
     "statement",
     [
-        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"ArnLikeIfExists": {"k": "v"}}},
-        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
-        {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::x"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "x"}}},
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceIp": "1"}}},
+        {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:dynamodb:*:*:table/${aws:username}"},
     ],
 )
-def test_what_it_does_not_understand_is_not_allowed(statement: dict[str, Any]) -> None:
-    assert not iam_eval.allows(_doc(statement), "dynamodb:DeleteTable", TABLE, {"k": "v"})
+def test_what_it_cannot_evaluate_is_not_allowed(statement: dict[str, Any]) -> None:
+    assert not iam_eval.allows(_doc(statement), "dynamodb:DeleteTable", TABLE)
 
 
 REGION, ACCOUNT = "eu-west-1", "111122223333"

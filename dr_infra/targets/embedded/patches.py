@@ -28,6 +28,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.backup_routes",
     "dr_infra.targets.embedded.throttle",
     "dr_infra.targets.embedded.export",
+    "dr_infra.targets.embedded.aws_managed_policies",
     "dr_infra.targets.embedded.iam_enforcement",
 )
 """Modules with an ``install()`` function and a ``HOOKED_INTERNALS`` tuple, installed in this order.

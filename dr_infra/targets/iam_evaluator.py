@@ -1,0 +1,298 @@
+"""IAM's identity-policy evaluation logic, pure: may this principal do this action on this resource?
+
+One evaluator for two jobs, so they cannot disagree: the embedded target authorizes every request signed
+with credentials it issued (:mod:`dr_infra.targets.embedded.authorizer`), and the posture checks prove a
+role's least privilege from its effective policies read back from IAM (:mod:`dr_infra.verify.posture`).
+
+What AWS does (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html): every statement
+of every identity policy (inline and attached managed) is matched against the request; an explicit ``Deny``
+wins, otherwise an ``Allow`` is needed, otherwise the request is implicitly denied. A statement matches when
+its ``Action`` (or ``NotAction``: every action but those) matches the action (case-insensitive, ``*`` and
+``?``), its ``Resource`` (or ``NotResource``) matches the resource ARN (case-sensitive; wildcards do not
+cross the ARN's ``:`` segments before the resource part) and every condition holds: operators are ANDed,
+keys within an operator are ANDed, values of one key are ORed (negated operators: NORed); a key missing from
+the request context makes a condition false, but true for a negated operator (``StringNotEquals``,
+``ArnNotLike``, ...); ``...IfExists`` is true when the key is missing; ``Null`` tests presence.
+
+What is evaluated here: the above, with the operators ``String(Not)Equals(IgnoreCase)``,
+``String(Not)Like``, ``Arn(Not)Equals``, ``Arn(Not)Like``, ``Numeric*``, ``Bool``, ``Null``, each with
+``IfExists`` and the ``ForAnyValue:`` / ``ForAllValues:`` qualifiers. A statement this evaluator cannot
+decide - another operator (``Date*``, ``IpAddress``, ``BinaryEquals``), a policy variable (``${...}``), a
+condition key the caller did not supply although the request could carry it (a global ``aws:`` key other than
+those in the context, or a key of the action's own service) - is *undecidable*, never guessed: an
+undecidable ``Deny`` (or an undecidable ``Allow`` when nothing else allows) makes the whole answer
+:attr:`Decision.UNDECIDABLE`, naming the statement and the reason. The embedded target refuses such a request;
+a posture check fails on it. Not modelled: permissions boundaries, session policies, SCPs and resource-based
+policies (identity policies of one account only).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+ContextValue = str | Sequence[str]
+
+
+class Decision(enum.Enum):
+    ALLOWED = "allowed"
+    EXPLICIT_DENY = "explicitDeny"
+    IMPLICIT_DENY = "implicitDeny"
+    UNDECIDABLE = "undecidable"
+
+
+@dataclass(frozen=True)
+class NamedPolicy:
+    """One identity policy of a principal: its name (inline name or managed ARN) and document."""
+
+    name: str
+    document: Mapping[str, Any]
+
+    @classmethod
+    def parse(cls, name: str, document: Mapping[str, Any] | str) -> NamedPolicy:
+        """Accept a document as IAM returns it: a dict, a JSON string, or URL-encoded JSON."""
+        if isinstance(document, str):
+            text = document if document.lstrip().startswith("{") else urllib.parse.unquote(document)
+            return cls(name, json.loads(text))
+        return cls(name, document)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The answer, with the statements that decided it (``policy#n (Sid)``) or why it cannot be decided."""
+
+    decision: Decision
+    statements: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Decision.ALLOWED
+
+    def explain(self) -> str:
+        """One line: ``allowed by X``, ``explicitly denied by X``, ``no statement allows it``, ``undecidable: ...``."""
+        if self.decision is Decision.ALLOWED:
+            return "allowed by " + ", ".join(self.statements)
+        if self.decision is Decision.EXPLICIT_DENY:
+            return "explicitly denied by " + ", ".join(self.statements)
+        if self.decision is Decision.UNDECIDABLE:
+            return "cannot be evaluated: " + "; ".join(self.reasons)
+        return "no statement allows it"
+
+
+class _Undecidable(Exception):
+    pass
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+@lru_cache(maxsize=4096)
+def _glob(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
+
+
+def _like(pattern: str, value: str, case_sensitive: bool = True) -> bool:
+    if "${" in pattern:
+        raise _Undecidable(f"policy variable in {pattern!r} is not supported")
+    return _glob(pattern, case_sensitive).fullmatch(value) is not None
+
+
+def arn_like(pattern: str, value: str) -> bool:
+    """ARN matching: ``*``/``?`` within each of the first five ``:`` segments, the resource part as one glob."""
+    if pattern == "*":
+        return True
+    p_parts, v_parts = pattern.split(":", 5), value.split(":", 5)
+    if len(p_parts) != 6 and len(v_parts) == 6 and pattern.startswith("arn:"):
+        return False  # an ARN pattern with too few segments matches no ARN (its wildcard cannot span them)
+    if len(p_parts) != 6 or len(v_parts) != 6:
+        return _like(pattern, value)
+    return all(_like(p, v) for p, v in zip(p_parts, v_parts, strict=True))
+
+
+def _action_matches(patterns: Iterable[Any], action: str) -> bool:
+    return any(_like(str(p), action, case_sensitive=False) for p in patterns)
+
+
+def _resource_matches(patterns: Iterable[Any], resource: str) -> bool:
+    return any(arn_like(str(p), resource) for p in patterns)
+
+
+# -- conditions -----------------------------------------------------------------------------------------------------
+def _string_eq(ignore_case: bool) -> Any:
+    def compare(expected: str, actual: str) -> bool:
+        if "${" in expected:
+            raise _Undecidable(f"policy variable in {expected!r} is not supported")
+        return expected.lower() == actual.lower() if ignore_case else expected == actual
+
+    return compare
+
+
+def _numeric(op: str) -> Any:
+    def compare(expected: str, actual: str) -> bool:
+        try:
+            e, a = float(expected), float(actual)
+        except ValueError:
+            return False
+        return {"Equals": a == e, "LessThan": a < e, "LessThanEquals": a <= e, "GreaterThan": a > e}.get(op, a >= e)
+
+    return compare
+
+
+_POSITIVE: dict[str, Any] = {
+    "StringEquals": _string_eq(False),
+    "StringEqualsIgnoreCase": _string_eq(True),
+    "StringLike": lambda e, a: _like(e, a),
+    "ArnEquals": arn_like,
+    "ArnLike": arn_like,
+    "Bool": lambda e, a: e.lower() == a.lower(),
+    "NumericEquals": _numeric("Equals"),
+    "NumericLessThan": _numeric("LessThan"),
+    "NumericLessThanEquals": _numeric("LessThanEquals"),
+    "NumericGreaterThan": _numeric("GreaterThan"),
+    "NumericGreaterThanEquals": _numeric("GreaterThanEquals"),
+}
+_NEGATED: dict[str, str] = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+}
+SUPPORTED_OPERATORS: tuple[str, ...] = (*_POSITIVE, *_NEGATED, "Null")
+"""Condition operators (each also with ``IfExists`` and ``ForAnyValue:``/``ForAllValues:``) evaluated here."""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What IAM knows about one request: action, resource, and condition keys with their values."""
+
+    action: str
+    resource: str
+    keys: Mapping[str, ContextValue] = field(default_factory=dict)
+
+    def value(self, key: str) -> list[str] | None:
+        """The key's values, ``None`` when the request has no such key; undecidable when it might."""
+        lowered = {k.lower(): v for k, v in self.keys.items()}
+        if key.lower() in lowered:
+            return [str(v) for v in _as_list(lowered[key.lower()])]
+        service = key.split(":", 1)[0].lower()
+        if service == "aws" or service == self.action.split(":", 1)[0].lower():
+            raise _Undecidable(f"condition key {key} is not known for {self.action}")
+        return None  # another service's key is never in this action's request context
+
+
+def _operator_holds(operator: str, pairs: Mapping[str, Any], ctx: RequestContext) -> bool:
+    qualifier, _, base = operator.rpartition(":")
+    if_exists = base.endswith("IfExists")
+    name = base[: -len("IfExists")] if if_exists else base
+    if qualifier not in ("", "ForAnyValue", "ForAllValues"):
+        raise _Undecidable(f"condition qualifier {qualifier} is not supported")
+    if name not in SUPPORTED_OPERATORS:
+        raise _Undecidable(f"condition operator {operator} is not supported by drdrill's evaluator")
+    for key, expected in pairs.items():
+        values = [str(v) for v in _as_list(expected)]
+        actual = ctx.value(key)
+        if name == "Null":
+            present = actual is not None and len(actual) > 0
+            if any(v.lower() == "true" for v in values) == present:
+                return False
+            continue
+        if actual is None:
+            if if_exists or qualifier == "ForAllValues":
+                continue
+            if name in _NEGATED and not qualifier:
+                continue
+            return False
+        negated = name in _NEGATED
+        compare = _POSITIVE[_NEGATED.get(name, name)]
+
+        def one(value: str, compare: Any = compare, values: list[str] = values, negated: bool = negated) -> bool:
+            hit = any(compare(e, value) for e in values)
+            return not hit if negated else hit
+
+        ok = all(one(v) for v in actual) if qualifier == "ForAllValues" else any(one(v) for v in actual)
+        if not ok:
+            return False
+    return True
+
+
+def _conditions_hold(condition: Mapping[str, Any] | None, ctx: RequestContext) -> bool:
+    return all(_operator_holds(op, pairs or {}, ctx) for op, pairs in (condition or {}).items())
+
+
+def _statement_matches(statement: Mapping[str, Any], ctx: RequestContext) -> bool:
+    if "NotAction" in statement:
+        if _action_matches(_as_list(statement["NotAction"]), ctx.action):
+            return False
+    elif not _action_matches(_as_list(statement.get("Action")), ctx.action):
+        return False
+    if "NotResource" in statement:
+        if _resource_matches(_as_list(statement["NotResource"]), ctx.resource):
+            return False
+    elif not _resource_matches(_as_list(statement.get("Resource")), ctx.resource):
+        return False
+    return _conditions_hold(statement.get("Condition"), ctx)
+
+
+def statement_label(policy: str, index: int, statement: Mapping[str, Any]) -> str:
+    """``AdministratorAccess#1`` or ``monitor#3 (StartRestore)``: how a statement is named in evidence."""
+    sid = statement.get("Sid")
+    return f"{policy}#{index}" + (f" ({sid})" if sid else "")
+
+
+def evaluate(
+    policies: Iterable[NamedPolicy],
+    action: str,
+    resource: str,
+    context: Mapping[str, ContextValue] | None = None,
+) -> Evaluation:
+    """AWS's decision for ``action`` on ``resource`` under identity ``policies``, with the deciding statements."""
+    ctx = RequestContext(action, resource, context or {})
+    allows: list[str] = []
+    denies: list[str] = []
+    unknown_allows: list[str] = []
+    unknown_denies: list[str] = []
+    for policy in policies:
+        for index, statement in enumerate(_as_list(policy.document.get("Statement")), start=1):
+            if not isinstance(statement, Mapping):
+                unknown_denies.append(f"{policy.name}#{index}: not a statement object")
+                continue
+            label = statement_label(policy.name, index, statement)
+            effect = statement.get("Effect")
+            try:
+                matched = _statement_matches(statement, ctx)
+            except _Undecidable as exc:
+                (unknown_denies if effect != "Allow" else unknown_allows).append(f"{label}: {exc}")
+                continue
+            if not matched:
+                continue
+            if effect == "Deny":
+                denies.append(label)
+            elif effect == "Allow":
+                allows.append(label)
+            else:
+                unknown_denies.append(f"{label}: Effect {effect!r} is neither Allow nor Deny")
+    if denies:
+        return Evaluation(Decision.EXPLICIT_DENY, tuple(denies))
+    if unknown_denies:
+        return Evaluation(Decision.UNDECIDABLE, reasons=tuple(unknown_denies))
+    if allows:
+        return Evaluation(Decision.ALLOWED, tuple(allows))
+    if unknown_allows:
+        return Evaluation(Decision.UNDECIDABLE, reasons=tuple(unknown_allows))
+    return Evaluation(Decision.IMPLICIT_DENY)
