@@ -10,7 +10,8 @@ One place for the names, because targets declare them and steps require them:
   was at the requested time.
 * ``events``: EventBridge delivers AWS Backup's "Restore Job State Change" events to functions.
 * Embedded-only: ``restore_faults`` and ``function_faults`` (fault switches), ``latency_profiles``,
-  ``fast_export`` (whole-table reads without paginated Scans).
+  ``fast_export`` (whole-table reads without paginated Scans), ``plan_clock`` (a backup plan's clock can be
+  moved forward, so its scheduled runs happen in seconds).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SERVICE_CAPABILITIES = frozenset(
 
 AWS_CAPABILITIES = SERVICE_CAPABILITIES | {"events"}
 
-EMBEDDED_ONLY = frozenset({"restore_faults", "function_faults", "latency_profiles", "fast_export"})
+EMBEDDED_ONLY = frozenset({"restore_faults", "function_faults", "latency_profiles", "fast_export", "plan_clock"})
 """What only drdrill's embedded target offers: chaos switches and a fast read path."""
 
 EMBEDDED_CAPABILITIES = SERVICE_CAPABILITIES | EMBEDDED_ONLY

@@ -1,4 +1,4 @@
-"""Client for a drdrill embedded endpoint's ``/_drdrill/`` control routes (faults, latency, IAM enforcement, discovery).
+"""Client for a drdrill embedded endpoint's ``/_drdrill/`` control routes (faults, latency, plan clock, IAM, discovery).
 
 Used by the embedded target and by the localstack target when it finds that its endpoint is a
 ``drdrill serve`` process, so both reach fault switches the same way, over HTTP, with no in-process
@@ -90,6 +90,20 @@ class ControlClient:
     def reset_settings(self) -> None:
         """Back to the default latency profile and lag."""
         self._call("DELETE", "settings")
+
+    def advance_plan_clock(self, seconds: float, scope: str | None = None) -> list[dict[str, Any]]:
+        """Move the clocks of the backup plans named by ``scope`` (all without one) forward by ``seconds``.
+
+        Their scheduled runs and lifecycle ends in that time happen (``dr_infra.targets.embedded.backup_schedule``);
+        returns each moved plan's clock (``plan_time``, ``rate``, ``next_runs_in_s``, ``runs``, ``lifecycle_ended``)."""
+        body: dict[str, Any] = {"advance_s": seconds}
+        if scope is not None:
+            body["scope"] = scope
+        return list(self._call("POST", "plan-clock", body)["plans"])
+
+    def plan_clocks(self, scope: str | None = None) -> list[dict[str, Any]]:
+        """The clocks of the backup plans named by ``scope`` (all without one), as :meth:`advance_plan_clock`."""
+        return list(self._call("GET", "plan-clock" + (f"?{urlencode({'scope': scope})}" if scope else ""))["plans"])
 
     def enforce_iam(self, resource_scoped: bool = True) -> dict[str, Any]:
         """Check every request against IAM from now on (``dr_infra.targets.embedded.iam_enforcement``).

@@ -8,10 +8,11 @@ https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Operations_AWS_Backup
 * :mod:`backup_jobs`: StartBackupJob, recovery points, the vault-deletion guard.
 * :mod:`backup_restores`: StartRestoreJob and the account's concurrent-restore quota.
 * :mod:`backup_routes`: the HTTP side (moto routes and handlers).
+* :mod:`backup_schedule`: backup plans run on a plan clock a drill can advance.
 
 What moto 5.2.5 does instead: only plan and vault CRUD; everything above is NotImplemented (HTTP 500) or has
-no route (HTTP 404). Plan rules never fire by wall clock here: a drill asks for "the backup the plan would take
-now" with StartBackupJob on the plan's vault and selection role.
+no route (HTTP 404). Plan rules run on the plan clock of :mod:`backup_schedule` (jobs ``CreatedBy`` the plan,
+lifecycles that end in deletion or ``EXPIRED``).
 """
 
 from __future__ import annotations

@@ -79,6 +79,9 @@ class BackupJob:
     created: float
     duration: float
     lifecycle: dict[str, Any] | None
+    created_by: dict[str, Any] | None = None
+    """``CreatedBy`` (BackupPlanId, BackupPlanArn, BackupPlanVersion, BackupRuleId) of a job a plan started
+    (:mod:`backup_schedule`); ``None`` for an on-demand StartBackupJob."""
 
     def state(self, at: float) -> str:
         if at >= self.created + self.duration:
@@ -110,6 +113,8 @@ class BackupJob:
         }
         if self.lifecycle:
             result["RecoveryPointLifecycle"] = self.lifecycle
+        if self.created_by:
+            result["CreatedBy"] = self.created_by
         if state == "COMPLETED":
             result["CompletionDate"] = utc(self.created + self.duration)
         return result
@@ -124,8 +129,13 @@ class RecoveryPoint:
     resource_name: str
     iam_role_arn: str
     job: BackupJob
+    expired: bool = False
+    """Past its lifecycle and not deleted (AWS Backup could not delete it): status EXPIRED
+    (:mod:`backup_schedule`)."""
 
     def status(self, at: float) -> str:
+        if self.expired:
+            return "EXPIRED"
         return "COMPLETED" if self.job.state(at) == "COMPLETED" else "CREATING"
 
     def describe(self, at: float) -> dict[str, Any]:
@@ -149,7 +159,12 @@ class RecoveryPoint:
         }
         if self.job.lifecycle:
             result["Lifecycle"] = self.job.lifecycle
-        if status == "COMPLETED":
+            delete_after = self.job.lifecycle.get("DeleteAfterDays")
+            if isinstance(delete_after, int | float) and delete_after >= 0:
+                result["CalculatedLifecycle"] = {"DeleteAt": utc(self.job.created + delete_after * 86400)}
+        if self.job.created_by:
+            result["CreatedBy"] = self.job.created_by
+        if status in ("COMPLETED", "EXPIRED"):
             result["CompletionDate"] = utc(self.job.created + self.job.duration)
         return result
 

@@ -14,6 +14,10 @@ or clear fault switches and latency settings. They are not AWS APIs, so they liv
   ``throttled`` counts)
 * ``POST /_drdrill/settings`` body ``{"latency_profile": ..., "scale": ..., "pitr_lag_seconds": ...}``
 * ``DELETE /_drdrill/settings``
+* ``POST /_drdrill/plan-clock`` body ``{"advance_s": N, "scope": PREFIX|null}`` moves the clocks of the backup
+  plans whose name contains ``scope`` (every plan without one) forward by N seconds of plan time, so their
+  scheduled runs and lifecycle ends happen (:mod:`.backup_schedule`); ``GET /_drdrill/plan-clock[?scope=PREFIX]``
+  -> ``{"plans": [...], "sweep_errors": [...]}``: each plan's time, rate, next runs, runs made, lifecycles ended
 * ``GET /_drdrill/tables/<name>/items?region=..&account=..`` -> JSON lines (:mod:`.export`, ``fast_export``)
 * ``POST /_drdrill/iam-enforcement`` body ``{"resource_scoped": true|false}`` -> ``{"enforced": true, ...}``;
   ``DELETE /_drdrill/iam-enforcement`` turns it off (:mod:`.iam_enforcement`; shown as ``"iam_enforcement"``
@@ -29,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES as CAPABILITIES
-from dr_infra.targets.embedded import export, iam_enforcement, settings, throttle
+from dr_infra.targets.embedded import backup_schedule, export, iam_enforcement, settings, throttle
 from dr_infra.targets.embedded.faults import FAULTS, UnknownFault, check_scope
 
 PREFIX = "/_drdrill/"
@@ -101,6 +105,13 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[
             if not isinstance(scoped, bool):
                 raise ValueError("resource_scoped must be true or false")
             return _respond(start_response, "200 OK", iam_enforcement.enable(resource_scoped=scoped))
+        if path == "plan-clock" and method == "POST":
+            body = _read_json(environ)
+            scope = check_scope(body["scope"]) if body.get("scope") is not None else None
+            return _respond(start_response, "200 OK", {"plans": backup_schedule.advance(body.get("advance_s"), scope)})  # type: ignore[arg-type]
+        if path == "plan-clock" and method == "GET":
+            plans = backup_schedule.describe(_query_scope(environ))
+            return _respond(start_response, "200 OK", {"plans": plans, "sweep_errors": backup_schedule.SWEEP_ERRORS})
         if path == "iam-enforcement" and method == "DELETE":
             return _respond(start_response, "200 OK", iam_enforcement.disable())
     except (UnknownFault, ValueError, TypeError) as exc:

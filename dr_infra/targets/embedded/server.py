@@ -15,7 +15,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from dr_infra.targets.embedded import patches
+from dr_infra.targets.embedded import backup_schedule, patches
 from dr_infra.targets.embedded.control import with_control_routes
 
 LOOPBACK = "127.0.0.1"
@@ -63,7 +63,7 @@ class EmbeddedServer(ThreadedMotoServer):
         listener = _listen(self._ip_address, self._port)
         try:
             patches.install_all()
-            app = with_control_routes(DomainDispatcherApplication(create_backend_app))
+            app = backup_schedule.ticking(with_control_routes(DomainDispatcherApplication(create_backend_app)))
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=self._handler, fd=listener.fileno()
             )

@@ -51,6 +51,14 @@ class EmbeddedSettings:
         return 0.2
 
     @property
+    def plan_time_scale(self) -> float:
+        """Wall seconds per second of a backup plan's clock (:mod:`backup_schedule`): a plan's 12 hours take
+        12 hours (instant; a drill advances the clock instead) or 12 h x ``scale`` (aws-scaled)."""
+        if self.latency_profile == "aws-scaled" and self.scale > 0:
+            return self.scale
+        return 1.0
+
+    @property
     def backup_job_seconds(self) -> float:
         """How long a backup job stays RUNNING."""
         if self.latency_profile == "aws-scaled":
