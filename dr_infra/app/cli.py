@@ -134,6 +134,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-n", dest="workers", default=None, help="parallel workers (pytest-xdist)")
     run.add_argument("--stop-alarm", default=None, help="CloudWatch alarm that stops injection (DRDRILL_STOP_ALARM)")
     run.add_argument("--max-cost", default=None, help="aws: refuse above this estimated cost, USD (DRDRILL_MAX_COST)")
+    run.add_argument(
+        "--max-duration",
+        default=os.environ.get("DRDRILL_MAX_DURATION") or None,
+        help="refuse a run whose estimated wall time (drdrill plan's) exceeds this, e.g. 60m (DRDRILL_MAX_DURATION)",
+    )
     run.add_argument("-q", "--quiet", action="store_true")
 
     serve = sub.add_parser("serve", help="run the embedded target as a standalone server in the foreground")
@@ -156,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this pytest -k expression")
     plan.add_argument("--tags", default=None, help="only scenarios whose tags match this pytest -m expression")
     plan.add_argument("-n", dest="workers", default=None, help="parallel workers the run would use (stacks at once)")
+    plan.add_argument("--max-duration", default=None, help="wall-time budget (e.g. 60m): print the -n that fits it")
+    plan.add_argument(
+        "--embedded-profile", default=None, choices=("instant", "aws-scaled"), help="embedded: the latency profile"
+    )
 
     janitor = sub.add_parser("janitor", help="remove resources left by interrupted runs (tagged drdrill:managed)")
     janitor.add_argument("--target", default="embedded", choices=TARGET_NAMES)
@@ -233,10 +242,12 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
+    from dr_infra.app.plan import check_max_duration
     from dr_infra.drill.policy import load_policy
 
     argv = _pytest_args(args)
     load_policy(args.policy)  # a malformed policy is one line before anything starts
+    check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts
     stdout = _HeldStdout(sys.stdout)
     collector = _Collector(stdout)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -26,6 +26,7 @@ from typing import IO, Any, cast
 
 import pytest
 
+from dr_infra.bdd import needs
 from dr_infra.bdd import xdist as parallel
 from dr_infra.bdd.collect import FeatureFile, template_of, unknown_steps
 from dr_infra.drill.policy import Policy, load_policy
@@ -240,8 +241,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             items.clear()
             return
         raise pytest.UsageError("\n".join(problems))
-    scenarios = [item for item in items if _is_scenario(item)]
-    _check_cost_cap(drill_session(config), len(scenarios), sum(1 for item in scenarios if _restores(item)))
+    ds = drill_session(config)
+    scenarios = [item for item in items if _is_scenario(item) and _known_skip(ds, item) is None]
+    _check_cost_cap(ds, len(scenarios), sum(1 for item in scenarios if _restores(item)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -263,17 +265,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _restores(item: pytest.Item) -> bool:
-    """Whether the scenario behind ``item`` starts a restore (the same rule ``drdrill plan`` counts by)."""
-    from dr_infra.app.plan import starts_restore
-
+def _scenario_steps(item: pytest.Item) -> list[tuple[str, str]]:
+    """The ``(type, text)`` steps of the scenario behind ``item``, its Examples row filled in."""
     template = template_of(item)
     if template is None:
-        return False
+        return []
     callspec = getattr(item, "callspec", None)
     example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
     scenario = template.render(example if isinstance(example, dict) else {})
-    return starts_restore((step.type, step.name) for step in scenario.steps)
+    return [(step.type, step.name) for step in scenario.steps]
+
+
+def _restores(item: pytest.Item) -> bool:
+    """Whether the scenario behind ``item`` starts a restore (the same rule ``drdrill plan`` counts by)."""
+    return needs.starts_restore(_scenario_steps(item))
+
+
+def _known_skip(ds: DrillSession, item: pytest.Item) -> str | None:
+    """Why the target will skip ``item``, known before it starts (aws, embedded; LocalStack is probed at start)."""
+    from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
+
+    known = {"aws": AWS_CAPABILITIES, "embedded": EMBEDDED_CAPABILITIES}.get(ds.target_name)
+    return None if known is None else needs.skip_reason(_scenario_steps(item), ds.target_name, known)
 
 
 def _check_cost_cap(ds: DrillSession, scenarios: int, restoring: int) -> None:
@@ -322,11 +335,22 @@ def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: T
     )
     dr_session.live.append(drill)
     try:
+        _skip_before_first_step(request.node, drill)
         yield drill
     finally:
         _teardown_drill(drill)
         with contextlib.suppress(ValueError):
             dr_session.live.remove(drill)
+
+
+def _skip_before_first_step(item: pytest.Item, drill: Drill) -> None:
+    """Skip a scenario the target cannot run before its first step creates anything (the reason its step's
+    :meth:`Drill.require` would give later): on AWS a chaos scenario would otherwise provision a stack and wait
+    minutes for a backup job only to skip at its fault step. ``drdrill plan`` marks the same scenarios."""
+    reason = needs.skip_reason(_scenario_steps(item), drill.target.name, drill.target.capabilities)
+    if reason is not None:
+        drill.record.skip_reason = reason
+        pytest.skip(reason)
 
 
 def _reset_scenario_faults(control: Any, drill: Drill) -> None:

@@ -1,0 +1,132 @@
+"""``drdrill plan`` as readable text, in the order a reviewer reads it: run, time, resources, IAM, tags, cost."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dr_infra.app.plan_time import format_seconds
+
+__all__ = ["render_text"]
+
+
+def _json(document: Any) -> str:
+    return json.dumps(document, indent=2, sort_keys=False)
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def render_text(described: dict[str, Any], target: str) -> str:
+    """The plan as readable text, in the order a reviewer reads it: what, who may do what, tags, cost."""
+    out: list[str] = [
+        f"drdrill plan: one DR stack for table {described['logical_table']!r} on target {target!r}",
+        f"(names use a sample run id, {described['sample_run_id']}; every run gets its own; "
+        f"ARNs shown for account {described['account']} in {described['region']})",
+        "Nothing was created, read or called to produce this plan.",
+    ]
+    run = described.get("run")
+    if run is not None:
+        out += ["", *_run_lines(run)]
+    if described.get("duration_estimate_s") is not None:
+        out += ["", *_time_lines(described["duration_estimate_s"], described.get("duration") or {}, target)]
+    out += ["", "Resources"]
+    for resource in described["resources"]:
+        line = f"  - {resource['kind']}: {resource['name']}"
+        if resource.get("role"):
+            line += f"  ({resource['role']})"
+        out.append(line)
+        if resource.get("arn"):
+            out.append(f"      arn: {resource['arn']}")
+        for key, value in resource.get("settings", {}).items():
+            rendered = value if isinstance(value, str | int | bool) else json.dumps(value)
+            out.append(f"      {key}: {rendered}")
+    out += ["", "IAM policy documents"]
+    for role, documents in described["iam"].items():
+        out.append(f"  role {role}")
+        out.append("    trust policy:")
+        out.append(_indent(_json(documents["trust"]), "      "))
+        out.append("    permission policy (inline, named drdrill):")
+        out.append(_indent(_json(documents["permissions"]), "      "))
+    out += ["", "Tags (on every taggable resource; drdrill janitor finds leftovers by them)"]
+    out += [f"  {key} = {value}" for key, value in described["tags"].items()]
+    out.append(f"  not taggable: {', '.join(described['untaggable'])}")
+    cost = described["cost"]
+    out += [
+        "",
+        f"Estimated cost of one drill on AWS for a {cost['table_gb']:g} GB table "
+        f"(ESTIMATE, {cost['region']} list prices)",
+    ]
+    width = max(len(line["item"]) for line in cost["lines"])
+    for line in cost["lines"]:
+        amount = f"${line['usd']:>9,.4f}"
+        out.append(f"  {line['item']:<{width}}  {amount}  ({line['quantity']:,.4f} at {line['list_price']})")
+    out.append(f"  {'total':<{width}}  ${cost['total_usd']:>9,.4f}")
+    assumptions = ", ".join(f"{k}={v}" for k, v in cost["assumptions"].items())
+    out += [f"  assumptions: {assumptions}", f"  note: {cost['note']}", "  sources:"]
+    out += [f"    {url}" for url in cost["sources"]]
+    if run is not None:
+        total = run["cost"]
+        out += [
+            "",
+            f"Estimated cost of the run on AWS: ${total['total_usd']:,.4f} (ESTIMATE) = {total['scenarios']} "
+            f"drill(s) x ${total['per_drill_usd']:,.4f} + {total['restoring']} restore(s) x "
+            f"${total['per_restore_usd']:,.4f}",
+            "  (the one-drill figure above includes one restore; --max-cost compares this run figure)",
+        ]
+    if target != "aws":
+        out.append(f"  (the {target} target bills nothing; this is what the same run costs with --target aws)")
+    return "\n".join(out)
+
+
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    count, at_once = run["scenarios"], run["stacks_at_once"]
+    how = "created and torn down one after another" if at_once <= 1 else f"up to {at_once} at once (-n)"
+    paths = ", ".join(run["paths"])
+    lines = [
+        f"Run: {count} scenario(s) from {paths}",
+        f"  stacks: {run['stacks']} (one per scenario that runs, each like the one below), {how}",
+        f"  scenarios that start a restore: {run['restoring']} (the others repair in place, check posture or "
+        "expect no restore)",
+    ]
+    if run.get("skipped"):
+        lines.append(f"  skipped on this target: {run['skipped']} (before their first step: no stack, no cost)")
+    if not run.get("capabilities_known", True):
+        lines.append("  (this target's capabilities are probed when it starts: scenarios it lacks are skipped then)")
+    for scenario in run["scenario_list"]:
+        mark = "restore" if scenario["restores"] else "no restore"
+        if scenario.get("skipped_on_target"):
+            mark = "skipped"
+        lines.append(f"  - [{mark}] {scenario['name']}  ({scenario['feature_file']})")
+        if scenario.get("skipped_on_target"):
+            lines.append(f"      skipped: {scenario['skipped_on_target']}")
+        elif scenario.get("estimate_s"):
+            lines.append(f"      about {format_seconds(scenario['estimate_s'])}")
+    return lines
+
+
+def _time_lines(estimate: dict[str, Any], details: dict[str, Any], target: str) -> list[str]:
+    """Wall time serial and with the workers, the slowest drill (the floor) and the -n a budget needs."""
+    workers = estimate["workers"]
+    lines = [
+        f"Estimated wall time on {target} (ESTIMATE, {details.get('timings', target)})",
+        f"  serial (one drill after another): {format_seconds(estimate['serial'])}",
+        f"  with -n {workers}: {format_seconds(estimate['concurrent'])} "
+        f"(slowest single drill {format_seconds(details.get('slowest_drill_s', 0.0))})",
+        f"  at most {details.get('max_workers')} drills at once: {details.get('max_workers_why')}",
+    ]
+    budget = details.get("budget_s")
+    if budget is not None:
+        fit = details.get("workers_for_budget")
+        if details.get("fits_budget"):
+            lines.append(f"  fits --max-duration {format_seconds(budget)} with -n {fit}")
+        else:
+            lines.append(
+                f"  does NOT fit --max-duration {format_seconds(budget)}, even with -n {fit}: "
+                "select fewer scenarios, shard them over runners, or raise the budget"
+            )
+    if details.get("sources"):
+        lines.append("  sources:")
+        lines += [f"    {url}" for url in details["sources"]]
+    return lines
