@@ -1,15 +1,28 @@
-"""AWS Backup selections: which resources a backup plan covers, with which IAM role.
+r"""AWS Backup selections: which resources a backup plan covers, with which IAM role.
 
 What AWS does: CreateBackupSelection, GetBackupSelection, ListBackupSelections, DeleteBackupSelection assign
 resources to a backup plan.
 https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html
 https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupSelection.html
 
+* ``SelectionName`` matches ``^[a-zA-Z0-9\-\_\.]{1,50}$``; ``IamRoleArn`` is the ARN of an IAM role
+  ("for example, arn:aws:iam::123456789012:role/S3Access"); the plan must exist and not be deleted.
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupSelection.html
+* A resource assignment holds up to 500 ARNs without wildcards, or up to 30 ARNs with wildcard expressions;
+  a request over a limit is ``LimitExceededException`` ("a maximum number of items allowed in a request").
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupSelection.html
+
 What moto 5.2.5 does instead: no selection API at all (HTTP 404/500).
+
+What is modelled here: the checks above (``InvalidParameterValueException`` for a malformed name, role or
+resource, ``LimitExceededException`` beyond the ARN limits). Whether the role exists is not checked when the
+selection is created (AWS uses the role only when a job runs).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -17,6 +30,11 @@ from moto.backup.exceptions import InvalidParameterValueException, ResourceNotFo
 from moto.backup.models import BackupBackend
 
 from dr_infra.targets.embedded import backup_model as model
+
+SELECTION_NAME = re.compile(r"^[a-zA-Z0-9\-\_\.]{1,50}$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+MAX_RESOURCES = 500
+MAX_WILDCARD_RESOURCES = 30
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.BackupBackend.get_backup_plan",
@@ -28,12 +46,12 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 def create_backup_selection(
     backend: BackupBackend, plan_id: str, selection: dict[str, Any] | None, creator_request_id: str | None
 ) -> model.Selection:
-    backend.get_backup_plan(plan_id, None)  # ResourceNotFoundException if missing
+    plan = backend.get_backup_plan(plan_id, None)  # ResourceNotFoundException if missing
+    if plan.deletion_date is not None:
+        raise ResourceNotFoundException(f"Backup plan {plan_id} is deleted")
     if not selection:
         raise model.MissingParameterValueException("BackupSelection is required")
-    for required in ("SelectionName", "IamRoleArn"):
-        if not selection.get(required):
-            raise InvalidParameterValueException(f"BackupSelection.{required} is required")
+    check_selection(selection)
     with model.lock:
         plan_selections = model.state_of(backend).selections.setdefault(plan_id, {})
         if creator_request_id:
@@ -43,6 +61,38 @@ def create_backup_selection(
         created = model.Selection(str(uuid.uuid4()), plan_id, dict(selection), creator_request_id)
         plan_selections[created.selection_id] = created
         return created
+
+
+def check_selection(selection: dict[str, Any]) -> None:
+    """A BackupSelection as AWS checks it, or the first problem as AWS's error."""
+    for required in ("SelectionName", "IamRoleArn"):
+        if not selection.get(required):
+            raise model.MissingParameterValueException(f"BackupSelection.{required} is required")
+    name, role = selection["SelectionName"], selection["IamRoleArn"]
+    if not isinstance(name, str) or not SELECTION_NAME.match(name):
+        raise InvalidParameterValueException(
+            f"Invalid SelectionName {name!r}: 1 to 50 alphanumeric or '-_.' characters"
+        )
+    if not isinstance(role, str) or not ROLE_ARN.match(role):
+        raise InvalidParameterValueException(
+            f"Invalid IamRoleArn {role!r}: give the ARN of an IAM role, arn:aws:iam::ACCOUNT:role/NAME"
+        )
+    for key in ("Resources", "NotResources"):
+        resources = selection.get(key) or []
+        if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+            raise InvalidParameterValueException(f"BackupSelection.{key} must be a list of ARNs")
+        bad = [r for r in resources if r != "*" and not r.startswith("arn:")]
+        if bad:
+            raise InvalidParameterValueException(f"Invalid ARN {bad[0]!r} in BackupSelection.{key}: give ARNs or *")
+        wildcards = sum(1 for r in resources if "*" in r)
+        if wildcards > MAX_WILDCARD_RESOURCES:
+            raise model.LimitExceededException(
+                f"BackupSelection.{key} has {wildcards} ARNs with wildcards; the limit is {MAX_WILDCARD_RESOURCES}"
+            )
+        if len(resources) - wildcards > MAX_RESOURCES:
+            raise model.LimitExceededException(
+                f"BackupSelection.{key} has {len(resources) - wildcards} ARNs; the limit is {MAX_RESOURCES}"
+            )
 
 
 def get_backup_selection(backend: BackupBackend, plan_id: str, selection_id: str) -> model.Selection:
