@@ -30,10 +30,10 @@ What AWS does:
 What moto 5.2.5 does instead: accepts any rule, keeps a deleted plan's name taken forever, deletes a plan that
 still has selections, and has no UpdateBackupPlan (HTTP 500).
 
-What is modelled here: every check above, on create and update, before anything is stored. Parsing the
-schedule is :func:`dr_infra.targets.schedule_expression.parse`'s job when it is there; otherwise the cron syntax
-is checked here (six fields, one of day-of-month / day-of-week ``?``) and the hourly floor by the minutes field
-naming a single minute.
+What is modelled here: every check above, on create and update, before anything is stored. The schedule is
+parsed by :mod:`dr_infra.targets.schedule_expression` (the parser the plan clock runs plans with, so a plan the
+target accepts is one it can run); ``rate()`` is accepted as that parser accepts it, ``L``/``W``/``#`` and
+non-UTC time zones are refused as not modelled.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult
 from moto.moto_api._internal import mock_random
 
+from dr_infra.targets import schedule_expression
 from dr_infra.targets.embedded import backup_model as model
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -75,7 +76,6 @@ MAX_WINDOW = 52_560_000
 MAX_LIFECYCLE_DAYS = 36_500
 COLD_STORAGE_MINIMUM_DAYS = 90
 CONTINUOUS_MAX_DAYS = 35
-CRON = re.compile(r"^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$")
 
 
 def _number(rule: str, name: str, value: Any) -> int:
@@ -85,35 +85,17 @@ def _number(rule: str, name: str, value: Any) -> int:
 
 
 def check_schedule(rule: str, expression: str, timezone: str | None) -> None:
-    """A rule's ScheduleExpression, or InvalidParameterValueException naming what is wrong."""
+    """A rule's ScheduleExpression, or InvalidParameterValueException naming what is wrong.
+
+    The syntax is :func:`dr_infra.targets.schedule_expression.parse`'s (what it does not model is refused with
+    its reason); the hourly floor is checked on the next runs from an arbitrary instant.
+    """
     try:
-        from dr_infra.targets import schedule_expression  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        schedule_expression = None
-    if schedule_expression is not None:
-        try:
-            schedule = schedule_expression.parse(expression, timezone)
-        except ValueError as err:
-            raise InvalidParameterValueException(f"Error in rule {rule} : Invalid ScheduleExpression. {err}") from None
-        gaps = schedule.next_times(after=0.0, origin=0.0, count=3, horizon_s=3 * 86400)
-        if any(b - a < 3600 for a, b in itertools.pairwise(gaps)):
-            raise InvalidParameterValueException(
-                f"Error in rule {rule} : The interval between backup jobs shouldn't be less than 60 minutes."
-            )
-        return
-    match = CRON.match(expression.strip())
-    if not match:
-        raise InvalidParameterValueException(
-            f"Error in rule {rule} : Invalid ScheduleExpression {expression!r}: use "
-            "cron(minutes hours day-of-month month day-of-week year), for example cron(0 */12 * * ? *)"
-        )
-    minute, _, dom, _, dow, _ = match.groups()
-    if (dom == "?") == (dow == "?"):
-        raise InvalidParameterValueException(
-            f"Error in rule {rule} : Invalid ScheduleExpression {expression!r}: exactly one of day-of-month and "
-            "day-of-week must be '?'"
-        )
-    if not minute.isdigit() or int(minute) > 59:
+        schedule = schedule_expression.parse(expression, timezone)
+    except schedule_expression.ScheduleError as err:
+        raise InvalidParameterValueException(f"Error in rule {rule} : Invalid ScheduleExpression. {err}") from None
+    runs = schedule.next_times(after=0.0, origin=0.0, count=3, horizon_s=3 * 86400)
+    if any(b - a < 3600 for a, b in itertools.pairwise(runs)):
         raise InvalidParameterValueException(
             f"Error in rule {rule} : The interval between backup jobs shouldn't be less than 60 minutes."
         )
