@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers
 
+from dr_infra.bdd.step_checks import checks
 from dr_infra.drill import inject
 from dr_infra.drill.canary import CanaryWriter
 from dr_infra.drill.state import Drill
@@ -23,8 +24,9 @@ START_DENIED_MESSAGE = "not authorized to perform: iam:PassRole"
 
 
 @given(parsers.re(rf'a DR-protected table "(?P<name>[^"]*)" with {COUNT} items?'))
+@checks(count=inject.seed_count)
 def _(drill: Drill, name: str, count: str) -> None:
-    number = inject.check_count(int(count))
+    number = inject.seed_count(count)
     drill.create_stack(name)
     inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
 
@@ -82,19 +84,31 @@ def _(drill: Drill) -> None:
     drill.record.add_evidence("recovery_points", {"arn": done["RecoveryPointArn"], "created_at": iso(created)})
 
 
+def _target_seconds(text: str) -> float:
+    if int(text) < 0:
+        raise ConfigError(f"{text} s: an RTO or RPO target cannot be negative")
+    return float(text)
+
+
+def _canary_ms(text: str) -> int:
+    interval = int(text)
+    if not 10 <= interval <= 600_000:
+        raise ConfigError(f"canary writes every {interval} ms: use 10 to 600000 milliseconds")
+    return interval
+
+
 @given(parsers.re(r"the DR policy requires an RTO of (?P<rto>-?\d+) seconds? and an RPO of (?P<rpo>-?\d+) seconds?"))
+@checks(rto=_target_seconds, rpo=_target_seconds)
 def _(drill: Drill, rto: str, rpo: str) -> None:
-    if int(rto) < 0 or int(rpo) < 0:
-        raise ConfigError(f"RTO {rto} s / RPO {rpo} s: targets cannot be negative")
+    _target_seconds(rto), _target_seconds(rpo)
     drill.rto_target, drill.rpo_target = float(rto), float(rpo)
     drill.record.evidence["policy_step"] = {"rto_seconds": float(rto), "rpo_seconds": float(rpo)}
 
 
 @given(parsers.re(r"canary writes every (?P<ms>-?\d+) milliseconds?"))
+@checks(ms=_canary_ms)
 def _(drill: Drill, ms: str) -> None:
-    interval = int(ms)
-    if not 10 <= interval <= 600_000:
-        raise ConfigError(f"canary writes every {interval} ms: use 10 to 600000 milliseconds")
+    interval = _canary_ms(ms)
     writer = CanaryWriter(drill.client("dynamodb"), drill.table, drill.require_oracle(), interval / 1000)
     drill.background.append(writer)
     drill.record.evidence["canary_interval_ms"] = interval

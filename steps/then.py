@@ -8,6 +8,7 @@ from typing import Any
 
 from pytest_bdd import parsers, then
 
+from dr_infra.bdd.step_checks import checks
 from dr_infra.drill import recovery
 from dr_infra.drill.oracle import CANARY_KIND
 from dr_infra.drill.state import Drill
@@ -32,23 +33,27 @@ def _seconds(value: str) -> float:
 
 
 @then(parsers.re(rf"a restore job completes within {SECONDS} seconds?"))
+@checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     if drill.strategy == "item":
         raise ConfigError("the item strategy repairs in place: use 'the table is repaired in place within N seconds'")
-    recovery.await_recovery(drill, _seconds(seconds))
+    recovery.recover_within(drill, _seconds(seconds))
 
 
 @then(parsers.re(rf"the table is repaired in place within {SECONDS} seconds?"))
+@checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     if drill.strategy != "item":
         raise ConfigError('in-place repair needs the "item" strategy')
-    recovery.await_item_repair(drill, _seconds(seconds))
+    recovery.repair_within(drill, _seconds(seconds))
 
 
 def _policy_rto(drill: Drill) -> float:
     if drill.rto_target is None:
         raise ConfigError("no RTO target: add 'Given the DR policy requires ...' or rto_seconds to the --policy file")
-    return _seconds(str(int(drill.rto_target)))
+    if drill.rto_target > MAX_SECONDS:
+        raise ConfigError(f"the policy's RTO of {drill.rto_target:g} s is beyond drdrill's cap of {MAX_SECONDS:,} s")
+    return float(drill.rto_target)
 
 
 @then("a restore job completes within the DR policy's RTO")
@@ -56,14 +61,14 @@ def _(drill: Drill) -> None:
     """The time limit comes from the policy, so one feature file suits the embedded target and real AWS alike."""
     if drill.strategy == "item":
         raise ConfigError("the item strategy repairs in place: use 'the table is repaired in place within ...'")
-    recovery.await_recovery(drill, _policy_rto(drill))
+    recovery.recover_within(drill, _policy_rto(drill))
 
 
 @then("the table is repaired in place within the DR policy's RTO")
 def _(drill: Drill) -> None:
     if drill.strategy != "item":
         raise ConfigError('in-place repair needs the "item" strategy')
-    recovery.await_item_repair(drill, _policy_rto(drill))
+    recovery.repair_within(drill, _policy_rto(drill))
 
 
 def _expected_moment(drill: Drill) -> datetime:
@@ -257,6 +262,7 @@ def _measure_rpo(drill: Drill) -> float:
 
 
 @then(parsers.re(rf"at most {SECONDS} seconds? of writes (?:was|were) lost"))
+@checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     limit = _seconds(seconds)
     lost = _measure_rpo(drill)
@@ -300,6 +306,7 @@ def _(drill: Drill) -> None:
 
 # -- restore-path chaos: the expected way for a recovery to break -------------------------------------------------
 @then(parsers.re(rf"the restore fails within {SECONDS} seconds? with the job's status message"))
+@checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """The job ends FAILED with the injected StatusMessage, nothing was restored, and the RTO is violated."""
     from dr_infra.errors import RestoreFailed
@@ -308,7 +315,7 @@ def _(drill: Drill, seconds: str) -> None:
     if injected is None:
         raise ConfigError("'the restore fails ... with the job's status message' needs 'Given restore jobs fail'")
     try:
-        recovery.await_recovery(drill, _seconds(seconds))
+        recovery.recover_within(drill, _seconds(seconds))
     except RestoreFailed as exc:
         failed = [j for j in drill.record.evidence.get("restore_jobs", []) if j.get("status") == "FAILED"]
         assert failed, f"the restore failed, but no FAILED restore job was seen: {exc}"
@@ -342,6 +349,7 @@ def _(drill: Drill, phase: str) -> None:
 
 
 @then(parsers.re(rf"the restore could not be started within {SECONDS} seconds?"))
+@checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """StartRestoreJob denied: the monitor logs the AccessDeniedException and reports the records as failed."""
     from dr_infra.errors import WaitTimeout
@@ -465,6 +473,7 @@ def _(drill: Drill, count: str) -> None:
 
 
 @then(parsers.re(rf"the change is reported as never detected within {SECONDS} seconds?"))
+@checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
     from dr_infra.drill.waits import Probe, WaitPolicy

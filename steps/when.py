@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_bdd import parsers, when
 
+from dr_infra.bdd.step_checks import checks
 from dr_infra.drill import inject
 from dr_infra.drill.items import Item
 from dr_infra.drill.oracle import Oracle
@@ -20,7 +21,7 @@ COUNT = r"(?P<count>-?\d+)"
 
 def _prepare(drill: Drill, count: int) -> None:
     """Attach the monitor and leave a quiet second before the change (PITR's granularity)."""
-    inject.check_count(count)
+    inject.check_count(count, minimum=1)
     safety.check_drill_table(drill, "change items of")
     drill.ensure_monitor_attached()
     inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
@@ -41,22 +42,25 @@ def _harm(
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) deleted"))
+@checks(count=inject.harm_count)
 def _(drill: Drill, count: str) -> None:
-    number = int(count)
+    number = inject.harm_count(count)
     _prepare(drill, number)
     _harm(drill, inject.delete_items, _pick(drill, number))
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) modified"))
+@checks(count=inject.harm_count)
 def _(drill: Drill, count: str) -> None:
-    number = int(count)
+    number = inject.harm_count(count)
     _prepare(drill, number)
     _harm(drill, inject.modify_items, _pick(drill, number))
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) inserted"))
+@checks(count=inject.harm_count)
 def _(drill: Drill, count: str) -> None:
-    number = int(count)
+    number = inject.harm_count(count)
     _prepare(drill, number)
     drill.mark_change(inject.insert_items(drill.client("dynamodb"), drill.table, drill.require_oracle(), number))
 

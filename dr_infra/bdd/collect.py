@@ -32,6 +32,8 @@ from pytest_bdd.feature import get_feature
 from pytest_bdd.parser import Feature, ScenarioTemplate
 from pytest_bdd.scenario import make_python_name, scenario_wrapper_template_registry
 
+from dr_infra.bdd.step_checks import argument_problems
+
 STEP_WORDS = re.compile(r"^\s*(Given|When|Then|And|But)\b")
 STEP_KEYWORDS = ("Given", "When", "Then", "And", "But")
 PROSE_WORDS = frozenset(
@@ -332,8 +334,9 @@ def _readable(pattern: str) -> str:
 
 
 def unknown_steps(session: pytest.Session, items: list[pytest.Item]) -> list[str]:
-    """One line per step text that no visible definition matches, with the nearest known steps, and per
-    step hidden in a description (:func:`hidden_steps`)."""
+    """One line per step text that no visible definition matches, with the nearest known steps, per step
+    hidden in a description (:func:`hidden_steps`), and per step argument its checks refuse
+    (:mod:`dr_infra.bdd.step_checks`)."""
     problems: list[str] = []
     cache: dict[str, list[Any]] = {}
     seen: set[tuple[str, int]] = set()
@@ -353,7 +356,13 @@ def unknown_steps(session: pytest.Session, items: list[pytest.Item]) -> list[str
         for step in template.steps:
             if (str(item.path), step.line_number) in seen:
                 continue
-            if any(c.type in (step.type, None) and c.parser.is_matching(step.name) for c in contexts):
+            matched = next(
+                (c for c in contexts if c.type in (step.type, None) and c.parser.is_matching(step.name)), None
+            )
+            if matched is not None:
+                seen.add((str(item.path), step.line_number))
+                where = f"{item.path}:{step.line_number}"
+                problems.extend(argument_problems(where, step.keyword, step.name, matched))
                 continue
             if "<" in step.name and template.examples:
                 continue  # an outline's placeholders are filled per example row

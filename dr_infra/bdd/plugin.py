@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -33,6 +33,7 @@ from dr_infra.drill.policy import Policy, load_policy
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError, DrDrillError
 from dr_infra.report.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
+from dr_infra.report.verdict import unexpected_violations
 from dr_infra.stack import safety
 from dr_infra.stack.names import new_run_id
 from dr_infra.targets import TARGET_NAMES, Target, make_target
@@ -466,6 +467,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     record = item.stash.get(RECORD_KEY, None)
     if record is None:
         return
+    judge = report.when == "call" and report.passed
     if report.when == "call" or (report.when == "setup" and not report.passed):
         if report.skipped:
             record.status = "skipped"
@@ -481,6 +483,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
                 report.longrepr = f"{item.path}: {record.name}: {record.failure}"  # drdrill's line, no traceback
             if call.excinfo is not None and isinstance(call.excinfo.value, KeyboardInterrupt):
                 record.status = "interrupted"
+    if judge:
+        _judge_measurements(item, record, report)
     if report.when == "teardown":
         if report.failed and record.status == "passed":
             record.status = "error"
@@ -494,6 +498,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         ds.journal.scenarios.append(record)
         if parallel.is_worker(item.config):  # xdist: the controller writes the report
             _ship(item, report, record, ds)
+
+
+def _live_drill(item: pytest.Item, record: ScenarioRecord) -> Drill | None:
+    return next((d for d in drill_session(item.config).live if d.record is record), None)
+
+
+def _judge_measurements(item: pytest.Item, record: ScenarioRecord, report: pytest.TestReport) -> None:
+    """The verdict is the measurements: a scenario whose steps all passed but which recorded a guarantee as
+    not met (and no injected fault explains it) fails here, whatever steps it has, so the terminal, the exit
+    code, junit.xml and the report's banner all say violated (see :mod:`dr_infra.report.verdict`)."""
+    drill = _live_drill(item, record)
+    if drill is not None:
+        drill.finish_measures()
+    problems = unexpected_violations(asdict(record))
+    if not problems:
+        return
+    line = "; ".join(problems.values()) + " (a guarantee recorded as violated fails the scenario)"
+    report.outcome = "failed"
+    report.longrepr = f"{item.path}: {record.name}: {line}"
+    record.status = "failed"
+    record.failure = line
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:

@@ -27,13 +27,25 @@ MAX_ITEMS = 200_000
 """Largest count a step accepts: bigger numbers are almost always a typo (and would take hours on AWS)."""
 
 
-def check_count(count: int, what: str = "items") -> int:
-    """Reject negative or absurd counts with one line that says what is allowed."""
+def check_count(count: int, what: str = "items", minimum: int = 0) -> int:
+    """Reject negative, too small or absurd counts with one line that says what is allowed."""
     if count < 0:
         raise ConfigError(f"{count} {what}: a count cannot be negative")
+    if count < minimum:
+        raise ConfigError(f"{count} {what} changes nothing, so there is nothing to recover: use {minimum} or more")
     if count > MAX_ITEMS:
         raise ConfigError(f"{count} {what} is beyond drdrill's cap of {MAX_ITEMS:,} per step; use a smaller number")
     return count
+
+
+def harm_count(text: str) -> int:
+    """A When step's count: at least one item (a harmful change of nothing proves nothing), at most the cap."""
+    return check_count(int(text), minimum=1)
+
+
+def seed_count(text: str) -> int:
+    """A table's seed count: 0 (an empty table) up to the cap."""
+    return check_count(int(text))
 
 
 def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
@@ -103,6 +115,7 @@ def _record_all(oracle: Oracle, pairs: Sequence[tuple[Item, Item | None]], start
 
 def delete_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
     """Delete ``items`` (a bulk delete when there are many)."""
+    check_count(len(items), minimum=1)
     keys = [key_of(i, oracle.key_attributes) for i in items]
     start = utcnow()
     if len(keys) == 1:
@@ -116,6 +129,7 @@ def delete_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
 
 def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
     """Overwrite ``items`` with tampered versions (MODIFY records)."""
+    check_count(len(items), minimum=1)
     generation = len(oracle.writes) + 1
     changed = [modified(i, generation) for i in items]
     start = utcnow()
@@ -130,7 +144,7 @@ def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
 
 def insert_items(client: Any, table: str, oracle: Oracle, count: int) -> Injection:
     """Insert ``count`` new items that were never there (INSERT records)."""
-    check_count(count)
+    check_count(count, minimum=1)
     base = oracle.seed_count + 1_000_000 + len(oracle.writes)
     new = [oracle.seed(base + i) for i in range(count)]
     for item in new:

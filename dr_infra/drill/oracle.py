@@ -94,6 +94,8 @@ class Oracle:
     def live_keys(self, moment: datetime | None = None, limit: int | None = None) -> list[Item]:
         """Current items (not canaries) in a stable order, for choosing what to delete or modify."""
         chosen: list[Item] = []
+        if limit is not None and limit <= 0:
+            return chosen
         for item in self.state_at(moment)():
             if _is_canary(item):
                 continue

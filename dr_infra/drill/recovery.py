@@ -286,6 +286,38 @@ def await_recovery(drill: Drill, timeout: float, sleep: Callable[[float], None] 
         inc.restore_completed_at = inc.table_active_at
 
 
+def _budget(drill: Drill, limit: float) -> float:
+    """What is left of a time limit counted from the harmful change (the RTO's start), not from the step."""
+    change_at = drill.incident.change_at
+    if change_at is None:
+        return limit
+    return max(0.0, limit - (utcnow() - change_at).total_seconds())
+
+
+def _judge_limit(drill: Drill, limit: float, end: datetime | None, what: str) -> None:
+    """A time-limited step passes only when the figure the report shows is within the limit: the harmful
+    change to ``end`` (the RTO's own clock), never the time the step happened to wait."""
+    change_at = drill.incident.change_at
+    if change_at is None or end is None:
+        return
+    took = (end - change_at).total_seconds()
+    if took > limit:
+        raise AssertionError(f"{what} {took:.3f} s after the harmful change, beyond the {limit:g} s limit")
+
+
+def recover_within(drill: Drill, limit: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    """``a restore job completes within N seconds``: the restored table is ACTIVE at most ``limit`` seconds after
+    the harmful change, judged on the measured figure."""
+    await_recovery(drill, _budget(drill, limit), sleep)
+    _judge_limit(drill, limit, drill.incident.table_active_at, "the restored table became ACTIVE")
+
+
+def repair_within(drill: Drill, limit: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    """``the table is repaired in place within N seconds``, judged on the measured figure."""
+    await_item_repair(drill, _budget(drill, limit), sleep)
+    _judge_limit(drill, limit, drill.incident.repaired_at, "the table was repaired")
+
+
 def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], None] = time.sleep) -> None:
     """Poll GetItem on every key the change touched until each is back to its state before the change."""
     oracle = drill.require_oracle()

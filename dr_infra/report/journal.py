@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dr_infra
+from dr_infra.report.verdict import run_verdict
 
 SCHEMA = "drdrill-journal/1"
 STATUSES = ("passed", "failed", "skipped", "error", "interrupted")
@@ -124,16 +125,9 @@ class Journal:
         self.status = self.verdict(interrupted)
 
     def verdict(self, interrupted: bool = False) -> str:
-        """``met``, ``violated``, ``usage-error``, ``interrupted`` or ``not-measured`` (nothing ran)."""
-        if self.usage_errors:
-            return "usage-error"
-        if interrupted or any(s.status == "interrupted" for s in self.scenarios):
-            return "interrupted"
-        if any(s.status in {"failed", "error"} for s in self.scenarios) or self.leaks:
-            return "violated"
-        if any(s.status == "passed" for s in self.scenarios):
-            return "met"
-        return "not-measured"
+        """``met``, ``violated``, ``usage-error``, ``interrupted`` or ``not-measured``: decided by
+        :func:`dr_infra.report.verdict.run_verdict` from the measurements, as every renderer decides it."""
+        return str(run_verdict(self.to_dict(), interrupted=interrupted))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dr_infra.report.verdict import run_verdict, scenario_status, unexpected_violations
+
 #: How many differing items of a diff the report shows (the journal keeps what the drill recorded).
 DIFF_EXAMPLES = 10
 
@@ -484,8 +486,9 @@ def _throttles(raw: Any) -> dict[str, Any]:
 
 def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
     """One journal scenario as the reports show it."""
-    status = str(raw.get("status") or "error")
+    status = scenario_status(raw)
     verdict, tone = SCENARIO_VERDICTS.get(status, (status.capitalize(), "warn"))
+    failure = str(raw.get("failure") or "") or "; ".join(unexpected_violations(raw).values())
     evidence = raw.get("evidence") if isinstance(raw.get("evidence"), Mapping) else {}
     assert isinstance(evidence, Mapping)
     if status == "passed" and evidence.get("expected_violation"):
@@ -502,7 +505,7 @@ def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
         status=status,
         verdict=verdict,
         tone=tone,
-        failure=str(raw.get("failure") or ""),
+        failure=failure,
         skip_reason=str(raw.get("skip_reason") or ""),
         tags=[str(t) for t in _as_list(raw.get("tags"))],
         duration=fmt_seconds(raw.get("duration_s")),
@@ -545,7 +548,7 @@ def build(data: Mapping[str, Any]) -> ReportView:
         groups[name].scenarios.append(scenario)
     counts = {key: sum(1 for s in scenarios if s.status == key) for key in SCENARIO_VERDICTS}
     counts["total"] = len(scenarios)
-    status = str(data.get("status") or "not-measured")
+    status = str(run_verdict(data))
     headline, explanation, tone = VERDICTS.get(
         status, (f"Run status: {status}", "This status is not one drdrill knows.", "warn")
     )

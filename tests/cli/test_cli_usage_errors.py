@@ -385,3 +385,37 @@ def test_localstack_unreachable(drdrill, tmp_path: Path) -> None:
     env = {"AWS_ENDPOINT_URL": endpoint}
     result = drdrill("run", str(POSTURE), "--target", "localstack", "--report-dir", str(tmp_path / "r"), env=env)
     assert_usage_error(result, endpoint, "localstack start")
+
+
+@pytest.mark.parametrize(
+    ("step", "needle"),
+    [
+        ("When 0 items are deleted", "changes nothing"),
+        ("When 0 items are modified", "changes nothing"),
+        ("When 0 items are inserted", "changes nothing"),
+        ("When 300000 items are deleted", "cap of 200,000"),
+    ],
+)
+def test_a_count_a_when_step_refuses_is_found_before_any_scenario(drdrill, feature, step: str, needle: str) -> None:
+    path = feature(
+        f"""Feature: x
+  Scenario: s
+    Given a DR-protected table "orders" with 3 items
+    {step}
+    Then a restore job completes within 60 seconds
+"""
+    )
+    line = assert_usage_error(drdrill("run", str(path)), f"{path}:4", needle)
+    assert step.split(" ", 1)[1] in line
+
+
+def test_a_time_limit_beyond_the_cap_is_found_before_any_scenario(drdrill, feature) -> None:
+    path = feature(
+        """Feature: x
+  Scenario: s
+    Given a DR-protected table "orders" with 3 items
+    When 1 item is deleted
+    Then a restore job completes within 999999 seconds
+"""
+    )
+    assert_usage_error(drdrill("run", str(path)), f"{path}:5", "24 hours")

@@ -145,7 +145,11 @@ def test_renders_journals_with_missing_fields() -> None:
             "scenarios": [{"name": "x"}],
         }
     )
-    assert "Nothing measured" in page
+    # a scenario with no status is shown as an error, and the banner agrees with its row (one verdict)
+    assert "DR guarantees violated" in page and "Nothing measured" not in page
+    assert "Nothing measured" in render_html(
+        {"status": "not-measured", "scenarios": [{"name": "x", "status": "skipped"}]}
+    )
     empty = render_html({})
     assert "No scenario was recorded" in empty
 
@@ -156,7 +160,7 @@ def test_usage_error_and_interrupted_headlines(passed_data: dict) -> None:
     page = render_html(passed_data)
     assert "Run not valid: usage or configuration error" in page
     assert "rto.backup must be a number" in page
-    passed_data["status"] = "interrupted"
+    passed_data["status"], passed_data["usage_errors"] = "interrupted", []
     assert "Run interrupted" in render_html(passed_data)
 
 
