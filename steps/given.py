@@ -8,7 +8,7 @@ from typing import Any
 from pytest_bdd import given, parsers
 
 from dr_infra.bdd.step_checks import checks
-from dr_infra.drill import inject
+from dr_infra.drill import inject, plan_runs
 from dr_infra.drill.canary import CanaryWriter
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
@@ -81,7 +81,15 @@ def _(drill: Drill) -> None:
     created = point.get("CreationDate")
     drill.incident.recovery_point_arn = done["RecoveryPointArn"]
     drill.incident.recovery_point_at = created
-    drill.record.add_evidence("recovery_points", {"arn": done["RecoveryPointArn"], "created_at": iso(created)})
+    drill.record.add_evidence(
+        "recovery_points", {"arn": done["RecoveryPointArn"], "created_at": iso(created), "origin": "on demand"}
+    )
+
+
+@given(parsers.re(rf"the backup plan has run {COUNT} times?"))
+@checks(count=plan_runs.check_runs)
+def _(drill: Drill, count: str) -> None:
+    plan_runs.run_plan(drill, plan_runs.check_runs(count))
 
 
 def _target_seconds(text: str) -> float:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from dr_infra.drill.items import Item, Key, item_key, seed_item
 
@@ -58,6 +58,17 @@ class Oracle:
     def record(self, write: Write) -> None:
         with self._lock:
             self.writes.append(write)
+
+    def age(self, seconds: float) -> None:
+        """Date every write recorded so far ``seconds`` earlier: the target's clock for this table's backups moved
+        forward by as much (:mod:`dr_infra.drill.plan_runs`), so in its world they were made that long ago."""
+        shift = timedelta(seconds=seconds)
+        with self._lock:
+            self.writes = [
+                replace(w, started_at=w.started_at - shift, finished_at=w.finished_at - shift) for w in self.writes
+            ]
+            if self.seeded_at is not None:
+                self.seeded_at -= shift
 
     def writes_until(self, moment: datetime) -> list[Write]:
         """Writes that had finished by ``moment`` (in the order they were made)."""

@@ -228,9 +228,32 @@ def follow_backup_restore(
     )
     if inc.recovery_point_arn:
         drill.record.add_evidence(
-            "recovery_points", {"arn": inc.recovery_point_arn, "created_at": iso(inc.recovery_point_at)}
+            "recovery_points",
+            {
+                "arn": inc.recovery_point_arn,
+                "created_at": iso(inc.recovery_point_at),
+                "origin": recovery_point_origin(drill, inc.recovery_point_arn),
+            },
         )
     wait_table_active(drill, deadline, sleep)
+
+
+def recovery_point_origin(drill: Drill, arn: str) -> str:
+    """``backup plan <id>`` or ``on demand``: DescribeRecoveryPoint's ``CreatedBy`` names the plan that made it.
+
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RecoveryPointCreator.html
+    """
+    try:
+        point = drill.client("backup").describe_recovery_point(
+            BackupVaultName=drill.require_stack().names.vault, RecoveryPointArn=arn
+        )
+    except ClientError as exc:
+        return f"unknown ({exc.response.get('Error', {}).get('Code', 'error')})"
+    plan = (point.get("CreatedBy") or {}).get("BackupPlanId")
+    origin = f"backup plan {plan}" if plan else "on demand"
+    made = f"made by {origin} (scheduled)" if plan else "taken on demand"
+    drill.record.add_evidence("notes", f"the restore used a recovery point {made}: {arn}")
+    return origin
 
 
 def wait_table_active(drill: Drill, deadline: float, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:

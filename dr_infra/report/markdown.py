@@ -100,7 +100,13 @@ def _evidence(s: ScenarioView) -> list[str]:
         )
     if s.recovery_points:
         out += ["**Recovery points**", ""]
-        out += table(["ARN", "Created"], [[code(p.get("arn")), code(p.get("created_at"))] for p in s.recovery_points])
+        out += table(
+            ["ARN", "Created", "Made by"],
+            [
+                [code(p.get("arn")), code(p.get("created_at")), md(str(p.get("origin") or ""))]
+                for p in s.recovery_points
+            ],
+        )
     if s.restore_times:
         out += ["**Restore times:** " + ", ".join(code(t) for t in s.restore_times), ""]
     if s.monitor_log:

@@ -50,6 +50,8 @@ SENTENCES = [
     ("given", 'the change monitor reacts to "REMOVE" events'),
     ("given", 'the change monitor reacts to "INSERT" event'),
     ("given", "a recovery point of the table exists"),
+    ("given", "the backup plan has run 3 times"),
+    ("given", "the backup plan has run 1 time"),
     ("given", "the DR policy requires an RTO of 60 seconds and an RPO of 5 seconds"),
     ("given", "the DR policy requires an RTO of 1 second and an RPO of 1 second"),
     ("given", "canary writes every 200 milliseconds"),
