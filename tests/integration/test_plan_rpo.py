@@ -65,3 +65,12 @@ def test_the_rpo_is_the_age_of_the_plans_newest_run_and_the_report_says_who_made
     assert on_demand["status"] == "passed", on_demand["failure"]
     assert on_demand["rpo"]["measured_s"] < 60
     assert {p["origin"] for p in on_demand["evidence"]["recovery_points"]} == {"on demand"}
+
+
+def test_a_run_count_out_of_range_is_a_usage_error_before_anything_is_created(tmp_path: Path) -> None:
+    feature = tmp_path / "plan_rpo" / "bad.feature"
+    feature.parent.mkdir()
+    feature.write_text(FEATURE.replace("has run 3 times", "has run 0 times"), encoding="utf-8")
+    result = run_drdrill("run", str(feature), "--report-dir", str(tmp_path / "r"), "-q", cwd=tmp_path)
+    assert result.code == 2, result.stdout[-2000:] + result.stderr
+    assert "the backup plan has run 0 times: use 1 to 50 runs" in result.stderr + result.stdout
