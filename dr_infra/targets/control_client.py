@@ -106,13 +106,14 @@ class ControlClient:
         return list(self._call("GET", "plan-clock" + (f"?{urlencode({'scope': scope})}" if scope else ""))["plans"])
 
     def enforce_iam(self, resource_scoped: bool = True) -> dict[str, Any]:
-        """Check every request against IAM from now on (``dr_infra.targets.embedded.iam_enforcement``).
+        """Strict mode (``dr_infra.targets.embedded.iam_enforcement``): keys the target did not issue are refused.
 
-        ``resource_scoped=False`` leaves moto as it is (DynamoDB / AWS Backup checked against ``"*"``)."""
+        Keys the target issued are authorized against their principal's policies in either mode;
+        ``resource_scoped`` is accepted for compatibility and always true."""
         return dict(self._call("POST", "iam-enforcement", {"resource_scoped": resource_scoped}))
 
     def stop_enforcing_iam(self) -> dict[str, Any]:
-        """Stop checking requests against IAM (idempotent)."""
+        """Leave strict mode: unknown keys act as the account's root again (idempotent)."""
         return dict(self._call("DELETE", "iam-enforcement"))
 
     @contextmanager

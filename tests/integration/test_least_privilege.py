@@ -7,15 +7,11 @@ Three layers, each with what it can and cannot prove:
    and only to ``backup.amazonaws.com``, ``*`` only for the actions without resource-level permissions (the
    list in ``dr_infra/stack/iam_policies.py``). Evaluated with :mod:`dr_infra.verify.iam_eval`.
 2. ``parliament`` (Duo Labs' IAM linter, offline) finds nothing above LOW in drdrill's policies.
-3. The embedded target's IAM enforcement (:mod:`dr_infra.targets.embedded.iam_enforcement`, switched through its
-   ``/_drdrill/iam-enforcement`` control route), with a user holding exactly the monitor role's policy: it can
-   DescribeTable / RestoreTableToPointInTime / StartRestoreJob, and DeleteTable is refused. What moto enforces
-   and what drdrill adds (the resource each DynamoDB / AWS Backup request names) is documented in that module;
-   the limits that show here are pinned below (moto alone checks DynamoDB against ``"*"``; AWS Backup GETs
-   answer ``SignatureDoesNotMatch``; ``iam:PassRole`` is never checked, so layer 1 alone proves it).
-
-IAM enforcement is process-global in the embedded server: the enforcing test uses its own
-:class:`EmbeddedTarget`, creates everything it needs first, and always turns enforcement off again.
+3. The embedded target's IAM authorization (:mod:`dr_infra.targets.embedded.iam_enforcement`): requests
+   signed with a user's access key holding exactly the monitor role's policy can DescribeTable /
+   RestoreTableToPointInTime / StartRestoreJob / DescribeRestoreJob, and DeleteTable, foreign tables and passing
+   another role are refused with AccessDeniedException. Strict mode (``/_drdrill/iam-enforcement``) also refuses
+   keys the target did not issue; it is process-global, so these tests use their own :class:`EmbeddedTarget`.
 """
 
 from __future__ import annotations
@@ -290,10 +286,10 @@ def _control(target: EmbeddedTarget) -> ControlClient:
 def _denied(exc: ClientError) -> bool:
     error = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return status == 403 and error.get("Code") in {"403", "AccessDenied", "AccessDeniedException"}
+    return status in (400, 403) and error.get("Code") == "AccessDeniedException"
 
 
-def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
+def test_credentials_with_the_monitors_policy_can_restore_and_cannot_delete_the_table(
     lp_target: EmbeddedTarget, stack: Stack
 ) -> None:
     admin = lp_target.client
@@ -319,16 +315,7 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
     ddb = session.client("dynamodb", endpoint_url=lp_target.endpoint_url, config=config)
     backup = session.client("backup", endpoint_url=lp_target.endpoint_url, config=config)
     restore_job_id = None
-    control = _control(lp_target)
     try:
-        assert control.enforce_iam(resource_scoped=False) == {"enforced": True, "resource_scoped": False}
-        # moto alone checks DynamoDB against resource "*": the resource-scoped policy allows nothing
-        with pytest.raises(ClientError) as refused:
-            ddb.describe_table(TableName=names.table)
-        assert _denied(refused.value), refused.value.response
-        # give moto the resource each request names: now the exact policy is enforced
-        assert control.enforce_iam() == {"enforced": True, "resource_scoped": True}
-
         assert ddb.describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
         restored = ddb.restore_table_to_point_in_time(
             SourceTableName=names.table,
@@ -342,10 +329,7 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
             IamRoleArn=stack.backup_role_arn,
             ResourceType="DynamoDB",
         )["RestoreJobId"]
-        # (not DescribeRestoreJob: moto recomputes the SigV4 signature of AWS Backup GET requests differently
-        # from botocore, so any signed GET to Backup answers SignatureDoesNotMatch once enforcement is on)
-        with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
-            backup.describe_restore_job(RestoreJobId=restore_job_id)
+        assert backup.describe_restore_job(RestoreJobId=restore_job_id)["RestoreJobId"] == restore_job_id
 
         refusals = {
             "DeleteTable(table)": lambda: ddb.delete_table(TableName=names.table),
@@ -360,6 +344,11 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
                 Metadata={"targetTableName": "x"},
                 IamRoleArn=stack.backup_role_arn,
             ),
+            "StartRestoreJob(passing the monitor's own role)": lambda: backup.start_restore_job(
+                RecoveryPointArn=point["RecoveryPointArn"],
+                Metadata={"targetTableName": f"{names.table}-restored-x"},
+                IamRoleArn=stack.monitor_role_arn,
+            ),
         }
         allowed = []
         for name, call in refusals.items():
@@ -371,13 +360,21 @@ def test_with_iam_enforced_the_monitor_can_restore_and_cannot_delete_the_table(
                 allowed.append(name)
         assert allowed == [], f"the monitor's policy allowed {allowed}"
     finally:
-        off = control.stop_enforcing_iam()
-    assert off == {"enforced": False, "resource_scoped": False}
-    assert (control.info() or {}).get("iam_enforcement") == off
-    # enforcement is off again: the admin's fake credentials work, and the table survived
+        iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+        iam.delete_user_policy(UserName=user, PolicyName="monitor")
+        iam.delete_user(UserName=user)
+    # the admin's (unknown, so root) credentials still work, and the table survived
     assert admin("dynamodb").describe_table(TableName=names.table)["Table"]["TableStatus"] == "ACTIVE"
     if restore_job_id:
         WaitPolicy(PHASE_RESTORE_JOB, 60).run(restore_job_probe(admin("backup"), restore_job_id))
-    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
-    iam.delete_user_policy(UserName=user, PolicyName="monitor")
-    iam.delete_user(UserName=user)
+
+
+def test_strict_mode_refuses_keys_the_target_did_not_issue(lp_target: EmbeddedTarget, stack: Stack) -> None:
+    control = _control(lp_target)
+    with control.iam_enforced() as state:
+        assert state["enforced"] is True
+        with pytest.raises(ClientError) as refused:
+            lp_target.client("dynamodb").describe_table(TableName=stack.names.table)
+        assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert (control.info() or {}).get("iam_enforcement", {}).get("enforced") is False
+    assert lp_target.client("dynamodb").describe_table(TableName=stack.names.table)["Table"]["TableName"]

@@ -19,9 +19,10 @@ or clear fault switches and latency settings. They are not AWS APIs, so they liv
   scheduled runs and lifecycle ends happen (:mod:`.backup_schedule`); ``GET /_drdrill/plan-clock[?scope=PREFIX]``
   -> ``{"plans": [...], "sweep_errors": [...]}``: each plan's time, rate, next runs, runs made, lifecycles ended
 * ``GET /_drdrill/tables/<name>/items?region=..&account=..`` -> JSON lines (:mod:`.export`, ``fast_export``)
-* ``POST /_drdrill/iam-enforcement`` body ``{"resource_scoped": true|false}`` -> ``{"enforced": true, ...}``;
-  ``DELETE /_drdrill/iam-enforcement`` turns it off (:mod:`.iam_enforcement`; shown as ``"iam_enforcement"``
-  by ``info``). These routes are never checked themselves, so enforcement can always be turned off.
+* ``POST /_drdrill/iam-enforcement`` -> ``{"enforced": true, ...}``: strict mode, keys the target did not issue
+  are refused too (issued keys are always authorized); ``DELETE /_drdrill/iam-enforcement`` goes back to
+  unknown keys acting as root (:mod:`.iam_enforcement`; shown as ``"iam_enforcement"`` by ``info``). These
+  routes are never checked themselves, so strict mode can always be turned off.
 """
 
 from __future__ import annotations

@@ -1,0 +1,315 @@
+"""What IAM authorizes for one API call: which actions, on which resource ARNs, with which condition keys.
+
+Shared by the embedded target's authorizer (every request signed with credentials it issued) and drdrill's
+own least-privilege tests (every call the change monitor makes is checked against its role's policy), so
+both use one mapping. Actions, resource types and condition keys follow the Service Authorization Reference:
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html,
+.../list_awsbackup.html, .../list_awslambda.html, .../list_amazoncloudwatchlogs.html,
+.../list_awsidentityandaccessmanagementiam.html, .../list_awssecuritytokenservice.html.
+Beyond the action on its resource: ``RestoreTableToPointInTime`` / ``RestoreTableFromBackup`` need read/write
+on the target table (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html);
+``StartBackupJob`` / ``StartRestoreJob`` pass their ``IamRoleArn`` to AWS Backup and ``CreateFunction`` /
+``UpdateFunctionConfiguration`` pass ``Role`` to Lambda (``iam:PassRole`` with ``iam:PassedToService``,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html). A call not listed raises
+:class:`UnknownCall`: the authorizer then checks its action on ``"*"`` (only a ``*`` grant allows it) and a
+least-privilege test fails, so nothing slips past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dr_infra.targets.iam_evaluator import NamedPolicy, evaluate
+
+NO_RESOURCE_LEVEL = frozenset(
+    {
+        "dynamodb:ListStreams",
+        "dynamodb:ListTables",
+        "dynamodb:ListBackups",
+        "backup:ListRestoreJobs",
+        "backup:DescribeRestoreJob",
+        "backup:ListRecoveryPointsByResource",
+        "backup:DescribeBackupJob",
+        "backup:ListBackupJobs",
+        "backup:ListBackupVaults",
+        "backup:ListBackupPlans",
+        "lambda:CreateEventSourceMapping",
+        "lambda:ListEventSourceMappings",
+        "lambda:ListFunctions",
+        "logs:DescribeLogGroups",
+        "iam:ListRoles",
+        "iam:ListUsers",
+        "iam:ListPolicies",
+    }
+)
+"""Actions IAM authorizes on ``*`` only (no resource-level permissions)."""
+
+_TABLE_NAME_OPERATIONS = frozenset(
+    {
+        "CreateTable",
+        "DescribeTable",
+        "UpdateTable",
+        "DescribeContinuousBackups",
+        "UpdateContinuousBackups",
+        "DescribeTimeToLive",
+        "UpdateTimeToLive",
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "DeleteTable",
+        "CreateBackup",
+    }
+)
+_RESOURCE_ARN_OPERATIONS = frozenset({"ListTagsOfResource", "TagResource", "UntagResource"})
+_STREAM_OPERATIONS = frozenset({"DescribeStream", "GetShardIterator"})
+RESTORE_TARGET_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:BatchWriteItem",
+)
+"""What a restore needs on its target table: "RestoreTableToPointInTime permissions are necessary on the
+source table, and DynamoDB read and write permissions on the target table are necessary"
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html)."""
+
+IAM_PREFIX = {
+    "dynamodb": "dynamodb",
+    "dynamodbstreams": "dynamodb",
+    "backup": "backup",
+    "lambda": "lambda",
+    "logs": "logs",
+    "iam": "iam",
+    "sts": "sts",
+}
+"""botocore service name -> IAM action prefix."""
+
+_LAMBDA_FUNCTION_OPERATIONS = frozenset(
+    {
+        "Invoke",
+        "GetFunction",
+        "GetFunctionConfiguration",
+        "UpdateFunctionCode",
+        "DeleteFunction",
+        "PublishVersion",
+        "AddPermission",
+        "RemovePermission",
+        "GetPolicy",
+        "PutFunctionConcurrency",
+        "DeleteFunctionConcurrency",
+        "GetFunctionConcurrency",
+        "ListVersionsByFunction",
+    }
+)
+_LAMBDA_MAPPING_OPERATIONS = frozenset(
+    {"GetEventSourceMapping", "UpdateEventSourceMapping", "DeleteEventSourceMapping"}
+)
+_IAM_ROLE_OPERATIONS = frozenset(
+    {
+        "CreateRole",
+        "GetRole",
+        "DeleteRole",
+        "PutRolePolicy",
+        "GetRolePolicy",
+        "DeleteRolePolicy",
+        "ListRolePolicies",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "ListAttachedRolePolicies",
+        "UpdateAssumeRolePolicy",
+        "TagRole",
+        "UntagRole",
+        "ListRoleTags",
+    }
+)
+_IAM_USER_OPERATIONS = frozenset(
+    {
+        "CreateUser",
+        "GetUser",
+        "DeleteUser",
+        "PutUserPolicy",
+        "GetUserPolicy",
+        "DeleteUserPolicy",
+        "ListUserPolicies",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "ListAttachedUserPolicies",
+        "CreateAccessKey",
+        "DeleteAccessKey",
+        "ListAccessKeys",
+    }
+)
+_IAM_POLICY_OPERATIONS = frozenset({"GetPolicy", "GetPolicyVersion", "DeletePolicy", "ListPolicyVersions"})
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One authorization IAM performs for a call: ``action`` on ``resource`` with the request ``context``."""
+
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+    def allowed_by(self, documents: Iterable[Mapping[str, Any]]) -> bool:
+        """Does an identity policy made of ``documents`` allow it?"""
+        policies = [NamedPolicy(f"policy{i}", d) for i, d in enumerate(documents, start=1)]
+        return evaluate(policies, self.action, self.resource, dict(self.context)).allowed
+
+
+class UnknownCall(ValueError):
+    """An API call :func:`permissions_for_call` does not know the authorization of (teach it, don't guess)."""
+
+
+def _pass_role(role: Any, service: str) -> Permission:
+    return Permission("iam:PassRole", str(role), (("iam:PassedToService", service),))
+
+
+def permissions_for_call(
+    service: str, operation: str, params: Mapping[str, Any], region: str, account: str
+) -> list[Permission]:
+    """Every authorization IAM performs for one API call (``service`` is botocore's name, ``operation`` the API's).
+
+    Raises :class:`UnknownCall` for a call not mapped here, so a new call cannot slip past a check built on it.
+    """
+    prefix = IAM_PREFIX.get(service)
+    if prefix is None:
+        raise UnknownCall(f"{service}:{operation}: service not covered")
+    action = f"{prefix}:{operation}"
+    if action in NO_RESOURCE_LEVEL:
+        if operation == "CreateEventSourceMapping":
+            function = _function_arn(str(params["FunctionName"]), region, account)
+            return [Permission(action, "*", (("lambda:FunctionArn", function),))]
+        return [Permission(action, "*")]
+    handler = _BY_PREFIX.get(prefix)
+    found: list[Permission] | None = handler(operation, action, params, region, account) if handler else None
+    if found is None:
+        raise UnknownCall(f"{action}: its resource is not known to dr_infra.targets.iam_calls.permissions_for_call")
+    return found
+
+
+def _table_arn(name: str, region: str, account: str) -> str:
+    return name if name.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+
+
+def _function_arn(name: str, region: str, account: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def _unqualified(arn: str) -> str:
+    """A function ARN without its version/alias qualifier (IAM authorizes qualified ARNs on the same resource)."""
+    parts = arn.split(":")
+    return ":".join(parts[:7]) if len(parts) > 7 else arn
+
+
+def _dynamodb(
+    operation: str, action: str, params: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
+    if operation in _TABLE_NAME_OPERATIONS:
+        return [Permission(action, _table_arn(str(params["TableName"]), region, account))]
+    if operation in _RESOURCE_ARN_OPERATIONS:
+        return [Permission(action, str(params["ResourceArn"]))]
+    if operation in _STREAM_OPERATIONS:
+        return [Permission(action, str(params["StreamArn"]))]
+    if operation == "GetRecords":  # moto's shard iterators are "<stream arn>|1|<id>"
+        return [Permission(action, str(params["ShardIterator"]).split("|", 1)[0])]
+    if operation in ("BatchWriteItem", "BatchGetItem"):
+        return [Permission(action, _table_arn(str(t), region, account)) for t in params["RequestItems"]]
+    if operation in ("DescribeBackup", "DeleteBackup"):
+        return [Permission(action, str(params["BackupArn"]))]
+    if operation == "RestoreTableToPointInTime":
+        source = _table_arn(str(params.get("SourceTableArn") or params["SourceTableName"]), region, account)
+        target = _table_arn(str(params["TargetTableName"]), region, account)
+        return [Permission(action, source)] + [Permission(a, target) for a in RESTORE_TARGET_ACTIONS]
+    if operation == "RestoreTableFromBackup":
+        target = _table_arn(str(params["TargetTableName"]), region, account)
+        return [Permission(action, str(params["BackupArn"]))] + [Permission(a, target) for a in RESTORE_TARGET_ACTIONS]
+    return None
+
+
+def _backup(
+    operation: str, action: str, params: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
+    vault = f"arn:aws:backup:{region}:{account}:backup-vault:{params.get('BackupVaultName', '')}"
+    if operation == "StartRestoreJob":
+        return [
+            Permission(action, str(params["RecoveryPointArn"])),
+            _pass_role(params["IamRoleArn"], "backup.amazonaws.com"),
+        ]
+    if operation == "StartBackupJob":
+        return [Permission(action, vault), _pass_role(params["IamRoleArn"], "backup.amazonaws.com")]
+    if operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint"):
+        return [Permission(action, str(params["RecoveryPointArn"]))]
+    if operation in (
+        "ListRecoveryPointsByBackupVault",
+        "DescribeBackupVault",
+        "DeleteBackupVault",
+        "CreateBackupVault",
+    ):
+        return [Permission(action, vault)]
+    return None
+
+
+def _lambda(
+    operation: str, action: str, params: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
+    if operation in _LAMBDA_FUNCTION_OPERATIONS:
+        return [Permission(action, _unqualified(_function_arn(str(params["FunctionName"]), region, account)))]
+    if operation == "CreateFunction":
+        function = _function_arn(str(params["FunctionName"]), region, account)
+        return [Permission(action, function), _pass_role(params["Role"], "lambda.amazonaws.com")]
+    if operation == "UpdateFunctionConfiguration":
+        function = _unqualified(_function_arn(str(params["FunctionName"]), region, account))
+        needs = [Permission(action, function)]
+        if params.get("Role"):
+            needs.append(_pass_role(params["Role"], "lambda.amazonaws.com"))
+        return needs
+    if operation in _LAMBDA_MAPPING_OPERATIONS:
+        mapping = f"arn:aws:lambda:{region}:{account}:event-source-mapping:{params['UUID']}"
+        return [Permission(action, mapping)]
+    return None
+
+
+def _logs(operation: str, action: str, params: Mapping[str, Any], region: str, account: str) -> list[Permission] | None:
+    group = f"arn:aws:logs:{region}:{account}:log-group:{params.get('logGroupName', '')}"
+    if operation in ("CreateLogStream", "PutLogEvents", "GetLogEvents"):
+        return [Permission(action, f"{group}:log-stream:{params.get('logStreamName', '')}")]
+    if operation in ("CreateLogGroup", "DeleteLogGroup", "DescribeLogStreams", "FilterLogEvents", "PutRetentionPolicy"):
+        return [Permission(action, group)]
+    return None
+
+
+def _iam(operation: str, action: str, params: Mapping[str, Any], region: str, account: str) -> list[Permission] | None:
+    if operation in _IAM_ROLE_OPERATIONS:
+        return [Permission(action, f"arn:aws:iam::{account}:role/{params['RoleName']}")]
+    if operation in _IAM_USER_OPERATIONS:
+        return [Permission(action, f"arn:aws:iam::{account}:user/{params['UserName']}")]
+    if operation in _IAM_POLICY_OPERATIONS:
+        return [Permission(action, str(params["PolicyArn"]))]
+    return None
+
+
+def _sts(operation: str, action: str, params: Mapping[str, Any], region: str, account: str) -> list[Permission] | None:
+    if operation == "GetCallerIdentity":
+        return []  # "No permissions are required to perform this operation" (API_GetCallerIdentity.html)
+    if operation == "AssumeRole":
+        return [Permission(action, str(params["RoleArn"]))]
+    return None
+
+
+_BY_PREFIX: dict[str, Any] = {
+    "dynamodb": _dynamodb,
+    "backup": _backup,
+    "lambda": _lambda,
+    "logs": _logs,
+    "iam": _iam,
+    "sts": _sts,
+}

@@ -1,0 +1,126 @@
+"""Credentials mean something on the embedded target: one test per rule, each with a denied and an allowed case."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dr_infra.targets.embedded import EmbeddedTarget
+
+from .conftest import Principals, denied, policy
+
+ACCOUNT = "123456789012"
+
+
+def _arn(table: str) -> str:
+    return f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{table}"
+
+
+def test_keys_the_target_did_not_issue_act_as_the_accounts_root(embedded: EmbeddedTarget, table: str) -> None:
+    assert embedded.client("dynamodb").describe_table(TableName=table)["Table"]["TableName"] == table
+    assert embedded.client("sts").get_caller_identity()["Account"] == ACCOUNT
+
+
+def test_a_users_inline_policy_is_enforced_on_the_resource_arn(principals: Principals, table: str) -> None:
+    clients = principals.user(policy({"Effect": "Allow", "Action": "dynamodb:DescribeTable", "Resource": _arn(table)}))
+    ddb = clients("dynamodb")
+    assert ddb.describe_table(TableName=table)["Table"]["TableName"] == table
+    with pytest.raises(ClientError) as other:
+        ddb.describe_table(TableName=f"{table}-other")
+    assert "on resource: " + _arn(f"{table}-other") in denied(other, 400)
+    with pytest.raises(ClientError) as delete:
+        ddb.delete_table(TableName=table)
+    message = denied(delete, 400)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/{message.split('user/')[1].split(' ')[0]} is not authorized to perform: "
+        f"dynamodb:DeleteTable on resource: {_arn(table)} because no identity-based policy allows the "
+        "dynamodb:DeleteTable action"
+    )
+
+
+def test_attached_managed_policies_count_and_an_explicit_deny_wins(principals: Principals, table: str) -> None:
+    deny = policy({"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"})
+    clients = principals.user(deny, managed=("arn:aws:iam::aws:policy/AdministratorAccess",))
+    ddb = clients("dynamodb")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})  # allowed by AdministratorAccess
+    with pytest.raises(ClientError) as refused:
+        ddb.delete_table(TableName=table)
+    assert denied(refused, 400).endswith("with an explicit deny in an identity-based policy")
+
+
+def test_not_action_grants_everything_else(principals: Principals, table: str) -> None:
+    clients = principals.user(policy({"Effect": "Allow", "NotAction": "dynamodb:Delete*", "Resource": "*"}))
+    assert clients("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})["ResponseMetadata"]
+    with pytest.raises(ClientError) as refused:
+        clients("dynamodb").delete_table(TableName=table)
+    denied(refused, 400)
+
+
+def test_lambda_and_backup_refuse_with_403(principals: Principals) -> None:
+    clients = principals.user(
+        policy({"Effect": "Allow", "Action": ["lambda:ListFunctions", "backup:ListBackupVaults"], "Resource": "*"})
+    )
+    assert "Functions" in clients("lambda").list_functions()
+    assert "BackupVaultList" in clients("backup").list_backup_vaults()
+    with pytest.raises(ClientError) as fn:
+        clients("lambda").get_function(FunctionName="anything")
+    assert "lambda:GetFunction on resource: arn:aws:lambda:us-east-1:" in denied(fn, 403)
+    with pytest.raises(ClientError) as vault:
+        clients("backup").describe_backup_vault(BackupVaultName="v")
+    assert "backup:DescribeBackupVault" in denied(vault, 403)
+
+
+def test_passing_a_role_needs_pass_role_to_that_service(principals: Principals, embedded: EmbeddedTarget) -> None:
+    role = principals.role("backup.amazonaws.com")
+    vault = f"lp-vault-{role[-8:]}"
+    embedded.client("backup").create_backup_vault(BackupVaultName=vault)
+    start = {"Effect": "Allow", "Action": "backup:StartBackupJob", "Resource": "*"}
+    to_lambda = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": role,
+        "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+    }
+    wrong = principals.user(policy(start, to_lambda))
+    args = {"BackupVaultName": vault, "ResourceArn": _arn("nothing-here"), "IamRoleArn": role}
+    with pytest.raises(ClientError) as refused:
+        wrong("backup").start_backup_job(**args)
+    assert f"iam:PassRole on resource: {role}" in denied(refused, 403)
+    to_backup = {**to_lambda, "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}}
+    right = principals.user(policy(start, to_backup))
+    with pytest.raises(ClientError) as passed:  # authorized: now AWS Backup itself answers about the resource
+        right("backup").start_backup_job(**args)
+    assert passed.value.response["Error"]["Code"] != "AccessDeniedException"
+
+
+def test_assumed_role_credentials_carry_the_roles_policies_and_need_their_token(
+    principals: Principals, table: str
+) -> None:
+    role = principals.role(
+        "lambda.amazonaws.com",
+        policy({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": _arn(table)}),
+    )
+    clients, creds = principals.session_of(role)
+    assert clients("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})["ResponseMetadata"]
+    with pytest.raises(ClientError) as refused:
+        clients("dynamodb").put_item(TableName=table, Item={"pk": {"S": "x"}})
+    assert f"assumed-role/{role.split('/')[-1]}/lp is not authorized" in denied(refused, 400)
+    forged = principals._clients(creds["AccessKeyId"], creds["SecretAccessKey"], "not-the-token")
+    with pytest.raises(ClientError) as bad:
+        forged("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})
+    assert bad.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def test_a_statement_the_evaluator_cannot_decide_is_refused_with_the_reason(principals: Principals, table: str) -> None:
+    odd = {
+        "Effect": "Allow",
+        "Action": "dynamodb:GetItem",
+        "Resource": "*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    }
+    clients = principals.user(policy(odd))
+    with pytest.raises(ClientError) as refused:
+        clients("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})
+    assert "condition operator IpAddress is not supported" in denied(refused, 400)
+    plain = principals.user(policy({**odd, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
+    assert plain("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})["ResponseMetadata"]
