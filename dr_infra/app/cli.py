@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Prove that a DynamoDB table's disaster-recovery guarantees hold.",
         epilog="Exit codes: 0 guarantees met, 1 violated, 2 usage or configuration error, 130 interrupted.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,report,plan,janitor}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,report,verify,plan,janitor}")
 
     run = sub.add_parser("run", help="run DR scenarios and write the report")
     run.add_argument("paths", nargs="*", help="feature files or folders (default: the shipped features)")
@@ -150,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=None)
     report.add_argument("--redact", action="store_true")
     report.add_argument("--history-dir", type=Path, default=None)
+
+    verify = sub.add_parser(
+        "verify", help="check a report folder against its SHA256SUMS (exit 0 intact, 1 altered, 2 not a report)"
+    )
+    verify.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="a folder drdrill wrote a report into")
 
     plan = sub.add_parser("plan", help="show what a run would create and what it would cost, touching nothing")
     plan.add_argument("--target", default="embedded", choices=TARGET_NAMES)
@@ -345,6 +350,20 @@ def report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def verify(args: argparse.Namespace) -> int:
+    """``drdrill verify REPORT_DIR``: 0 every file matches SHA256SUMS, 1 something changed, 2 not a report."""
+    from dr_infra.report.checksums import NotAReportFolder
+    from dr_infra.report.checksums import verify as check
+
+    try:
+        result = check(args.report_dir)
+    except NotAReportFolder as exc:
+        raise DrDrillError(str(exc)) from None
+    for line in result.lines():
+        print(line, file=sys.stdout if result.intact else sys.stderr)
+    return EXIT_OK if result.intact else EXIT_VIOLATED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -354,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "report":
             return report(args)
+        if args.command == "verify":
+            return verify(args)
         if args.command == "plan":
             from dr_infra.app.plan import plan
 

@@ -178,11 +178,25 @@ def _build_session(config: pytest.Config) -> DrillSession:
     # xdist workers run under the controller's run id (dr_infra.bdd.xdist)
     run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()
     journal = Journal(run_id=run_id, policy=policy.to_dict())
+    _record_provenance(journal, config, target_name)
     ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
     alarm = config.getoption("--dr-stop-alarm")
     ds.stop = safety.StopGuard(str(alarm) if alarm else None)
     ds.stop.on_stop(ds.halt_canaries)
     return ds
+
+
+def _record_provenance(journal: Journal, config: pytest.Config, target_name: str) -> None:
+    """The command line, the features' git commit, the CI run, and the policy file's path and SHA-256."""
+    from dr_infra.bdd import provenance
+    from dr_infra.drill.policy import default_policy_path
+
+    journal.argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
+    journal.provenance = provenance.collect(list(config.args), os.environ)
+    option = config.getoption("--dr-policy")
+    policy_file = Path(option) if option else default_policy_path(target_name)
+    journal.policy["path"] = provenance.relative(policy_file)
+    journal.policy["sha256"] = provenance.file_sha256(policy_file)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -395,8 +409,16 @@ def _new_record(item: pytest.Item) -> ScenarioRecord:
     name = template.name if template is not None else item.name
     feature = template.feature.name if template is not None else path.stem
     tags = sorted(template.tags) if template is not None else []
+    from dr_infra.bdd.provenance import relative
+
     return ScenarioRecord(
-        id=item.nodeid, name=name, feature=feature, feature_file=str(path), guarantee=_guarantee(path), tags=tags
+        id=item.nodeid,
+        name=name,
+        feature=feature,
+        feature_file=relative(path, item.config.rootpath),
+        guarantee=_guarantee(path),
+        tags=tags,
+        line=template.line_number if template is not None else None,
     )
 
 
@@ -426,7 +448,9 @@ def _step_record(request: pytest.FixtureRequest, step: Any, status: str, error: 
     if record is None:
         return
     started = request.node.stash.get(_STEP_T0, time.monotonic())
-    record.steps.append(StepRecord(step.keyword, step.name, status, round(time.monotonic() - started, 3), error))
+    duration = round(time.monotonic() - started, 3)
+    line = getattr(step, "line_number", None)
+    record.steps.append(StepRecord(step.keyword, step.name, status, duration, error, line))
 
 
 def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:

@@ -10,7 +10,9 @@ Public API:
 * :data:`FORMATS` maps a format name (``html``, ``md``, ``json``, ``junit``, ``csv``) to its renderer,
   each called as ``renderer(journal_dict, out_dir, history)`` and returning the written path;
 * :func:`journal_dict` turns a :class:`~dr_infra.report.journal.Journal`, a dict or a path into plain JSON data;
-* :func:`read_journal` reads a journal file for re-rendering, or says in one line why it cannot.
+* :func:`read_journal` reads a journal file for re-rendering, or says in one line why it cannot;
+* every folder :func:`render_all` writes gets a ``SHA256SUMS`` over its files (:mod:`dr_infra.report.checksums`,
+  checked by ``drdrill verify``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dr_infra.report.checksums import write_sums
 from dr_infra.report.history import SCHEMA_PREFIX, load_history
 from dr_infra.report.html import write_html
 from dr_infra.report.journal import Journal
@@ -150,7 +153,9 @@ def render_all(
         history = [redact_journal(run) for run in history]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [FORMATS[name](data, out, history) for name in FORMATS if name in wanted]
+    written = [FORMATS[name](data, out, history) for name in FORMATS if name in wanted]
+    write_sums(out)  # after every file is written: the sums cover the folder as the reader receives it
+    return written
 
 
 __all__ = [

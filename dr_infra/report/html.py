@@ -17,7 +17,8 @@ from jinja2 import Environment, PackageLoader, Undefined
 from markupsafe import Markup
 
 from dr_infra.report import charts
-from dr_infra.report.model import ReportView, build, flatten_policy, fmt_seconds, fmt_time
+from dr_infra.report.fmt import fmt_seconds, fmt_time
+from dr_infra.report.model import ReportView, build, flatten_policy
 
 FILENAME = "report.html"
 

@@ -67,6 +67,8 @@ class StepRecord:
     status: str
     duration_s: float | None = None
     error: str | None = None
+    line: int | None = None
+    """The step's line in its feature file."""
 
 
 @dataclass
@@ -79,6 +81,8 @@ class ScenarioRecord:
     feature_file: str
     guarantee: str
     tags: list[str] = field(default_factory=list)
+    line: int | None = None
+    """The ``Scenario:`` line in ``feature_file`` (which is relative to the run's root folder when inside it)."""
     strategy: str | None = None
     status: str = "passed"
     skip_reason: str | None = None
@@ -115,6 +119,8 @@ class Journal:
     duration_s: float | None = None
     status: str = "running"
     argv: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """Where the run came from: ``git`` (the features' repository commit) and ``ci`` (the CI run and actor)."""
 
     def finish(self, interrupted: bool = False) -> None:
         """Stamp the end and compute the run's status from its scenarios."""

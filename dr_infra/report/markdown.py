@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dr_infra.report.model import ReportView, ScenarioView, build, flatten_policy, fmt_seconds
+from dr_infra.report.fmt import fmt_seconds
+from dr_infra.report.model import ReportView, ScenarioView, build, flatten_policy
 
 FILENAME = "report.md"
 

@@ -94,4 +94,5 @@ class AwsTarget(Target):
                 f"{ALLOW_ENV} only if it is a staging account"
             )
         self._account_id = account
+        self._caller_arn = str(identity.get("Arn") or "") or None
         self._clients = clients

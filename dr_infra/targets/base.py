@@ -60,6 +60,7 @@ class Target(ABC):
         self.region = region
         self._clients: ClientFactory | None = None
         self._account_id: str | None = None
+        self._caller_arn: str | None = None
 
     @abstractmethod
     def start(self) -> None:
@@ -93,8 +94,21 @@ class Target(ABC):
     def account_id(self) -> str:
         """The account the target's credentials belong to (from STS, asked once)."""
         if self._account_id is None:
-            self._account_id = str(self.client("sts").get_caller_identity()["Account"])
+            identity = self.client("sts").get_caller_identity()
+            self._account_id = str(identity["Account"])
+            self._caller_arn = str(identity.get("Arn") or "") or None
         return self._account_id
+
+    @property
+    def caller_arn(self) -> str | None:
+        """Who the drill ran as: STS GetCallerIdentity's ``Arn`` (an assumed role's session ARN in CI)
+        (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
+        if self._caller_arn is None:
+            try:
+                self._caller_arn = str(self.client("sts").get_caller_identity().get("Arn") or "") or None
+            except Exception:  # evidence, not a gate: the account check already ran at start
+                return None
+        return self._caller_arn
 
     def describe(self) -> dict[str, Any]:
         """What the journal records about this target."""
@@ -103,6 +117,7 @@ class Target(ABC):
             "region": self.region,
             "endpoint": self.endpoint_url,
             "account_id": self.account_id,
+            "caller_arn": self.caller_arn,
             "capabilities": sorted(self.capabilities),
         }
 

@@ -188,6 +188,10 @@ class Diff:
     drilldown_passes: int = 0
     drilldown_items: int = 0
     """Items (both sides) fully examined in the drill-down; items outside differing partitions are not."""
+    expected_digest: str | None = None
+    actual_digest: str | None = None
+    """Digests of the two sides' data (:data:`DIGEST_METHOD`): equal data gives equal digests, whatever the
+    order the items were read in, so the journal pins what exactly was compared."""
 
     @property
     def equal(self) -> bool:
@@ -223,6 +227,9 @@ class Diff:
             "differing_partitions": self.differing_partitions,
             "drilldown_passes": self.drilldown_passes,
             "drilldown_items": self.drilldown_items,
+            "expected_digest": self.expected_digest,
+            "actual_digest": self.actual_digest,
+            "digest_method": DIGEST_METHOD,
         }
 
     def _add_example(self, example: dict[str, Any]) -> None:
@@ -308,11 +315,21 @@ class _Keyer:
         return {name: to_jsonable(item[name]) for name in self.names if name in item}
 
 
+#: How :attr:`Diff.expected_digest` is made: the sum modulo 2**256 of every item's SHA-256 (of its canonical
+#: JSON, :func:`canonical`), as 64 hex digits: an order-independent hash of the multiset of items.
+DIGEST_METHOD = "sha256-multiset-sum/1"
+
+
 @dataclass
 class _Digests:
     count: int = 0
     per_partition_count: list[int] = field(default_factory=list)
     per_partition_sum: list[int] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        """The whole side's digest (:data:`DIGEST_METHOD`)."""
+        return f"{sum(self.per_partition_sum) % _MOD:064x}"
 
 
 def _digest(item: Item, ignore: frozenset[str]) -> bytes:
@@ -432,6 +449,8 @@ def compare_streams(
         compared_actual=actual_digests.count,
         max_examples=max_examples,
         partitions=partitions,
+        expected_digest=expected_digests.digest,
+        actual_digest=actual_digests.digest,
     )
     differing = [
         part

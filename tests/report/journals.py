@@ -60,7 +60,7 @@ def steps(*texts: str, failed_at: int | None = None, error: str | None = None) -
     out = []
     for i, text in enumerate(texts):
         status = "passed" if failed_at is None or i < failed_at else ("failed" if i == failed_at else "skipped")
-        out.append(StepRecord(keywords[min(i, 5)], text, status, 0.5 + i, error if i == failed_at else None))
+        out.append(StepRecord(keywords[min(i, 5)], text, status, 0.5 + i, error if i == failed_at else None, 5 + i))
     return out
 
 
@@ -176,6 +176,7 @@ def scenario(
         feature_file=f"features/{guarantee}/{sid.split('::')[0]}.feature",
         guarantee=guarantee,
         tags=[f"@{guarantee}", f"@{strategy}"] if strategy else [f"@{guarantee}"],
+        line=kw.pop("line", 4),
         strategy=strategy,
         status=status,
         started_at=at(kw.pop("offset", 0.0)),
@@ -192,14 +193,41 @@ def target(name: str = "aws") -> dict[str, Any]:
         "region": REGION,
         "endpoint": "http://127.0.0.1:45123" if name == "embedded" else None,
         "account_id": ACCOUNT,
+        "caller_arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/drdrill-ci/GitHubActions"
+        if name == "aws"
+        else f"arn:aws:sts::{ACCOUNT}:user/moto",
         "capabilities": sorted(caps),
     }
 
 
 POLICY = {
-    "rto": {"backup": 3600, "pitr": 1800, "item": 120},
-    "rpo": {"backup": 43200, "pitr": 300, "item": 60},
-    "backup": {"frequency_hours": 12, "retention_days": 35},
+    "source": "policy.toml",
+    "backup": {"frequency_hours": 12.0, "retention_days": 35, "job_timeout_seconds": 900.0},
+    "defaults": {"rto_seconds": 3600.0, "rpo_seconds": 43200.0},
+    "guarantees": {
+        "deletion": {
+            "": {"rto_seconds": None, "rpo_seconds": None},
+            "backup": {"rto_seconds": 3600.0, "rpo_seconds": 43200.0},
+            "pitr": {"rto_seconds": 1800.0, "rpo_seconds": 300.0},
+            "item": {"rto_seconds": 120.0, "rpo_seconds": 60.0},
+        },
+        "table_loss": {"": {"rto_seconds": 3600.0, "rpo_seconds": None}},
+    },
+    "path": "policy.toml",
+    "sha256": "9f2c4e1b7a03d5e8c6b1f0a2d4e6c8b0a1f3e5d7c9b2a4f6e8d0c2b4a6f8e0d2",
+}
+
+PROVENANCE = {
+    "git": {"commit": "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "dirty": False, "repository": "example/dr-drills"},
+    "ci": {
+        "provider": "github-actions",
+        "run_url": "https://github.com/example/dr-drills/actions/runs/1234567/attempts/1",
+        "actor": "dr-owner",
+        "workflow": "DR drill",
+        "event": "schedule",
+        "ref": "refs/heads/main",
+        "sha": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    },
 }
 
 
@@ -445,6 +473,7 @@ def passed_journal(run_id: str = "dd-20250301T101500Z-3f9a", base: datetime = T0
     journal.duration_s = 4400.0
     journal.status = journal.verdict()
     journal.argv = ["drdrill", "run", "--target", "aws", "--policy", "policy.toml"]
+    journal.provenance = json.loads(json.dumps(PROVENANCE))
     return journal
 
 
@@ -615,6 +644,7 @@ def violated_journal() -> Journal:
     journal.duration_s = 5900.0
     journal.status = journal.verdict()
     journal.argv = ["drdrill", "run", "--target", "embedded"]
+    journal.provenance = {"git": {**PROVENANCE["git"], "dirty": True}, "ci": None}
     return journal
 
 

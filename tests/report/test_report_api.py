@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from dr_infra.report import FORMATS, journal_dict, render_all
+from dr_infra.report.fmt import fmt_seconds, fmt_time
 from dr_infra.report.history import load_history
-from dr_infra.report.model import build, fmt_seconds, fmt_time
+from dr_infra.report.model import build
 from tests.report import journals
 from tests.report.journals import FILES
 
