@@ -34,7 +34,6 @@ def _(drill: Drill, hours: str, days: str) -> None:
     inspector = _inspector(drill)
     _check(drill, inspector.backup_frequency(float(hours)))
     _check(drill, inspector.backup_retention(int(days)))
-    _check(drill, inspector.continuous_backup_rule())
 
 
 @then("the backup plan meets the DR policy")

@@ -11,6 +11,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
 from dr_infra.targets.iam_evaluator import Decision
@@ -70,13 +72,37 @@ class PostureInspector:
         return self.target.client(service)
 
     def pitr_enabled(self) -> PostureCheck:
+        """The table's own point-in-time recovery setting (DescribeContinuousBackups), and what the plan's flag is.
+
+        PITR of a DynamoDB table is the table's UpdateContinuousBackups setting. A backup rule's
+        ``EnableContinuousBackup`` does not apply to DynamoDB: AWS Backup supports continuous backup for other
+        resource types and takes snapshot backups of DynamoDB tables, so the flag proves nothing about PITR.
+        https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery.html
+        https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeContinuousBackups.html
+        """
         desc = self.c("dynamodb").describe_continuous_backups(TableName=self.stack.names.table)
-        status = (
-            desc["ContinuousBackupsDescription"]
-            .get("PointInTimeRecoveryDescription", {})
-            .get("PointInTimeRecoveryStatus", "MISSING")
-        )
-        return PostureCheck("point-in-time recovery", "ENABLED", status, status == "ENABLED")
+        pitr = desc["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+        status = pitr.get("PointInTimeRecoveryStatus", "MISSING")
+        actual = f"{status} (the table's DescribeContinuousBackups"
+        if pitr.get("RecoveryPeriodInDays"):
+            actual += f", recovery period {pitr['RecoveryPeriodInDays']} days"
+        actual += ")"
+        flag = self._plan_continuous_flag()
+        if flag is not None:
+            actual += (
+                f"; the backup plan's EnableContinuousBackup ({flag}) does not apply to DynamoDB: AWS Backup takes"
+                " snapshot backups of tables, so point-in-time recovery is only this table setting"
+            )
+        return PostureCheck("point-in-time recovery", "ENABLED", actual, status == "ENABLED")
+
+    def _plan_continuous_flag(self) -> bool | None:
+        """Whether any plan rule sets EnableContinuousBackup (``None`` when the plan cannot be read)."""
+        if self.stack.plan_id is None or "backup" not in self.target.capabilities:
+            return None
+        try:
+            return any(bool(r.get("EnableContinuousBackup")) for r in self._plan_rules())
+        except ClientError:
+            return None
 
     def stream_view_type(self) -> PostureCheck:
         table = self.c("dynamodb").describe_table(TableName=self.stack.names.table)["Table"]
@@ -105,10 +131,6 @@ class PostureInspector:
         actual = ", ".join("forever" if k is None else f"{k} days" for k in kept)
         ok = all(k is None or k >= days for k in kept) and bool(kept)
         return PostureCheck("backup retention", f"recovery points kept {days} days", actual, ok)
-
-    def continuous_backup_rule(self) -> PostureCheck:
-        flags = [bool(r.get("EnableContinuousBackup")) for r in self._plan_rules()]
-        return PostureCheck("plan continuous backup", "True", str(any(flags)), any(flags))
 
     def selection_covers_table(self) -> PostureCheck:
         backup = self.c("backup")
