@@ -31,13 +31,23 @@ def _(drill: Drill, name: str, count: str) -> None:
     inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
 
 
+@given(parsers.re(rf'a DR-protected table "(?P<name>[^"]*)" (?:with {COUNT} items? )?as defined in "(?P<path>[^"]*)"'))
+def _(drill: Drill, name: str, path: str, count: str | None) -> None:
+    """The stack a user's definition file describes (path relative to the feature file): table, items, monitor, plan."""
+    from dr_infra.bdd.definitions import definition_for
+
+    definition = definition_for(drill.record.feature_file, path)
+    number = inject.check_count(int(count) if count is not None else definition.count)
+    drill.create_stack(name, definition=definition)
+    inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
+
+
 @given(parsers.re(r'the table holds the item "(?P<key>[^"]*)"'))
 def _(drill: Drill, key: str) -> None:
     oracle = drill.require_oracle()
     if drill.monitor_attached:
         raise ConfigError("'the table holds the item' must come before the first When step")
-    item = oracle.seed(0)
-    item[oracle.hash_key] = {"N": key} if oracle.key_type == "N" else {"S": key}
+    item = oracle.items.named(key)
     item["kind"] = {"S": "named"}
     inject.put_item(drill.client("dynamodb"), drill.table, oracle, item)
 

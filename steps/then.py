@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pytest_bdd import parsers, then
@@ -16,6 +15,7 @@ from dr_infra.errors import ConfigError
 from dr_infra.report.journal import iso, utcnow
 from dr_infra.verify.equivalence import compare_streams
 from dr_infra.verify.table_reader import read_items
+from dr_infra.verify.table_shape_check import check_restored_shape
 
 SECONDS = r"(?P<seconds>-?\d+)"
 MAX_SECONDS = 86_400
@@ -114,6 +114,11 @@ def _(drill: Drill) -> None:
     drill.incident.verified_at = drill.incident.verified_at or utcnow()
     drill.record.evidence["diff"] = [{**diff.to_dict(), "table": table, "expected_at": iso(moment)}]
     assert diff.equal, f"restored table {table} differs from the table at {iso(moment)}: {diff.summary()}"
+    if table != drill.table:
+        # Equal items under another key schema or without the indexes are not the table the application queries.
+        shape = check_restored_shape(drill.client("dynamodb"), table, drill.require_stack().spec.table)
+        drill.record.evidence["restored_shape"] = shape
+        assert shape["matches"], f"restored table {table} has another shape: {'; '.join(shape['differences'])}"
 
 
 @then(parsers.re(r"exactly (?P<count>-?\d+) restore jobs? started"))
@@ -302,250 +307,6 @@ def _(drill: Drill) -> None:
     if rpo.measured_s is not None and not rpo.met:
         problems.append(f"RPO {rpo.measured_s:.3f} s exceeds the target {rpo.target_s:g} s")
     assert not problems, "; ".join(problems)
-
-
-# -- restore-path chaos: the expected way for a recovery to break -------------------------------------------------
-@then(parsers.re(rf"the restore fails within {SECONDS} seconds? with the job's status message"))
-@checks(seconds=_seconds)
-def _(drill: Drill, seconds: str) -> None:
-    """The job ends FAILED with the injected StatusMessage, nothing was restored, and the RTO is violated."""
-    from dr_infra.errors import RestoreFailed
-
-    injected = drill.faults.get("restore_job_fails", {}).get("message")
-    if injected is None:
-        raise ConfigError("'the restore fails ... with the job's status message' needs 'Given restore jobs fail'")
-    try:
-        recovery.recover_within(drill, _seconds(seconds))
-    except RestoreFailed as exc:
-        failed = [j for j in drill.record.evidence.get("restore_jobs", []) if j.get("status") == "FAILED"]
-        assert failed, f"the restore failed, but no FAILED restore job was seen: {exc}"
-        job = failed[-1]
-        assert job.get("status_message") == injected, (
-            f"restore job {job.get('job_id')} ended FAILED with {job.get('status_message')!r}, "
-            f"not the injected status message {injected!r}"
-        )
-        assert str(exc).endswith(f"ended FAILED: {injected}"), f"the failure does not quote the job: {exc}"
-        leaked = recovery.restored_tables(drill)
-        assert not leaked, f"a failed restore left restored table(s) behind: {sorted(leaked)}"
-        drill.violate("rto", f"restore job {job.get('job_id')} ended FAILED: {injected}", expected=True)
-        return
-    raise AssertionError("the restore completed, but the injected fault should have made it fail")
-
-
-@then(parsers.re(r'the RTO is violated in the "(?P<phase>[^"]+)" phase'))
-def _(drill: Drill, phase: str) -> None:
-    drill.finish_measures()
-    rto = drill.record.rto
-    assert rto.measured_s is not None and rto.target_s is not None, "RTO was not measured"
-    assert not rto.met, f"RTO {rto.measured_s:.3f} s met the target {rto.target_s:g} s; a violation was expected"
-    slowest = max(rto.phases, key=lambda p: p.duration_s or 0)
-    assert slowest.name == phase, f"the phase that ran long was {slowest.name!r}, not {phase!r}"
-    drill.violate(
-        "rto",
-        f"RTO {rto.measured_s:.3f} s exceeds the target {rto.target_s:g} s; the phase that ran long: "
-        f"{slowest.name} ({slowest.duration_s:.3f} s)",
-        expected=True,
-    )
-
-
-@then(parsers.re(rf"the restore could not be started within {SECONDS} seconds?"))
-@checks(seconds=_seconds)
-def _(drill: Drill, seconds: str) -> None:
-    """StartRestoreJob denied: the monitor logs the AccessDeniedException and reports the records as failed."""
-    from dr_infra.errors import WaitTimeout
-
-    deadline = time.monotonic() + _seconds(seconds)
-    try:
-        recovery.wait_restore_started(drill, deadline)
-    except WaitTimeout as exc:
-        assert exc.last_state.startswith("restore could not be started"), f"unexpected state: {exc.last_state}"
-        assert "AccessDeniedException" in exc.last_state, f"the error does not name AccessDeniedException: {exc}"
-        inc = drill.incident
-        keys = inc.injection.keys if inc.injection is not None else []
-        failed = [
-            line
-            for line in recovery.harmful_decisions(recovery.decisions(drill), keys)
-            if line.get("decision") == "failed"
-        ]
-        reported = {recovery.key_text(line.get("keys")) for line in failed}
-        unreported = [k for k in keys if recovery.key_text(k) not in reported]
-        assert failed and not unreported, (
-            f"the change monitor did not report the records as failed: {len(unreported)} of {len(keys)} "
-            f"changed item(s) without a failed decision"
-        )
-        recovery.note_invocation(drill)
-        drill.violate("rto", exc.last_state, expected=True)
-        return
-    raise AssertionError("a restore was started, but StartRestoreJob should have been denied")
-
-
-# -- more restore-path chaos: throttling, no recovery point, failing or detached monitor ----------------------
-@then(parsers.re(r'the journal counts (?P<count>-?\d+) throttles? of "(?P<operation>[^"]*)"'))
-def _(drill: Drill, count: str, operation: str) -> None:
-    expected = int(count)
-    if expected < 0:
-        raise ConfigError("a number of throttles cannot be negative")
-    if getattr(drill.target, "control", None) is None:
-        raise ConfigError("throttles are counted by the embedded target's control routes")
-    counts = drill.record_throttles()
-    served = counts.get(operation, 0)
-    assert served == expected, f"{operation} was throttled {served} time(s), expected {expected}: {counts or 'none'}"
-
-
-def _no_recovery_point_lines(drill: Drill) -> list[dict[str, Any]]:
-    return [line for line in recovery.decisions(drill) if line.get("decision") == "no_recovery_point"]
-
-
-@then("the change monitor logged no recovery point before the change")
-def _(drill: Drill) -> None:
-    import re
-
-    from dr_infra.drill.waits import Probe, WaitPolicy
-
-    inc = drill.incident
-    assert inc.injection is not None and inc.change_at is not None, "no change was made"
-
-    def probe() -> Probe:
-        found = _no_recovery_point_lines(drill)
-        lines = recovery.decisions(drill)
-        return Probe(
-            bool(found),
-            f"decisions logged: {sorted({str(x.get('decision')) for x in lines}) or 'none'}",
-            found,
-        )
-
-    line = WaitPolicy("change monitor logs no_recovery_point", 30).run(probe).value[0]
-    reason = str(line.get("reason"))
-    match = re.fullmatch(r"no recovery point before (\S+)", reason)
-    assert match, f"unexpected reason: {reason!r}"
-    before = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
-    # the incident starts at the first harmful record's stream time (whole seconds, rounded down)
-    low, high = (
-        inc.change_at.replace(microsecond=0) - timedelta(seconds=1),
-        inc.injection.finished_at + timedelta(seconds=1),
-    )
-    assert low <= before <= high, f"{reason!r} does not name the change's time ({iso(inc.change_at)})"
-    recovery.note_stream_record(drill)
-    drill.record.add_evidence("notes", f"the change monitor logged: {reason}")
-
-
-RPO_BEFORE_FIRST_BACKUP = "the RPO cannot be met for changes before the first backup"
-
-
-@then(f"the report notes that {RPO_BEFORE_FIRST_BACKUP}")
-def _(drill: Drill) -> None:
-    from dataclasses import asdict
-
-    from dr_infra.report.model import scenario_view
-
-    found = _no_recovery_point_lines(drill)
-    assert found, "the change monitor did not report a missing recovery point"
-    note = f"{RPO_BEFORE_FIRST_BACKUP}: {found[0].get('reason')}"
-    drill.violate("rpo", note, expected=True)
-    drill.record.add_evidence("notes", note)
-    view = scenario_view(asdict(drill.record), 0)
-    assert note in view.notes and view.rpo.note == note and view.rpo.verdict == "over target", (
-        f"the report does not say it: notes={view.notes}, RPO note={view.rpo.note!r} ({view.rpo.verdict})"
-    )
-
-
-def _monitor_log_group(drill: Drill) -> str:
-    stack = drill.require_stack()
-    return stack.names.log_group(stack.names.monitor_function)
-
-
-@then(parsers.re(r"the change monitor failed (?P<count>-?\d+) invocations? before the restore started"))
-def _(drill: Drill, count: str) -> None:
-    from dr_infra.verify import monitor_log as evidence
-
-    expected = int(count)
-    if expected < 0:
-        raise ConfigError("a number of invocations cannot be negative")
-    logs, group = drill.client("logs"), _monitor_log_group(drill)
-    errors = evidence.function_errors(logs, group, drill.incident.change_at)
-    starts = evidence.invocation_starts(logs, group, drill.incident.change_at)
-    started = [line for line in recovery.decisions(drill) if line.get("decision") in recovery.STARTED]
-    drill.record.evidence["monitor_retries"] = {"invocations": len(starts), "function_errors": errors[:10]}
-    assert len(errors) == expected, f"{len(errors)} failed invocation(s) logged, expected {expected}: {errors[:3]}"
-    assert len(starts) >= expected + 1, f"the monitor was invoked {len(starts)} time(s): no retry after the failures"
-    assert started and started[0]["timestamp"] >= starts[expected], "the restore did not start after the retries"
-    drill.record.add_evidence("notes", f"the mapping retried the batch after {expected} failed invocation(s)")
-
-
-@then(parsers.re(rf"the change is reported as never detected within {SECONDS} seconds?"))
-@checks(seconds=_seconds)
-def _(drill: Drill, seconds: str) -> None:
-    """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
-    from dr_infra.drill.waits import Probe, WaitPolicy
-    from dr_infra.verify import monitor_log as evidence
-
-    stack = drill.require_stack()
-    logs, group, lam = drill.client("logs"), _monitor_log_group(drill), drill.client("lambda")
-    since = drill.incident.change_at
-
-    def probe() -> Probe:
-        mapping = lam.get_event_source_mapping(UUID=stack.mapping_uuid)
-        retries = int(mapping.get("MaximumRetryAttempts", -1))
-        starts = evidence.invocation_starts(logs, group, since)
-        result = str(mapping.get("LastProcessingResult"))
-        gave_up = retries >= 0 and len(starts) >= retries + 1 and result.startswith("PROBLEM")
-        return Probe(
-            gave_up,
-            f"{len(starts)} invocation(s), MaximumRetryAttempts {retries}, {result}",
-            (mapping, starts),
-        )
-
-    mapping, _starts = WaitPolicy("event source mapping gives up on the batch", _seconds(seconds)).run(probe).value
-    time.sleep(1.0)  # a mapping that had not given up would invoke again now
-    again = evidence.invocation_starts(logs, group, since)
-    decided = recovery.decisions(drill)
-    errors = evidence.function_errors(logs, group, since)
-    retries = int(mapping["MaximumRetryAttempts"])
-    assert not decided, f"the monitor did decide: {[_summary_of(line) for line in decided][:3]}"
-    assert len(again) == retries + 1, f"{len(again)} invocations, expected 1 + MaximumRetryAttempts ({retries})"
-    assert len(errors) == len(again), f"{len(errors)} of {len(again)} invocations failed: {errors[:3]}"
-    note = (
-        f"the change was never detected: the change monitor failed all {len(again)} invocations "
-        f"(1 + MaximumRetryAttempts {retries}), so the event source mapping discarded the batch "
-        f"(LastProcessingResult: {mapping.get('LastProcessingResult')}); last error: {errors[-1].splitlines()[0]}"
-    )
-    recovery.note_stream_record(drill)
-    drill.record.evidence["lost_detection"] = {
-        "mapping_uuid": stack.mapping_uuid,
-        "invocations": len(again),
-        "maximum_retry_attempts": retries,
-        "last_processing_result": mapping.get("LastProcessingResult"),
-        "function_errors": errors[:10],
-    }
-    drill.violate("rto", note, expected=True)
-
-
-def _summary_of(line: dict[str, Any]) -> str:
-    return f"{line.get('decision')}: {line.get('reason') or line.get('error') or ''}".rstrip(": ")
-
-
-NEVER_INVOKED_WINDOW_S = 3.0
-
-
-@then("the change monitor was never invoked")
-def _(drill: Drill) -> None:
-    """No START line after the change within a window where an attached monitor always runs."""
-    from dr_infra.errors import WaitTimeout
-
-    stack = drill.require_stack()
-    try:
-        recovery.wait_restore_started(drill, time.monotonic() + NEVER_INVOKED_WINDOW_S)
-    except WaitTimeout as exc:
-        assert exc.last_state == "monitor never invoked", f"the monitor was invoked: {exc.last_state}"
-    else:
-        raise AssertionError("the monitor started a restore, so it was invoked")
-    recovery.note_stream_record(drill)
-    mapping = drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid) if stack.mapping_uuid else {}
-    note = (
-        f"RTO violated: monitor never invoked within {NEVER_INVOKED_WINDOW_S:g} s of the change "
-        f"(event source mapping {stack.mapping_uuid or 'missing'}: State {mapping.get('State', '-')})"
-    )
-    drill.violate("rto", note, expected=True)
 
 
 @then("the restore started from the right point")

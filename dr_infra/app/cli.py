@@ -139,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("DRDRILL_MAX_DURATION") or None,
         help="refuse a run whose estimated wall time (drdrill plan's) exceeds this, e.g. 60m (DRDRILL_MAX_DURATION)",
     )
+    run.add_argument(
+        "--stack",
+        default=os.environ.get("DRDRILL_STACK"),
+        help="stack definition TOML for every 'a DR-protected table'",
+    )
     run.add_argument("-q", "--quiet", action="store_true")
 
     serve = sub.add_parser("serve", help="run the embedded target as a standalone server in the foreground")
@@ -210,6 +215,8 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--dr-stop-alarm={args.stop_alarm}")
     if args.max_cost:
         argv.append(f"--dr-max-cost={args.max_cost}")
+    if args.stack:
+        argv.append(f"--dr-stack={args.stack}")
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.tags:

@@ -3,7 +3,8 @@
 Options (each with an environment variable): ``--dr-target`` (DRDRILL_TARGET: embedded | localstack | aws,
 default embedded), ``--dr-report-dir`` (DRDRILL_REPORT_DIR, default ``reports/<run-id>``), ``--dr-policy``
 (DRDRILL_POLICY), ``--dr-allow-account`` (DRDRILL_ALLOWED_ACCOUNTS), ``--dr-region`` (DRDRILL_REGION),
-``--dr-redact`` (DRDRILL_REDACT=1), ``--dr-run-id`` (DRDRILL_RUN_ID).
+``--dr-redact`` (DRDRILL_REDACT=1), ``--dr-run-id`` (DRDRILL_RUN_ID), ``--dr-stack`` (DRDRILL_STACK: the stack
+definition every "a DR-protected table" step creates).
 
 The plugin is inert in a pytest session that runs no drill: the target starts on first use, and a journal
 and report are written only when at least one scenario ran. It collects ``.feature`` files, registers the
@@ -29,17 +30,19 @@ import pytest
 from dr_infra.bdd import needs
 from dr_infra.bdd import xdist as parallel
 from dr_infra.bdd.collect import FeatureFile, template_of, unknown_steps
+from dr_infra.bdd.definitions import check_referenced, run_definition
 from dr_infra.drill.policy import Policy, load_policy
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError, DrDrillError
 from dr_infra.report.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
 from dr_infra.report.verdict import unexpected_violations
 from dr_infra.stack import safety
+from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.names import new_run_id
 from dr_infra.targets import TARGET_NAMES, Target, make_target
 from dr_infra.targets.aws import ALLOW_ENV, parse_allow_list
 
-pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then"]
+pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then", "steps.then_chaos"]
 
 RECORD_KEY = pytest.StashKey[ScenarioRecord]()
 SESSION_KEY = pytest.StashKey["DrillSession"]()
@@ -76,6 +79,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=_env_flag("DRDRILL_REDACT"),
         help="mask account ids and ARNs in every report file (env DRDRILL_REDACT=1)",
+    )
+    group.addoption(
+        "--dr-stack",
+        default=os.environ.get("DRDRILL_STACK") or None,
+        help="stack definition TOML: what every 'a DR-protected table' step creates (env DRDRILL_STACK)",
     )
     group.addoption("--dr-run-id", default=os.environ.get("DRDRILL_RUN_ID"), help="reuse a run id (xdist workers)")
     group.addoption(
@@ -137,6 +145,7 @@ class DrillSession:
     stacks: int = 0
     interrupted: bool = False
     stop: safety.StopGuard = field(default_factory=lambda: safety.StopGuard(None))
+    definition: StackDefinition | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def halt_canaries(self) -> None:
@@ -182,6 +191,7 @@ def _build_session(config: pytest.Config) -> DrillSession:
     ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
     alarm = config.getoption("--dr-stop-alarm")
     ds.stop = safety.StopGuard(str(alarm) if alarm else None)
+    ds.definition = run_definition(config.getoption("--dr-stack"))
     ds.stop.on_stop(ds.halt_canaries)
     return ds
 
@@ -248,7 +258,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Fail fast on step texts nothing implements, before any stack is created."""
-    problems = unknown_steps(session, items)
+    problems = unknown_steps(session, items) or check_referenced(items)
     if problems:
         ds = drill_session(config)
         ds.journal.usage_errors.extend(problems)
@@ -347,6 +357,7 @@ def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: T
         stack_counter=dr_session.next_stack,
         rto_target=policy_targets.rto_seconds,
         rpo_target=policy_targets.rpo_seconds,
+        definition=dr_session.definition,
     )
     dr_session.live.append(drill)
     try:

@@ -11,7 +11,6 @@ import threading
 from typing import Any
 
 from dr_infra.drill.inject import put_item
-from dr_infra.drill.items import key_value
 from dr_infra.drill.oracle import CANARY_KIND, Oracle, Write
 
 
@@ -35,11 +34,7 @@ class CanaryWriter:
         number = 0
         while not self._stop.is_set():
             number += 1
-            item = {
-                self.oracle.hash_key: key_value(number, self.oracle.key_type, prefix="canary"),
-                "kind": {"S": CANARY_KIND},
-                "sequence": {"N": str(number)},
-            }
+            item = self.oracle.items.canary(number, {"kind": {"S": CANARY_KIND}, "sequence": {"N": str(number)}})
             if self._stop.is_set():  # halted while the item was being built
                 break
             try:

@@ -17,7 +17,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
-from dr_infra.drill.items import Item, key_of, modified
+from dr_infra.drill.items import Item, key_of
 from dr_infra.drill.oracle import Oracle, Write
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import utcnow
@@ -131,7 +131,7 @@ def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
     """Overwrite ``items`` with tampered versions (MODIFY records)."""
     check_count(len(items), minimum=1)
     generation = len(oracle.writes) + 1
-    changed = [modified(i, generation) for i in items]
+    changed = [oracle.items.modified(i, generation) for i in items]
     start = utcnow()
     if len(changed) == 1:
         client.put_item(TableName=table, Item=changed[0])

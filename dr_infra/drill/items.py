@@ -7,6 +7,7 @@ low-level wire format (``{"S": "x"}``) that boto3's client API takes and returns
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 Item = dict[str, dict[str, Any]]
@@ -17,7 +18,81 @@ def key_value(index: int, key_type: str, prefix: str = "item") -> dict[str, Any]
     """The key attribute value of item ``index`` (numeric keys of canaries are negative: no clash)."""
     if key_type == "N":
         return {"N": str(-index if prefix == "canary" else index)}
+    if key_type == "B":
+        return {"B": f"{prefix}-{index:07d}".encode()}
     return {"S": f"{prefix}-{index:07d}"}
+
+
+def named_value(text: str, key_type: str) -> dict[str, Any]:
+    """A key a scenario names (``the item "customer-42"``) in the key's type: B keys are the text's UTF-8 bytes."""
+    if key_type == "N":
+        return {"N": text}
+    if key_type == "B":
+        return {"B": text.encode()}
+    return {"S": text}
+
+
+RANGE_GROUP = 3
+"""Items per partition key when the table has a sort key: a comparison by the partition key alone would then
+mistake one item for another, so the full primary key is exercised."""
+TTL_FAR_FUTURE = 4_102_444_800
+"""2100-01-01T00:00:00Z in epoch seconds: seeded items carry the TTL attribute, and none expires during a drill."""
+
+
+@dataclass(frozen=True)
+class ItemMaker:
+    """Makes the drill's items fit the protected table: its primary key, its indexes' keys, its TTL attribute, and
+    the user's sample items (repeated and re-keyed) when the definition has some."""
+
+    hash_key: tuple[str, str] = ("LockId", "S")
+    range_key: tuple[str, str] | None = None
+    indexed: tuple[tuple[str, str], ...] = ()
+    """Index key attributes that are not primary key attributes, with their types."""
+    ttl_attribute: str | None = None
+    sample: tuple[Item, ...] = ()
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        return (self.hash_key[0],) + ((self.range_key[0],) if self.range_key else ())
+
+    def _keys(self, index: int, prefix: str) -> Item:
+        name, type_ = self.hash_key
+        if self.range_key is None:
+            return {name: key_value(index, type_, prefix)}
+        range_name, range_type = self.range_key
+        return {
+            name: key_value(index // RANGE_GROUP, type_, prefix),
+            range_name: key_value(index % RANGE_GROUP, range_type, "r"),
+        }
+
+    def seed(self, index: int) -> Item:
+        """Item ``index``: a sample item re-keyed, or a generated one with every DynamoDB type."""
+        if self.sample:
+            item = dict(self.sample[index % len(self.sample)])
+        else:
+            item = seed_item(index, self.hash_key[0], self.hash_key[1])
+            for name, type_ in self.indexed:
+                item[name] = key_value(index % 97, type_, name)
+            if self.ttl_attribute:
+                item[self.ttl_attribute] = {"N": str(TTL_FAR_FUTURE)}
+        item.update(self._keys(index, "item"))
+        return item
+
+    def canary(self, number: int, kind: Item) -> Item:
+        return {**self._keys(number * RANGE_GROUP if self.range_key else number, "canary"), **kind}
+
+    def named(self, text: str) -> Item:
+        item = self.seed(0)
+        item[self.hash_key[0]] = named_value(text, self.hash_key[1])
+        return item
+
+    def modified(self, item: Item, generation: int) -> Item:
+        """A MODIFY that leaves every key attribute (table and indexes) as it is."""
+        changed = modified(item, generation)
+        for name, _type in self.indexed:
+            if name in item:
+                changed[name] = item[name]
+        return changed
 
 
 def seed_item(index: int, hash_key: str = "LockId", key_type: str = "S") -> Item:

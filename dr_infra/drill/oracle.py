@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from dr_infra.drill.items import Item, Key, item_key, seed_item
+from dr_infra.drill.items import Item, ItemMaker, Key, item_key
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,30 @@ class Oracle:
     hash_key: str
     key_type: str = "S"
     key_attributes: tuple[str, ...] = ()
+    maker: ItemMaker | None = None
+    """How items fit the table (keys, indexes, sample); default: the seed's generated items on ``hash_key``."""
     seed_count: int = 0
     seeded_at: datetime | None = None
     writes: list[Write] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if self.maker is None:
+            self.maker = ItemMaker(hash_key=(self.hash_key, self.key_type))
         if not self.key_attributes:
-            self.key_attributes = (self.hash_key,)
+            self.key_attributes = self.maker.key_attributes
+
+    @classmethod
+    def for_maker(cls, maker: ItemMaker) -> Oracle:
+        return cls(hash_key=maker.hash_key[0], key_type=maker.hash_key[1], maker=maker)
+
+    @property
+    def items(self) -> ItemMaker:
+        assert self.maker is not None
+        return self.maker
 
     def seed(self, index: int) -> Item:
-        return seed_item(index, self.hash_key, self.key_type)
+        return self.items.seed(index)
 
     def key(self, item: Item) -> Key:
         return item_key(item, self.key_attributes)

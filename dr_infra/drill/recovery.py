@@ -6,15 +6,14 @@ AWS Backup and DynamoDB report (DescribeRestoreJob, DescribeTable), and compares
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
+from dr_infra.drill.restore_count import restored_tables, settled_restores, started_restores
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import (
     PHASE_ITEM_REPAIRED,
@@ -76,7 +75,7 @@ def decisions(drill: Drill) -> list[dict[str, Any]]:
 
 
 def key_text(key: Any) -> str:
-    return json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+    return evidence.key_json(key)
 
 
 def harmful_decisions(lines: Iterable[dict[str, Any]], keys: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
@@ -291,6 +290,11 @@ def await_recovery(drill: Drill, timeout: float, sleep: Callable[[float], None] 
     """From the harmful change to an ACTIVE restored table, whatever the strategy (not item)."""
     deadline = time.monotonic() + timeout
     inc = drill.incident
+    if drill.require_stack().spec.user_monitor and not inc.table_lost:
+        from dr_infra.drill import user_monitor
+
+        user_monitor.await_recovery(drill, deadline, sleep)
+        return
     if inc.restore_job_id is None and inc.restored_table is None:
         line = wait_restore_started(drill, deadline, sleep)
         note_invocation(drill)
@@ -373,110 +377,19 @@ def _same(got: dict[str, Any] | None, want: dict[str, Any] | None) -> bool:
     return canonical(got) == canonical(want)
 
 
-# -- counting restores: the ground truth, not the monitor's word ---------------------------------------------
-def started_restores(drill: Drill) -> dict[str, dict[str, Any]]:
-    """Every restore of the protected table started since the change, as AWS reports it (``{id: details}``).
-
-    AWS Backup: ListRestoreJobs created since the change whose recovery point is one of the table's
-    (ListRecoveryPointsByResource). Point-in-time: this run's tables (by the stack's name prefix) whose
-    DescribeTable RestoreSummary names the protected table as SourceTableArn, with no SourceBackupArn (that is
-    a backup restore, already counted by its job), created since the change.
-    """
-    inc = drill.incident
-    stack = drill.require_stack()
-    if inc.change_at is None:
-        raise DrDrillError("no change was made, so no restore can have been started for it")
-    since = inc.change_at.replace(microsecond=0) - timedelta(seconds=1)  # job times are the server's, whole seconds
-    found: dict[str, dict[str, Any]] = {}
-    if "backup" in drill.target.capabilities:
-        backup = drill.client("backup")
-        points = {
-            p["RecoveryPointArn"]
-            for page in backup.get_paginator("list_recovery_points_by_resource").paginate(ResourceArn=stack.table_arn)
-            for p in page.get("RecoveryPoints", [])
-        }
-        if points:
-            for page in backup.get_paginator("list_restore_jobs").paginate(ByCreatedAfter=since):
-                for job in page.get("RestoreJobs", []):
-                    created = _aware(job.get("CreationDate"))
-                    if job.get("RecoveryPointArn") in points and (created is None or created >= since):
-                        found[str(job["RestoreJobId"])] = {
-                            "kind": "backup restore job",
-                            "status": job.get("Status"),
-                            "created_at": iso(created),
-                            "created_resource_arn": job.get("CreatedResourceArn"),
-                        }
-    for name, table in restored_tables(drill).items():
-        created = _aware_iso(table.get("created_at"))
-        if table["kind"] == "point-in-time restore" and (created is None or created >= since):
-            found[name] = table
-    return found
-
-
-def _aware_iso(text: Any) -> datetime | None:
-    return datetime.fromisoformat(text) if isinstance(text, str) else None
-
-
-def restored_tables(drill: Drill) -> dict[str, dict[str, Any]]:
-    """This run's tables (by the stack's name prefix) restored from the protected table, whatever restored them.
-
-    DescribeTable's RestoreSummary names the source (SourceTableArn); a SourceBackupArn marks a restore from a
-    backup (AWS Backup or DynamoDB's own), its absence a point-in-time restore.
-    """
-    stack = drill.require_stack()
-    ddb = drill.client("dynamodb")
-    prefix = f"{stack.names.prefix}-"
-    names = [
-        name
-        for page in ddb.get_paginator("list_tables").paginate()
-        for name in page.get("TableNames", [])
-        if name.startswith(prefix) and name not in {stack.names.table, stack.names.ledger_table}
-    ]
-    found: dict[str, dict[str, Any]] = {}
-    for name in names:
-        try:
-            table = ddb.describe_table(TableName=name)["Table"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                continue
-            raise
-        summary = table.get("RestoreSummary") or {}
-        if summary.get("SourceTableArn") != stack.table_arn:
-            continue
-        found[name] = {
-            "kind": "backup restore" if summary.get("SourceBackupArn") else "point-in-time restore",
-            "status": table.get("TableStatus"),
-            "created_at": iso(_aware(table.get("CreationDateTime"))),
-            "restore_date_time": iso(_aware(summary.get("RestoreDateTime"))),
-        }
-    return found
-
-
-def settled_restores(
-    read: Callable[[], dict[str, dict[str, Any]]],
-    interval: float,
-    limit: float,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, dict[str, Any]]:
-    """Read until two reads ``interval`` apart agree (at most ``limit`` seconds), then return the last read.
-
-    It waits for the count to be stable, never for a count it hopes for: a restore that had not started yet when
-    the reads agree would have had to come later than any retry or redelivery can.
-    """
-    last: list[dict[str, dict[str, Any]]] = [read()]
-
-    def changed() -> bool:
-        current = read()
-        moved = set(current) != set(last[0])
-        last[0] = current
-        return moved
-
-    sleep(interval)
-    Retrying(
-        retry=retry_if_result(bool),
-        wait=wait_fixed(interval),
-        stop=stop_after_attempt(max(1, round(limit / interval))),
-        sleep=sleep,
-        retry_error_callback=lambda state: True,
-    )(changed)
-    return last[0]
+__all__ = [
+    "STARTED",
+    "await_item_repair",
+    "await_recovery",
+    "decisions",
+    "follow_backup_restore",
+    "harmful_decisions",
+    "key_text",
+    "note_invocation",
+    "note_stream_record",
+    "restored_tables",
+    "settled_restores",
+    "started_restores",
+    "wait_restore_started",
+    "wait_table_active",
+]

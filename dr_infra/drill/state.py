@@ -14,15 +14,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dr_infra.drill.inject import Injection
+from dr_infra.drill.items import ItemMaker
 from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.policy import Policy
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import Phase, ScenarioRecord, iso
 from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.names import StackNames, check_logical_table_name
 from dr_infra.stack.provision import Stack, attach_monitor, provision
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.base import Target
+
+
+def item_maker(spec: StackSpec) -> ItemMaker:
+    """Items that fit ``spec``'s table: its keys, its indexes' keys, its TTL attribute, the definition's sample."""
+    shape = spec.table
+    keys = set(shape.key_attributes)
+    return ItemMaker(
+        hash_key=(shape.hash_key.name, shape.hash_key.type),
+        range_key=(shape.range_key.name, shape.range_key.type) if shape.range_key else None,
+        indexed=tuple((n, t) for n, t in shape.indexed_attributes().items() if n not in keys),
+        ttl_attribute=shape.ttl_attribute,
+        sample=spec.definition.sample if spec.definition is not None else (),
+    )
 
 
 @dataclass
@@ -73,6 +88,9 @@ class Drill:
     """Restore-path faults this scenario injected, by fault name, with their parameters."""
     violations: dict[str, str] = field(default_factory=dict)
     """``{"rto"|"rpo": note}``: violations a step established (see :meth:`violate`); they stand at the end."""
+    definition: StackDefinition | None = None
+    """The run's stack definition (``--stack`` / ``--dr-stack`` / ``DRDRILL_STACK``), if any: what "a DR-protected
+    table" is when the step names no file of its own."""
 
     # -- setup ----------------------------------------------------------------------------------------------
     def require(self, *capabilities: str, why: str) -> None:
@@ -85,24 +103,35 @@ class Drill:
             self.record.skip_reason = reason
             pytest.skip(reason)
 
-    def create_stack(self, logical_table: str, spec: StackSpec | None = None) -> Stack:
-        """Provision the full DR stack for ``logical_table`` (without attaching the monitor yet)."""
+    def create_stack(
+        self, logical_table: str, spec: StackSpec | None = None, definition: StackDefinition | None = None
+    ) -> Stack:
+        """Provision the full DR stack for ``logical_table`` (without attaching the monitor yet), from ``definition``
+        (else the run's, else the seed's stack)."""
         check_logical_table_name(logical_table)
         if self.stack is not None:
             raise ConfigError("a scenario protects one table: 'a DR-protected table' appears twice")
+        definition = definition or self.definition
         names = StackNames(self.run_id, self.stack_counter(), logical_table)
-        base = spec or StackSpec()
-        timeout = monitor_timeout_for(self.target.pitr_lag_s, base.function_timeout_s)
+        base = spec or StackSpec.from_definition(definition)
+        # A user's monitor keeps the timeout it declares; drdrill's own waits out the target's PITR lag.
+        timeout = (
+            base.function_timeout_s
+            if base.user_monitor
+            else monitor_timeout_for(self.target.pitr_lag_s, base.function_timeout_s)
+        )
         spec = StackSpec(
             **{**vars(base), "logical_table": logical_table, "strategy": self.strategy, "function_timeout_s": timeout}
         )
         self.stack = provision(self.target, names, spec, self.cleanups)
-        self.oracle = Oracle(hash_key=spec.hash_key, key_type=spec.hash_key_type)
+        self.oracle = Oracle.for_maker(item_maker(spec))
         self.record.evidence["stack"] = {
             "prefix": names.prefix,
             "table": names.table,
             "created": self.stack.created,
         }
+        if spec.definition is not None:
+            self.record.evidence["stack"]["definition"] = spec.definition.describe()
         return self.stack
 
     @property
@@ -126,6 +155,16 @@ class Drill:
         """Push the scenario's strategy and trigger events into the monitor's DR_* variables."""
         stack = self.require_stack()
         stack.spec = StackSpec(**{**vars(stack.spec), "strategy": self.strategy, "trigger_events": self.trigger_events})
+        self.record.strategy = self.strategy
+        if stack.spec.user_monitor:
+            # The user's code decides how it restores and what it reacts to: nothing of it is changed; the step
+            # says what the drill expects (and which restore it follows).
+            self.record.add_evidence(
+                "notes",
+                f"the user's change monitor is not configured by drdrill: strategy {self.strategy!r} and trigger "
+                f"events {','.join(self.trigger_events)} are what the drill expects of it",
+            )
+            return
         lam = self.client("lambda")
         for function in (stack.names.monitor_function, stack.names.reprotect_function):
             lam.update_function_configuration(

@@ -37,14 +37,27 @@ class LambdaPackage:
 
 def build_package(root: Path | None = None) -> LambdaPackage:
     """Zip ``<root>/change_monitor`` deterministically."""
-    source = (root or lambda_source_root()) / PACKAGE
+    return zip_directory((root or lambda_source_root()) / PACKAGE, f"{PACKAGE}/")
+
+
+def user_package(source: Path) -> LambdaPackage:
+    """A user's monitor code: a folder zipped deterministically (its files at the zip's root, where Lambda looks
+    for the handler module), or a .zip taken byte for byte."""
+    if source.is_file():
+        data = source.read_bytes()
+        return LambdaPackage(data, hashlib.sha256(data).hexdigest())
+    return zip_directory(source, "")
+
+
+def zip_directory(source: Path, prefix: str) -> LambdaPackage:
+    """Zip the files under ``source`` (without caches) as ``<prefix><relative path>``, deterministically."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         files = sorted(
             p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
         )
         for path in files:
-            info = zipfile.ZipInfo(f"{PACKAGE}/{path.relative_to(source).as_posix()}", date_time=FIXED_TIME)
+            info = zipfile.ZipInfo(f"{prefix}{path.relative_to(source).as_posix()}", date_time=FIXED_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from dr_infra.stack import iam_policies, safety
+from dr_infra.stack import iam_policies, restored, safety, user_stack
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.packaging import build_package
@@ -87,6 +87,24 @@ class Stack:
             or f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.names.monitor_function}",
             **self.spec.extra_environment,
         }
+
+
+def placeholder_values(stack: Stack) -> dict[str, str]:
+    """What the placeholders of a stack definition's files stand for in this drill (see ``placeholders.KNOWN``)."""
+    return {
+        "table_name": stack.names.table,
+        "table_arn": stack.table_arn,
+        "stream_arn": stack.stream_arn,
+        "vault_name": stack.names.vault,
+        "vault_arn": stack.vault_arn,
+        "restore_role_arn": stack.backup_role_arn,
+        "backup_role_arn": stack.backup_role_arn,
+        "monitor_role_arn": stack.monitor_role_arn,
+        "monitor_function_name": stack.names.monitor_function,
+        "region": stack.region,
+        "account_id": stack.account_id,
+        "run_id": stack.names.run_id,
+    }
 
 
 def provision(target: Target, names: StackNames, spec: StackSpec, cleanups: Cleanups | None = None) -> Stack:
@@ -177,13 +195,10 @@ class _Provisioner:
     # -- DynamoDB --------------------------------------------------------------------------------------------
     def tables(self) -> None:
         ddb = self.c("dynamodb")
-        prefix = self.n.table + "-restored-"
-        self.s.cleanups.add(f"delete tables restored from {self.n.table}", lambda: self._delete_restored(prefix))
+        self.s.cleanups.add(f"delete tables restored from {self.n.table}", self._delete_restored)
         table = ddb.create_table(
             TableName=self.n.table,
-            KeySchema=self.s.spec.key_schema(),
-            AttributeDefinitions=self.s.spec.attribute_definitions(),
-            BillingMode="PAY_PER_REQUEST",
+            **self.s.spec.table.create_table_arguments(),
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             Tags=self.s.tag_list(),
         )["TableDescription"]
@@ -192,10 +207,18 @@ class _Provisioner:
         )
         self.s.table_arn = table["TableArn"]
         self.s.stream_arn = table["LatestStreamArn"]
+        self.s.created.append(f"dynamodb table {self.n.table}")
         ddb.get_waiter("table_exists").wait(TableName=self.n.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         ddb.update_continuous_backups(
             TableName=self.n.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
+        ttl = self.s.spec.table.ttl_attribute
+        if ttl:
+            ddb.update_time_to_live(
+                TableName=self.n.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
+            )
+        if self.s.spec.user_monitor:
+            return  # the incident ledger is drdrill's own monitor's
         ledger = ddb.create_table(
             TableName=self.n.ledger_table,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -207,15 +230,22 @@ class _Provisioner:
             f"delete table {self.n.ledger_table}",
             lambda: safety.delete_table(ddb, ledger["TableDescription"]["TableArn"], self.n.run_id),
         )
-        self.s.created += [f"dynamodb table {self.n.table}", f"dynamodb table {self.n.ledger_table}"]
+        self.s.created.append(f"dynamodb table {self.n.ledger_table}")
 
-    def _delete_restored(self, prefix: str) -> None:
-        """Restored tables carry no tags (AWS copies none); their run-prefixed names prove they are ours."""
+    def _delete_restored(self) -> None:
+        """Restored tables carry no tags (AWS copies none): drdrill's monitor names them after the stack, a user's
+        monitor as it likes, so they are found by RestoreSummary.SourceTableArn (the drill's own table)."""
         ddb = self.c("dynamodb")
-        for page in ddb.get_paginator("list_tables").paginate():
-            for name in page["TableNames"]:
-                if name.startswith(prefix):
-                    ddb.delete_table(TableName=name)
+        if not self.s.spec.user_monitor:
+            prefix = self.n.table + "-restored-"
+            for page in ddb.get_paginator("list_tables").paginate():
+                for name in page["TableNames"]:
+                    if name.startswith(prefix):
+                        ddb.delete_table(TableName=name)
+            return
+        if self.s.table_arn:
+            for name in restored.tables_restored_from_closure(ddb, self.s.table_arn, frozenset({self.n.table})):
+                restored.delete_restored(ddb, name)
 
     # -- AWS Backup ------------------------------------------------------------------------------------------
     def backup(self) -> None:
@@ -229,21 +259,7 @@ class _Provisioner:
             lambda: backup.delete_backup_vault(BackupVaultName=self.n.vault),
         )
         self.s.cleanups.add(f"delete recovery points in {self.n.vault}", self._empty_vault)
-        plan = backup.create_backup_plan(
-            BackupPlan={
-                "BackupPlanName": self.n.plan,
-                "Rules": [
-                    {
-                        "RuleName": "every-12-hours",
-                        "TargetBackupVaultName": self.n.vault,
-                        "ScheduleExpression": self.s.spec.schedule_expression,
-                        "Lifecycle": {"DeleteAfterDays": self.s.spec.retention_days},
-                        "EnableContinuousBackup": True,
-                    }
-                ],
-            },
-            BackupPlanTags=tags,
-        )
+        plan = backup.create_backup_plan(BackupPlan=user_stack.plan_document(self.s), BackupPlanTags=tags)
         self.s.plan_id = plan["BackupPlanId"]
         self.s.cleanups.add(
             f"delete backup plan {self.n.plan}",
@@ -252,12 +268,7 @@ class _Provisioner:
         if "backup_selections" not in self.t.capabilities:
             return  # e.g. plain moto: no selection API; scenarios that need one are skipped by capability
         selection = backup.create_backup_selection(
-            BackupPlanId=self.s.plan_id,
-            BackupSelection={
-                "SelectionName": self.n.selection,
-                "IamRoleArn": self.s.backup_role_arn,
-                "Resources": [self.s.table_arn, f"{self.s.table_arn}-restored-*"],
-            },
+            BackupPlanId=self.s.plan_id, BackupSelection=user_stack.selection_document(self.s)
         )
         self.s.selection_id = selection["SelectionId"]
         self.s.cleanups.add(
@@ -306,6 +317,15 @@ class _Provisioner:
         return str(arn)
 
     def functions(self) -> None:
+        if self.s.spec.user_monitor:
+            self._log_group(self.n.monitor_function)
+            self.s.monitor_function_arn = user_stack.create_user_monitor(self.t, self.s, _retry_new_role)
+            self.s.cleanups.add(
+                f"wait for restores the monitor started from {self.n.table}",
+                lambda: user_stack.settle_restores(self.t, self.s),
+            )
+            self.s.cleanups.add(f"delete event source mappings of {self.n.monitor_function}", self._delete_mappings)
+            return  # no re-protection function or rule: those are drdrill's own monitor's
         package = build_package()
         self.s.code_sha256 = package.sha256
         self.s.monitor_function_arn = self._function(self.n.monitor_function, MONITOR_HANDLER, package.data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dr_infra.errors import ConfigError
+from dr_infra.stack.definition import StackDefinition
+from dr_infra.stack.table_shape import DEFAULT_SHAPE, TableShape
 
 STRATEGIES = ("backup", "pitr", "item")
 DEFAULT_SCHEDULE = "cron(0 */12 * * ? *)"
@@ -36,10 +38,10 @@ class StackSpec:
     """One protected table and everything that protects it."""
 
     logical_table: str = "orders"
-    hash_key: str = "LockId"
-    hash_key_type: str = "S"
-    range_key: str | None = None
-    range_key_type: str = "S"
+    table: TableShape = DEFAULT_SHAPE
+    """Keys, billing, TTL and indexes (default: the seed's ``LockId`` string key); from a definition's ``[table]``."""
+    definition: StackDefinition | None = None
+    """The user's stack definition file, when the scenario or the run names one (its monitor, plan, sample)."""
     strategy: str = "backup"
     trigger_events: tuple[str, ...] = TRIGGER_EVENTS
     schedule_expression: str = DEFAULT_SCHEDULE
@@ -55,14 +57,22 @@ class StackSpec:
     incident_window_s: int = 3600
     extra_environment: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def user_monitor(self) -> bool:
+        """Whether the change monitor is the user's own code (judged by what AWS shows, not by drdrill's log lines)."""
+        return self.definition is not None and self.definition.monitor is not None
+
     def key_schema(self) -> list[dict[str, str]]:
-        schema = [{"AttributeName": self.hash_key, "KeyType": "HASH"}]
-        if self.range_key:
-            schema.append({"AttributeName": self.range_key, "KeyType": "RANGE"})
-        return schema
+        return self.table.key_schema()
 
     def attribute_definitions(self) -> list[dict[str, str]]:
-        defs = [{"AttributeName": self.hash_key, "AttributeType": self.hash_key_type}]
-        if self.range_key:
-            defs.append({"AttributeName": self.range_key, "AttributeType": self.range_key_type})
-        return defs
+        return self.table.attribute_definitions()
+
+    @classmethod
+    def from_definition(cls, definition: StackDefinition | None, **fields: object) -> StackSpec:
+        """The spec of a stack built from ``definition`` (or the seed's, without one)."""
+        if definition is None:
+            return cls(**fields)  # type: ignore[arg-type]
+        timeout = definition.monitor.timeout_seconds if definition.monitor else None
+        extra: dict[str, object] = {"function_timeout_s": timeout} if timeout else {}
+        return cls(**{"table": definition.table, "definition": definition, **extra, **fields})  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ stdout to the function's log group, so the framework reads the same lines an ope
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,24 @@ def invocation_starts(logs: Any, log_group: str, since: datetime | None = None) 
     return sorted(int(e["timestamp"]) for e in events)
 
 
+def log_lines(logs: Any, log_group: str, since: datetime | None = None) -> list[tuple[int, str]]:
+    """Every log event of ``log_group`` as ``(timestamp ms, message)``, oldest first: a user's monitor prints what it
+    likes (plain text included), so nothing is parsed."""
+    kwargs: dict[str, Any] = {"logGroupName": log_group}
+    if since is not None:
+        kwargs["startTime"] = int(since.timestamp() * 1000) - 1000
+    try:
+        events = [
+            e for page in logs.get_paginator("filter_log_events").paginate(**kwargs) for e in page.get("events", [])
+        ]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return []
+        raise
+    events.sort(key=lambda e: int(e.get("timestamp") or 0))
+    return [(int(e.get("timestamp") or 0), str(e.get("message", "")).rstrip("\n")) for e in events]
+
+
 FUNCTION_ERROR_MARKERS = ("[ERROR]", "Task timed out after", "Runtime exited with error")
 
 
@@ -91,6 +110,18 @@ def _epoch_seconds(value: Any) -> float | None:
     return None
 
 
+def key_json(key: Any) -> str:
+    """One spelling of an item key for matching: binary values as base64 text, as Lambda's stream events carry
+    them (boto3 gives them as bytes)."""
+    return json.dumps(key, sort_keys=True, separators=(",", ":"), default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
 def stream_record_times(
     streams: Any, stream_arn: str, keys: list[dict[str, Any]], since: datetime, page_limit: int = 1000
 ) -> list[datetime]:
@@ -99,7 +130,7 @@ def stream_record_times(
     Every shard is read from TRIM_HORIZON (a drill's stream holds only the drill's own writes); a shard's
     reading stops at its first empty page (an open shard's iterator never ends).
     """
-    wanted = {json.dumps(k, sort_keys=True) for k in keys}
+    wanted = {key_json(k) for k in keys}
     cutoff = since.timestamp()
     found: list[datetime] = []
     shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("Shards", [])
@@ -113,7 +144,7 @@ def stream_record_times(
             for record in records:
                 data = record.get("dynamodb") or {}
                 at = _epoch_seconds(data.get("ApproximateCreationDateTime"))
-                if at is not None and at >= cutoff - 1 and json.dumps(data.get("Keys"), sort_keys=True) in wanted:
+                if at is not None and at >= cutoff - 1 and key_json(data.get("Keys")) in wanted:
                     found.append(datetime.fromtimestamp(at, UTC))
             if not records:
                 break

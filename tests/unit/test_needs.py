@@ -13,11 +13,12 @@ import pytest
 import steps.given
 import steps.posture
 import steps.then
+import steps.then_chaos
 import steps.when
 from dr_infra.bdd.needs import STEP_NEEDS, STRATEGY_NEEDS, skip_reason, starts_restore, step_needs
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
 
-MODULES = (steps.given, steps.when, steps.then, steps.posture)
+MODULES = (steps.given, steps.when, steps.then, steps.then_chaos, steps.posture)
 
 
 def _contexts() -> list[Any]:

@@ -22,6 +22,7 @@ from dr_infra.drill.policy import Policy
 from dr_infra.drill.state import Drill, Incident
 from dr_infra.errors import EXIT_USAGE, ConfigError
 from dr_infra.report.journal import ScenarioRecord
+from dr_infra.stack.spec import StackSpec
 
 CHANGE = datetime(2025, 3, 1, 10, 0, 5, 300_000, tzinfo=UTC)
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/drdrill-run-1-orders"
@@ -88,7 +89,7 @@ def _drill(clients: dict[str, Any], capabilities: tuple[str, ...] = ("backup",))
         stack_counter=lambda: 1,
     )
     names = SimpleNamespace(prefix="drdrill-run-1", table="drdrill-run-1-orders", ledger_table="drdrill-run-1-ledger")
-    drill.stack = SimpleNamespace(names=names, table_arn=TABLE_ARN)  # type: ignore[assignment]
+    drill.stack = SimpleNamespace(names=names, table_arn=TABLE_ARN, spec=StackSpec())  # type: ignore[assignment]
     drill.incident = Incident(change_at=CHANGE)
     return drill
 

@@ -13,7 +13,7 @@ from pytest_bdd.steps import step_function_context_registry
 
 from dr_infra.bdd.collect import hidden_steps
 
-STEP_MODULES = ("steps.given", "steps.when", "steps.then", "steps.posture")
+STEP_MODULES = ("steps.given", "steps.when", "steps.then", "steps.then_chaos", "steps.posture")
 
 
 def _contexts() -> list[Any]:
