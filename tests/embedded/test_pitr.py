@@ -339,7 +339,7 @@ def test_deleted_table_is_not_found_by_name_or_without_pitr(ddb: Any, unique: st
         ddb.restore_table_to_point_in_time(
             SourceTableName=table, TargetTableName=f"{table}-x", UseLatestRestorableTime=True
         )
-    assert _code(err) == "SourceTableNotFoundException"
+    assert _code(err) == "TableNotFoundException"
     plain = f"pitr-gone-plain-{unique}"
     plain_arn = create_table(ddb, plain)
     ddb.delete_table(TableName=plain)
@@ -347,7 +347,7 @@ def test_deleted_table_is_not_found_by_name_or_without_pitr(ddb: Any, unique: st
         ddb.restore_table_to_point_in_time(
             SourceTableArn=plain_arn, TargetTableName=f"{plain}-x", UseLatestRestorableTime=True
         )
-    assert _code(err) == "SourceTableNotFoundException"
+    assert _code(err) == "TableNotFoundException"
 
 
 def test_a_table_recreated_under_the_name_wins_over_its_deleted_history(ddb: Any, unique: str) -> None:
@@ -385,4 +385,4 @@ def test_a_deleted_history_is_forgotten_after_the_recovery_period(ddb: Any, uniq
         ddb.restore_table_to_point_in_time(
             SourceTableArn=arn, TargetTableName=f"{table}-x", UseLatestRestorableTime=True
         )
-    assert _code(err) == "SourceTableNotFoundException"
+    assert _code(err) == "TableNotFoundException"

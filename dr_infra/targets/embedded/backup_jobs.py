@@ -20,12 +20,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.backup.exceptions import InvalidRequestException, ResourceNotFoundException
-from moto.backup.models import BackupBackend
+from moto.backup.exceptions import InvalidParameterValueException, InvalidRequestException, ResourceNotFoundException
+from moto.backup.models import BackupBackend, backup_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import backup_model as model
 from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded.backup_plans import MAX_WINDOW, MIN_START_WINDOW, check_lifecycle
+from dr_infra.targets.embedded.backup_selections import ROLE_ARN
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.BackupBackend.describe_backup_vault",
@@ -38,6 +42,47 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 )
 
 
+def check_start_backup_job(
+    backend: BackupBackend,
+    iam_role_arn: Any,
+    lifecycle: Any,
+    start_window: Any,
+    complete_window: Any,
+) -> None:
+    """What AWS checks in a StartBackupJob request beyond the vault and the resource.
+
+    ``IamRoleArn`` must name an existing IAM role (AWS Backup assumes it); ``StartWindowMinutes`` at least 60,
+    both windows at most 52,560,000 minutes; ``Lifecycle`` as in a plan rule (DeleteAfterDays at least
+    MoveToColdStorageAfterDays + 90). https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html
+    Only requests are checked: a plan's own runs (:mod:`backup_schedule`) start jobs with the selection's role.
+    """
+    if not isinstance(iam_role_arn, str) or not ROLE_ARN.match(iam_role_arn):
+        raise InvalidParameterValueException(
+            f"Invalid IamRoleArn {iam_role_arn!r}: give the ARN of an IAM role, arn:aws:iam::ACCOUNT:role/NAME"
+        )
+    try:
+        iam_backends[backend.account_id][get_partition(backend.region_name)].get_role_by_arn(iam_role_arn)
+    except Exception:
+        raise InvalidParameterValueException(f"Invalid IAM role ARN {iam_role_arn}: the role does not exist") from None
+    if start_window is not None and not (
+        isinstance(start_window, int) and MIN_START_WINDOW <= start_window <= MAX_WINDOW
+    ):
+        raise InvalidParameterValueException(
+            f"StartWindowMinutes must be at least {MIN_START_WINDOW} and at most {MAX_WINDOW}, got {start_window}"
+        )
+    if complete_window is not None and not (isinstance(complete_window, int) and 1 <= complete_window <= MAX_WINDOW):
+        raise InvalidParameterValueException(
+            f"CompleteWindowMinutes must be at least 1 and at most {MAX_WINDOW}, got {complete_window}"
+        )
+    if lifecycle is not None:
+        if not isinstance(lifecycle, dict):
+            raise InvalidParameterValueException("Lifecycle must be an object")
+        try:
+            check_lifecycle("on-demand", lifecycle, continuous=False)
+        except InvalidParameterValueException as err:
+            raise InvalidParameterValueException(err.message.removeprefix("Error in rule on-demand : ")) from None
+
+
 def start_backup_job(
     backend: BackupBackend,
     vault_name: str,
@@ -46,6 +91,7 @@ def start_backup_job(
     idempotency_token: str | None = None,
     lifecycle: dict[str, Any] | None = None,
 ) -> model.BackupJob:
+    """A backup job of one DynamoDB table; its recovery point gets an AWS Backup ARN, its data a DynamoDB backup."""
     vault = backend.describe_backup_vault(vault_name)  # ResourceNotFoundException if missing
     if not resource_arn or not iam_role_arn:
         raise model.MissingParameterValueException("ResourceArn and IamRoleArn are required")
@@ -60,6 +106,9 @@ def start_backup_job(
         job_id = model.new_job_id()
         snapshot = ddb.create_backup(table_name, f"AwsBackup-{job_id}")
         snapshot.type = "AWS_BACKUP"
+        point_arn = model.recovery_point_arn(
+            get_partition(backend.region_name), backend.region_name, backend.account_id
+        )
         job = model.BackupJob(
             job_id=job_id,
             account_id=backend.account_id,
@@ -67,15 +116,16 @@ def start_backup_job(
             vault_arn=vault.backup_vault_arn,
             resource_arn=resource_arn,
             resource_name=table_name,
-            recovery_point_arn=snapshot.arn,
+            recovery_point_arn=point_arn,
             iam_role_arn=iam_role_arn,
             created=history.now(),
             duration=settings.current().backup_job_seconds,
             lifecycle=lifecycle,
+            snapshot_arn=snapshot.arn,
         )
         state.backup_jobs[job_id] = job
-        state.recovery_points[snapshot.arn] = model.RecoveryPoint(
-            arn=snapshot.arn,
+        state.recovery_points[point_arn] = model.RecoveryPoint(
+            arn=point_arn,
             vault_name=vault_name,
             vault_arn=vault.backup_vault_arn,
             resource_arn=resource_arn,
@@ -87,6 +137,28 @@ def start_backup_job(
         if idempotency_token:
             state.backup_tokens[idempotency_token] = job_id
         return job
+
+
+def backup_in_progress(table_arn: str, at: float) -> model.BackupJob | None:
+    """A backup job of ``table_arn`` still CREATED or RUNNING, in any region of its account (or None)."""
+    account = table_arn.split(":")[4] if table_arn.count(":") >= 5 else ""
+    with model.lock:
+        for backend in list(backup_backends[account].values()) if account else []:
+            for job in model.state_of(backend).backup_jobs.values():
+                if job.resource_arn == table_arn and job.state(at) != "COMPLETED":
+                    return job
+    return None
+
+
+def managed_snapshot(snapshot_arn: str) -> model.RecoveryPoint | None:
+    """The recovery point whose data is the DynamoDB backup ``snapshot_arn`` (None: a plain DynamoDB backup)."""
+    account = snapshot_arn.split(":")[4] if snapshot_arn.count(":") >= 5 else ""
+    with model.lock:
+        for backend in list(backup_backends[account].values()) if account else []:
+            for point in model.state_of(backend).recovery_points.values():
+                if point.job.snapshot_arn == snapshot_arn:
+                    return point
+    return None
 
 
 def describe_backup_job(backend: BackupBackend, job_id: str) -> model.BackupJob:
@@ -157,8 +229,8 @@ def delete_recovery_point(backend: BackupBackend, vault_name: str, arn: str) -> 
         vault.num_of_recovery_points = max(0, vault.num_of_recovery_points - 1)
         account, region, _ = model.table_of(point.resource_arn)
         ddb = dynamodb_backends[account][region]
-        if arn in ddb.backups:
-            ddb.delete_backup(arn)
+        if point.job.snapshot_arn in ddb.backups:
+            ddb.delete_backup(point.job.snapshot_arn)
 
 
 def check_vault_deletable(backend: BackupBackend, vault_name: str) -> None:

@@ -57,6 +57,16 @@ def new_job_id() -> str:
     return str(uuid.uuid4()).upper()
 
 
+def recovery_point_arn(partition: str, region: str, account: str) -> str:
+    """A new AWS Backup recovery point ARN, as accounts with advanced DynamoDB backup features get.
+
+    AWS Backup turns advanced features for DynamoDB on by default for customers who started after November
+    2021; their recovery points are AWS Backup resources with ``arn:aws:backup`` ARNs (older accounts keep the
+    DynamoDB backup ARN). https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html
+    """
+    return f"arn:{partition}:backup:{region}:{account}:recovery-point:{str(uuid.uuid4()).upper()}"
+
+
 @dataclass
 class Selection:
     selection_id: str
@@ -75,6 +85,7 @@ class BackupJob:
     resource_arn: str
     resource_name: str
     recovery_point_arn: str
+    """AWS Backup's ARN of the recovery point (``arn:aws:backup:REGION:ACCOUNT:recovery-point:ID``)."""
     iam_role_arn: str
     created: float
     duration: float
@@ -82,6 +93,9 @@ class BackupJob:
     created_by: dict[str, Any] | None = None
     """``CreatedBy`` (BackupPlanId, BackupPlanArn, BackupPlanVersion, BackupRuleId) of a job a plan started
     (:mod:`backup_schedule`); ``None`` for an on-demand StartBackupJob."""
+    snapshot_arn: str = ""
+    """The DynamoDB backup holding the data (``arn:aws:dynamodb:...:table/NAME/backup/ID``, BackupType
+    AWS_BACKUP in DynamoDB's ListBackups)."""
 
     def state(self, at: float) -> str:
         if at >= self.created + self.duration:

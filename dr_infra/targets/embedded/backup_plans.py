@@ -101,7 +101,7 @@ def check_schedule(rule: str, expression: str, timezone: str | None) -> None:
         )
 
 
-def _check_lifecycle(rule: str, lifecycle: dict[str, Any], continuous: bool) -> None:
+def check_lifecycle(rule: str, lifecycle: dict[str, Any], continuous: bool) -> None:
     cold = lifecycle.get("MoveToColdStorageAfterDays")
     delete = lifecycle.get("DeleteAfterDays")
     if cold is not None:
@@ -161,7 +161,7 @@ def _check_rule(backend: BackupBackend, rule: Any) -> None:
     if lifecycle is not None:
         if not isinstance(lifecycle, dict):
             raise InvalidParameterValueException(f"Error in rule {name} : Lifecycle must be an object")
-        _check_lifecycle(name, lifecycle, bool(rule.get("EnableContinuousBackup")))
+        check_lifecycle(name, lifecycle, bool(rule.get("EnableContinuousBackup")))
 
 
 def check_plan(backend: BackupBackend, plan: Any) -> None:

@@ -23,6 +23,7 @@ Faults: ``restore_job_fails`` (the job ends FAILED with the fault's ``message``,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from moto.backup.exceptions import InvalidParameterValueException, InvalidRequestException, ResourceNotFoundException
@@ -44,6 +45,9 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 )
 
 MAX_RESTORES_IN_FLIGHT = 50
+METADATA_KEYS = ("targetTableName", "encryptionType", "kmsMasterKeyArn", "deletionProtection")
+ENCRYPTION_TYPES = ("Default", "KMS")
+TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
 DEFAULT_ROLE_NAME = "service-role/AWSBackupDefaultServiceRole"
 
 
@@ -69,6 +73,53 @@ def restores_in_flight(account_id: str, at: float) -> int:
     return count
 
 
+def dynamodb_metadata(metadata: Any) -> dict[str, str]:
+    """StartRestoreJob ``Metadata`` for a DynamoDB table, keys in their documented spelling, or AWS's error.
+
+    The documented keys are ``targetTableName`` (required), ``encryptionType`` (``Default`` or ``KMS``),
+    ``kmsMasterKeyArn`` (required with ``KMS``) and ``deletionProtection`` (``true`` / ``false``); AWS Backup
+    does not treat the keys as case-sensitive, so ``TargetTableName`` works too. The target name must be a
+    name DynamoDB accepts (3 to 255 of ``a-z A-Z 0-9 _ . -``).
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html#DDB-CreateTable-request-TableName
+    Other keys are passed over, as AWS Backup ignores what the resource type does not use.
+    """
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise InvalidParameterValueException("Metadata must be a map of strings")
+    known = {k.lower(): k for k in METADATA_KEYS}
+    found: dict[str, str] = {}
+    for key, value in metadata.items():
+        canonical = known.get(str(key).lower())
+        if canonical is None:
+            continue
+        if canonical in found:
+            raise InvalidParameterValueException(f"Metadata names {canonical} twice (keys are not case-sensitive)")
+        found[canonical] = value
+    target = found.get("targetTableName")
+    if not target:
+        raise InvalidParameterValueException("Metadata must contain targetTableName for a DynamoDB restore")
+    if not TABLE_NAME.match(target):
+        raise InvalidParameterValueException(
+            f"Invalid targetTableName {target!r}: a DynamoDB table name is 3 to 255 characters of a-z, A-Z, 0-9, "
+            "'_', '.' and '-'"
+        )
+    encryption = found.get("encryptionType", "Default")
+    if encryption not in ENCRYPTION_TYPES:
+        raise InvalidParameterValueException(
+            f"Invalid encryptionType {encryption!r}: use one of {', '.join(ENCRYPTION_TYPES)}"
+        )
+    if encryption == "KMS" and not found.get("kmsMasterKeyArn", "").startswith("arn:"):
+        raise InvalidParameterValueException("encryptionType KMS needs kmsMasterKeyArn, the ARN of a KMS key")
+    if found.get("deletionProtection", "false").lower() not in ("true", "false"):
+        raise InvalidParameterValueException(
+            f"Invalid deletionProtection {found['deletionProtection']!r}: use true or false"
+        )
+    return found
+
+
 def start_restore_job(
     backend: BackupBackend,
     recovery_point_arn: str,
@@ -78,10 +129,11 @@ def start_restore_job(
 ) -> model.RestoreJob:
     # a scoped fault applies when the restore's target table or the recovery point's table is in its scope
     named_point = model.state_of(backend).recovery_points.get(recovery_point_arn or "")
+    named_target = {k.lower(): v for k, v in (metadata or {}).items()}.get("targettablename")
     denied = FAULTS.take(
         "start_restore_denied",
         resource=(
-            (metadata or {}).get("targetTableName"),
+            named_target,
             recovery_point_arn,
             named_point.resource_arn if named_point is not None else None,
         ),
@@ -100,9 +152,7 @@ def start_restore_job(
         at = history.now()
         if point.status(at) != "COMPLETED":
             raise InvalidRequestException(f"Recovery point {recovery_point_arn} is not COMPLETED yet")
-        target = (metadata or {}).get("targetTableName")
-        if not target:
-            raise InvalidParameterValueException("Metadata must contain targetTableName for a DynamoDB restore")
+        target = dynamodb_metadata(metadata)["targetTableName"]
         partition = get_partition(backend.region_name)
         role = iam_role_arn or f"arn:{partition}:iam::{backend.account_id}:role/{DEFAULT_ROLE_NAME}"
         _check_role(backend.account_id, backend.region_name, role)
@@ -115,7 +165,7 @@ def start_restore_job(
         duration = float(duration_fault["seconds"]) if duration_fault else settings.current().restore_seconds
         account, region, _ = model.table_of(point.resource_arn)
         ddb = dynamodb_backends[account][region]
-        snapshot = ddb.get_backup(point.arn)
+        snapshot = ddb.get_backup(point.job.snapshot_arn)
         failure: str | None = None
         failed_fault = FAULTS.take("restore_job_fails", resource=(target, point.resource_arn))
         if failed_fault is not None:
@@ -141,7 +191,9 @@ def start_restore_job(
                 restore_summary={
                     "SourceBackupArn": point.arn,
                     "SourceTableArn": point.resource_arn,
-                    "RestoreDateTime": at,
+                    # the backup's time, not the job's: "the point in time or source backup time"
+                    # (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreSummary.html)
+                    "RestoreDateTime": point.job.created,
                 },
             )
             history.drop(history.table_id(restored))

@@ -31,7 +31,7 @@ import moto.backup.urls
 from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult
 
-from dr_infra.targets.embedded import backup, history
+from dr_infra.targets.embedded import backup, backup_jobs, history
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.urls.url_paths",
@@ -123,6 +123,13 @@ def delete_backup_selection(self: BackupResponse) -> ActionResult:
 
 
 def start_backup_job(self: BackupResponse) -> ActionResult:
+    backup_jobs.check_start_backup_job(
+        self.backup_backend,
+        iam_role_arn=self._get_param("IamRoleArn"),
+        lifecycle=self._get_param("Lifecycle"),
+        start_window=self._get_param("StartWindowMinutes"),
+        complete_window=self._get_param("CompleteWindowMinutes"),
+    )
     job = backup.start_backup_job(
         self.backup_backend,
         vault_name=self._get_param("BackupVaultName"),

@@ -251,7 +251,7 @@ def _run(backend: BackupBackend, plan: Plan, rule: dict[str, Any], clock: PlanCl
 def _redate_snapshot(job: backup.BackupJob, wall: float) -> None:
     """The DynamoDB backup behind the recovery point carries the same creation time (DescribeBackup)."""
     _, region, _ = backup_model.table_of(job.resource_arn)
-    snapshot = dynamodb_backends[job.account_id][region].backups.get(job.recovery_point_arn)
+    snapshot = dynamodb_backends[job.account_id][region].backups.get(job.snapshot_arn)
     if snapshot is not None:
         snapshot.creation_date_time = datetime.fromtimestamp(wall, UTC)
 

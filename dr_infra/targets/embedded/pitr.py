@@ -12,7 +12,8 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeReco
   ``PointInTimeRecoveryUnavailableException`` if PITR is not enabled on the source,
   ``InvalidRestoreTimeException`` if the time is outside [``EarliestRestorableDateTime``,
   ``LatestRestorableDateTime``], ``TableAlreadyExistsException`` if the target exists,
-  ``SourceTableNotFoundException`` if the source does not, ``LimitExceededException`` when the account
+  ``TableNotFoundException`` if the source does not (the botocore model of RestoreTableToPointInTime has no
+  ``SourceTableNotFoundException``; moto raises one), ``LimitExceededException`` when the account
   already has 50 restores in flight (point-in-time and AWS Backup restores share that quota:
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-backup-restore).
 * ``DescribeContinuousBackups`` reports ``EarliestRestorableDateTime`` (when PITR was enabled, or the start of
@@ -34,7 +35,7 @@ Deleted tables (AWS: "you can restore a deleted table to a point in time within 
 its history (:func:`history.deleted`, bounded by the recovery period as before). ``SourceTableArn`` resolves to
 the live table of that name when one exists with that ARN, else to the deleted table's history, restorable in
 [``EarliestRestorableDateTime``, deletion time]; ``UseLatestRestorableTime`` restores the state at deletion.
-``SourceTableName`` of a deleted table is ``SourceTableNotFoundException``, as on AWS. A table created again
+``SourceTableName`` of a deleted table is ``TableNotFoundException``, as on AWS. A table created again
 under the same name has the same ARN: the live table wins, as only the newest deletion of an ARN is kept.
 """
 
@@ -47,7 +48,7 @@ from functools import wraps
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
-from moto.dynamodb.exceptions import SourceTableNotFoundException, TableAlreadyExistsException
+from moto.dynamodb.exceptions import TableAlreadyExistsException, TableNotFoundException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
@@ -63,7 +64,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Table",
     "moto.dynamodb.responses.DynamoHandler.restore_table_to_point_in_time",
     "moto.dynamodb.responses.DynamoResult",
-    "moto.dynamodb.exceptions.SourceTableNotFoundException",
+    "moto.dynamodb.exceptions.TableNotFoundException",
     "moto.dynamodb.exceptions.TableAlreadyExistsException",
     "moto.core.exceptions.JsonRESTError",
 )
@@ -175,7 +176,7 @@ def _resolve_source(
         return live, history.get(history.table_id(live)), None
     gone = None if name else history.deleted(str(arn))
     if gone is None or (gone.table.account_id, gone.table.region_name) != (backend.account_id, backend.region_name):
-        raise SourceTableNotFoundException(str(name or arn))
+        raise TableNotFoundException(str(name or arn))
     return gone.table, gone.history, gone.deleted_at
 
 
