@@ -276,6 +276,7 @@ def run(args: argparse.Namespace) -> int:
     ds = collector.session
     journal = getattr(ds, "journal", None)
     if code == pytest.ExitCode.INTERRUPTED and journal is not None and journal.status == "interrupted":
+        _say_interrupted(ds)
         return EXIT_INTERRUPTED
     if journal is not None and journal.usage_errors:
         for line in journal.usage_errors[:10]:
@@ -286,7 +287,10 @@ def run(args: argparse.Namespace) -> int:
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_USAGE
     if code == pytest.ExitCode.INTERRUPTED:
-        return EXIT_INTERRUPTED if journal is not None and journal.status == "interrupted" else EXIT_USAGE
+        if journal is not None and journal.status == "interrupted":
+            _say_interrupted(ds)
+            return EXIT_INTERRUPTED
+        return EXIT_USAGE
     if journal is None or journal.status == "running":
         print("drdrill: no scenario ran: check the paths and the -k/--tags filters", file=sys.stderr)
         return EXIT_USAGE
@@ -294,6 +298,16 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         print(f"drdrill: report written to {out}/ (verdict: {journal.status})")
     return {"met": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(journal.status, EXIT_VIOLATED)
+
+
+def _say_interrupted(ds: object | None) -> None:
+    """After Ctrl-C: what happened to the stack and where the report is."""
+    out = ds.config.stash.get(_report_key(), None) if ds is not None else None  # type: ignore[attr-defined]
+    journal = getattr(ds, "journal", None)
+    leaks = list(getattr(journal, "leaks", None) or [])
+    stack = "teardown abandoned, resources left (see above)" if leaks else "every stack torn down"
+    where = f"; report written to {out}/" if out is not None else "; no report written"
+    print(f"drdrill: interrupted: {stack}{where}", file=sys.stderr)
 
 
 def _usage_errors(ds: object | None) -> list[str]:

@@ -27,6 +27,7 @@ from typing import IO, Any, cast
 
 import pytest
 
+from dr_infra import interrupts
 from dr_infra.bdd import needs
 from dr_infra.bdd import xdist as parallel
 from dr_infra.bdd.collect import FeatureFile, template_of, unknown_steps
@@ -254,6 +255,12 @@ _current_session: DrillSession | None = None
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _current_session
     _current_session = drill_session(session.config)
+    interrupts.GUARD.reset()
+    interrupts.GUARD.install()  # Ctrl-C: an orderly stop that a burst of presses cannot cut short
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    interrupts.GUARD.uninstall()
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -393,20 +400,22 @@ def _reset_scenario_faults(control: Any, drill: Drill) -> None:
 
 
 def _teardown_drill(drill: Drill) -> None:
-    for worker in drill.background:
+    """Stop writers, reset this scenario's switches, judge, delete the stack: never cut short by a first Ctrl-C."""
+    with interrupts.shielded("tearing down the stack"):
+        for worker in drill.background:
+            with contextlib.suppress(Exception):
+                worker.stop()
+        control = getattr(drill.target, "control", None)
+        if control is not None:
+            with contextlib.suppress(Exception):
+                drill.record_throttles()  # before the reset zeroes the counts
+            with contextlib.suppress(Exception):
+                _reset_scenario_faults(control, drill)
+                control.reset_settings()
         with contextlib.suppress(Exception):
-            worker.stop()
-    control = getattr(drill.target, "control", None)
-    if control is not None:
-        with contextlib.suppress(Exception):
-            drill.record_throttles()  # before the reset zeroes the counts
-        with contextlib.suppress(Exception):
-            _reset_scenario_faults(control, drill)
-            control.reset_settings()
-    with contextlib.suppress(Exception):
-        drill.finish_measures()
-    failures = drill.cleanups.run()
-    drill.record.cleanup = {"deleted": len(drill.cleanups.done), "failed": failures}
+            drill.finish_measures()
+        failures = drill.cleanups.run()
+        drill.record.cleanup = {"deleted": len(drill.cleanups.done), "failed": failures}
 
 
 # -- journal hooks -----------------------------------------------------------------------------------------------
@@ -564,10 +573,25 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
     for drill in list(session.live):
         drill.record.status = "interrupted"
         drill.record.failure = "interrupted before the scenario finished"
-        _teardown_drill(drill)
         if drill.record not in session.journal.scenarios:
             session.journal.scenarios.append(drill.record)
+    try:
+        for drill in list(session.live):
+            _teardown_drill(drill)
+    except interrupts.TeardownAbandoned:
+        _report_abandoned(session)
     session.live.clear()
+
+
+def _report_abandoned(session: DrillSession) -> None:
+    """The operator abandoned the teardown: say exactly what is left and how to remove it."""
+    left = [f"{d.record.name}: {what}" for d in session.live for what in d.cleanups.pending()]
+    session.journal.leaks.extend(f"teardown abandoned: {line}" for line in left)
+    if session.target_name == "embedded":
+        how = "the embedded target lives in this process, so they vanish with it"
+    else:
+        how = f"remove them with: drdrill janitor --target {session.target_name} --older-than 0s --yes"
+    print(f"drdrill: teardown abandoned; left behind: {'; '.join(left) or 'nothing'}; {how}", file=sys.stderr)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -585,7 +609,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if merger is not None:
             ds.interrupted = ds.interrupted or merger.interrupted
             merger.finish(getattr(session.config.option, "numprocesses", None))
-        write_reports(ds)
+        with interrupts.shielded("writing the report"):
+            write_reports(ds)
     if ds.target is not None:
         ds.target.stop()
 

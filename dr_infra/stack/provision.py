@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
+from dr_infra.interrupts import shielded
 from dr_infra.stack import iam_policies, restored, safety, user_stack
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
@@ -110,7 +111,8 @@ def placeholder_values(stack: Stack) -> dict[str, str]:
 def provision(target: Target, names: StackNames, spec: StackSpec, cleanups: Cleanups | None = None) -> Stack:
     """Create the stack; on any failure, what was created so far stays registered for teardown."""
     stack = Stack(names, spec, target.region, target.account_id, cleanups if cleanups is not None else Cleanups())
-    _Provisioner(target, stack).run()
+    with shielded("provisioning the stack"):  # a Ctrl-C waits until every create has its delete registered
+        _Provisioner(target, stack).run()
     return stack
 
 
