@@ -25,6 +25,7 @@ def _(drill: Drill) -> None:
 
 @then("the table's stream carries new and old images")
 def _(drill: Drill) -> None:
+    drill.ensure_monitor_attached()  # the stream is enabled when the table is protected, after its data
     _check(drill, _inspector(drill).stream_view_type())
 
 

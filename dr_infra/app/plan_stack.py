@@ -54,7 +54,7 @@ def describe_plan(
             "settings": {
                 "KeySchema": spec.key_schema(),
                 "BillingMode": "PAY_PER_REQUEST",
-                "StreamViewType": "NEW_AND_OLD_IMAGES",
+                "StreamViewType": "NEW_AND_OLD_IMAGES (enabled after seeding, just before the first change)",
                 "PointInTimeRecovery": "enabled",
             },
         },
@@ -138,7 +138,7 @@ def describe_plan(
             "kind": "event source mapping",
             "name": f"{names.table} stream -> {names.monitor_function}",
             "settings": {
-                "StartingPosition": "LATEST",
+                "StartingPosition": "TRIM_HORIZON",
                 "BatchSize": spec.esm_batch_size,
                 "MaximumBatchingWindowInSeconds": 0,
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],

@@ -19,6 +19,7 @@ from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.policy import Policy
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import Phase, ScenarioRecord, iso
+from dr_infra.stack import protect
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.names import StackNames, check_logical_table_name
@@ -173,12 +174,21 @@ class Drill:
         self.record.strategy = self.strategy
 
     def ensure_monitor_attached(self) -> None:
-        """Attach the monitor to the stream once, just before the first harmful change."""
+        """Protect the table once, after its data and just before the first harmful change or posture check.
+
+        Enables the table's stream (so it holds no seed write) and attaches the monitor at TRIM_HORIZON, waiting
+        until the mapping is Enabled (:func:`~dr_infra.stack.provision.attach_monitor`); on a target without
+        Lambda only the stream is enabled.
+        """
         if self.monitor_attached:
             return
         stack = self.require_stack()
         if "lambda" in self.target.capabilities:
             attach_monitor(self.target, stack)
+        else:
+            stack.stream_arn = protect.enable_stream(
+                self.client("dynamodb"), self.client("dynamodbstreams"), stack.names.table
+            )
         self.monitor_attached = True
 
     # -- measurement ------------------------------------------------------------------------------------------

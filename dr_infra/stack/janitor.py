@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from dr_infra.errors import EXIT_OK, EXIT_VIOLATED, ConfigError
+from dr_infra.stack import protect
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, run_started_at
 from dr_infra.targets import make_target
@@ -293,7 +294,7 @@ class _Sweeper:
             for mapping in mappings:
                 if mapping["UUID"] not in seen:
                     seen.add(mapping["UUID"])
-                    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+                    protect.delete_mapping(lam, mapping["UUID"])  # a mapping still Creating is refused
         lam.delete_function(FunctionName=r.name)
 
     def delete_plan(self, r: Leftover) -> None:

@@ -1,7 +1,8 @@
 """Provision the seed's whole DR stack with boto3, and tear it down in reverse, whatever happened.
 
 Resources (every name prefixed with the run id, every taggable one tagged ``drdrill:run-id`` and
-``drdrill:managed=true``): the table (stream NEW_AND_OLD_IMAGES, PITR on), the incident ledger table, an
+``drdrill:managed=true``): the table (PITR on; its NEW_AND_OLD_IMAGES stream is enabled by
+:func:`attach_monitor`, after seeding, see :mod:`dr_infra.stack.protect`), the incident ledger table, an
 AWS Backup vault, a plan (one rule: every 12 hours, 35-day retention, continuous backup on), a selection
 covering the table (and, by wildcard, tables restored from it), a backup role, the change monitor's role,
 the change monitor and re-protection functions with their log groups, the stream's event source mapping,
@@ -21,7 +22,7 @@ from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from dr_infra.interrupts import shielded
-from dr_infra.stack import iam_policies, restored, safety, user_stack
+from dr_infra.stack import iam_policies, protect, restored, safety, user_stack
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.packaging import build_package
@@ -117,16 +118,24 @@ def provision(target: Target, names: StackNames, spec: StackSpec, cleanups: Clea
 
 
 def attach_monitor(target: Target, stack: Stack) -> str:
-    """Attach the change monitor to the table's stream (LATEST), the last step of protecting a table.
+    """Arm the change monitor, the last step of protecting a table: stream on, mapping at TRIM_HORIZON, Enabled.
 
     Separate from :func:`provision` so a drill can seed data first: every seed write is an INSERT, and a
-    monitor that reacts to INSERT would otherwise treat the seeding itself as an incident.
+    monitor that reacts to INSERT would otherwise treat the seeding itself as an incident. The stream is
+    enabled only now, so it holds no seed write, and the mapping reads it from TRIM_HORIZON, so it cannot miss
+    the harmful change however late AWS starts polling (a LATEST mapping could: :mod:`dr_infra.stack.protect`).
+    Returns once the mapping is ``Enabled``.
     """
     spec = stack.spec
-    mapping = target.client("lambda").create_event_source_mapping(
+    stack.stream_arn = protect.enable_stream(
+        target.client("dynamodb"), target.client("dynamodbstreams"), stack.names.table
+    )
+    user_stack.refill_stream_arn(target, stack)  # {stream_arn} in a user's monitor has a value only now
+    lam = target.client("lambda")
+    mapping = lam.create_event_source_mapping(
         EventSourceArn=stack.stream_arn,
         FunctionName=stack.names.monitor_function,
-        StartingPosition="LATEST",
+        StartingPosition=protect.STARTING_POSITION,
         BatchSize=spec.esm_batch_size,
         MaximumBatchingWindowInSeconds=0,
         FunctionResponseTypes=["ReportBatchItemFailures"],
@@ -138,6 +147,7 @@ def attach_monitor(target: Target, stack: Stack) -> str:
     )
     stack.mapping_uuid = mapping["UUID"]
     stack.created.append(f"event source mapping {stack.mapping_uuid}")
+    protect.wait_mapping_state(lam, stack.mapping_uuid, "Enabled")
     return stack.mapping_uuid
 
 
@@ -201,14 +211,12 @@ class _Provisioner:
         table = ddb.create_table(
             TableName=self.n.table,
             **self.s.spec.table.create_table_arguments(),
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             Tags=self.s.tag_list(),
         )["TableDescription"]
         self.s.cleanups.add(
             f"delete table {self.n.table}", lambda: safety.delete_table(ddb, table["TableArn"], self.n.run_id)
         )
         self.s.table_arn = table["TableArn"]
-        self.s.stream_arn = table["LatestStreamArn"]
         self.s.created.append(f"dynamodb table {self.n.table}")
         ddb.get_waiter("table_exists").wait(TableName=self.n.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         ddb.update_continuous_backups(
@@ -347,7 +355,7 @@ class _Provisioner:
                 for mapping in page.get("EventSourceMappings", []):
                     if mapping["UUID"] not in seen:
                         seen.add(mapping["UUID"])
-                        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+                        protect.delete_mapping(lam, mapping["UUID"])
 
     def _restore_rule(self) -> None:
         """EventBridge: AWS Backup restore completions re-protect the restored table."""

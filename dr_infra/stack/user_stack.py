@@ -100,6 +100,40 @@ def create_user_monitor(target: Target, stack: Stack, retry_new_role: Callable[[
     return arn
 
 
+def refill_stream_arn(target: Target, stack: Stack) -> bool:
+    """Fill ``{stream_arn}`` again once the stream exists; True when the user's monitor was updated.
+
+    drdrill enables the table's stream only when it protects the table, after the seeding
+    (:mod:`dr_infra.stack.protect`), so at provisioning ``{stream_arn}`` had no value yet (a stream ARN carries the
+    moment the stream was enabled). The role policy and the environment that use it are written again now, and the
+    function's update is waited for (AWS applies it asynchronously: LastUpdateStatus InProgress).
+    """
+    definition = stack.spec.definition
+    monitor = definition.monitor if definition is not None else None
+    if monitor is None or not stack.stream_arn:
+        return False
+    uses = [doc for doc in (monitor.role_policy, monitor.environment) if doc and "{stream_arn}" in json.dumps(doc)]
+    if not uses:
+        return False
+    values = _values(stack)
+    iam, lam = target.client("iam"), target.client("lambda")
+    if monitor.role_policy is not None and "{stream_arn}" in json.dumps(monitor.role_policy):
+        iam.put_role_policy(
+            RoleName=stack.names.monitor_role,
+            PolicyName="drdrill",
+            PolicyDocument=json.dumps(placeholders.fill(monitor.role_policy, values)),
+        )
+    if monitor.environment and "{stream_arn}" in json.dumps(monitor.environment):
+        lam.update_function_configuration(
+            FunctionName=stack.names.monitor_function,
+            Environment={"Variables": placeholders.fill(monitor.environment, values)},
+        )
+        lam.get_waiter("function_updated_v2").wait(
+            FunctionName=stack.names.monitor_function, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+        )
+    return True
+
+
 def settle_restores(target: Target, stack: Stack, limit_s: float = RESTORE_SETTLE_S) -> None:
     """Wait for AWS Backup restore jobs of the table's recovery points still in flight, so the tables they create
     exist when teardown deletes what the drill caused (a restore job cannot be cancelled). One still running after

@@ -186,16 +186,30 @@ class PostureInspector:
         )
 
     def mapping_enabled(self) -> PostureCheck:
-        mappings = self.c("lambda").list_event_source_mappings(
+        """The monitor's mapping is Enabled and cannot miss a change: ReportBatchItemFailures, and it reads the
+        table's current stream from TRIM_HORIZON, a stream drdrill enabled after seeding (so "LATEST at the
+        moment the table was protected", without LATEST's gap while AWS starts polling; see
+        :mod:`dr_infra.stack.protect`)."""
+        expected = "Enabled, TRIM_HORIZON of the stream enabled at protection, ReportBatchItemFailures"
+        lam = self.c("lambda")
+        mappings = lam.list_event_source_mappings(
             EventSourceArn=self.stack.stream_arn, FunctionName=self.stack.names.monitor_function
         )["EventSourceMappings"]
-        if not mappings:
-            return PostureCheck("event source mapping", "Enabled, LATEST, ReportBatchItemFailures", "none", False)
-        m = self.c("lambda").get_event_source_mapping(UUID=mappings[0]["UUID"])
-        actual = f"{m.get('State')}, {m.get('StartingPosition')}, {','.join(m.get('FunctionResponseTypes', [])) or '-'}"
+        if not self.stack.stream_arn or not mappings:
+            return PostureCheck("event source mapping", expected, "none", False)
+        m = lam.get_event_source_mapping(UUID=mappings[0]["UUID"])
+        current = self.c("dynamodb").describe_table(TableName=self.stack.names.table)["Table"].get("LatestStreamArn")
+        label = str(m.get("EventSourceArn", "")).rsplit("/stream/", 1)[-1]
+        same_stream = m.get("EventSourceArn") == current == self.stack.stream_arn
+        responses = ",".join(m.get("FunctionResponseTypes", [])) or "-"
+        actual = (
+            f"{m.get('State')}, {m.get('StartingPosition')} of "
+            f"{'the stream enabled at protection' if same_stream else 'another stream'} ({label}), {responses}"
+        )
         ok = (
-            m.get("State") in {"Enabled", "Enabling"}
-            and m.get("StartingPosition") == "LATEST"
+            m.get("State") == "Enabled"
+            and m.get("StartingPosition") == "TRIM_HORIZON"
+            and same_stream
             and "ReportBatchItemFailures" in m.get("FunctionResponseTypes", [])
         )
-        return PostureCheck("event source mapping", "Enabled, LATEST, ReportBatchItemFailures", actual, ok)
+        return PostureCheck("event source mapping", expected, actual, ok)

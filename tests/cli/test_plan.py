@@ -65,7 +65,7 @@ def test_plan_names_every_resource_of_the_stack(capsys: pytest.CaptureFixture[st
     )
     for setting in settings:
         assert setting in out
-    assert "StartingPosition: LATEST" in out
+    assert "StartingPosition: TRIM_HORIZON" in out
     assert f"{TAG_MANAGED} = true" in out
     assert f"{TAG_RUN_ID} = {match.group(1)}" in out
     assert "Nothing was created" in out

@@ -104,6 +104,16 @@ def wait_for(predicate: Callable[[], T], timeout: float = 6.0, interval: float =
         time.sleep(interval)
 
 
+def wait_state(lam: Any, uuid: str, state: str = "Enabled", timeout: float = 6.0) -> dict[str, Any]:
+    """Wait until the mapping's State is ``state`` (AWS: Creating -> Enabled, Disabling -> Disabled, ...)."""
+    config: dict[str, Any] = wait_for(
+        lambda: (m := lam.get_event_source_mapping(UUID=uuid)) and m["State"] == state and m,
+        timeout=timeout,
+        what=f"mapping {uuid} {state}",
+    )
+    return config
+
+
 def create_table(ddb: Any, name: str) -> str:
     """A table keyed by ``pk`` with a NEW_AND_OLD_IMAGES stream; returns the stream ARN."""
     desc = ddb.create_table(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_stack import batches, create_function, create_table, log_messages, wait_for
+from lambda_stack import batches, create_function, create_table, log_messages, wait_for, wait_state
 
 from dr_infra.targets.embedded import EmbeddedTarget, esm_poller, lambda_runtime, patches
 from dr_infra.targets.embedded.target import fake_session
@@ -52,6 +52,7 @@ class Stack:
             uuid = self.lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=self.name, **mapping)[
                 "UUID"
             ]
+            wait_state(self.lam, uuid)  # a LATEST mapping reads from where the shard is once it polls
         return stream_arn, uuid
 
     def put(self, *keys: str) -> None:
@@ -233,7 +234,11 @@ def test_latest_skips_earlier_records(embedded: EmbeddedTarget, unique: str) -> 
     stream_arn = create_table(stack.ddb, stack.table)
     create_function(stack.iam, stack.lam, stack.logs, stack.name)
     stack.put("before")
-    stack.lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=stack.name, StartingPosition="LATEST")
+    uuid = stack.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName=stack.name, StartingPosition="LATEST"
+    )["UUID"]
+    stack.put("while-creating")  # AWS: LATEST is the shard's tip when polling starts, after Creating
+    wait_state(stack.lam, uuid)
     stack.put("after")
     assert _delivered(stack, 1) == [["after"]]
 
@@ -299,13 +304,16 @@ def test_maximum_record_age_discards_old_records(embedded: EmbeddedTarget, uniqu
     stream_arn = create_table(stack.ddb, stack.table)
     create_function(stack.iam, stack.lam, stack.logs, stack.name)
     stack.put("old")
-    time.sleep(1.2)
-    # Below AWS's 60 s minimum on purpose (the embedded target accepts it, see esm_poller's docstring).
+    # AWS's minimum age limit is 60 s: the fault switch ages every record by 58 s, so "old" (written 2.5 s ago)
+    # is past it and "fresh" is not.
+    assert embedded.control is not None
+    time.sleep(2.5)
+    embedded.control.set_fault("stream_records_aged", seconds=58)
     uuid = stack.lam.create_event_source_mapping(
         EventSourceArn=stream_arn,
         FunctionName=stack.name,
         StartingPosition="TRIM_HORIZON",
-        MaximumRecordAgeInSeconds=1,
+        MaximumRecordAgeInSeconds=60,
     )["UUID"]
     stack.put("fresh")
     assert _delivered(stack, 1) == [["fresh"]]
@@ -319,14 +327,15 @@ def test_disabled_mapping_delivers_nothing_until_re_enabled(embedded: EmbeddedTa
     stack.put("one")
     assert _delivered(stack, 1) == [["one"]]
 
-    stack.lam.update_event_source_mapping(UUID=uuid, Enabled=False)
-    assert stack.lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+    assert stack.lam.update_event_source_mapping(UUID=uuid, Enabled=False)["State"] == "Disabling"
+    wait_state(stack.lam, uuid, "Disabled")
     stack.put("two")
     time.sleep(0.8)
     assert stack.keys_seen() == [["one"]]
 
-    stack.lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    assert stack.lam.update_event_source_mapping(UUID=uuid, Enabled=True)["State"] == "Enabling"
     assert _delivered(stack, 2) == [["one"], ["two"]]
+    wait_state(stack.lam, uuid, "Enabled")
 
     assert esm_poller.poller_running(uuid)
     stack.lam.delete_event_source_mapping(UUID=uuid)

@@ -13,6 +13,9 @@ A switch is a name plus parameters and an optional count of activations:
   ``ThrottlingException`` (botocore's standard retry mode retries them).
 * ``function_error`` (``count``): the next ``count`` function invocations raise an error.
 * ``function_timeout`` (``count``): the next ``count`` invocations run past the function's Timeout.
+* ``stream_records_aged`` (``seconds``): event source mapping pollers judge ``MaximumRecordAgeInSeconds`` as if
+  every stream record were that much older (AWS's minimum age limit is 60 s; this lets a test see the rule
+  without waiting a minute).
 
 A switch may be scoped to a resource-name prefix (``scope``, a drill passes its stack's prefix
 ``drdrill-<run id>-<stack no>``): it then applies only to requests about a resource whose name or ARN contains
@@ -40,6 +43,7 @@ KNOWN_FAULTS = frozenset(
         "throttle",
         "function_error",
         "function_timeout",
+        "stream_records_aged",
     }
 )
 

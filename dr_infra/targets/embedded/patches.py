@@ -21,6 +21,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.changefeed",
     "dr_infra.targets.embedded.lambda_runtime",
     "dr_infra.targets.embedded.esm_poller",
+    "dr_infra.targets.embedded.esm_api",
     "dr_infra.targets.embedded.restored",
     "dr_infra.targets.embedded.history",
     "dr_infra.targets.embedded.pitr",
@@ -39,6 +40,15 @@ GAP_FILLERS: tuple[str, ...] = (
 A module may also define ``server_started(endpoint)`` / ``server_stopped(endpoint)``; the embedded server
 calls them (see :func:`server_started`, :func:`server_stopped`) so background work (stream pollers,
 function worker processes) follows the server's life."""
+
+HELPER_MODULES: tuple[str, ...] = (
+    "dr_infra.targets.embedded.esm_state",
+    "dr_infra.targets.embedded.esm_batch",
+    "dr_infra.targets.embedded.esm_events",
+    "dr_infra.targets.embedded.esm_destinations",
+    "dr_infra.targets.embedded.esm_validation",
+)
+"""Modules the gap-fillers use that read moto internals (a ``HOOKED_INTERNALS`` tuple) but patch nothing."""
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.StreamShard.add",
@@ -74,7 +84,7 @@ def _resolve(dotted: str) -> object:
 def all_hooked_internals() -> tuple[str, ...]:
     """Every moto internal any gap-filler relies on."""
     hooked = list(HOOKED_INTERNALS)
-    for name in GAP_FILLERS:
+    for name in (*GAP_FILLERS, *HELPER_MODULES):
         hooked.extend(getattr(importlib.import_module(name), "HOOKED_INTERNALS", ()))
     return tuple(hooked)
 

@@ -8,11 +8,16 @@ The embedded target keeps the *shape* of those timings (jobs go CREATED -> RUNNI
 ``PercentDone`` rising, restored tables are CREATING before ACTIVE, the restorable window trails now) and
 lets the profile choose their length:
 
-* ``instant`` (default): jobs and restores finish within a fraction of a second; PITR lag 1 s.
+* ``instant`` (default): jobs and restores finish within a fraction of a second; PITR lag 1 s. Every
+  asynchronous state still takes a non-zero time, so drdrill's own flow has to wait for it as on AWS.
 * ``aws-scaled``: AWS's documented floors multiplied by ``scale`` (default 0.01, so a 20-minute restore
   takes 12 s and the 5-minute PITR lag 3 s).
 
-``pitr_lag_seconds`` set explicitly wins over the profile's lag.
+``pitr_lag_seconds`` set explicitly wins over the profile's lag; likewise ``mapping_transition_seconds`` (how
+long an event source mapping stays ``Creating`` / ``Enabling`` / ``Disabling`` / ``Updating``, see
+:mod:`esm_lifecycle`), ``function_pending_seconds`` (how long a new function stays ``Pending``, see
+:mod:`function_state`) and ``ttl_delete_delay_seconds`` (how long after its TTL an expired item is deleted,
+see :mod:`ttl_sweeper`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ from dataclasses import dataclass, replace
 AWS_RESTORE_FLOOR_SECONDS = 20 * 60
 AWS_BACKUP_JOB_SECONDS = 60
 AWS_PITR_LAG_SECONDS = 5 * 60
+AWS_MAPPING_TRANSITION_SECONDS = 60
+"""An assumed figure: AWS documents no bound ("Lambda can take several minutes to start polling",
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html)."""
+AWS_FUNCTION_PENDING_SECONDS = 5
+"""An assumed figure for a function outside a VPC
+(https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html documents the states, not their length)."""
+AWS_TTL_DELETE_SECONDS = 2 * 24 * 3600
+""""typically within a few days" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html)."""
 PROFILES = ("instant", "aws-scaled")
 
 
@@ -33,6 +46,9 @@ class EmbeddedSettings:
     latency_profile: str = "instant"
     scale: float = 0.01
     pitr_lag_seconds: float | None = None
+    mapping_transition_seconds: float | None = None
+    function_pending_seconds: float | None = None
+    ttl_delete_delay_seconds: float | None = None
 
     @property
     def pitr_lag(self) -> float:
@@ -65,6 +81,33 @@ class EmbeddedSettings:
             return AWS_BACKUP_JOB_SECONDS * self.scale
         return 0.1
 
+    @property
+    def mapping_transition(self) -> float:
+        """How long an event source mapping stays in a transitional state (Creating, Enabling, ...)."""
+        if self.mapping_transition_seconds is not None:
+            return self.mapping_transition_seconds
+        if self.latency_profile == "aws-scaled":
+            return AWS_MAPPING_TRANSITION_SECONDS * self.scale
+        return 0.3
+
+    @property
+    def function_pending(self) -> float:
+        """How long a new function stays Pending before Active."""
+        if self.function_pending_seconds is not None:
+            return self.function_pending_seconds
+        if self.latency_profile == "aws-scaled":
+            return AWS_FUNCTION_PENDING_SECONDS * self.scale
+        return 0.15
+
+    @property
+    def ttl_delete_delay(self) -> float:
+        """How long after its TTL time an expired item is deleted at the latest."""
+        if self.ttl_delete_delay_seconds is not None:
+            return self.ttl_delete_delay_seconds
+        if self.latency_profile == "aws-scaled":
+            return AWS_TTL_DELETE_SECONDS * self.scale
+        return 1.0
+
 
 _current = EmbeddedSettings()
 _lock = threading.Lock()
@@ -81,7 +124,13 @@ def update(**changes: object) -> EmbeddedSettings:
     profile = changes.get("latency_profile")
     if profile is not None and profile not in PROFILES:
         raise ValueError(f"unknown latency profile {profile!r}; use one of {', '.join(PROFILES)}")
-    for key in ("scale", "pitr_lag_seconds"):
+    for key in (
+        "scale",
+        "pitr_lag_seconds",
+        "mapping_transition_seconds",
+        "function_pending_seconds",
+        "ttl_delete_delay_seconds",
+    ):
         value = changes.get(key)
         if value is not None and (not isinstance(value, int | float) or value < 0):
             raise ValueError(f"{key} must be a non-negative number, got {value!r}")

@@ -1,0 +1,148 @@
+"""The event source mapping API answering as AWS does: checks, defaults, HTTP 202, asynchronous states.
+
+What AWS does (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html,
+https://docs.aws.amazon.com/lambda/latest/api/API_UpdateEventSourceMapping.html,
+https://docs.aws.amazon.com/lambda/latest/api/API_DeleteEventSourceMapping.html,
+https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html; responses recorded on AWS in LocalStack's
+``tests/aws/services/lambda_/test_lambda_api.snapshot.json``, ``test_event_source_mapping_lifecycle``):
+Create, Update and Delete answer HTTP 202. A stream mapping's configuration always carries every default:
+``BatchSize`` 100, ``BisectBatchOnFunctionError`` false, ``DestinationConfig`` ``{"OnFailure": {}}``,
+``FunctionResponseTypes`` [], ``MaximumBatchingWindowInSeconds`` 0, ``MaximumRecordAgeInSeconds`` -1,
+``MaximumRetryAttempts`` -1, ``ParallelizationFactor`` 1, ``TumblingWindowInSeconds`` 0, plus
+``LastProcessingResult`` ("No records processed" at first), ``State`` and ``StateTransitionReason`` ("User
+action"); ``Tags`` are not part of it (ListTags reads them). Unknown UUIDs answer ``ResourceNotFoundException``
+(404) "The resource you requested does not exist.".
+
+What is modelled: moto's ``LambdaBackend`` mapping calls wrapped so that requests are checked first
+(:mod:`esm_validation`: ranges, stream rules, duplicates), stream mappings get AWS's defaults, states follow
+:mod:`esm_lifecycle` (``Creating`` first), and the poller (:mod:`esm_poller`) is started, woken or stopped.
+moto's create response (201) is answered 202 like AWS's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import EventSourceMapping, LambdaBackend
+from moto.awslambda.responses import LambdaResponse
+
+from dr_infra.targets.embedded import esm_lifecycle, esm_poller, esm_validation
+
+HOOKED_INTERNALS: tuple[str, ...] = (
+    "moto.awslambda.models.LambdaBackend.create_event_source_mapping",
+    "moto.awslambda.models.LambdaBackend.update_event_source_mapping",
+    "moto.awslambda.models.LambdaBackend.delete_event_source_mapping",
+    "moto.awslambda.models.LambdaBackend.get_event_source_mapping",
+    "moto.awslambda.models.LambdaBackend.list_event_source_mappings",
+    "moto.awslambda.models.EventSourceMapping.get_configuration",
+    "moto.awslambda.responses.LambdaResponse.create_event_source_mapping",
+)
+"""moto internals this module wraps. It also reads ``LambdaBackend._lambdas`` (to name the function) and sets
+``EventSourceMapping`` attributes (``bisect_on_error``, ``destination_config``, ``function_response_types``,
+``max_batch_window``, ``max_record_age``, ``max_retry_attempts``, ``parallelization_factor``,
+``tumbling_window``)."""
+
+STREAM_DEFAULTS: dict[str, Any] = {
+    "bisect_on_error": False,
+    "destination_config": {"OnFailure": {}},
+    "function_response_types": [],
+    "max_batch_window": 0,
+    "max_record_age": -1,
+    "max_retry_attempts": -1,
+    "parallelization_factor": 1,
+    "tumbling_window": 0,
+}
+
+
+class MappingNotFound(LambdaClientError):
+    code = 404
+
+    def __init__(self) -> None:
+        super().__init__("ResourceNotFoundException", "The resource you requested does not exist.")
+
+
+_original_create = LambdaBackend.create_event_source_mapping
+_original_update = LambdaBackend.update_event_source_mapping
+_original_delete = LambdaBackend.delete_event_source_mapping
+_original_get_configuration = EventSourceMapping.get_configuration
+_original_create_response = LambdaResponse.create_event_source_mapping
+_installed = False
+
+
+def _function_arn_and_name(backend: LambdaBackend, name_or_arn: str) -> tuple[str, str]:
+    function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(name_or_arn)
+    return str(function.function_arn), str(function.function_name)
+
+
+def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
+    esm_validation.check_create(spec)
+    arn = str(spec["EventSourceArn"])
+    stream = esm_validation.is_dynamodb_stream(arn)
+    if stream and spec.get("FunctionName"):
+        function_arn, function_name = _function_arn_and_name(self, str(spec["FunctionName"]))
+        esm_validation.check_duplicate(self._event_source_mappings.values(), arn, function_arn, function_name)
+    esm = _original_create(self, spec)
+    if stream:
+        for attribute, default in STREAM_DEFAULTS.items():
+            if getattr(esm, attribute, None) is None:
+                setattr(esm, attribute, json.loads(json.dumps(default)))
+    esm_lifecycle.created(esm.uuid, bool(esm.enabled))
+    esm_poller.start(esm)
+    return esm
+
+
+def _patched_update(self: LambdaBackend, uuid: str, spec: dict[str, Any]) -> EventSourceMapping | None:
+    esm = self._event_source_mappings.get(uuid)
+    if esm is None:
+        raise MappingNotFound()
+    esm_validation.check_update(spec, esm.event_source_arn)
+    esm_lifecycle.check_settled(uuid)
+    updated = _original_update(self, uuid, spec)
+    enabled = spec.get("Enabled")
+    esm_lifecycle.updated(uuid, bool(enabled) if enabled is not None else None)
+    esm_poller.wake()
+    return updated
+
+
+def _patched_delete(self: LambdaBackend, uuid: str) -> EventSourceMapping | None:
+    if uuid not in self._event_source_mappings:
+        raise MappingNotFound()
+    esm_lifecycle.check_settled(uuid)
+    esm = _original_delete(self, uuid)
+    esm_lifecycle.forget(uuid)
+    esm_poller.stop(uuid)
+    return esm
+
+
+def _patched_get_configuration(self: EventSourceMapping) -> dict[str, Any]:
+    config: dict[str, Any] = _original_get_configuration(self)
+    config.pop("Tags", None)
+    state = esm_lifecycle.state(self.uuid)
+    if state is not None:
+        config["State"] = state
+    config["StateTransitionReason"] = esm_lifecycle.USER_ACTION
+    config["LastProcessingResult"] = esm_poller.last_processing_result(self.uuid)
+    return config
+
+
+def _patched_create_response(self: LambdaResponse) -> Any:
+    status, headers, body = _original_create_response(self)
+    if status == 201:
+        headers = {**headers, "status": 202}
+        status = 202
+    return status, headers, body
+
+
+def install() -> None:
+    """Wrap moto's mapping API (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    LambdaBackend.create_event_source_mapping = _patched_create  # type: ignore[method-assign]
+    LambdaBackend.update_event_source_mapping = _patched_update  # type: ignore[method-assign]
+    LambdaBackend.delete_event_source_mapping = _patched_delete  # type: ignore[method-assign]
+    EventSourceMapping.get_configuration = _patched_get_configuration  # type: ignore[method-assign]
+    LambdaResponse.create_event_source_mapping = _patched_create_response  # type: ignore[method-assign]
+    _installed = True
