@@ -92,7 +92,7 @@ def zip_bytes(source: str = HANDLER_SOURCE) -> bytes:
     return buffer.getvalue()
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 6.0, interval: float = 0.05, what: str = "") -> T:
+def wait_for(predicate: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:
     """Poll ``predicate`` until it returns something truthy, or fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
