@@ -150,7 +150,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1, 0-65535 (default: a free port)")
 
     report = sub.add_parser("report", help="re-render a report from a journal")
-    report.add_argument("journal", type=Path)
+    report.add_argument("journal", type=Path, nargs="?", help="the journal (report.json) to re-render")
+    report.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="JOURNAL",
+        help="combine these journals (shards of one run) into one report; exits with the merged verdict",
+    )
     report.add_argument("--format", choices=("html", "md", "json", "junit", "csv"), action="append")
     report.add_argument("--out", type=Path, default=None)
     report.add_argument("--redact", action="store_true")
@@ -357,6 +364,12 @@ def serve(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     from dr_infra.report import NotAJournal, read_journal, render_all
 
+    if args.merge:
+        from dr_infra.app.merge import merge_report
+
+        return merge_report(args)
+    if args.journal is None:
+        raise DrDrillError("drdrill report needs a journal (report.json), or --merge J1 J2 ... for shards")
     try:
         journal = read_journal(args.journal)  # the dict itself: fields newer than this drdrill are kept
     except NotAJournal as exc:

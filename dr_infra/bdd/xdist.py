@@ -78,6 +78,25 @@ class Merger:
         self.order: dict[str, int] = {}
         self.interrupted = False
 
+    def add_record(self, record: ScenarioRecord, order: int | None) -> bool:
+        """Add one scenario's record at collection position ``order``; ``False`` when its id is already in."""
+        if any(s.id == record.id for s in self.journal.scenarios):
+            return False
+        self._add(record, order)
+        return True
+
+    def add_journal(self, journal: Journal, orders: dict[str, int]) -> list[str]:
+        """Fold a whole journal in (``drdrill report --merge``): its records at ``orders[id]``, its usage errors
+        and leaks; returns the ids that were already present (the same scenario in two journals)."""
+        duplicates = [r.id for r in journal.scenarios if not self.add_record(r, orders.get(r.id))]
+        self._target(journal.target)
+        self._errors(journal.usage_errors)
+        for leak in journal.leaks:
+            if leak not in self.journal.leaks:
+                self.journal.leaks.append(leak)
+        self.interrupted = self.interrupted or journal.status == "interrupted"
+        return duplicates
+
     def _add(self, record: ScenarioRecord, order: int | None) -> None:
         if any(s.id == record.id for s in self.journal.scenarios):
             return
