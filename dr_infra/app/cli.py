@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import io
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
+from dr_infra.app.streams import HeldStdout as _HeldStdout
+from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
 from dr_infra.targets import TARGET_NAMES
 
@@ -36,69 +37,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-class _PytestErrorFilter(io.TextIOBase):
-    """Stands in for stderr during ``pytest.main``: passes everything through live except pytest's own
-    ``ERROR: <usage error>`` block, which drdrill reports as one ``drdrill:`` line instead."""
-
-    def __init__(self, real: TextIO) -> None:
-        self.real = real
-        self.usage_errors: list[str] = []
-        self._swallow_newline = False
-
-    def write(self, text: str) -> int:
-        if text.startswith("ERROR: "):
-            lines = text.removeprefix("ERROR: ").splitlines()
-            self.usage_errors.extend(line for line in lines if line.strip())
-            self._swallow_newline = True
-            return len(text)
-        if self._swallow_newline and not text.strip():
-            return len(text)
-        self._swallow_newline = False
-        return self.real.write(text)
-
-    def flush(self) -> None:
-        self.real.flush()
-
-    def isatty(self) -> bool:
-        return self.real.isatty()
-
-
-class _HeldStdout(io.TextIOBase):
-    """Stands in for stdout during ``pytest.main``: holds pytest's output until the first scenario starts, so
-    a usage error found before any scenario runs is drdrill's one stderr line, not a pytest session on stdout.
-    Once a scenario starts, everything held is written and the rest passes through live."""
-
-    def __init__(self, real: TextIO) -> None:
-        self.real = real
-        self.held: list[str] | None = []
-
-    def write(self, text: str) -> int:
-        if self.held is not None:
-            self.held.append(text)
-            return len(text)
-        return self.real.write(text)
-
-    def release(self) -> None:
-        held, self.held = self.held, None
-        if held:
-            self.real.write("".join(held))
-            self.real.flush()
-
-    def discard(self) -> None:
-        if self.held is not None:
-            self.held = []
-
-    def flush(self) -> None:
-        if self.held is None:
-            self.real.flush()
-
-    def isatty(self) -> bool:
-        return self.real.isatty()
-
-    def fileno(self) -> int:
-        return self.real.fileno()
 
 
 def _port(text: str) -> int:

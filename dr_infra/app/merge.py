@@ -71,8 +71,9 @@ def merge_journals(journals: Sequence[dict[str, Any]], sources: Sequence[str]) -
                 f"scenario {duplicates[0]} is in {source} and an earlier journal: merge journals of disjoint shards"
             )
     merger.finish(sum(int((j.target or {}).get("workers") or 1) for j in loaded))
-    merged.status = merged.verdict(merger.interrupted)
     merged.finished_at = max((j.finished_at for j in loaded if j.finished_at), default=None)
+    merged.status = "finished"  # not "running": the verdict below is the finished run's
+    merged.status = merged.verdict(merger.interrupted)
     if merged.started_at and merged.finished_at:
         from datetime import datetime
 
