@@ -131,11 +131,17 @@ def _(drill: Drill, count: str) -> None:
     # bisected batches land first: read until the count is stable (the interval follows the target's pace).
     settle = max(0.5, 5 * drill.target.max_poll_interval)
     started = recovery.settled_restores(lambda: recovery.started_restores(drill), settle, limit=30)
-    logged = {
-        str(line.get("restoreJobId") or line.get("restoredTable"))
-        for line in recovery.decisions(drill)
-        if line.get("decision") == "restore_started"
-    }
+    from dr_infra.drill import user_monitor
+
+    if user_monitor.is_user_monitor(drill):
+        said = user_monitor.logged_jobs(drill)  # None: the user's log names no job (log_pattern without (?P<job>))
+        logged = set(started) if said is None else said
+    else:
+        logged = {
+            str(line.get("restoreJobId") or line.get("restoredTable"))
+            for line in recovery.decisions(drill)
+            if line.get("decision") == "restore_started"
+        }
     actual = len(started)
     drill.record.evidence["restore_job_count"] = [
         {"expected": expected, "started": actual, "restores": started, "monitor_logged": sorted(logged)}
@@ -154,8 +160,12 @@ def _(drill: Drill, count: str) -> None:
 
 @then(parsers.re(r"the change monitor logged the (?P<event>INSERT|MODIFY|REMOVE) event"))
 def _(drill: Drill, event: str) -> None:
+    from dr_infra.drill import user_monitor
     from dr_infra.drill.waits import Probe, WaitPolicy
 
+    if user_monitor.is_user_monitor(drill):
+        user_monitor.logged_event(drill, event)
+        return
     injection = drill.incident.injection
     keys = injection.keys if injection is not None else []
 
@@ -284,7 +294,12 @@ def _(drill: Drill) -> None:
 
 @then("the restored table is protected again")
 def _(drill: Drill) -> None:
-    from dr_infra.drill import reprotection
+    from dr_infra.drill import reprotection, user_monitor
+
+    if user_monitor.is_user_monitor(drill):
+        reason = "re-protection is drdrill's own monitor's (on_restore_completed); this definition's monitor has none"
+        user_monitor.not_applicable(drill, "the restored table is protected again", reason)
+        return
 
     reprotection.verify(drill)
 

@@ -16,6 +16,18 @@ from dr_infra.report.journal import iso
 from steps.then import SECONDS, _seconds
 
 
+def _decision_lines_only(drill: Drill, step: str) -> bool:
+    """Chaos outcomes read drdrill's own monitor's decision lines: for a user's monitor they are not applicable."""
+    from dr_infra.drill import user_monitor
+
+    if not user_monitor.is_user_monitor(drill):
+        return False
+    user_monitor.not_applicable(
+        drill, step, "it reads drdrill's own monitor's decision lines (a user's monitor has none)"
+    )
+    return True
+
+
 # -- restore-path chaos: the expected way for a recovery to break -------------------------------------------------
 @then(parsers.re(rf"the restore fails within {SECONDS} seconds? with the job's status message"))
 @checks(seconds=_seconds)
@@ -64,6 +76,8 @@ def _(drill: Drill, phase: str) -> None:
 @checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """StartRestoreJob denied: the monitor logs the AccessDeniedException and reports the records as failed."""
+    if _decision_lines_only(drill, "the restore could not be started within N seconds"):
+        return
     from dr_infra.errors import WaitTimeout
 
     deadline = time.monotonic() + _seconds(seconds)
@@ -110,6 +124,8 @@ def _no_recovery_point_lines(drill: Drill) -> list[dict[str, Any]]:
 
 @then("the change monitor logged no recovery point before the change")
 def _(drill: Drill) -> None:
+    if _decision_lines_only(drill, "the change monitor logged no recovery point before the change"):
+        return
     import re
 
     from dr_infra.drill.waits import Probe, WaitPolicy
@@ -146,6 +162,8 @@ RPO_BEFORE_FIRST_BACKUP = "the RPO cannot be met for changes before the first ba
 
 @then(f"the report notes that {RPO_BEFORE_FIRST_BACKUP}")
 def _(drill: Drill) -> None:
+    if _decision_lines_only(drill, "the report notes that the RPO cannot be met for changes before the first backup"):
+        return
     from dataclasses import asdict
 
     from dr_infra.report.model import scenario_view
@@ -168,6 +186,8 @@ def _monitor_log_group(drill: Drill) -> str:
 
 @then(parsers.re(r"the change monitor failed (?P<count>-?\d+) invocations? before the restore started"))
 def _(drill: Drill, count: str) -> None:
+    if _decision_lines_only(drill, "the change monitor failed N invocations before the restore started"):
+        return
     from dr_infra.verify import monitor_log as evidence
 
     expected = int(count)
@@ -188,6 +208,8 @@ def _(drill: Drill, count: str) -> None:
 @checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
+    if _decision_lines_only(drill, "the change is reported as never detected within N seconds"):
+        return
     from dr_infra.drill.waits import Probe, WaitPolicy
     from dr_infra.verify import monitor_log as evidence
 
@@ -242,6 +264,8 @@ NEVER_INVOKED_WINDOW_S = 3.0
 @then("the change monitor was never invoked")
 def _(drill: Drill) -> None:
     """No START line after the change within a window where an attached monitor always runs."""
+    if _decision_lines_only(drill, "the change monitor was never invoked"):
+        return
     from dr_infra.errors import WaitTimeout
 
     stack = drill.require_stack()

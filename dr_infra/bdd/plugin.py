@@ -487,7 +487,15 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, **_: 
         guard.watch(lambda: target.client("cloudwatch"))  # and between steps, during long waits
 
 
-def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+def pytest_bdd_after_step(
+    request: pytest.FixtureRequest, step: Any, step_func_args: dict[str, Any] | None = None, **_: Any
+) -> None:
+    drill = (step_func_args or {}).get("drill")
+    reason = getattr(drill, "step_skip_reason", None)
+    if reason:  # not applicable to this monitor: recorded as skipped with the reason, never as passed
+        drill.step_skip_reason = None  # type: ignore[union-attr]
+        _step_record(request, step, "skipped", reason)
+        return
     _step_record(request, step, "passed")
 
 

@@ -89,6 +89,9 @@ class Drill:
     """Restore-path faults this scenario injected, by fault name, with their parameters."""
     violations: dict[str, str] = field(default_factory=dict)
     """``{"rto"|"rpo": note}``: violations a step established (see :meth:`violate`); they stand at the end."""
+    step_skip_reason: str | None = None
+    """Set by a step that is not applicable here (a user's monitor without decision lines): the plugin records the
+    step as skipped with this reason instead of passed."""
     definition: StackDefinition | None = None
     """The run's stack definition (``--stack`` / ``--dr-stack`` / ``DRDRILL_STACK``), if any: what "a DR-protected
     table" is when the step names no file of its own."""

@@ -129,3 +129,55 @@ def _poll(drill: Drill) -> float:
 
 def _parse(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+
+
+def not_applicable(drill: Drill, step: str, reason: str) -> None:
+    """Report ``step`` as not applicable to this monitor, with the reason: the step is recorded as skipped (never
+    passed) and the report's notes say why; the scenario goes on with its other steps."""
+    drill.step_skip_reason = f"not applicable to this monitor: {reason}"
+    drill.record.add_evidence("not_applicable", {"step": step, "reason": reason})
+    drill.record.add_evidence("notes", f"'{step}' is not applicable to this monitor: {reason}")
+
+
+def is_user_monitor(drill: Drill) -> bool:
+    return drill.stack is not None and drill.stack.spec.user_monitor
+
+
+NO_DECISION_LINES = (
+    "it needs drdrill's own monitor's JSON decision lines, and this definition's [monitor] has no log_pattern "
+    "to read the user's monitor's lines by"
+)
+
+
+def logged_event(drill: Drill, event: str, limit_s: float = 30.0) -> None:
+    """'the change monitor logged the X event' for a user's monitor: a line after the change matching log_pattern
+    (with its ``event`` group equal to X when the pattern has one); without a pattern, not applicable."""
+    definition = drill.require_stack().spec.definition
+    pattern = definition.monitor.pattern() if definition is not None and definition.monitor is not None else None
+    step = f"the change monitor logged the {event} event"
+    if pattern is None:
+        not_applicable(drill, step, NO_DECISION_LINES)
+        return
+    names_event = "event" in pattern.groupindex
+
+    def probe() -> Probe:
+        lines = pattern_matches(drill)
+        hit = [line for line in lines if not names_event or str(line.get("event", "")).upper() == event]
+        seen = sorted({str(line.get("event", "?")) for line in lines})
+        return Probe(bool(hit), f"lines matching log_pattern: {len(lines)} (events {seen or 'none'})", hit)
+
+    found = WaitPolicy(f"the user's monitor logs a line matching log_pattern for {event}", limit_s).run(probe).value
+    if not names_event:
+        drill.record.add_evidence(
+            "notes",
+            f"log_pattern has no (?P<event>...) group: any matching line counts for {event} ({found[0]['message']!r})",
+        )
+
+
+def logged_jobs(drill: Drill) -> set[str] | None:
+    """Restore jobs the user's monitor says it started (log_pattern's ``job`` group), ``None`` if it cannot say."""
+    definition = drill.require_stack().spec.definition
+    pattern = definition.monitor.pattern() if definition is not None and definition.monitor is not None else None
+    if pattern is None or "job" not in pattern.groupindex:
+        return None
+    return {str(line["job"]) for line in pattern_matches(drill) if line.get("job")}
