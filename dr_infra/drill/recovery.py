@@ -61,7 +61,8 @@ def _cap(drill: Drill, longest: float) -> float:
 
 
 def remaining(deadline: float) -> float:
-    return max(0.1, deadline - time.monotonic())
+    """Seconds left until ``deadline`` (0 once it has passed: the next phase polls once and stops, never later)."""
+    return max(0.0, deadline - time.monotonic())
 
 
 def decisions(drill: Drill) -> list[dict[str, Any]]:

@@ -67,7 +67,13 @@ class WaitPolicy:
         clock: Callable[[], float] = time.monotonic,
         on_poll: Callable[[Probe, float], None] | None = None,
     ) -> Probe:
-        """Poll ``probe`` until done; raise :class:`WaitTimeout` naming this phase if it never is."""
+        """Poll ``probe`` until done; raise :class:`WaitTimeout` naming this phase if it never is.
+
+        The deadline is never crossed (tenacity's ``stop_before_delay`` semantics): a backoff sleep is cut short
+        so the last poll starts at the deadline, and no sleep starts that would end after it; no poll starts after
+        it. So a phase that finishes after the deadline is a timeout, never a late pass, and one that finishes
+        just before it is seen (the Then steps judge the measured time, not the wait's).
+        """
         started = clock()
         last: list[Probe] = [Probe(False, "not polled yet")]
 
@@ -87,10 +93,15 @@ class WaitPolicy:
                 observer.finish(self.phase, last[0], clock() - started, ok=False)
             raise WaitTimeout(self.phase, last[0].state, clock() - started)
 
+        backoff = wait_exponential(multiplier=self.first_interval, max=self.max_interval)
+
+        def wait(state: RetryCallState) -> float:
+            return max(0.0, min(backoff(state), self.timeout - (clock() - started)))
+
         result: Probe = Retrying(
             retry=retry_if_result(lambda p: not p.done),
-            stop=_stop_after(self.timeout, clock, started),
-            wait=wait_exponential(multiplier=self.first_interval, max=self.max_interval),
+            stop=_stop_before(self.timeout, clock, started),
+            wait=wait,
             sleep=sleep,
             retry_error_callback=give_up,
             reraise=True,
@@ -100,11 +111,13 @@ class WaitPolicy:
         return result
 
 
-def _stop_after(timeout: float, clock: Callable[[], float], started: float) -> Callable[[RetryCallState], bool]:
-    """stop_after_delay on an injectable clock."""
+def _stop_before(timeout: float, clock: Callable[[], float], started: float) -> Callable[[RetryCallState], bool]:
+    """tenacity's ``stop_before_delay`` on an injectable clock: stop once the next sleep would cross the deadline
+    (the sleeps are cut to the deadline, so this stops after the poll made at the deadline)."""
 
     def stop(state: RetryCallState) -> bool:
-        return clock() - started >= timeout
+        elapsed = clock() - started
+        return elapsed >= timeout or elapsed + state.upcoming_sleep > timeout + 1e-9
 
     return stop
 

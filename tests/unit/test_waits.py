@@ -91,3 +91,33 @@ def test_restore_job_probe_reports_progress() -> None:
     backup = FakeBackup([{"Status": "RUNNING", "PercentDone": "40"}])
     with pytest.raises(WaitTimeout, match="RUNNING 40%"):
         WaitPolicy(PHASE_RESTORE_JOB, timeout=5).run(restore_job_probe(backup, "j"), sleep=clock.sleep, clock=clock)
+
+
+def test_the_last_poll_is_at_the_deadline_and_no_sleep_crosses_it() -> None:
+    clock = FakeClock()
+    polled_at: list[float] = []
+
+    def probe() -> Probe:
+        polled_at.append(clock.now - 1000.0)
+        return Probe(False, "RUNNING")
+
+    with pytest.raises(WaitTimeout) as caught:
+        WaitPolicy("phase", timeout=30, max_interval=7).run(probe, sleep=clock.sleep, clock=clock)
+    assert sum(clock.sleeps) == pytest.approx(30.0)
+    assert polled_at[-1] == pytest.approx(30.0) and all(t <= 30.0 + 1e-9 for t in polled_at)
+    assert caught.value.waited == pytest.approx(30.0)
+
+
+def test_a_phase_done_only_after_the_deadline_is_a_timeout_not_a_late_pass() -> None:
+    clock = FakeClock()
+    # Done from 31 s on: with 2 s backoff steps an uncut sleep would poll at ~31 s and pass "within 30 s" late.
+    probe = lambda: Probe(clock.now - 1000.0 >= 31.0, "COMPLETED" if clock.now - 1000.0 >= 31.0 else "RUNNING")  # noqa: E731
+    with pytest.raises(WaitTimeout):
+        WaitPolicy("phase", timeout=30, max_interval=2).run(probe, sleep=clock.sleep, clock=clock)
+    assert clock.now - 1000.0 == pytest.approx(30.0)
+
+
+def test_done_exactly_at_the_deadline_passes() -> None:
+    clock = FakeClock()
+    probe = lambda: Probe(clock.now - 1000.0 >= 30.0, "state")  # noqa: E731
+    assert WaitPolicy("phase", timeout=30, max_interval=7).run(probe, sleep=clock.sleep, clock=clock).done
