@@ -1,146 +1,172 @@
-"""Charts as inline SVG strings, drawn with matplotlib's Agg backend.
+"""The report's charts as inline SVG, laid out here and drawn by the Jinja2 templates in ``templates/charts/``.
 
-Why inline SVG: the HTML report must be one self-contained file that opens offline, scales sharply on a
-phone and prints cleanly; an SVG is text inside the page, needs no image files and no network.
+Why SVG from templates and not a plotting library: the charts are a handful of bars, segments and lines; drawing
+them directly keeps every label a real ``<text>`` element (searchable, selectable, read by screen readers), makes
+the bytes depend on the journal alone (the same journal renders the same file, so a report's SHA256SUMS can be
+re-derived), and keeps numpy, pillow and fonttools out of drdrill's install.
 
-Why the post-processing: matplotlib writes a standalone document (XML prolog, DOCTYPE) whose element ids
-(``patch_1``, clip paths, markers) repeat from one figure to the next. Several such SVGs inlined into one
-page would share ids and draw each other's markers, so every id is prefixed per chart. Text is kept as
-text (``svg.fonttype = none``) so it is small, searchable and selectable.
+Why a share of the target: RTO targets range from seconds (in-place repair) to hours (AWS Backup restores); on one
+seconds axis the fast drills are a few pixels wide. Each bar is the measured value as a percentage of its own
+target, so 100 % is the line that matters for every row, and the row's text gives both numbers in full.
 
-matplotlib is imported lazily: it is slow to import and only the HTML report needs it.
+Layout is computed in Python (plain numbers, rounded to 0.1 so output is stable) and the templates only place it.
 """
 
 from __future__ import annotations
 
-import io
-import re
+import math
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dr_infra.report.model import MeasureView, ScenarioView, guarantee_title, scenario_names
+from dr_infra.report.fmt import fmt_seconds
+from dr_infra.report.model import MeasureView, ScenarioView, guarantee_title
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-GOOD, BAD, NEUTRAL, TARGET = "#2e7d32", "#c62828", "#8a8f98", "#1f2937"
+WIDTH = 760
+LEFT = 10
+BAR_WIDTH = 470
+CHARS_PER_LINE = 105
+GOOD, BAD, EXPECTED, NEUTRAL, INK, MUTED = "#2e7d32", "#c62828", "#b26a00", "#8a8f98", "#1f2937", "#5b6472"
 PALETTE = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#283593")
-WIDTH_IN = 8.0
-MAX_LABEL = 42
-
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "drdrill",
-    "font.size": 10,
-    "axes.titlesize": 12,
-    "axes.titleweight": "bold",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+#: Bars longer than this share of their target are drawn to the edge with an arrow (the text still says it).
+MAX_SHARE = 3.0
+LINE_H, BAR_H, ROW_GAP = 13.0, 11.0, 8.0
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+def _r(value: float) -> float:
+    """Coordinates at 0.1 precision: small files, and the same bytes for the same journal on every machine."""
+    return round(value + 0.0, 1)
 
 
-def label(text: str) -> str:
-    """A chart label: shortened, and with ``$`` escaped so matplotlib never parses it as mathtext."""
-    short = text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "\u2026"
-    return short.replace("$", r"\$")
+def _lines(text: str) -> list[str]:
+    """A label in full, wrapped (never cut) to the chart's width."""
+    return textwrap.wrap(text, CHARS_PER_LINE, break_long_words=True, break_on_hyphens=False) or [""]
 
 
-def to_svg(figure: Figure, chart_id: str, title: str) -> str:
-    """The figure as an SVG fragment for inlining: no prolog, ids prefixed, an accessible ``<title>``."""
-    buffer = io.StringIO()
-    figure.savefig(
-        buffer,
-        format="svg",
-        bbox_inches="tight",
-        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-    )
-    _pyplot().close(figure)
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    ids = set(re.findall(r'\bid="([^"]+)"', svg))
-    if ids:
-        pattern = re.compile(
-            r'(\bid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r')(?=["\)])'
-        )
-        svg = pattern.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
-    safe_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return svg.replace(
-        "<svg ",
-        f'<svg role="img" aria-labelledby="{chart_id}-title" class="chart" ',
-        1,
-    ).replace(">", f'><title id="{chart_id}-title">{safe_title}</title>', 1)
+@dataclass
+class ShareRow:
+    """One scenario's measured value as a share of its target."""
+
+    label: list[str]
+    y: float
+    bar_y: float
+    width: float
+    colour: str
+    hatch: bool
+    clipped: bool
+    text: str
+    title: str
 
 
-def measure_chart(scenarios: Sequence[ScenarioView], kind: str, chart_id: str) -> str | None:
-    """Measured RTO (or RPO) vs its target per scenario: a bar per scenario, a marker at the target.
+@dataclass
+class ShareChart:
+    id: str
+    title: str
+    height: float
+    axis_x: float
+    axis_label: str
+    target_x: float
+    ticks: list[tuple[float, str]]
+    rows: list[ShareRow]
+    legend: list[tuple[str, str, bool]]
 
-    ``None`` when no scenario has a measurement or a target for ``kind``.
-    """
-    names = scenario_names(scenarios)
-    rows: list[tuple[str, MeasureView]] = []
-    for name, scenario in zip(names, scenarios, strict=True):
-        measure: MeasureView = getattr(scenario, kind)
-        if measure.measured_s is not None or measure.target_s is not None:
-            rows.append((name, measure))
-    if not rows:
+
+def _share(measure: MeasureView) -> float | None:
+    if measure.measured_s is None or measure.target_s is None:
         return None
-    plt = _pyplot()
-    title = f"Measured {kind.upper()} vs target per scenario"
-    with plt.rc_context(_RC):
-        figure, axes = plt.subplots(figsize=(WIDTH_IN, 1.3 + 0.42 * len(rows)))
-        ys = list(range(len(rows)))[::-1]
-        top = max(max(m.measured_s or 0, m.target_s or 0) for _, m in rows) or 1.0
-        for y, (_, measure) in zip(ys, rows, strict=True):
-            colour = NEUTRAL if measure.met is None else (GOOD if measure.met else BAD)
-            if measure.measured_s is not None:
-                axes.barh(y, measure.measured_s, height=0.6, color=colour)
-                axes.text(
-                    measure.measured_s + top * 0.01,
-                    y,
-                    measure.measured,
-                    va="center",
-                    fontsize=9,
-                    color=TARGET,
-                )
-            if measure.target_s is not None:
-                axes.plot([measure.target_s] * 2, [y - 0.4, y + 0.4], color=TARGET, linewidth=2.5)
-        axes.set_yticks(ys, [label(name) for name, _ in rows])
-        axes.set_xlim(0, top * 1.18)
-        axes.set_xlabel("seconds")
-        axes.set_title(title, loc="left")
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
+    if measure.target_s == 0:
+        return 0.0 if measure.measured_s == 0 else math.inf
+    return measure.measured_s / measure.target_s
 
-        used = {m.met for _, m in rows if m.measured_s is not None}
-        handles: list[Any] = [
-            Patch(color=colour, label=text)
-            for met, colour, text in (
-                (True, GOOD, "within target"),
-                (False, BAD, "over target"),
-                (None, NEUTRAL, "not judged"),
-            )
-            if met in used
-        ]
-        if any(m.target_s is not None for _, m in rows):
-            handles.append(Line2D([0], [0], color=TARGET, linewidth=2.5, label="target"))
-        axes.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
-            fontsize=8,
-            frameon=False,
-        )
-    return to_svg(figure, chart_id, title)
+
+def _status(scenario: ScenarioView, measure: MeasureView, kind: str) -> tuple[str, bool, str]:
+    """(colour, hatched, word) of a bar: an expected violation is hatched amber, never plain red."""
+    if measure.met is None:
+        return NEUTRAL, False, "not judged"
+    if measure.met:
+        return GOOD, False, "within target"
+    if scenario.expected_violation and kind in scenario.expected_measures:
+        return EXPECTED, True, "violated as the injected fault intends (expected)"
+    return BAD, False, "over target"
+
+
+def share_chart(scenarios: Sequence[ScenarioView], kind: str, chart_id: str) -> ShareChart | None:
+    """Measured RTO (or RPO) as a share of its target, per scenario; ``None`` when nothing has a target."""
+    picked = [(s, getattr(s, kind)) for s in scenarios]
+    picked = [(s, m) for s, m in picked if m.target_s is not None]
+    if not picked:
+        return None
+    shares = [x for x in (_share(m) for _, m in picked) if x is not None and math.isfinite(x)]
+    top = max([1.0, *shares])
+    axis_max = min(MAX_SHARE, math.ceil(top * 1.1 / 0.5) * 0.5)
+    scale = BAR_WIDTH / axis_max
+    rows: list[ShareRow] = []
+    y = 44.0
+    used: dict[str, tuple[str, bool]] = {}
+    for scenario, measure in picked:
+        colour, hatch, word = _status(scenario, measure, kind)
+        share = _share(measure)
+        label = _lines(scenario.name)
+        bar_y = y + LINE_H * len(label) + 1
+        if share is None:
+            width, clipped = 0.0, False
+            text = f"not measured (target {fmt_seconds(measure.target_s)})"
+        else:
+            clipped = share > axis_max
+            width = BAR_WIDTH if clipped else share * scale
+            percent = "over a 0 s target" if not math.isfinite(share) else f"{share * 100:.0f} % of target"
+            text = f"{measure.measured} of {measure.target} ({percent})"
+            used[word] = (colour, hatch)
+        title = f"{scenario.name}: {kind.upper()} {text}, {word}"
+        rows.append(ShareRow(label, _r(y), _r(bar_y), _r(width), colour, hatch, clipped, text, title))
+        y = bar_y + BAR_H + ROW_GAP
+    ticks = [(_r(LEFT + f * scale), f"{f * 100:.0f} %") for f in _tick_steps(axis_max)]
+    return ShareChart(
+        id=chart_id,
+        title=f"Measured {kind.upper()} as a share of its target, per scenario",
+        height=_r(y + 22),
+        axis_x=LEFT,
+        axis_label=f"share of the {kind.upper()} target (100 % = the target)",
+        target_x=_r(LEFT + scale),
+        ticks=ticks,
+        rows=rows,
+        legend=[(word, colour, hatch) for word, (colour, hatch) in used.items()],
+    )
+
+
+def _tick_steps(axis_max: float) -> list[float]:
+    step = 0.25 if axis_max <= 1.5 else 0.5
+    return [round(i * step, 2) for i in range(int(axis_max / step + 1e-9) + 1)]
+
+
+@dataclass
+class Segment:
+    x: float
+    width: float
+    colour: str
+    title: str
+    text: str
+
+
+@dataclass
+class TimelineRow:
+    label: list[str]
+    y: float
+    bar_y: float
+    segments: list[Segment]
+    target_x: float | None
+    text: str
+
+
+@dataclass
+class TimelineChart:
+    id: str
+    title: str
+    height: float
+    rows: list[TimelineRow]
+    legend: list[tuple[str, str]]
 
 
 def _parse(moment: Any) -> datetime | None:
@@ -174,49 +200,93 @@ def phase_segments(phases: Sequence[Mapping[str, Any]]) -> list[tuple[str, float
     return segments
 
 
-def timeline_chart(scenarios: Sequence[ScenarioView], chart_id: str) -> str | None:
-    """A phase timeline per restore: one row per scenario, one coloured segment per RTO phase."""
-    names = scenario_names(scenarios)
-    rows = [(n, s, phase_segments(s.rto.phases)) for n, s in zip(names, scenarios, strict=True)]
-    rows = [row for row in rows if row[2]]
+def timeline_chart(scenarios: Sequence[ScenarioView], chart_id: str) -> TimelineChart | None:
+    """One timeline per restore: the RTO's phases laid out in time, each row on its own scale (its total or its
+    target, whichever is longer) so a 0.2 s repair and a 40-minute restore are both readable."""
+    colours: dict[str, str] = {}
+    rows: list[TimelineRow] = []
+    y = 44.0
+    for scenario in scenarios:
+        segments = phase_segments(scenario.rto.phases)
+        if not segments:
+            continue
+        end = max(offset + duration for _, offset, duration in segments)
+        span = end or 1.0  # its own total: phases stay readable; a target beyond it is in the row's text
+        scale = BAR_WIDTH / span
+        label = _lines(scenario.name)
+        bar_y = y + LINE_H * len(label) + 1
+        drawn = []
+        for name, offset, duration in segments:
+            colour = colours.setdefault(name, PALETTE[len(colours) % len(PALETTE)])
+            width = max(duration * scale, 1.0)
+            text = fmt_seconds(duration) if width > 46 else ""
+            drawn.append(
+                Segment(_r(LEFT + offset * scale), _r(width), colour, f"{name}: {fmt_seconds(duration)}", text)
+            )
+        target_s = scenario.rto.target_s
+        target_x = _r(LEFT + target_s * scale) if target_s and target_s <= span else None
+        target = f" (RTO target {scenario.rto.target})" if scenario.rto.target_s is not None else ""
+        rows.append(TimelineRow(label, _r(y), _r(bar_y), drawn, target_x, f"{fmt_seconds(end)}{target}"))
+        y = bar_y + BAR_H + ROW_GAP
     if not rows:
         return None
-    plt = _pyplot()
-    title = "Recovery timeline: the phases of each restore"
-    colours: dict[str, str] = {}
-    with plt.rc_context(_RC):
-        figure, axes = plt.subplots(figsize=(WIDTH_IN, 1.5 + 0.42 * len(rows)))
-        ys = list(range(len(rows)))[::-1]
-        for y, (_, scenario, segments) in zip(ys, rows, strict=True):
-            for name, offset, duration in segments:
-                colour = colours.setdefault(name, PALETTE[len(colours) % len(PALETTE)])
-                axes.broken_barh([(offset, duration)], (y - 0.3, 0.6), facecolors=colour, edgecolor="white")
-            if scenario.rto.target_s is not None:
-                axes.plot([scenario.rto.target_s] * 2, [y - 0.42, y + 0.42], color=TARGET, linewidth=2.5)
-        axes.set_yticks(ys, [label(name) for name, _, _ in rows])
-        axes.set_xlabel("seconds since the first phase began (black mark: RTO target)")
-        axes.set_title(title, loc="left")
-        axes.set_xlim(left=0)
-        from matplotlib.patches import Patch
-
-        axes.legend(
-            handles=[Patch(color=c, label=label(n)) for n, c in colours.items()],
-            title="phase",
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
-            fontsize=8,
-            frameon=False,
-        )
-    return to_svg(figure, chart_id, title)
+    legend_rows = math.ceil(len(colours) / 2)
+    shift = 18.0 * legend_rows
+    for row in rows:
+        row.y, row.bar_y = _r(row.y + shift), _r(row.bar_y + shift)
+    return TimelineChart(
+        id=chart_id,
+        title="Recovery timeline: where each restore's time went, phase by phase",
+        height=_r(y + shift + 8),
+        rows=rows,
+        legend=list(colours.items()),
+    )
 
 
-def trend_chart(runs: Sequence[Mapping[str, Any]], kind: str, chart_id: str) -> str | None:
-    """The RTO (or RPO) trend across runs: per guarantee and strategy, the worst value of each run.
+@dataclass
+class TrendPanel:
+    title: str
+    x: float
+    y: float
+    points: str
+    dots: list[tuple[float, float, str]]
+    target_y: float | None
+    target_text: str
+    last_text: str
+    colour: str
+    y_max_text: str
 
-    Why per strategy too: a backup restore and a PITR restore have different targets, so mixing them
-    in one line would compare the slow one against the tight target. ``runs`` are journal dicts,
-    oldest first, the current run last. Dashed lines are the targets (the tightest, when scenarios of
-    one series differ). ``None`` with fewer than two runs that measured something.
+
+@dataclass
+class TrendChart:
+    id: str
+    title: str
+    height: float
+    panel_width: float
+    panel_height: float
+    panels: list[TrendPanel] = field(default_factory=list)
+    first_run: str = ""
+    last_run: str = ""
+
+
+PANEL_W, PANEL_H, PLOT_H = 365.0, 120.0, 70.0
+
+
+def _series_key(run: Mapping[str, Any], scenario: Mapping[str, Any]) -> str:
+    target = run.get("target") if isinstance(run.get("target"), Mapping) else {}
+    assert isinstance(target, Mapping)
+    guarantee = guarantee_title(str(scenario.get("guarantee") or "other"))
+    strategy = scenario.get("strategy")
+    return f"{guarantee}{' · ' + str(strategy) if strategy else ''} on {target.get('name') or 'unknown target'}"
+
+
+def trend_chart(runs: Sequence[Mapping[str, Any]], kind: str, chart_id: str) -> TrendChart | None:
+    """The RTO (or RPO) across runs, one small panel per target, guarantee and strategy: the worst scenario of
+    each run, and its target (the tightest when scenarios differ). ``runs`` are journal dicts, oldest first.
+
+    Why one panel per series: lines of different targets (seconds on the embedded target, an hour on AWS) and
+    guarantees share no scale; in one plot most would be flat at the bottom. ``None`` with fewer than two runs
+    that measured something.
     """
     series: dict[str, dict[int, float]] = {}
     targets: dict[str, dict[int, float]] = {}
@@ -226,38 +296,58 @@ def trend_chart(runs: Sequence[Mapping[str, Any]], kind: str, chart_id: str) -> 
                 continue
             measure = scenario.get(kind) if isinstance(scenario.get(kind), Mapping) else {}
             assert isinstance(measure, Mapping)
-            strategy = scenario.get("strategy")
-            guarantee = guarantee_title(str(scenario.get("guarantee") or "other"))
-            guarantee += f" \u00b7 {strategy}" if strategy else ""
+            key = _series_key(run, scenario)
             measured, target = measure.get("measured_s"), measure.get("target_s")
-            if isinstance(measured, int | float):
-                bucket = series.setdefault(guarantee, {})
+            if isinstance(measured, int | float) and not isinstance(measured, bool):
+                bucket = series.setdefault(key, {})
                 bucket[index] = max(bucket.get(index, 0.0), float(measured))
-            if isinstance(target, int | float):
-                bucket = targets.setdefault(guarantee, {})
-                bucket[index] = min(bucket.get(index, float("inf")), float(target))
-    measured_runs = {i for points in series.values() for i in points}
-    if len(measured_runs) < 2:
+            if isinstance(target, int | float) and not isinstance(target, bool):
+                goals = targets.setdefault(key, {})
+                goals[index] = min(goals.get(index, math.inf), float(target))
+    if len({i for points in series.values() for i in points}) < 2:
         return None
-    plt = _pyplot()
-    title = f"{kind.upper()} trend across runs (worst scenario per guarantee and strategy)"
-    with plt.rc_context(_RC):
-        figure, axes = plt.subplots(figsize=(WIDTH_IN, 3.6))
-        for n, (guarantee, points) in enumerate(sorted(series.items())):
-            colour = PALETTE[n % len(PALETTE)]
-            xs = sorted(points)
-            axes.plot(xs, [points[x] for x in xs], marker="o", color=colour, label=label(guarantee))
-            goal = targets.get(guarantee, {})
-            if goal:
-                gx = sorted(goal)
-                axes.plot(gx, [goal[x] for x in gx], linestyle="--", color=colour, linewidth=1, alpha=0.8)
-        ticks = list(range(len(runs)))
-        axes.set_xticks(ticks, [label(_run_label(run)) for run in runs], rotation=30, ha="right", fontsize=8)
-        axes.set_ylabel("seconds")
-        axes.set_ylim(bottom=0)
-        axes.set_title(title, loc="left")
-        axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return to_svg(figure, chart_id, title + " (dashed: target)")
+    last = max(len(runs) - 1, 1)
+    panels = []
+    for n, (key, points) in enumerate(sorted(series.items())):
+        column, row = n % 2, n // 2
+        x0, y0 = LEFT + column * (PANEL_W + 10), 40 + row * (PANEL_H + 12)
+        goal = targets.get(key, {})
+        target = min(goal.values()) if goal else None
+        top = max([*points.values(), target or 0.0]) * 1.15 or 1.0
+
+        def px(i: int, x0: float = x0) -> float:
+            return _r(x0 + 8 + (PANEL_W - 16) * i / last)
+
+        def py(v: float, y0: float = y0, top: float = top) -> float:
+            return _r(y0 + 28 + PLOT_H * (1 - v / top))
+
+        xs = sorted(points)
+        dots = [(px(i), py(points[i]), f"{_run_label(runs[i])}: {fmt_seconds(points[i])}") for i in xs]
+        panels.append(
+            TrendPanel(
+                title=key,
+                x=_r(x0),
+                y=_r(y0),
+                points=" ".join(f"{dx},{dy}" for dx, dy, _ in dots),
+                dots=dots,
+                target_y=py(target) if target is not None else None,
+                target_text=f"target {fmt_seconds(target)}" if target is not None else "no target",
+                last_text=f"latest {fmt_seconds(points[xs[-1]])}",
+                colour=PALETTE[n % len(PALETTE)],
+                y_max_text=fmt_seconds(top),
+            )
+        )
+    rows = math.ceil(len(panels) / 2)
+    return TrendChart(
+        id=chart_id,
+        title=f"{kind.upper()} across the last {len(runs)} runs, per target, guarantee and strategy (worst scenario)",
+        height=_r(40 + rows * (PANEL_H + 12) + 20),
+        panel_width=PANEL_W,
+        panel_height=PANEL_H,
+        panels=panels,
+        first_run=_run_label(runs[0]),
+        last_run=_run_label(runs[-1]),
+    )
 
 
 def _run_label(run: Mapping[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """report.html: the page DR owners and auditors read, one self-contained file.
 
 Why Jinja2 with autoescaping forced on: scenario names come from user feature files and messages from
-AWS; the page must show them, never run them. The only unescaped content is the charts' SVG, which this
-package drew itself (matplotlib escapes the text it writes).
+AWS; the page must show them, never run them. The charts' SVG comes from templates of the same autoescaping
+environment (``templates/charts/``), so a scenario name in a chart label is escaped too.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from jinja2 import Environment, PackageLoader, Undefined
 from markupsafe import Markup
 
 from dr_infra.report import charts
-from dr_infra.report.fmt import fmt_seconds, fmt_time
-from dr_infra.report.model import ReportView, build, flatten_policy
+from dr_infra.report.fmt import compact, fmt_seconds, fmt_time
+from dr_infra.report.grouping import decision_groups, policy_rows, posture_groups, skip_groups, word
+from dr_infra.report.model import ReportView, build
+from dr_infra.report.signoff import executive_summary, sign_off
 
 FILENAME = "report.html"
 
@@ -45,27 +47,41 @@ def environment() -> Environment:
     )
     env.globals["fmt"] = fmt_seconds
     env.filters["time"] = fmt_time
+    env.filters["compact"] = compact
+    env.filters["word"] = word
+    env.globals["decisions"] = decision_groups
     return env
+
+
+def _svg(template: str, chart: Any) -> Markup:
+    """A chart's SVG from its template (autoescaped: scenario names are untrusted)."""
+    return Markup(environment().get_template(f"charts/{template}.svg.j2").render(c=chart).strip())  # noqa: S704
 
 
 def build_charts(view: ReportView, history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> list[Chart]:
     """The charts this run has data for, in reading order (nothing is drawn without data)."""
     out: list[Chart] = []
-    wanted: list[tuple[str, Callable[[], str | None], str]] = [
+    wanted: list[tuple[str, str, Callable[[], Any], str]] = [
         (
             "rto",
-            lambda: charts.measure_chart(view.scenarios, "rto", "rto"),
-            "Bars: measured recovery time; black mark: the RTO target. A red bar crosses its mark.",
+            "share",
+            lambda: charts.share_chart(view.scenarios, "rto", "rto"),
+            "Each bar is the measured recovery time as a share of that scenario's own RTO target; the dashed line "
+            "is the target (100 %). Green: within target; red: over; hatched amber: a violation the scenario "
+            "caused on purpose and drdrill detected.",
         ),
         (
             "timeline",
+            "timeline",
             lambda: charts.timeline_chart(view.scenarios, "timeline"),
-            "Where the recovery time went, phase by phase, for each restore.",
+            "Where each restore's time went, phase by phase (each row on its own time scale; black mark: its RTO "
+            "target).",
         ),
         (
             "rpo",
-            lambda: charts.measure_chart(view.scenarios, "rpo", "rpo"),
-            "Bars: measured data-loss window; black mark: the RPO target.",
+            "share",
+            lambda: charts.share_chart(view.scenarios, "rpo", "rpo"),
+            "Each bar is the measured data-loss window as a share of that scenario's RPO target.",
         ),
     ]
     if history:
@@ -73,19 +89,21 @@ def build_charts(view: ReportView, history: Sequence[Mapping[str, Any]], current
         wanted += [
             (
                 "trend-rto",
+                "trend",
                 lambda: charts.trend_chart(runs, "rto", "trend-rto"),
-                f"RTO over the last {len(runs)} runs; lower is better, dashed lines are targets.",
+                f"RTO over the last {len(runs)} runs, one panel per target, guarantee and strategy.",
             ),
             (
                 "trend-rpo",
+                "trend",
                 lambda: charts.trend_chart(runs, "rpo", "trend-rpo"),
-                f"RPO over the last {len(runs)} runs; lower is better, dashed lines are targets.",
+                f"RPO over the last {len(runs)} runs, one panel per target, guarantee and strategy.",
             ),
         ]
-    for chart_id, draw, caption in wanted:
-        svg = draw()
-        if svg:
-            out.append(Chart(chart_id, Markup(svg), caption))  # noqa: S704 - SVG drawn by us, text escaped
+    for chart_id, template, draw, caption in wanted:
+        chart = draw()
+        if chart is not None:
+            out.append(Chart(chart_id, _svg(template, chart), caption))
     return out
 
 
@@ -93,10 +111,16 @@ def render_html(data: Mapping[str, Any], history: Sequence[Mapping[str, Any]] = 
     """The HTML page for a journal dict, with trend charts when ``history`` holds earlier journals."""
     view = build(data)
     template = environment().get_template("report.html.j2")
+    facts, rows = policy_rows(view.policy)
     return template.render(
         r=view,
+        so=sign_off(view, data),
+        summary=executive_summary(view),
         charts=build_charts(view, history, data),
-        policy_rows=flatten_policy(view.policy),
+        policy_facts=facts,
+        policy_rows=rows,
+        posture_groups=posture_groups(view.scenarios),
+        skip_groups=skip_groups(view.scenarios),
     )
 
 

@@ -1,198 +1,81 @@
-"""report.md: the same content as the HTML, for a pull-request comment or a wiki page.
+"""report.md and the CI step summary: the report for a pull-request comment, a wiki page or a CI job's summary.
 
-Why everything goes through :func:`md`: journal strings are untrusted and a PR comment renders HTML
-and links. Escaping ``<``/``>``/``&`` as entities and Markdown's punctuation with backslashes shows a
-hostile name such as ``<script>`` or ``[x](http://...)`` as text, and ``|`` cannot break a table.
+Why two sizes: GitHub holds 64 KB in a pull-request comment and in a job's step summary
+(https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary says 1 MiB
+per step; a comment body is limited to 65,536 characters). report.md carries the verdict, the sign-off facts, every
+scenario's row and the violations' evidence in full, and stays under 64 KB; :func:`render_summary` is the compact
+summary (verdict, one table, the report's path) that ``drdrill run`` appends to ``$GITHUB_STEP_SUMMARY``. Every
+journal string goes through :mod:`dr_infra.report.md_text` (inert Markdown).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dr_infra.report.fmt import fmt_seconds
-from dr_infra.report.model import ReportView, ScenarioView, build, flatten_policy
+from dr_infra.report.grouping import policy_rows, posture_groups, skip_groups
+from dr_infra.report.md_evidence import ICON, evidence
+from dr_infra.report.md_text import code, md, table
+from dr_infra.report.model import ReportView, ScenarioView, build
+from dr_infra.report.signoff import executive_summary, sign_off
 
 FILENAME = "report.md"
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-_ICON = {"good": "✅", "bad": "❌", "warn": "⚠️", "neutral": "\u23f8\ufe0f"}
-
-
-def md(value: Any) -> str:
-    """Untrusted text as inert inline Markdown: one line, HTML entities, punctuation escaped."""
-    text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return " ".join(text.split()) or "-"
-
-
-def code(value: Any) -> str:
-    """A value in a code span, or ``-``; backticks inside are replaced so the span cannot be closed early."""
-    if value is None or value == "":
-        return "-"
-    text = " ".join(str(value).replace("`", "'").split()).replace("|", "\\|")
-    return f"`{text}`"
-
-
-def table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    """A GitHub-flavoured Markdown table (cells must already be escaped)."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return [*lines, ""]
+#: What report.md must stay under: a GitHub pull-request comment's 65,536 characters, with room to spare.
+MAX_BYTES = 64_000
+_ICON = ICON
 
 
 def _measured(measure: Any) -> str:
+    """``2.9 s ✅ / 30.0 s``: measured, judged, target."""
     mark = {True: " ✅", False: " ❌"}.get(measure.met, "") if measure.met is not None else ""
-    phases = "; ".join(f"{md(p.get('name'))} {p['duration']}" for p in measure.phases)
-    return f"{measure.measured}{mark}" + (f" ({phases})" if phases else "")
+    return f"{measure.measured}{mark} / {measure.target}"
 
 
-def _evidence(s: ScenarioView) -> list[str]:
-    out = [
-        "<details>",
-        f"<summary>{_ICON.get(s.tone, '')} {md(s.name)}: {md(s.verdict)}</summary>",
-        "",
-        f"- Guarantee: {md(s.guarantee)}; strategy: {md(s.strategy)}; duration: {s.duration}",
-        f"- RTO: {s.rto.measured} measured vs {s.rto.target} target ({s.rto.verdict})",
-        f"- RPO: {s.rpo.measured} measured vs {s.rpo.target} target ({s.rpo.verdict})",
-    ]
-    if s.feature_file:
-        out.append(f"- Feature: {md(s.feature)} ({code(s.feature_file)})")
+def _row(s: ScenarioView) -> list[str]:
+    name = md(s.name)
     if s.failure:
-        out.append(f"- **Failure:** {md(s.failure)}")
+        name += f"<br>**{md(s.failure)}**"
     if s.skip_reason:
-        out.append(f"- Skip reason: {md(s.skip_reason)}")
-    out += [f"- Note: {md(n)}" for n in s.notes]
-    if s.cleanup:
-        failed = s.cleanup.get("failed") or []
-        out.append(
-            f"- Cleanup: {md(s.cleanup.get('deleted', 0))} deleted"
-            + (f"; **not deleted:** {', '.join(code(f) for f in failed)}" if failed else "")
-        )
-    out.append("")
-    if s.rto.phases:
-        out += ["**RTO phases**", ""]
-        out += table(
-            ["Phase", "Started", "Finished", "Duration"],
-            [
-                [md(p.get("name")), code(p.get("started_at")), code(p.get("finished_at")), p["duration"]]
-                for p in s.rto.phases
-            ],
-        )
-    if s.restore_jobs:
-        out += ["**Restore jobs**", ""]
-        out += table(
-            ["Job id", "Status", "Recovery point", "Created resource", "Created", "Completed", "Duration"],
-            [
-                [
-                    code(j.get("job_id")),
-                    md(j.get("status")) + (f" ({md(j['status_message'])})" if j.get("status_message") else ""),
-                    code(j.get("recovery_point_arn")),
-                    code(j.get("created_resource_arn")),
-                    code(j.get("created_at")),
-                    code(j.get("completed_at")),
-                    j["duration"],
-                ]
-                for j in s.restore_jobs
-            ],
-        )
-    if s.recovery_points:
-        out += ["**Recovery points**", ""]
-        out += table(
-            ["ARN", "Created", "Made by"],
-            [
-                [code(p.get("arn")), code(p.get("created_at")), md(str(p.get("origin") or ""))]
-                for p in s.recovery_points
-            ],
-        )
-    if s.restore_times:
-        out += ["**Restore times:** " + ", ".join(code(t) for t in s.restore_times), ""]
-    if s.monitor_log:
-        out += [f"**Change monitor decisions ({len(s.monitor_log)})**", ""]
-        out += table(
-            ["Decision", "Event", "Keys", "Restore", "Reason / error"],
-            [
-                [
-                    code(line.get("decision")),
-                    md(line.get("eventName")),
-                    code(line.get("keys_text")),
-                    " ".join(
-                        code(line.get(k))
-                        for k in ("restoreJobId", "recoveryPointArn", "restoreTime", "restoredTable")
-                        if line.get(k)
-                    )
-                    or "-",
-                    md(" ".join(str(line.get(k)) for k in ("reason", "error") if line.get(k))),
-                ]
-                for line in s.monitor_log
-            ],
-        )
-    for d in s.diffs:
-        expected = f"{md(d['compared'])} items expected" if d["compared"] is not None else "items compared"
-        found = f", {md(d['compared_actual'])} found" if d["compared_actual"] is not None else ""
-        out += [
-            f"**Data comparison:** {expected}{found}: {md(d.get('missing', 0))} missing, "
-            f"{md(d.get('extra', 0))} extra, {md(d.get('changed', 0))} changed",
-            "",
-        ]
-        if d["summary"]:
-            out.append(f"- Result: {md(d['summary'])}")
-        if d["table"]:
-            out.append(f"- Compared table: {code(d['table'])}")
-        if d["expected_at"]:
-            out.append(f"- Expected state at: {code(d['expected_at'])}")
-        if d["summary"] or d["table"] or d["expected_at"]:
-            out.append("")
-        if d["shown"]:
-            out += table(
-                ["Kind", "Key", "Attribute differences"],
-                [[md(ex["kind"]), code(ex["key"]), code(ex["attribute_diffs"])] for ex in d["shown"]],
-            )
-        if d["more"]:
-            out += [
-                f"... and {d['more']} more differing items (the journal keeps only the first {len(d['shown'])}).",
-                "",
-            ]
-    if s.throttles:
-        out += [
-            "**Throttled requests:** " + ", ".join(f"{code(op)} {md(n)}" for op, n in s.throttles.items()),
-            "",
-        ]
-    for title, lines in s.other_evidence_text:
-        out += [f"**{md(title)}**", "", *[f"- {md(line)}" for line in lines], ""]
-    if s.steps:
-        out += ["**Steps**", ""]
-        out += table(
-            ["Step", "Status", "Duration"],
-            [
-                [
-                    f"**{md(st.get('keyword'))}** {md(st.get('text'))}"
-                    + (f" ({md(st['error'])})" if st.get("error") else ""),
-                    md(st.get("status")),
-                    fmt_seconds(st.get("duration_s")),
-                ]
-                for st in s.steps
-            ],
-        )
-    return [*out, "</details>", ""]
+        name += f"<br>Skipped: {md(s.skip_reason)}"
+    return [name, f"{_ICON.get(s.tone, '')} {s.verdict}", _measured(s.rto), _measured(s.rpo), md(s.strategy)]
 
 
-def render_markdown(data: Mapping[str, Any]) -> str:
-    """The Markdown report for a journal dict."""
-    r: ReportView = build(data)
+HEADERS = ["Scenario", "Verdict", "RTO measured / target", "RPO measured / target", "Strategy"]
+
+
+def _head(r: ReportView, data: Mapping[str, Any]) -> list[str]:
     out = [
-        "# DR compliance report",
-        "",
         f"## {_ICON.get(r.tone, '')} {md(r.headline)}",
         "",
         f"**{md(r.counts_line)}** on {md(r.target_label)}. {md(r.explanation)}",
         "",
-        f"Run {code(r.run_id)}, started {code(r.started_at)}, took {r.duration}.",
-        "",
     ]
+    simulation = sign_off(r, data).simulation
+    if simulation:
+        out += [f"> **Simulation, not AWS.** {md(simulation[0])} It proves {md(simulation[1])}", ""]
+        out += [f"> It does not prove {md(simulation[2])}", ""]
+    return out
+
+
+def render_summary(data: Mapping[str, Any], report_path: str | None = None) -> str:
+    """The compact summary for a CI job page: verdict, one row per scenario, skips counted, where the report is."""
+    r = build(data)
+    out = ["# DR drill", "", *_head(r, data)]
+    out += table(["Guarantee", *HEADERS], [[md(s.guarantee), *_row(s)] for s in r.scenarios if s.status != "skipped"])
+    if r.skipped:
+        out += [f"{len(r.skipped)} scenario(s) skipped: " + "; ".join(md(g.reason) for g in skip_groups(r.skipped)), ""]
+    if report_path:
+        out += [f"Report: {code(report_path)} (report.html for the evidence; `drdrill verify` checks its files).", ""]
+    return "\n".join(out)
+
+
+def render_markdown(data: Mapping[str, Any]) -> str:
+    """The Markdown report for a journal dict (under :data:`MAX_BYTES`; the HTML holds the rest)."""
+    r: ReportView = build(data)
+    out = ["# DR compliance report", "", *_head(r, data)]
+    out += [f"Run {code(r.run_id)}, started {code(r.started_at)}, took {r.duration}.", ""]
+    out += [" ".join(md(sentence) for sentence in executive_summary(r)), ""]
     if r.usage_errors:
         out += ["### Usage errors", "", *[f"- {md(e)}" for e in r.usage_errors], ""]
     if r.leaks:
@@ -202,11 +85,9 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             *[f"- {code(e)}" for e in r.leaks],
             "",
         ]
-    out += [
-        "> **How to read this:** " + " ".join(f"**{term}:** {meaning}" for term, meaning in r.glossary),
-        "",
-    ]
-    out += ["## Guarantees", ""]
+    out += ["<details>", "<summary>Sign-off</summary>", ""]
+    out += table(["", ""], [[f"**{md(label)}**", md(value)] for label, value in sign_off(r, data).rows])
+    out += ["</details>", "", "## Guarantees", ""]
     if not r.guarantees:
         out += ["No scenario was recorded in this run.", ""]
     for g in r.guarantees:
@@ -214,58 +95,45 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         out += [f"### {_ICON.get(tone, '')} {md(g.title)}: {label}", ""]
         if g.description:
             out += [f"{md(g.description)} ({code(g.name)})", ""]
-        out += table(
-            [
-                "Scenario",
-                "Strategy",
-                "Target",
-                "RTO target",
-                "RTO measured (phases)",
-                "RPO target",
-                "RPO measured",
-                "Verdict",
-            ],
-            [
-                [
-                    md(s.name)
-                    + (f"<br>**{md(s.failure)}**" if s.failure else "")
-                    + (f"<br>Skipped: {md(s.skip_reason)}" if s.skip_reason else ""),
-                    md(s.strategy),
-                    md(r.target_label),
-                    s.rto.target,
-                    _measured(s.rto),
-                    s.rpo.target,
-                    _measured(s.rpo),
-                    f"{_ICON.get(s.tone, '')} {s.verdict}",
-                ]
-                for s in g.scenarios
-            ],
-        )
-    if r.skipped:
+        out += table(HEADERS, [_row(s) for s in g.scenarios])
+    groups = skip_groups(r.scenarios)
+    if groups:
         out += ["## Skipped scenarios", ""]
         out += table(
-            ["Scenario", "Guarantee", "Reason"],
-            [[md(s.name), md(s.guarantee), md(s.skip_reason or "no reason recorded")] for s in r.skipped],
+            ["Reason", "Scenarios"], [[md(g.reason), "; ".join(md(n) for n, _ in g.scenarios)] for g in groups]
         )
-    if r.posture:
+    posture = posture_groups(r.scenarios)
+    if posture:
         out += ["## Stack posture checks", ""]
         out += table(
             ["Check", "Expected", "Actual", "Result"],
             [
                 [
-                    md(c.get("check")),
-                    md(c.get("expected")),
-                    md(c.get("actual")),
-                    "✅ OK" if c.get("ok") else "❌ Not OK",
+                    md(c.check),
+                    md(c.expected),
+                    md("; ".join(c.actuals)),
+                    f"✅ OK in {len(c.passed)}" if c.ok else "❌ Not OK in " + ", ".join(md(n) for n, _ in c.failed),
                 ]
-                for c in r.posture
+                for c in posture
             ],
         )
-    out += ["## Evidence per scenario", ""]
-    for s in r.scenarios:
-        out += _evidence(s)
+    out += ["## Evidence per scenario", "", "In full for violations; every line is in report.html and report.json.", ""]
+    tail = _tail(r)
+    budget = MAX_BYTES - len("\n".join([*out, *tail]).encode("utf-8")) - 400
+    for s in sorted(r.scenarios, key=lambda s: s.tone != "bad"):  # violations first: they must fit
+        section = evidence(s)
+        size = len("\n".join(section).encode("utf-8")) + 1
+        if size > budget:
+            out += [f"_Evidence of {len(r.scenarios)} scenarios does not all fit in a comment: see report.html._", ""]
+            break
+        out += section
+        budget -= size
+    return "\n".join([*out, *tail])
+
+
+def _tail(r: ReportView) -> list[str]:
     endpoint = code(r.target.get("endpoint")) if r.target.get("endpoint") else "AWS"
-    out += [
+    out = [
         "## Target and capabilities",
         "",
         f"- Target: {md(r.target.get('name'))}, region {md(r.target.get('region'))}, endpoint {endpoint}, "
@@ -273,16 +141,22 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "- Declared capabilities: " + (", ".join(code(c) for c in r.capabilities) or "none"),
         "",
     ]
-    policy = flatten_policy(r.policy)
-    if policy:
+    facts, rows = policy_rows(r.policy)
+    if facts or rows:
         out += ["<details>", "<summary>DR policy</summary>", ""]
-        out += table(["Setting", "Value"], [[code(k), md(v)] for k, v in policy])
+        out += [f"- {md(k)}: {code(v)}" for k, v in facts] + [""]
+        out += table(
+            ["Guarantee", "Strategy", "RTO target", "RPO target"],
+            [[code(p.guarantee), md(p.strategy), p.rto, p.rpo] for p in rows],
+        )
         out += ["</details>", ""]
     out += [
+        "> **How to read this:** " + " ".join(f"**{term}:** {meaning}" for term, meaning in r.glossary),
+        "",
         f"_drdrill {md(r.version)}, journal schema {code(r.schema)}; rendered from the run journal alone._",
         "",
     ]
-    return "\n".join(out)
+    return out
 
 
 def write_markdown(data: Mapping[str, Any], out_dir: Path) -> Path:
@@ -290,3 +164,6 @@ def write_markdown(data: Mapping[str, Any], out_dir: Path) -> Path:
     path = out_dir / FILENAME
     path.write_text(render_markdown(data), encoding="utf-8")
     return path
+
+
+__all__ = ["FILENAME", "MAX_BYTES", "code", "md", "render_markdown", "render_summary", "write_markdown"]

@@ -9,7 +9,7 @@ render whatever it is given rather than fail when an auditor needs it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from dr_infra.report.evidence_view import (
     evidence_title,
 )
 from dr_infra.report.fmt import compact, fmt_seconds, fmt_time
-from dr_infra.report.verdict import run_verdict, scenario_status, unexpected_violations
+from dr_infra.report.verdict import expected_measures, run_verdict, scenario_status, unexpected_violations
 
 #: The run verdicts in words: (headline, explanation, css tone).
 VERDICTS: dict[str, tuple[str, str, str]] = {
@@ -169,6 +169,10 @@ class ScenarioView:
     throttles: dict[str, Any]
     notes: list[str]
     other_evidence: dict[str, Any]
+    line: int | None = None
+    """The ``Scenario:`` line in ``feature_file``."""
+    expected_measures: set[str] = field(default_factory=set)
+    """The measures (``rto``/``rpo``) the scenario's injected fault was meant to violate."""
 
     @property
     def other_evidence_text(self) -> list[tuple[str, list[str]]]:
@@ -327,6 +331,8 @@ def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
         throttles=_throttles(evidence.get("throttles")),
         notes=[compact(n) for n in _as_list(evidence.get("notes"))],
         other_evidence={k: v for k, v in evidence.items() if k not in KNOWN_EVIDENCE},
+        expected_measures=expected_measures(raw),
+        line=raw.get("line") if isinstance(raw.get("line"), int) and not isinstance(raw.get("line"), bool) else None,
     )
 
 
@@ -388,25 +394,3 @@ def build(data: Mapping[str, Any]) -> ReportView:
         schema=str(data.get("schema") or "-"),
         argv=[str(a) for a in _as_list(data.get("argv"))],
     )
-
-
-def flatten_policy(policy: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """A nested policy as ``(dotted.key, value)`` rows, so any policy shape can be shown as a table."""
-    rows: list[tuple[str, str]] = []
-    for key, value in policy.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            rows.extend(flatten_policy(value, f"{dotted}."))
-        else:
-            rows.append((dotted, compact(value)))
-    return rows
-
-
-def scenario_names(scenarios: Sequence[ScenarioView]) -> list[str]:
-    """Scenario names made unique (charts label rows by name; two scenarios may share one)."""
-    seen: dict[str, int] = {}
-    out = []
-    for s in scenarios:
-        seen[s.name] = seen.get(s.name, 0) + 1
-        out.append(s.name if seen[s.name] == 1 else f"{s.name} ({seen[s.name]})")
-    return out

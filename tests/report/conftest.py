@@ -1,6 +1,6 @@
 """Fixtures for the report tests: sample journals and their reports, rendered once per session.
 
-Rendering (matplotlib) is the slow part, so each sample is rendered once and the tests only read files.
+Each sample is rendered once per session and the tests only read files.
 """
 
 from __future__ import annotations

@@ -42,6 +42,13 @@ window.addEventListener("load", () => {
     rows: document.querySelectorAll("tr.scenario-row").length,
     visibleRows: [...document.querySelectorAll("tr.scenario-row")].filter((r) => size(r)[1] > 0).length,
     svgs: [...document.querySelectorAll("svg.chart")].map(size),
+    measuresOnScreen: [...document.querySelectorAll("tr.scenario-row")].filter((r) =>
+      [".c-verdict", ".c-rto", ".c-rpo"].every((sel) => {
+        const cell = r.querySelector(sel);
+        if (!cell) return false;
+        const box = cell.getBoundingClientRect();
+        return box.width > 0 && box.right <= window.innerWidth + 1;
+      })).length,
     viewport: window.innerWidth,
     pageWidth: document.documentElement.scrollWidth,
   };
@@ -188,6 +195,8 @@ def test_report_fits_a_phone(browser: str, passed_report: Path, tmp_path: Path) 
     phone = probe(browser, page, tmp_path, "390,844")
     assert phone["verdict"] == "DR guarantees met"
     assert phone["rows"] == phone["visibleRows"] == 7
+    # verdict, RTO and RPO of every row are on screen without scrolling the table sideways
+    assert phone["measuresOnScreen"] == 7, phone
     # the page itself never scrolls sideways: wide tables scroll inside their own box
     assert phone["pageWidth"] == phone["viewport"], phone
     svgs = phone["svgs"]

@@ -70,9 +70,9 @@ def test_a_journal_with_newer_fields_still_renders(tmp_path: Path) -> None:
     data["scenarios"][0]["evidence"]["new_evidence"] = {"answer": 42}
     journal = tmp_path / "report.json"
     journal.write_text(json.dumps(data), encoding="utf-8")
-    result = report(tmp_path, str(journal), "--format", "md", "--format", "json", "--out", str(tmp_path / "out"))
+    result = report(tmp_path, str(journal), "--format", "html", "--format", "json", "--out", str(tmp_path / "out"))
     assert result.code == 0, result.stderr
-    assert "- answer: 42" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "<li>answer: 42</li>" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8")) == data  # nothing dropped
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 from dr_infra.report.html import render_html
 from tests.report import journals
-from tests.report.journals import HOSTILE
+from tests.report.journals import FIXTURES, HOSTILE
 
 
 def html(folder: Path) -> str:
@@ -30,7 +32,7 @@ def test_one_row_per_scenario_grouped_by_guarantee(violated_report: Path) -> Non
         assert f'id="guarantee-{guarantee}"' in page
     # RTO target vs measured with the phase breakdown, and the failure in words
     assert "1 h 00 min" in page and "1 h 10 min" in page
-    assert "<li>restore: 1 h 05 min</li>" in page
+    assert re.search(r"<td>restore</td>.*?<td class=\"num\">1 h 05 min</td>", page)
     assert "RTO 1 h 10 min exceeded the target" in page
 
 
@@ -39,17 +41,58 @@ def test_charts_are_inline_svg_with_size_and_title(passed_report: Path) -> None:
     svgs = re.findall(r"<svg\b[^>]*>", page)
     assert len(svgs) == 5  # RTO, timeline, RPO, RTO trend, RPO trend (history present)
     for tag in svgs:
-        width = re.search(r'width="([\d.]+)pt"', tag)
-        height = re.search(r'height="([\d.]+)pt"', tag)
-        assert width and height and float(width.group(1)) > 100 and float(height.group(1)) > 100
-        assert re.search(r'viewBox="0 0 [\d.]+ [\d.]+"', tag)
+        viewbox = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', tag)
+        assert viewbox and float(viewbox.group(1)) >= 700 and float(viewbox.group(2)) > 100
     for title in (
-        "Measured RTO vs target",
+        "Measured RTO as a share of its target",
         "Recovery timeline",
-        "RTO trend across runs",
-        "RPO trend across runs",
+        "RTO across the last 4 runs",
+        "RPO across the last 4 runs",
     ):
         assert re.search(r"<title id=\"[\w-]+-title\">" + title, page)
+
+
+def test_chart_labels_are_text_and_full(passed_report: Path, violated_report: Path) -> None:
+    """Labels are <text> elements (searchable), never cut: every scenario name with a target is in the chart."""
+    for folder in (passed_report, violated_report):
+        page = html(folder)
+        chart = re.search(r'<figure id="chart-rto".*?</figure>', page, re.S)
+        assert chart is not None
+        texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", chart.group(0))
+        assert len(texts) > 10 and "<path" not in chart.group(0)
+        joined = " ".join(texts)
+        data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        for s in data["scenarios"]:
+            if (s.get("rto") or {}).get("target_s") is not None:
+                assert all(word in joined for word in html_escape(s["name"]).split()), s["name"]
+
+
+def test_expected_violation_has_its_own_mark(violated_report: Path) -> None:
+    from dr_infra.report import charts
+    from dr_infra.report.model import build
+
+    data = json.loads((violated_report / "report.json").read_text(encoding="utf-8"))
+    fault = next(s for s in data["scenarios"] if s["guarantee"] == "restore_faults")
+    fault["status"], fault["failure"] = "passed", None
+    fault["evidence"]["expected_violation"] = [{"measure": "rto", "fault": "restore jobs take 5 seconds"}]
+    fault["rto"].update(target_s=1.0, measured_s=3.0, met=False)
+    chart = charts.share_chart(build(data).scenarios, "rto", "rto")
+    assert chart is not None
+    row = next(r for r in chart.rows if fault["name"] in " ".join(r.label))
+    assert row.hatch and row.colour == charts.EXPECTED
+    plain = next(r for r in chart.rows if r.colour == charts.BAD)
+    assert not plain.hatch
+    assert ("violated as the injected fault intends (expected)", charts.EXPECTED, True) in chart.legend
+
+
+def test_charts_render_the_same_bytes_twice(tmp_path: Path, history_dir: Path) -> None:
+    from dr_infra.report import render_all
+
+    for name in ("a", "b"):
+        render_all(FIXTURES / "passed.json", tmp_path / name, history_dir=history_dir, formats=["html"])
+    first, second = ((tmp_path / n / "report.html").read_bytes() for n in ("a", "b"))
+    assert first == second
+    assert b"<text" in first and b"glyph" not in first
 
 
 def test_chart_ids_are_unique_across_the_page(passed_report: Path) -> None:
@@ -59,8 +102,8 @@ def test_chart_ids_are_unique_across_the_page(passed_report: Path) -> None:
 
 def test_no_trend_charts_without_history(violated_report: Path) -> None:
     page = html(violated_report)
-    assert "trend across runs" not in page
-    assert "Measured RTO vs target" in page
+    assert "across the last" not in page
+    assert "Measured RTO as a share of its target" in page
 
 
 def test_self_contained_no_external_resources(passed_report: Path, violated_report: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from dr_infra.report.markdown import code, md
+from dr_infra.report.markdown import MAX_BYTES, code, md, render_markdown, render_summary
+from tests.report import journals
 from tests.report.journals import HOSTILE
 
 
@@ -21,17 +23,35 @@ def test_verdict_and_counts(passed_report: Path, violated_report: Path) -> None:
 
 def test_tables_one_row_per_scenario(violated_report: Path) -> None:
     text = markdown(violated_report)
-    columns = ["Scenario", "Strategy", "Target", "RTO target", "RTO measured (phases)", "RPO target"]
-    header = "| " + " | ".join([*columns, "RPO measured", "Verdict"]) + " |"
+    header = "| Scenario | Verdict | RTO measured / target | RPO measured / target | Strategy |"
     assert text.count(header) == 6  # one table per guarantee
-    rows = [
-        line
-        for line in text.splitlines()
-        if line.startswith("| ") and line.endswith(("Met |", "Violated |", "Error |", "Skipped |"))
-    ]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and any(v in line for v in VERDICT_CELLS)]
     assert len(rows) == 6
-    assert all(row.count(" | ") == 7 for row in rows)  # no cell broke the table
-    assert "1 h 10 min ❌ (detect 6.0 s; restore 1 h 05 min; copy back 3 min 00 s; verify 1 min 14 s)" in text
+    assert all(row.count(" | ") == 4 for row in rows)  # no cell broke the table
+    assert "| ❌ Violated | 1 h 10 min ❌ / 1 h 00 min |" in text
+
+
+VERDICT_CELLS = ("| ✅ Met |", "| ❌ Violated |", "| ❌ Error |", "| \u23f8\ufe0f Skipped |")
+
+
+def test_summary_text_has_no_markdown_backslashes(violated_report: Path) -> None:
+    summaries = re.findall(r"<summary>(.*?)</summary>", markdown(violated_report))
+    assert summaries and not any("\\" in s for s in summaries), summaries
+
+
+def test_violations_in_full_and_under_64_kb(violated_report: Path, passed_report: Path) -> None:
+    text = markdown(violated_report)
+    assert "**Steps**" in text and "**RTO phases**" in text  # a violation's evidence in full
+    assert "**Steps**" not in markdown(passed_report)  # a met scenario's essentials only
+    assert len(text.encode("utf-8")) < MAX_BYTES
+
+
+def test_step_summary_is_compact() -> None:
+    data = journals.as_dict(journals.violated_journal())
+    summary = render_summary(data, "reports/dd-x")
+    assert summary.startswith("# DR drill") and "DR guarantees violated" in summary
+    assert "`reports/dd-x`" in summary and "Simulation, not AWS" in summary
+    assert len(summary.encode("utf-8")) < 8_000
 
 
 def test_skips_evidence_posture_and_capabilities(passed_report: Path) -> None:
@@ -69,10 +89,11 @@ def test_data_comparison_uses_the_real_fields(violated_report: Path, passed_repo
     assert "**Data comparison:** 120 items expected, 120 found" in markdown(passed_report)
 
 
-def test_evidence_dicts_are_key_value_lines_and_points_appear_once(passed_report: Path) -> None:
-    text = markdown(passed_report)
+def test_evidence_dicts_are_key_value_lines_and_points_appear_once() -> None:
+    data = journals.as_dict(journals.passed_journal())
+    data["scenarios"][0].update(status="failed", failure="RTO 2 h exceeded the target 1 h")  # evidence in full
+    text = render_markdown(data)
     assert "**Stack**" in text and "- prefix: drdrill-dd-20250301T101500Z-3f9a-1" in text
-    assert "- rto\\_seconds: 3600.0" in text and "- expected: 1, started: 1" in text
     assert "{'" not in text and '{"prefix"' not in text
     section = text.split("**Recovery points**", 1)[1].split("**", 1)[0]
     assert section.count("01740816000000-6f1e4a2b") == 1

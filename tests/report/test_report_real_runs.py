@@ -135,7 +135,7 @@ def test_real_report_reads_well(backup_run: Path) -> None:
     assert recovery_table is not None
     for arn in set(arns):
         assert recovery_table.group(0).count(arn) == 1
-    assert "{'prefix'" not in text and "- prefix: " in text.replace("\\", "")
+    assert "{'prefix'" not in text and "<li>prefix: " in page
 
 
 def test_real_restore_jobs_csv_has_the_backup_job_and_the_pitr_restore(backup_run: Path) -> None:
