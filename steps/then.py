@@ -281,7 +281,7 @@ def _measure_rpo(drill: Drill) -> float:
 def _(drill: Drill, seconds: str) -> None:
     limit = _seconds(seconds)
     lost = _measure_rpo(drill)
-    assert lost <= limit, f"{lost:.3f} s of writes were lost, more than {limit:g} s"
+    assert drill.aws_seconds(lost) <= limit, f"{_lost_text(drill, lost)} of writes were lost, more than {limit:g} s"
 
 
 @then(parsers.re(r"at most the DR policy's RPO of writes (?:was|were) lost"))
@@ -289,7 +289,14 @@ def _(drill: Drill) -> None:
     if drill.rpo_target is None:
         raise ConfigError("no RPO target: add 'Given the DR policy requires ...' or rpo_seconds to the --policy file")
     lost = _measure_rpo(drill)
-    assert lost <= drill.rpo_target, f"{lost:.3f} s of writes were lost, more than the policy's {drill.rpo_target:g} s"
+    assert drill.aws_seconds(lost) <= drill.rpo_target, (
+        f"{_lost_text(drill, lost)} of writes were lost, more than the policy's {drill.rpo_target:g} s"
+    )
+
+
+def _lost_text(drill: Drill, lost: float) -> str:
+    figure = drill.aws_seconds(lost)
+    return f"{lost:.3f} s" + (f" ({figure:.0f} s AWS-equivalent)" if figure != lost else "")
 
 
 @then("the restored table is protected again")
@@ -318,12 +325,18 @@ def _(drill: Drill) -> None:
     elif not rto.met:
         slowest = max(rto.phases, key=lambda p: p.duration_s or 0, default=None)
         where = f"; slowest phase: {slowest.name} ({slowest.duration_s:.3f} s)" if slowest else ""
-        problems.append(f"RTO {rto.measured_s:.3f} s exceeds the target {rto.target_s:g} s{where}")
+        problems.append(f"RTO {_figure(rto)} exceeds the target {rto.target_s:g} s{where}")
     if rpo.measured_s is not None and not rpo.met:
-        problems.append(f"RPO {rpo.measured_s:.3f} s exceeds the target {rpo.target_s:g} s")
+        problems.append(f"RPO {_figure(rpo)} exceeds the target {rpo.target_s:g} s")
     assert not problems, "; ".join(problems)
 
 
+def _figure(measure: Any) -> str:
+    """``5.300 s`` or, under aws-scaled, ``5.300 s (530 s AWS-equivalent)``."""
+    text = f"{measure.measured_s:.3f} s"
+    return text + (
+        f" ({measure.aws_equivalent_s:.0f} s AWS-equivalent)" if measure.aws_equivalent_s is not None else ""
+    )
 @then("the restore started from the right point")
 def _(drill: Drill) -> None:
     """Backup: the newest COMPLETED recovery point created before the change. PITR: the change's second."""

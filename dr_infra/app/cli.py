@@ -73,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--stop-alarm", default=None, help="CloudWatch alarm that stops injection (DRDRILL_STOP_ALARM)")
     run.add_argument("--max-cost", default=None, help="aws: refuse above this estimated cost, USD (DRDRILL_MAX_COST)")
     run.add_argument(
+        "--embedded-profile",
+        default=None,
+        help="embedded timing: instant (default) or aws-scaled, AWS's latencies scaled (DRDRILL_EMBEDDED_PROFILE)",
+    )
+    run.add_argument(
+        "--embedded-scale",
+        default=None,
+        help="aws-scaled: wall seconds per AWS second (default 0.01; DRDRILL_EMBEDDED_SCALE)",
+    )
+    run.add_argument(
         "--max-duration",
         default=os.environ.get("DRDRILL_MAX_DURATION") or None,
         help="refuse a run whose estimated wall time (drdrill plan's) exceeds this, e.g. 60m (DRDRILL_MAX_DURATION)",
@@ -162,6 +172,10 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--dr-max-cost={args.max_cost}")
     if args.stack:
         argv.append(f"--dr-stack={args.stack}")
+    if args.embedded_profile:
+        argv.append(f"--dr-embedded-profile={args.embedded_profile}")
+    if args.embedded_scale:
+        argv.append(f"--dr-embedded-scale={args.embedded_scale}")
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.tags:
@@ -201,9 +215,15 @@ def run(args: argparse.Namespace) -> int:
 
     from dr_infra.app.plan import check_max_duration
     from dr_infra.drill.policy import load_policy
+    from dr_infra.targets.timing import parse as parse_timing
 
     argv = _pytest_args(args)
     load_policy(args.policy)  # a malformed policy is one line before anything starts
+    parse_timing(  # an unknown profile or a bad scale is one line before anything starts
+        args.embedded_profile or os.environ.get("DRDRILL_EMBEDDED_PROFILE"),
+        args.embedded_scale or os.environ.get("DRDRILL_EMBEDDED_SCALE"),
+        args.target,
+    )
     check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts
     stdout = _HeldStdout(sys.stdout)
     collector = _Collector(stdout)

@@ -4,7 +4,8 @@ Options (each with an environment variable): ``--dr-target`` (DRDRILL_TARGET: em
 default embedded), ``--dr-report-dir`` (DRDRILL_REPORT_DIR, default ``reports/<run-id>``), ``--dr-policy``
 (DRDRILL_POLICY), ``--dr-allow-account`` (DRDRILL_ALLOWED_ACCOUNTS), ``--dr-region`` (DRDRILL_REGION),
 ``--dr-redact`` (DRDRILL_REDACT=1), ``--dr-run-id`` (DRDRILL_RUN_ID), ``--dr-stack`` (DRDRILL_STACK: the stack
-definition every "a DR-protected table" step creates).
+definition every "a DR-protected table" step creates), ``--dr-embedded-profile`` / ``--dr-embedded-scale``
+(DRDRILL_EMBEDDED_PROFILE / DRDRILL_EMBEDDED_SCALE, :mod:`dr_infra.targets.timing`).
 
 The plugin is inert in a pytest session that runs no drill: the target starts on first use, and a journal
 and report are written only when at least one scenario ran. It collects ``.feature`` files, registers the
@@ -42,6 +43,8 @@ from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.names import new_run_id
 from dr_infra.targets import TARGET_NAMES, Target, make_target
 from dr_infra.targets.aws import ALLOW_ENV, parse_allow_list
+from dr_infra.targets.timing import Timing
+from dr_infra.targets.timing import parse as parse_timing
 
 pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then", "steps.then_chaos"]
 
@@ -103,6 +106,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(env DRDRILL_STOP_ALARM)",
     )
     group.addoption(
+        "--dr-embedded-profile",
+        default=os.environ.get("DRDRILL_EMBEDDED_PROFILE") or None,
+        help="embedded target timing: instant (default) or aws-scaled, AWS's latencies times --dr-embedded-scale "
+        "(env DRDRILL_EMBEDDED_PROFILE)",
+    )
+    group.addoption(
+        "--dr-embedded-scale",
+        default=os.environ.get("DRDRILL_EMBEDDED_SCALE") or None,
+        help="aws-scaled: wall seconds per AWS second, 0.001-1 (default 0.01; env DRDRILL_EMBEDDED_SCALE)",
+    )
+    group.addoption(
         "--dr-max-cost",
         default=os.environ.get(safety.MAX_COST_ENV) or None,
         help="refuse an aws run whose estimated cost exceeds this many USD (env DRDRILL_MAX_COST)",
@@ -141,6 +155,7 @@ class DrillSession:
     allowed_accounts: frozenset[str]
     region: str | None
     journal: Journal
+    timing: Timing = field(default_factory=Timing)
     target: Target | None = None
     live: list[Drill] = field(default_factory=list)
     stacks: int = 0
@@ -166,7 +181,7 @@ class DrillSession:
     def start_target(self) -> Target:
         with self._lock:
             if self.target is None:
-                target = make_target(self.target_name, self.region, self.allowed_accounts)
+                target = make_target(self.target_name, self.region, self.allowed_accounts, self.timing.as_tuple())
                 target.start()
                 self.target = target
                 self.journal.target = target.describe()
@@ -183,13 +198,17 @@ def _build_session(config: pytest.Config) -> DrillSession:
         raise ConfigError(
             f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)"
         )
-    policy = load_policy(config.getoption("--dr-policy"), target_name)
+    timing = parse_timing(
+        config.getoption("--dr-embedded-profile"), config.getoption("--dr-embedded-scale"), target_name
+    )
+    policy_target = "aws" if timing.scaled else target_name  # aws-scaled rehearses the AWS policy by default
+    policy = load_policy(config.getoption("--dr-policy"), policy_target)
     allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
     # xdist workers run under the controller's run id (dr_infra.bdd.xdist)
     run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()
     journal = Journal(run_id=run_id, policy=policy.to_dict())
-    _record_provenance(journal, config, target_name)
-    ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal)
+    _record_provenance(journal, config, policy_target)
+    ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal, timing)
     alarm = config.getoption("--dr-stop-alarm")
     ds.stop = safety.StopGuard(str(alarm) if alarm else None)
     ds.definition = run_definition(config.getoption("--dr-stack"))
@@ -411,7 +430,7 @@ def _teardown_drill(drill: Drill) -> None:
                 drill.record_throttles()  # before the reset zeroes the counts
             with contextlib.suppress(Exception):
                 _reset_scenario_faults(control, drill)
-                control.reset_settings()
+                getattr(drill.target, "reset_settings", control.reset_settings)()  # keeps the run's timing profile
         with contextlib.suppress(Exception):
             drill.finish_measures()
         failures = drill.cleanups.run()

@@ -329,20 +329,22 @@ def _judge_limit(drill: Drill, limit: float, end: datetime | None, what: str) ->
     if change_at is None or end is None:
         return
     took = (end - change_at).total_seconds()
-    if took > limit:
-        raise AssertionError(f"{what} {took:.3f} s after the harmful change, beyond the {limit:g} s limit")
+    figure = drill.aws_seconds(took)
+    if figure > limit:
+        aws = f" ({figure:.0f} s AWS-equivalent)" if figure != took else ""
+        raise AssertionError(f"{what} {took:.3f} s after the harmful change{aws}, beyond the {limit:g} s limit")
 
 
 def recover_within(drill: Drill, limit: float, sleep: Callable[[float], None] = time.sleep) -> None:
     """``a restore job completes within N seconds``: the restored table is ACTIVE at most ``limit`` seconds after
-    the harmful change, judged on the measured figure."""
-    await_recovery(drill, _budget(drill, limit), sleep)
+    the harmful change, judged on the measured figure (its AWS equivalent under aws-scaled: ``limit`` is AWS time)."""
+    await_recovery(drill, _budget(drill, drill.wall_seconds(limit)), sleep)
     _judge_limit(drill, limit, drill.incident.table_active_at, "the restored table became ACTIVE")
 
 
 def repair_within(drill: Drill, limit: float, sleep: Callable[[float], None] = time.sleep) -> None:
     """``the table is repaired in place within N seconds``, judged on the measured figure."""
-    await_item_repair(drill, _budget(drill, limit), sleep)
+    await_item_repair(drill, _budget(drill, drill.wall_seconds(limit)), sleep)
     _judge_limit(drill, limit, drill.incident.repaired_at, "the table was repaired")
 
 

@@ -281,6 +281,10 @@ class Drill:
             if age is not None:
                 self.record.rpo.measured_s = round(age, 3)
                 self.record.rpo.note = self.record.rpo.note or "age of the restored state at the change (no canaries)"
+        scale = self.time_scale
+        for figure in (self.record.rto, self.record.rpo):
+            if scale != 1 and figure.measured_s is not None:
+                figure.aws_equivalent_s = round(figure.measured_s / scale, 3)
         if inc.change_at is None:
             # No harmful change, no recovery: RTO and RPO targets do not apply (posture-only scenarios).
             return
@@ -291,6 +295,19 @@ class Drill:
         for measure, note in self.violations.items():
             target = self.record.rto if measure == "rto" else self.record.rpo
             target.met, target.note = False, note
+
+    @property
+    def time_scale(self) -> float:
+        """Wall seconds per AWS second on this target (``Target.time_scale``; 1 unless aws-scaled)."""
+        return float(getattr(self.target, "time_scale", 1.0))
+
+    def aws_seconds(self, wall: float) -> float:
+        """``wall`` seconds as AWS seconds: itself, or / scale under the embedded target's aws-scaled profile."""
+        return wall / self.time_scale
+
+    def wall_seconds(self, aws: float) -> float:
+        """An AWS-time limit as wall seconds on this target (the inverse of :meth:`aws_seconds`)."""
+        return aws * self.time_scale
 
     def record_throttles(self) -> dict[str, int]:
         """Throttles the target served during this scenario (``{operation: n}``), kept as evidence.

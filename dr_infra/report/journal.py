@@ -53,11 +53,20 @@ class Measure:
     met: bool | None = None
     note: str | None = None
     phases: list[Phase] = field(default_factory=list)
+    aws_equivalent_s: float | None = None
+    """Under the embedded target's aws-scaled profile: ``measured_s`` / scale, the figure AWS would show; the
+    target is judged against it (``None`` on every other run)."""
+
+    @property
+    def figure_s(self) -> float | None:
+        """The figure judged against the target: the AWS equivalent when there is one, else the measurement."""
+        return self.aws_equivalent_s if self.aws_equivalent_s is not None else self.measured_s
 
     def judge(self) -> None:
         """``met`` is only set when both a target and a measurement exist: no claim without a measure."""
-        if self.target_s is not None and self.measured_s is not None:
-            self.met = self.measured_s <= self.target_s
+        figure = self.figure_s
+        if self.target_s is not None and figure is not None:
+            self.met = figure <= self.target_s
 
 
 @dataclass

@@ -128,6 +128,8 @@ class MeasureView:
     phases: list[dict[str, Any]]
     target_s: float | None
     measured_s: float | None
+    aws_equivalent_s: float | None = None
+    """aws-scaled runs: measured / scale, the figure judged against the target (shown beside the measurement)."""
 
     @property
     def verdict(self) -> str:
@@ -279,9 +281,14 @@ def _measure(raw: Any) -> MeasureView:
     measured_s = data.get("measured_s")
     met = data.get("met")
     phases = [{**p, "duration": fmt_seconds(p.get("duration_s"))} for p in _dicts(data.get("phases")) if p]
+    aws = _number(data.get("aws_equivalent_s"))
+    measured = fmt_seconds(measured_s)
+    if aws is not None:
+        measured = f"{measured} (AWS-equivalent {fmt_seconds(aws)})"
     return MeasureView(
+        aws_equivalent_s=aws,
         target=fmt_seconds(target_s),
-        measured=fmt_seconds(measured_s),
+        measured=measured,
         met=met if isinstance(met, bool) else None,
         note=str(data.get("note") or ""),
         phases=phases,

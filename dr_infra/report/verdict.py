@@ -52,19 +52,31 @@ def violated_measures(scenario: Mapping[str, Any]) -> dict[str, str]:
     for key in MEASURES:
         raw = scenario.get(key)
         measure = raw if isinstance(raw, Mapping) else {}
-        target, measured = _number(measure.get("target_s")), _number(measure.get("measured_s"))
+        target, measured = _number(measure.get("target_s")), _figure(measure)
         over = target is not None and measured is not None and measured > target
         if measure.get("met") is False or over:
             found[key] = describe_violation(key, measure)
     return found
 
 
+def _figure(measure: Mapping[str, Any]) -> float | None:
+    """The figure judged against the target: ``aws_equivalent_s`` (aws-scaled runs) when present, else measured."""
+    aws = _number(measure.get("aws_equivalent_s"))
+    return aws if aws is not None else _number(measure.get("measured_s"))
+
+
 def describe_violation(key: str, measure: Mapping[str, Any]) -> str:
     """``RTO 5.300 s exceeds the target 2 s`` (or the recorded note when nothing was measured)."""
-    target, measured = _number(measure.get("target_s")), _number(measure.get("measured_s"))
+    target, measured = _number(measure.get("target_s")), _figure(measure)
     note = str(measure.get("note") or "").strip()
     if target is not None and measured is not None and measured > target:
         text = f"{key.upper()} {measured:.3f} s exceeds the target {target:g} s"
+        wall = _number(measure.get("measured_s"))
+        if _number(measure.get("aws_equivalent_s")) is not None and wall is not None:
+            text = (
+                f"{key.upper()} {measured:.0f} s AWS-equivalent ({wall:.3f} s measured under aws-scaled)"
+                f" exceeds the target {target:g} s"
+            )
         return f"{text} ({note})" if note else text
     return f"{key.upper()} not met: {note}" if note else f"{key.upper()} not met"
 

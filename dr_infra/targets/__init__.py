@@ -8,12 +8,20 @@ from dr_infra.targets.base import ClientFactory, Target
 TARGET_NAMES = ("embedded", "localstack", "aws")
 
 
-def make_target(name: str, region: str | None = None, allowed_accounts: frozenset[str] | None = None) -> Target:
-    """Build (not start) the target called ``name``; unknown names are a configuration error."""
+def make_target(
+    name: str,
+    region: str | None = None,
+    allowed_accounts: frozenset[str] | None = None,
+    timing: tuple[str, float] | None = None,
+) -> Target:
+    """Build (not start) the target called ``name``; unknown names are a configuration error.
+
+    ``timing``: the embedded target's ``(profile, scale)`` (see :mod:`dr_infra.targets.timing`)."""
     if name == "embedded":
         from dr_infra.targets.embedded import EmbeddedTarget
 
-        return EmbeddedTarget(region=region or "us-east-1")
+        profile, scale = timing or ("instant", 0.01)
+        return EmbeddedTarget(region=region or "us-east-1", profile=profile, scale=scale)
     if name == "localstack":
         from dr_infra.targets.localstack import LocalStackTarget
 

@@ -55,6 +55,9 @@ class Target(ABC):
     pitr_lag_s: float = 300.0
     """How far LatestRestorableDateTime trails now: about 5 minutes on AWS
     (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html)."""
+    time_scale: float = 1.0
+    """Wall seconds per second of AWS time: 1 everywhere but the embedded target's aws-scaled profile, where AWS's
+    latencies run ``scale`` times as long and a measured figure / ``time_scale`` is its AWS equivalent."""
 
     def __init__(self, region: str) -> None:
         self.region = region
@@ -119,7 +122,12 @@ class Target(ABC):
             "account_id": self.account_id,
             "caller_arn": self.caller_arn,
             "capabilities": sorted(self.capabilities),
+            **({"timing": self.timing()} if self.timing() else {}),
         }
+
+    def timing(self) -> dict[str, Any]:
+        """The timing profile the target runs under (empty: AWS's own, or an emulator's)."""
+        return {}
 
     def missing(self, *needed: str) -> list[str]:
         """The capabilities in ``needed`` that this target lacks."""

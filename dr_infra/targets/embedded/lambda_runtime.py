@@ -81,6 +81,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.logs.models import logs_backends
 
+from dr_infra.targets.embedded import settings
 from dr_infra.targets.embedded.faults import FAULTS
 from dr_infra.targets.embedded.target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
@@ -196,8 +197,20 @@ class InvocationResult:
 
 
 def _put_logs(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
+    """Deliver log lines to CloudWatch Logs, after ``settings.current().log_delivery_seconds`` (aws-scaled:
+    log delivery is asynchronous on AWS, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html)."""
     if not events:
         return
+    delay = settings.current().log_delivery_seconds
+    if delay > 0:
+        timer = threading.Timer(delay, _deliver_logs, (spec, stream, events))
+        timer.daemon = True
+        timer.start()
+        return
+    _deliver_logs(spec, stream, events)
+
+
+def _deliver_logs(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
     backend = logs_backends[spec.account_id][spec.region]
     payload = [{"timestamp": ts, "message": msg} for ts, msg in events]
     with _log_lock:
@@ -539,6 +552,8 @@ def run(fn: LambdaFunction, event_json: str, invoked_arn: str | None = None) -> 
             fault = {"kind": "timeout"}
     pool, worker = _acquire(spec, endpoint)
     try:
+        if worker.invocations == 0:  # a cold start: the runtime's Init phase (aws-scaled profile only)
+            time.sleep(settings.current().function_start_seconds)
         return worker.invoke(event_json, request_id, invoked_arn or spec.function_arn, fault)
     finally:
         _release(pool, worker)

@@ -1,17 +1,17 @@
-"""Tunable behaviour of the embedded target: latency profile and PITR lag.
+"""Tunable behaviour of the embedded target: its timing profile (instant or AWS's latencies, scaled) and PITR lag.
 
-AWS's timings are far too slow for a test suite (a DynamoDB restore takes 20 minutes or more,
-https://repost.aws/knowledge-center/dynamodb-restore-taking-long ; ``LatestRestorableDateTime`` trails the
-current time by about 5 minutes,
-https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html).
-The embedded target keeps the *shape* of those timings (jobs go CREATED -> RUNNING -> COMPLETED with
-``PercentDone`` rising, restored tables are CREATING before ACTIVE, the restorable window trails now) and
-lets the profile choose their length:
+AWS's timings are far too slow for a test suite, but they are what a DR policy for AWS is about. The embedded
+target keeps the *shape* of those timings (jobs go CREATED -> RUNNING -> COMPLETED with ``PercentDone`` rising,
+restored tables are CREATING before ACTIVE, the restorable window trails now, mappings and functions pass
+through their transitional states, a backup plan runs on its schedule) and lets the profile choose their length:
 
 * ``instant`` (default): jobs and restores finish within a fraction of a second; PITR lag 1 s. Every
-  asynchronous state still takes a non-zero time, so drdrill's own flow has to wait for it as on AWS.
-* ``aws-scaled``: AWS's documented floors multiplied by ``scale`` (default 0.01, so a 20-minute restore
-  takes 12 s and the 5-minute PITR lag 3 s).
+  asynchronous state still takes a non-zero time, so drdrill's own flow has to wait for it as on AWS. Functions
+  start at once, logs are readable as soon as they are written, a backup plan's clock runs with the wall clock.
+* ``aws-scaled``: every latency in :data:`AWS_LATENCIES` (AWS's figure, with the page it comes from) multiplied
+  by ``scale`` (default 0.01: a 20-minute restore takes 12 s, the 5-minute PITR lag 3 s, a 12-hour plan
+  interval 432 s). A drill under it reports each measured RTO/RPO also as ``aws_equivalent_s`` (measured /
+  scale), so ``policies/aws.toml`` can be judged offline (:mod:`dr_infra.targets.timing`).
 
 ``pitr_lag_seconds`` set explicitly wins over the profile's lag; likewise ``mapping_transition_seconds`` (how
 long an event source mapping stays ``Creating`` / ``Enabling`` / ``Disabling`` / ``Updating``, see
@@ -37,6 +37,72 @@ AWS_FUNCTION_PENDING_SECONDS = 5
 AWS_TTL_DELETE_SECONDS = 2 * 24 * 3600
 """"typically within a few days" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html)."""
 PROFILES = ("instant", "aws-scaled")
+MIN_SCALE = 0.001
+"""Below this, drdrill's own overhead (about a second of polling and process hand-offs per drill) would be
+larger than the scaled AWS latencies and dominate every aws_equivalent_s."""
+
+
+@dataclass(frozen=True)
+class AwsLatency:
+    """One AWS latency the aws-scaled profile rehearses: its length on AWS and the page it comes from."""
+
+    seconds: float
+    page: str
+    what: str
+
+
+AWS_LATENCIES: dict[str, AwsLatency] = {
+    "restore": AwsLatency(
+        AWS_RESTORE_FLOOR_SECONDS,
+        "https://repost.aws/knowledge-center/dynamodb-restore-taking-long",
+        "a DynamoDB restore (AWS Backup job or point in time) takes 20 minutes or more, even for a small table",
+    ),
+    "backup_job": AwsLatency(
+        AWS_BACKUP_JOB_SECONDS,
+        "https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html",
+        "an on-demand AWS Backup job of a DynamoDB table takes about a minute for a small table, more with size",
+    ),
+    "pitr_lag": AwsLatency(
+        AWS_PITR_LAG_SECONDS,
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html",
+        "LatestRestorableDateTime is typically 5 minutes before the current time",
+    ),
+    "mapping_start": AwsLatency(
+        AWS_MAPPING_TRANSITION_SECONDS,
+        "https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html",
+        "an event source mapping stays Creating / Enabling before it polls (several minutes documented, no bound;"
+        " 60 s assumed)",
+    ),
+    "function_pending": AwsLatency(
+        AWS_FUNCTION_PENDING_SECONDS,
+        "https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html",
+        "a new function is Pending before Active (5 s assumed outside a VPC)",
+    ),
+    "function_start": AwsLatency(
+        1.0,
+        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html",
+        "a cold start runs the Init phase (runtime and handler start) before the first invocation; AWS bounds"
+        " it at 10 s, a small Python function takes about a second",
+    ),
+    "log_delivery": AwsLatency(
+        5.0,
+        "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html",
+        "a function's log lines reach CloudWatch Logs asynchronously, seconds after they are written (no"
+        " figure is documented: 5 s assumed)",
+    ),
+    "ttl_delete": AwsLatency(
+        AWS_TTL_DELETE_SECONDS,
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html",
+        "an expired item is deleted typically within a few days of its TTL (2 days assumed)",
+    ),
+    "plan_schedule": AwsLatency(
+        1.0,
+        "https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html",
+        "a backup plan's schedule runs in real time: one second of plan time per second (its 12-hour interval"
+        " takes 12 hours)",
+    ),
+}
+"""What aws-scaled rehearses, each multiplied by ``scale``."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +139,22 @@ class EmbeddedSettings:
         if self.latency_profile == "aws-scaled" and self.scale > 0:
             return self.scale
         return 1.0
+
+    def aws(self, latency: str, instant: float = 0.0) -> float:
+        """``latency`` of :data:`AWS_LATENCIES` under this profile: scaled under aws-scaled, ``instant`` otherwise."""
+        if self.latency_profile == "aws-scaled":
+            return AWS_LATENCIES[latency].seconds * self.scale
+        return instant
+
+    @property
+    def function_start_seconds(self) -> float:
+        """How long a function's cold start delays its first invocation."""
+        return self.aws("function_start")
+
+    @property
+    def log_delivery_seconds(self) -> float:
+        """How long after it is written a function's log line becomes readable."""
+        return self.aws("log_delivery")
 
     @property
     def backup_job_seconds(self) -> float:
@@ -132,8 +214,11 @@ def update(**changes: object) -> EmbeddedSettings:
         "ttl_delete_delay_seconds",
     ):
         value = changes.get(key)
-        if value is not None and (not isinstance(value, int | float) or value < 0):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
             raise ValueError(f"{key} must be a non-negative number, got {value!r}")
+    scale = changes.get("scale")
+    if scale is not None and not MIN_SCALE <= float(scale) <= 1:  # type: ignore[arg-type]
+        raise ValueError(f"scale must lie in [{MIN_SCALE}, 1], got {scale!r}")
     with _lock:
         _current = replace(_current, **changes)  # type: ignore[arg-type]
         return _current

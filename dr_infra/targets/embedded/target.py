@@ -7,16 +7,20 @@ real-AWS session), so a drill on the embedded target cannot reach a real account
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 
 from dr_infra.targets.base import ClientFactory, Target
 from dr_infra.targets.control_client import ControlClient
+from dr_infra.targets.embedded import settings
 from dr_infra.targets.embedded.control import EMBEDDED_CAPABILITIES
 from dr_infra.targets.embedded.server import EmbeddedServer
 
 FAKE_ACCESS_KEY = "drdrill-embedded"
 FAKE_SECRET_KEY = "drdrill-embedded-secret"  # noqa: S105 - a fake credential, by design
 DEFAULT_REGION = "us-east-1"
+AWS_SCALED_WITHOUT = frozenset({"restore_faults", "function_faults"})
 
 
 def fake_session(region: str) -> boto3.Session:
@@ -35,11 +39,39 @@ class EmbeddedTarget(Target):
     max_poll_interval = 0.1
     pitr_lag_s = 1.0  # settings.EmbeddedSettings.pitr_lag_seconds default
 
-    def __init__(self, region: str = DEFAULT_REGION, port: int = 0) -> None:
+    def __init__(
+        self, region: str = DEFAULT_REGION, port: int = 0, profile: str = "instant", scale: float = 0.01
+    ) -> None:
         super().__init__(region)
         self._port = port
         self._server: EmbeddedServer | None = None
         self.control: ControlClient | None = None
+        self.profile = profile
+        self.scale = scale
+        if profile == "aws-scaled":
+            self.time_scale = scale
+            self.pitr_lag_s = settings.AWS_PITR_LAG_SECONDS * scale
+
+    def timing(self) -> dict[str, Any]:
+        """``{"profile", "scale", "latencies"}``: each latency's AWS figure, page and its length here."""
+        if self.profile != "aws-scaled":
+            return {"profile": self.profile}
+        return {
+            "profile": self.profile,
+            "scale": self.scale,
+            "latencies": {
+                name: {"aws_s": latency.seconds, "here_s": latency.seconds * self.scale, "page": latency.page}
+                for name, latency in settings.AWS_LATENCIES.items()
+            },
+        }
+
+    def reset_settings(self) -> None:
+        """Back to the run's own timing profile (a scenario's fault steps may have changed the settings)."""
+        if self.control is None:
+            return
+        self.control.reset_settings()
+        if self.profile != "instant":
+            self.control.update_settings(latency_profile=self.profile, scale=self.scale)
 
     def start(self) -> None:
         if self._server is not None:
@@ -48,6 +80,7 @@ class EmbeddedTarget(Target):
         self._server.start()
         self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._server.endpoint_url)
         self.control = ControlClient(self._server.endpoint_url)
+        self.reset_settings()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -60,4 +93,8 @@ class EmbeddedTarget(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:
+        """Under aws-scaled the run rehearses the aws target, which has no fault switches: chaos scenarios are
+        skipped there, so they are here too (their fault durations are not AWS figures to scale)."""
+        if self.profile == "aws-scaled":
+            return frozenset(EMBEDDED_CAPABILITIES) - AWS_SCALED_WITHOUT
         return frozenset(EMBEDDED_CAPABILITIES)
