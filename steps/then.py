@@ -337,6 +337,8 @@ def _figure(measure: Any) -> str:
     return text + (
         f" ({measure.aws_equivalent_s:.0f} s AWS-equivalent)" if measure.aws_equivalent_s is not None else ""
     )
+
+
 @then("the restore started from the right point")
 def _(drill: Drill) -> None:
     """Backup: the newest COMPLETED recovery point created before the change. PITR: the change's second."""
