@@ -36,6 +36,7 @@ from dr_infra.bdd.definitions import check_referenced, run_definition
 from dr_infra.drill.policy import Policy, load_policy
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError, DrDrillError
+from dr_infra.report.files import check_report_dir
 from dr_infra.report.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
 from dr_infra.report.verdict import unexpected_violations
 from dr_infra.stack import safety
@@ -203,6 +204,9 @@ def _build_session(config: pytest.Config) -> DrillSession:
     )
     policy_target = "aws" if timing.scaled else target_name  # aws-scaled rehearses the AWS policy by default
     policy = load_policy(config.getoption("--dr-policy"), policy_target)
+    report_dir = config.getoption("--dr-report-dir")
+    if report_dir and not config.option.collectonly:
+        check_report_dir(Path(report_dir))  # before any AWS call: a drill must never end unable to report
     allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
     # xdist workers run under the controller's run id (dr_infra.bdd.xdist)
     run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()

@@ -25,6 +25,7 @@ limits from the policy ("within the DR policy's RTO") therefore run unchanged on
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -76,9 +77,21 @@ class Policy:
         }
 
 
+MAX_POLICY_SECONDS = 31_536_000
+"""Largest target a policy may declare (a year): beyond it a number is a typo, and NaN or infinity (TOML's
+``nan``/``inf``, or 1e400) would pass every comparison and break every formatter downstream."""
+
+
+def _finite(value: Any, limit: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value <= limit
+
+
 def _number(where: str, key: str, value: Any, source: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{source}: {where}{key} must be a non-negative number of seconds, got {value!r}")
+    if not _finite(value, MAX_POLICY_SECONDS) or value < 0:
+        raise ConfigError(
+            f"{source}: {where}{key} must be a non-negative number of seconds up to {MAX_POLICY_SECONDS:,} "
+            f"(a year), got {value!r}"
+        )
     return float(value)
 
 
@@ -110,11 +123,11 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
     frequency = backup.get("frequency_hours", 12)
     retention = backup.get("retention_days", 35)
     job_timeout = backup.get("job_timeout_seconds", 300)
-    if isinstance(job_timeout, bool) or not isinstance(job_timeout, int | float) or job_timeout <= 0:
+    if not _finite(job_timeout, MAX_POLICY_SECONDS) or job_timeout <= 0:
         raise ConfigError(f"{source}: backup.job_timeout_seconds must be a positive number, got {job_timeout!r}")
-    if isinstance(frequency, bool) or not isinstance(frequency, int | float) or frequency <= 0:
+    if not _finite(frequency, 24 * 365) or frequency <= 0:
         raise ConfigError(f"{source}: backup.frequency_hours must be a positive number, got {frequency!r}")
-    if isinstance(retention, bool) or not isinstance(retention, int) or retention <= 0:
+    if isinstance(retention, bool) or not isinstance(retention, int) or not 0 < retention <= 36_500:
         raise ConfigError(f"{source}: backup.retention_days must be a positive whole number, got {retention!r}")
     guarantees: dict[str, dict[str, Targets]] = {}
     raw_guarantees = data.get("guarantees", {})

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dr_infra.report.checksums import write_sums
+from dr_infra.report.files import write_atomically
 from dr_infra.report.history import SCHEMA_PREFIX, load_history
 from dr_infra.report.html import write_html
 from dr_infra.report.journal import Journal
@@ -41,7 +42,7 @@ Renderer = Callable[[Mapping[str, Any], Path, Sequence[Mapping[str, Any]]], Path
 def write_json(data: Mapping[str, Any], out_dir: Path, history: Sequence[Mapping[str, Any]] = ()) -> Path:
     """Write the journal itself as ``report.json`` (schema ``drdrill-journal/1``, redacted if asked)."""
     path = out_dir / JSON_FILENAME
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
 
 
@@ -153,7 +154,10 @@ def render_all(
         history = [redact_journal(run) for run in history]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [FORMATS[name](data, out, history) for name in FORMATS if name in wanted]
+    # The journal first: if a renderer fails, everything the others render from is already safe on disk.
+    order = sorted((name for name in FORMATS if name in wanted), key=lambda name: name != "json")
+    files = {name: FORMATS[name](data, out, history) for name in order}
+    written = [files[name] for name in FORMATS if name in files]
     write_sums(out)  # after every file is written: the sums cover the folder as the reader receives it
     return written
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dr_infra.report.files import write_atomically
+
 FILENAME = "SHA256SUMS"
 _LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 
@@ -39,7 +41,7 @@ def write_sums(folder: Path) -> Path:
     """Write ``folder/SHA256SUMS`` over every file in the folder (re-rendering rewrites it)."""
     lines = [f"{_digest(folder / name)}  {name}\n" for name in _files(folder)]
     path = folder / FILENAME
-    path.write_text("".join(lines), encoding="utf-8")
+    write_atomically(path, "".join(lines))
     return path
 
 

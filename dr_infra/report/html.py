@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, Undefined
 from markupsafe import Markup
 
 from dr_infra.report import charts
+from dr_infra.report.files import write_atomically
 from dr_infra.report.fmt import compact, fmt_seconds, fmt_time
 from dr_infra.report.grouping import decision_groups, policy_rows, posture_groups, skip_groups, word
 from dr_infra.report.model import ReportView, build
@@ -127,7 +128,7 @@ def render_html(data: Mapping[str, Any], history: Sequence[Mapping[str, Any]] = 
 def write_html(data: Mapping[str, Any], out_dir: Path, history: Sequence[Mapping[str, Any]] = ()) -> Path:
     """Write ``report.html`` into ``out_dir``."""
     path = out_dir / FILENAME
-    path.write_text(render_html(data, history), encoding="utf-8")
+    write_atomically(path, render_html(data, history))
     return path
 
 

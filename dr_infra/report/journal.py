@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dr_infra
+from dr_infra.report.files import write_atomically
 from dr_infra.report.verdict import run_verdict
 
 SCHEMA = "drdrill-journal/1"
@@ -150,8 +151,7 @@ class Journal:
         return {**{k: data[k] for k in order}, **{k: v for k, v in data.items() if k not in order}}
 
     def write(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+        write_atomically(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n")
         return path
 
     @classmethod

@@ -13,11 +13,13 @@ Built with ElementTree so every journal string is escaped as XML requires.
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dr_infra.report.files import write_atomically
 from dr_infra.report.model import ScenarioView, build
 
 FILENAME = "junit.xml"
@@ -153,5 +155,7 @@ def _float(value: Any) -> float | None:
 def write_junit(data: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``junit.xml`` into ``out_dir``."""
     path = out_dir / FILENAME
-    ET.ElementTree(build_junit(data)).write(path, encoding="utf-8", xml_declaration=True)
+    buffer = io.BytesIO()
+    ET.ElementTree(build_junit(data)).write(buffer, encoding="utf-8", xml_declaration=True)
+    write_atomically(path, buffer.getvalue())
     return path

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dr_infra.report.files import write_atomically
 from dr_infra.report.grouping import policy_rows, posture_groups, skip_groups
 from dr_infra.report.md_evidence import ICON, evidence
 from dr_infra.report.md_text import code, md, table
@@ -162,7 +163,7 @@ def _tail(r: ReportView) -> list[str]:
 def write_markdown(data: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``report.md`` into ``out_dir``."""
     path = out_dir / FILENAME
-    path.write_text(render_markdown(data), encoding="utf-8")
+    write_atomically(path, render_markdown(data))
     return path
 
 

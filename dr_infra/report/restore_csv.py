@@ -19,11 +19,13 @@ list: each gets one row too, marked ``PITR`` in the ``drdrill Restore Type`` col
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dr_infra.report.files import write_atomically
 from dr_infra.report.model import ScenarioView, build
 
 FILENAME = "restore-jobs.csv"
@@ -209,8 +211,8 @@ def rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
 def write_csv(data: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``restore-jobs.csv`` into ``out_dir`` (a header line even when there was no restore job)."""
     path = out_dir / FILENAME
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows(data))
-    return path
+    handle = io.StringIO(newline="")
+    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows(data))
+    return write_atomically(path, handle.getvalue())
