@@ -218,7 +218,7 @@ class _Provisioner:
         )
         self.s.table_arn = table["TableArn"]
         self.s.created.append(f"dynamodb table {self.n.table}")
-        ddb.get_waiter("table_exists").wait(TableName=self.n.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        self._wait_active(ddb, self.n.table)
         ddb.update_continuous_backups(
             TableName=self.n.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
@@ -241,6 +241,15 @@ class _Provisioner:
             lambda: safety.delete_table(ddb, ledger["TableDescription"]["TableArn"], self.n.run_id),
         )
         self.s.created.append(f"dynamodb table {self.n.ledger_table}")
+        self._wait_active(ddb, self.n.ledger_table)  # the monitor writes to it: only an ACTIVE table takes writes
+
+    def _wait_active(self, ddb: Any, name: str) -> None:
+        """CreateTable answers CREATING; reads and writes are refused until ACTIVE (boto3's table_exists waiter,
+        polling at the target's pace for up to 2 minutes)."""
+        delay = min(1.0, self.t.max_poll_interval)
+        ddb.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": delay, "MaxAttempts": int(120 / delay)}
+        )
 
     def _delete_restored(self) -> None:
         """Restored tables carry no tags (AWS copies none): drdrill's monitor names them after the stack, a user's

@@ -123,6 +123,7 @@ def create_table(ddb: Any, name: str) -> str:
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})  # CREATING
     return str(desc["TableDescription"]["LatestStreamArn"])
 
 

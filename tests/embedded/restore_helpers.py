@@ -45,6 +45,7 @@ def create_table(ddb: Any, name: str, stream: bool = False, tags: bool = False) 
         BillingMode="PAY_PER_REQUEST",
         **kwargs,
     )
+    wait_active(ddb, name)  # CreateTable answers CREATING; writes before ACTIVE are refused, as on AWS
     return str(table["TableDescription"]["TableArn"])
 
 

@@ -56,6 +56,7 @@ def make_table(target: EmbeddedTarget, name: str, items: list[dict[str, Any]], r
         schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
         attrs.append({"AttributeName": "sk", "AttributeType": "N"})
     client.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
     for start in range(0, len(items), 25):
         request = {name: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
         while request:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from restore_helpers import contents, create_table, put, table_status, wait_active
+from restore_helpers import contents, create_table, put, table_status, wait_active, wait_for
 
 from dr_infra.targets.embedded import EmbeddedTarget
 
@@ -106,6 +106,8 @@ def test_batch_and_transaction_writes_are_in_the_history(ddb: Any, unique: str) 
     ddb.restore_table_to_point_in_time(
         SourceTableName=table, TargetTableName=f"{table}-3", UseLatestRestorableTime=True
     )
+    for n in (1, 2, 3):
+        wait_active(ddb, f"{table}-{n}")  # a restored table refuses reads until ACTIVE
     assert contents(ddb, f"{table}-1") == {"x": 1, "y": 1, "z": 1}
     assert contents(ddb, f"{table}-2") == {"x": 5, "z": 1}
     assert contents(ddb, f"{table}-3") == {"x": 5, "z": 1} == contents(ddb, table)
@@ -123,6 +125,7 @@ def test_use_latest_restorable_time(ddb: Any, unique: str) -> None:
         SourceTableArn=arn, TargetTableName=target, UseLatestRestorableTime=True
     )
     assert restored["TableDescription"]["RestoreSummary"]["SourceTableArn"] == arn
+    wait_active(ddb, target)
     assert contents(ddb, target) == {"a": 3}
 
 
@@ -249,7 +252,7 @@ def test_point_in_time_restores_in_flight_count_against_the_account_quota(
     from dr_infra.targets.embedded import backup as embedded_backup
 
     assert embedded.control is not None
-    embedded.control.update_settings(pitr_lag_seconds=0, latency_profile="aws-scaled", scale=0.05)  # 60 s restores
+    embedded.control.update_settings(pitr_lag_seconds=0, latency_profile="aws-scaled", scale=0.002)  # 2.4 s restores
     ddb = embedded.client("dynamodb")
     table = f"pitr-quota-{unique}"
     create_table(ddb, table)
@@ -262,7 +265,11 @@ def test_point_in_time_restores_in_flight_count_against_the_account_quota(
     )
     assert in_flight(account, time.time()) == before + 1
     assert table_status(ddb, f"{table}-1") == "CREATING"
-    ddb.delete_table(TableName=f"{table}-1")
+    with pytest.raises(ClientError) as in_use:  # a table being restored cannot be deleted, as on AWS
+        ddb.delete_table(TableName=f"{table}-1")
+    assert in_use.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert in_flight(account, time.time()) == before + 1
+    wait_for(lambda: table_status(ddb, f"{table}-1"), lambda status: status == "ACTIVE", timeout=10)
     assert in_flight(account, time.time()) == before
 
 
@@ -302,6 +309,8 @@ def test_deleted_table_is_restored_by_arn_to_a_point_in_time(ddb: Any, unique: s
         SourceTableArn=arn, TargetTableName=f"{table}-latest", UseLatestRestorableTime=True
     )["TableDescription"]
     assert latest["RestoreSummary"]["RestoreDateTime"] < deleted_after
+    wait_active(ddb, f"{table}-at-t")
+    wait_active(ddb, f"{table}-latest")
     wait_active(ddb, f"{table}-at-t")
     wait_active(ddb, f"{table}-latest")
     assert contents(ddb, f"{table}-at-t") == {"a": 1, "b": 1}
@@ -362,6 +371,7 @@ def test_a_table_recreated_under_the_name_wins_over_its_deleted_history(ddb: Any
     put(ddb, table, "new", 1)
     _moment()
     ddb.restore_table_to_point_in_time(SourceTableArn=arn, TargetTableName=f"{table}-x", UseLatestRestorableTime=True)
+    wait_active(ddb, f"{table}-x")
     wait_active(ddb, f"{table}-x")
     assert contents(ddb, f"{table}-x") == {"new": 1}
 

@@ -117,6 +117,8 @@ def untagged_and_foreign(target: EmbeddedTarget, suffix: str) -> set[tuple[str, 
         Tags=[{"Key": TAG_RUN_ID, "Value": old_run}, {"Key": TAG_MANAGED, "Value": "false"}],
         **key,
     )
+    for name in (f"customer-table-{suffix}", f"drdrill-{old_run}-9-foreign-{suffix}"):  # CreateTable: CREATING
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
     iam.create_role(RoleName=f"customer-role-{suffix}", AssumeRolePolicyDocument=TRUST)
     iam.put_role_policy(RoleName=f"customer-role-{suffix}", PolicyName="keep", PolicyDocument=POLICY)
     iam.create_role(

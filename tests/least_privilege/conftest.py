@@ -109,6 +109,7 @@ def table(embedded: EmbeddedTarget) -> Iterator[str]:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})  # CREATING
     yield name
     with contextlib.suppress(ClientError):
         ddb.delete_table(TableName=name)

@@ -30,6 +30,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.backup_plans",
     "dr_infra.targets.embedded.backup_schedule",
     "dr_infra.targets.embedded.dynamodb_guards",
+    "dr_infra.targets.embedded.table_lifecycle",
     "dr_infra.targets.embedded.throttle",
     "dr_infra.targets.embedded.export",
     "dr_infra.targets.embedded.aws_managed_policies",

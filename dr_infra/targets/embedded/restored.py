@@ -15,9 +15,8 @@ copy the source's current items.
 
 What is modelled here: :class:`RestoringTable` is a moto ``Table`` built from a source table's definition and
 a given set of items. Its status is worked out when it is described: ``CREATING`` (and ``RestoreInProgress``)
-until ``ready_at`` (an epoch time), ``ACTIVE`` afterwards, so no timer thread is needed. Reads and writes are
-not refused while it is ``CREATING`` (AWS refuses them); drills wait for ``ACTIVE`` before using a restored
-table anyway.
+until ``ready_at`` (an epoch time), ``ACTIVE`` afterwards, so no timer thread is needed. While it is
+``CREATING`` reads and writes are refused as on AWS (:mod:`table_lifecycle`).
 """
 
 from __future__ import annotations

@@ -95,6 +95,11 @@ AWS_LATENCIES: dict[str, AwsLatency] = {
         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html",
         "an expired item is deleted typically within a few days of its TTL (2 days assumed)",
     ),
+    "table_create": AwsLatency(
+        20.0,
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html",
+        "a new table is CREATING before ACTIVE (no figure is documented: 20 s assumed for a small on-demand table)",
+    ),
     "plan_schedule": AwsLatency(
         1.0,
         "https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html",
