@@ -33,7 +33,7 @@ they were due. Since no request reached the target during the skipped time, each
 data the table holds now, which is what it would have held. Before every request the target serves,
 :func:`sweep` starts the runs that have fallen due and ends lifecycles, so a run never sees a write made
 after it was due. A run starts its job at the scheduled time (the start window's first minute) for each
-selected DynamoDB table that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``); a
+selected DynamoDB table that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``: :mod:`backup_coverage`); a
 selection by tags or conditions is not modelled and is reported in the clock's ``errors``. A lifecycle ends
 at creation + DeleteAfterDays on the plan clock: the recovery point is deleted when its IAM role still
 exists, otherwise it becomes EXPIRED. Jobs finish in ``settings.current().backup_job_seconds``, far inside
@@ -43,7 +43,7 @@ cron fields are refused (:mod:`dr_infra.targets.schedule_expression`), shown in 
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +55,7 @@ from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import backup, backup_model, history, settings
+from dr_infra.targets.embedded import backup_coverage as coverage
 from dr_infra.targets.schedule_expression import Schedule, ScheduleError, parse
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -65,6 +66,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Backup",
     "moto.iam.models.iam_backends",
     "moto.iam.models.IAMBackend.get_role_by_arn",
+    "moto.utilities.utils.get_partition",
 )
 
 SECONDS_PER_DAY = 86_400
@@ -93,6 +95,10 @@ class PlanClock:
     """Plan time the schedule started counting from (the plan's creation): rate() rules count from it."""
     evaluated_until: float
     advanced_s: float = 0.0
+    next_due: float | None = None
+    """Plan time of the next run (cached: most requests find nothing due); ``None``: recompute."""
+    version: str | None = None
+    """The plan version ``next_due`` was computed for (UpdateBackupPlan changes the rules)."""
     runs: list[dict[str, Any]] = field(default_factory=list)
     ended: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -154,63 +160,19 @@ def _backends() -> Iterable[BackupBackend]:
         yield from list(backup_backends[account].values())
 
 
-# --- what a plan covers --------------------------------------------------------------------------------------
-
-
-def _patterns(backend: BackupBackend, plan: Plan) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """``([(resource pattern, role, selection name)], [NotResources patterns])`` of the plan's selections."""
-    chosen: list[tuple[str, str, str]] = []
-    excluded: list[str] = []
-    for selection in backup.state_of(backend).selections.get(plan.backup_plan_id, {}).values():
-        body = selection.selection
-        role = str(body.get("IamRoleArn"))
-        chosen.extend((str(pattern), role, str(body.get("SelectionName"))) for pattern in body.get("Resources") or [])
-        excluded.extend(str(p) for p in body.get("NotResources") or [])
-    return chosen, excluded
-
-
-def _vaults(plan: Plan) -> set[str]:
-    return {str(rule.get("TargetBackupVaultName")) for rule in plan.backup_plan.get("Rules", [])}
-
-
-def _covers(backend: BackupBackend, plan: Plan, vault: str, resource_arn: str) -> bool:
-    if vault not in _vaults(plan):
-        return False
-    chosen, excluded = _patterns(backend, plan)
-    return any(fnmatch.fnmatchcase(resource_arn, p) for p, _, _ in chosen) and not any(
-        fnmatch.fnmatchcase(resource_arn, p) for p in excluded
-    )
-
-
-def _selected_tables(backend: BackupBackend, plan: Plan, clock: PlanClock) -> list[tuple[str, str]]:
-    """``[(table ARN, role ARN)]`` the plan's selections assign now (existing DynamoDB tables only)."""
-    chosen, excluded = _patterns(backend, plan)
-    for selection in backup.state_of(backend).selections.get(plan.backup_plan_id, {}).values():
-        body = selection.selection
-        if body.get("ListOfTags") or body.get("Conditions"):
-            message = f"selection {body.get('SelectionName')}: selecting by tags or conditions is not modelled"
-            if message not in clock.errors:
-                clock.errors.append(message)
-    ddb = dynamodb_backends[backend.account_id][backend.region_name]
-    partition = get_partition(backend.region_name)
-    prefix = f"arn:{partition}:dynamodb:{backend.region_name}:{backend.account_id}:table/"
-    found: dict[str, str] = {}
-    for name in sorted(ddb.tables):
-        arn = prefix + name
-        if any(fnmatch.fnmatchcase(arn, p) for p in excluded):
-            continue
-        for pattern, role, _ in chosen:
-            if fnmatch.fnmatchcase(arn, pattern):
-                found.setdefault(arn, role)
-    return sorted(found.items())
-
-
 # --- runs and lifecycles ---------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(expression: str, timezone: str | None) -> Schedule:
+    return parse(expression, timezone)
 
 
 def _schedule(rule: dict[str, Any], clock: PlanClock) -> Schedule | None:
     try:
-        return parse(str(rule.get("ScheduleExpression") or "cron(0 5 ? * * *)"), rule.get("ScheduleExpressionTimezone"))
+        return _parsed(
+            str(rule.get("ScheduleExpression") or "cron(0 5 ? * * *)"), rule.get("ScheduleExpressionTimezone")
+        )
     except ScheduleError as exc:
         message = f"rule {rule.get('RuleName')}: {exc}"
         if message not in clock.errors:
@@ -225,7 +187,7 @@ def _run(backend: BackupBackend, plan: Plan, rule: dict[str, Any], clock: PlanCl
         clock.note(clock.runs, {"rule": rule.get("RuleName"), "due": _iso(due), "error": f"vault {vault} not found"})
         return
     wall = clock.wall_at(due)
-    for table_arn, role in _selected_tables(backend, plan, clock):
+    for table_arn, role in coverage.selected_tables(backend, plan, clock.errors):
         job = backup.start_backup_job(backend, vault, table_arn, role, lifecycle=rule.get("Lifecycle"))
         job.created = wall
         job.created_by = {
@@ -264,6 +226,16 @@ def _role_exists(account_id: str, region: str, role_arn: str) -> bool:
     return True
 
 
+def _owner(backend: BackupBackend, point: backup.RecoveryPoint, plans: list[Plan]) -> Plan | None:
+    """The plan whose clock a recovery point's lifecycle runs on (its vault and resource), looked up once."""
+    owners: dict[str, str | None] = backend.__dict__.setdefault("_drdrill_point_owners", {})
+    if point.arn not in owners:
+        found = next((p for p in plans if coverage.covers(backend, p, point.vault_name, point.resource_arn)), None)
+        owners[point.arn] = found.backup_plan_id if found is not None else None
+    plan_id = owners[point.arn]
+    return next((p for p in plans if p.backup_plan_id == plan_id), None) if plan_id else None
+
+
 def _end_lifecycles(backend: BackupBackend, now: float) -> None:
     state = backup.state_of(backend)
     plans = _live_plans(backend)
@@ -271,7 +243,7 @@ def _end_lifecycles(backend: BackupBackend, now: float) -> None:
         days = (point.job.lifecycle or {}).get("DeleteAfterDays")
         if point.expired or not isinstance(days, int | float) or days < 0:
             continue
-        owner = next((p for p in plans if _covers(backend, p, point.vault_name, point.resource_arn)), None)
+        owner = _owner(backend, point, plans)
         clock = clock_of(backend, owner, now) if owner is not None else None
         created = clock.plan_at(point.job.created) if clock else point.job.created
         current = clock.plan_at(now) if clock else now
@@ -299,6 +271,9 @@ def sweep(backend: BackupBackend, now: float | None = None) -> None:
         for plan in live:
             clock = clock_of(backend, plan, at)
             until = clock.plan_at(at)
+            if clock.version == plan.version_id and clock.next_due is not None and until < clock.next_due:
+                clock.evaluated_until = until
+                continue
             due: list[tuple[float, int, dict[str, Any]]] = []
             for index, rule in enumerate(plan.backup_plan.get("Rules", [])):
                 schedule = _schedule(rule, clock)
@@ -309,6 +284,13 @@ def sweep(backend: BackupBackend, now: float | None = None) -> None:
             for moment, _, rule in sorted(due, key=lambda d: (d[0], d[1])):
                 _run(backend, plan, rule, clock, moment)
             clock.evaluated_until = until
+            upcoming = [
+                t
+                for rule in plan.backup_plan.get("Rules", [])
+                if (schedule := _schedule(rule, clock)) is not None
+                for t in schedule.next_times(until, clock.origin, 1)
+            ]
+            clock.next_due, clock.version = (min(upcoming) if upcoming else float("inf")), plan.version_id
         if backup.state_of(backend).recovery_points:
             _end_lifecycles(backend, at)
 
@@ -340,7 +322,7 @@ def advance(seconds: float, scope: str | None = None) -> list[dict[str, Any]]:
                 clock = clock_of(backend, plan, now)
                 shift = seconds * clock.rate
                 for job in list(state.backup_jobs.values()):
-                    if job.job_id not in aged and _covers(backend, plan, job.vault_name, job.resource_arn):
+                    if job.job_id not in aged and coverage.covers(backend, plan, job.vault_name, job.resource_arn):
                         aged.add(job.job_id)
                         job.created -= shift
                         _redate_snapshot(job, job.created)
