@@ -33,8 +33,9 @@ they were due. Since no request reached the target during the skipped time, each
 data the table holds now, which is what it would have held. Before every request the target serves,
 :func:`sweep` starts the runs that have fallen due and ends lifecycles, so a run never sees a write made
 after it was due. A run starts its job at the scheduled time (the start window's first minute) for each
-selected DynamoDB table that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``: :mod:`backup_coverage`); a
-selection by tags or conditions is not modelled and is reported in the clock's ``errors``. A lifecycle ends
+selected DynamoDB table that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``:
+:mod:`backup_coverage`); a selection by tags or conditions is not modelled and is reported in the clock's
+``errors``. A lifecycle ends
 at creation + DeleteAfterDays on the plan clock: the recovery point is deleted when its IAM role still
 exists, otherwise it becomes EXPIRED. Jobs finish in ``settings.current().backup_job_seconds``, far inside
 the 60-minute minimum windows, so no window ever cancels one. Time zones other than UTC and ``L``/``W``/``#``
