@@ -307,6 +307,12 @@ def serve(args: argparse.Namespace) -> int:
         f"AWS_SECRET_ACCESS_KEY={FAKE_SECRET_KEY} AWS_DEFAULT_REGION=us-east-1",
         flush=True,
     )
+    print(
+        f"  control routes (/_drdrill/*) need the token {server.control_token} in the X-Drdrill-Token header:\n"
+        f"  drdrill clients of this user read it from {server.token_file}, others from "
+        f"DRDRILL_CONTROL_TOKEN={server.control_token}",
+        flush=True,
+    )
     print("  press Ctrl-C to stop", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -20,17 +20,24 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
+from dr_infra.targets import control_token
+
 
 class ControlError(RuntimeError):
     """The control route refused the request; the message is the server's one-line reason."""
 
 
+class ControlRefused(ControlError):
+    """A drdrill endpoint refused this client (no or wrong control token, or a Host that is not loopback)."""
+
+
 class ControlClient:
     """Thin JSON-over-HTTP client for ``<endpoint>/_drdrill/``."""
 
-    def __init__(self, endpoint_url: str, timeout: float = 5.0) -> None:
+    def __init__(self, endpoint_url: str, timeout: float = 5.0, token: str | None = None) -> None:
         self.base = endpoint_url.rstrip("/") + "/_drdrill/"
         self.timeout = timeout
+        self.token = token or control_token.read_token(endpoint_url)
         self._scopes: list[str | None] = []  # scopes switches were set for through this client, oldest first
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -39,14 +46,19 @@ class ControlClient:
             raise ControlError(f"control endpoint must be http(s), got {self.base}")
         request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310 - checked above
         request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header(control_token.HEADER, self.token)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback/known endpoint
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             try:
-                message = json.loads(exc.read()).get("error", str(exc))
+                body = json.loads(exc.read())
+                message = body.get("error", str(exc))
             except (ValueError, AttributeError):
-                message = str(exc)
+                body, message = {}, str(exc)
+            if exc.code == 403 and isinstance(body, dict) and body.get("drdrill"):
+                raise ControlRefused(f"{self.base}: {message}") from None
             raise ControlError(message) from None
 
     def info(self, scope: str | None = None) -> dict[str, Any] | None:
@@ -57,6 +69,8 @@ class ControlClient:
         chosen = scope if scope is not None else self.scope
         try:
             result = self._call("GET", "info" + (f"?{urlencode({'scope': chosen})}" if chosen else ""))
+        except ControlRefused:
+            raise
         except (ControlError, urllib.error.URLError, OSError, ValueError):
             return None
         return result if isinstance(result, dict) and result.get("drdrill") else None

@@ -23,7 +23,7 @@ from localstack_client import config as localstack_config
 
 from dr_infra.errors import TargetUnavailable
 from dr_infra.targets.base import ClientFactory, Target
-from dr_infra.targets.control_client import ControlClient
+from dr_infra.targets.control_client import ControlClient, ControlRefused
 
 LOCALSTACK_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 HOW_TO_START = (
@@ -81,7 +81,12 @@ class LocalStackTarget(Target):
     def _probe(self) -> set[str]:
         """Ask the endpoint what it serves: a drdrill endpoint says so; otherwise try cheap calls."""
         control = ControlClient(self._endpoint)
-        info = control.info()
+        try:
+            info = control.info()
+        except ControlRefused as exc:
+            raise TargetUnavailable(
+                f"{exc}; run drdrill as the user who started drdrill serve, or set DRDRILL_CONTROL_TOKEN"
+            ) from None
         if info is not None:
             self.control = control
             self.probe_notes["kind"] = "drdrill embedded endpoint (drdrill serve)"

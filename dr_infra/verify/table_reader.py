@@ -43,6 +43,8 @@ import urllib.request
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from dr_infra.targets import control_token
+
 if TYPE_CHECKING:
     from dr_infra.targets.base import Target
 
@@ -82,13 +84,21 @@ def export_url(target: Target, table_name: str) -> str:
 
 def _read_export(target: Target, table_name: str) -> Iterator[dict[str, Any]]:
     url = export_url(target, table_name)
+    request = urllib.request.Request(url)  # noqa: S310 - the target's own endpoint
+    token = getattr(getattr(target, "control", None), "token", None) or control_token.read_token(url)
+    if token:
+        request.add_header(control_token.HEADER, token)
     try:
-        response = urllib.request.urlopen(url, timeout=60)  # noqa: S310 - the target's own endpoint
+        response = urllib.request.urlopen(request, timeout=60)  # noqa: S310 - the target's own endpoint
     except urllib.error.HTTPError as exc:
         try:
-            message = json.loads(exc.read()).get("error", str(exc))
+            body = json.loads(exc.read())
         except (ValueError, AttributeError):
-            message = str(exc)
+            body = {}
+        if isinstance(body, dict) and body.get("code") == control_token.EXPORT_DENIED:
+            # IAM enforcement is on: read with Scan, which IAM authorizes like any request
+            return scan_items(target, table_name, segments=None, consistent=True)
+        message = body.get("error", str(exc)) if isinstance(body, dict) else str(exc)
         raise TableReadError(f"cannot read table {table_name!r}: {message}") from None
     return _parse_export(response, table_name)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dr_infra.targets import control_token
 from dr_infra.targets.base import Target
 from dr_infra.targets.embedded import EmbeddedTarget
 from dr_infra.verify import table_reader
@@ -96,12 +97,18 @@ def test_embedded_target_advertises_fast_export(embedded: EmbeddedTarget) -> Non
     assert info is not None and FAST_EXPORT in info["capabilities"]
 
 
+def _signed(embedded: EmbeddedTarget, url: str) -> urllib.request.Request:
+    """The route answers the server's own clients only: the control token goes with the request."""
+    assert embedded.control is not None and embedded.control.token
+    return urllib.request.Request(url, headers={control_token.HEADER: embedded.control.token})  # noqa: S310
+
+
 def test_route_streams_exactly_the_items_of_every_type(embedded: EmbeddedTarget, unique: str) -> None:
     name = f"export-{unique}"
     items = [boto_item(i) for i in range(300)]
     make_table(embedded, name, items)
     url = table_reader.export_url(embedded, name)
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(_signed(embedded, url), timeout=30) as response:  # noqa: S310 - loopback
         assert response.headers["Content-Type"] == "application/x-ndjson"
         lines = response.read().decode().splitlines()
     header = json.loads(lines[0])
@@ -125,7 +132,7 @@ def test_route_reads_range_key_tables(embedded: EmbeddedTarget, unique: str) -> 
 def test_unknown_table_is_a_404_json_error(embedded: EmbeddedTarget, unique: str) -> None:
     url = table_reader.export_url(embedded, f"no-such-table-{unique}")
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(url, timeout=10)  # noqa: S310 - loopback
+        urllib.request.urlopen(_signed(embedded, url), timeout=10)  # noqa: S310 - loopback
     assert caught.value.code == 404
     assert "not found" in json.loads(caught.value.read())["error"]
     with pytest.raises(TableReadError, match="not found"):
@@ -138,7 +145,7 @@ def test_other_regions_are_separate_backends(embedded: EmbeddedTarget, unique: s
     endpoint = embedded.endpoint_url
     url = f"{endpoint}/_drdrill/tables/{name}/items?region=eu-west-1"
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(url, timeout=10)  # noqa: S310 - loopback
+        urllib.request.urlopen(_signed(embedded, url), timeout=10)  # noqa: S310 - loopback
     assert caught.value.code == 404
 
 

@@ -22,22 +22,29 @@ or clear fault switches and latency settings. They are not AWS APIs, so they liv
 * ``POST /_drdrill/iam-enforcement`` -> ``{"enforced": true, ...}``: strict mode, keys the target did not issue
   are refused too (issued keys are always authorized); ``DELETE /_drdrill/iam-enforcement`` goes back to
   unknown keys acting as root (:mod:`.iam_enforcement`; shown as ``"iam_enforcement"`` by ``info``). These
-  routes are never checked themselves, so strict mode can always be turned off.
+  routes are never checked themselves, so strict mode can always be turned off. While it is on, the export
+  route answers 403 (it is an unsigned read IAM cannot authorize), and readers fall back to Scan.
+
+Every route answers 403 unless the request's ``Host`` is the loopback address and it carries the server's
+control token (:func:`refusal`, :mod:`dr_infra.targets.control_token`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from dr_infra.targets import control_token
 from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES as CAPABILITIES
 from dr_infra.targets.embedded import backup_schedule, export, iam_enforcement, settings, throttle
 from dr_infra.targets.embedded.faults import FAULTS, UnknownFault, check_scope
 
 PREFIX = "/_drdrill/"
+EXPORT_DENIED = control_token.EXPORT_DENIED
 EMBEDDED_CAPABILITIES = tuple(sorted(CAPABILITIES))
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -120,13 +127,38 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[
     return _respond(start_response, "404 Not Found", {"error": f"no control route {method} {PREFIX}{path}"})
 
 
-def with_control_routes(app: WsgiApp) -> WsgiApp:
-    """Wrap moto's WSGI app so ``/_drdrill/`` requests reach :func:`handle`."""
+def refusal(environ: dict[str, Any], token: str | None) -> str | None:
+    """Why a control request is refused (403), or ``None``: its ``Host`` must be the loopback address (a
+    DNS-rebinding page sends its own name) and it must carry this server's token (:mod:`..control_token`)."""
+    host = str(environ.get("HTTP_HOST") or "")
+    if not control_token.host_is_loopback(host):
+        return f"Host {host!r} is not the loopback address: the control routes answer 127.0.0.1 only"
+    if token is None:
+        return None
+    sent = str(environ.get("HTTP_" + control_token.HEADER.upper().replace("-", "_")) or "")
+    if not hmac.compare_digest(sent.encode(), token.encode()):
+        what = "wrong" if sent else "missing"
+        return (
+            f"{what} control token: send the {control_token.HEADER} header (drdrill serve prints the token; "
+            f"clients of the same user read it from {control_token.token_dir()}/ or ${control_token.ENV})"
+        )
+    return None
+
+
+def with_control_routes(app: WsgiApp, token: str | None = None) -> WsgiApp:
+    """Wrap moto's WSGI app so ``/_drdrill/`` requests reach :func:`handle`, once :func:`refusal` lets them."""
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(PREFIX):
+            refused = refusal(environ, token)
+            if refused is not None:
+                return _respond(start_response, "403 Forbidden", {"drdrill": True, "error": refused})
             path = environ["PATH_INFO"][len(PREFIX) :]
             if export.matches(path, environ.get("REQUEST_METHOD", "GET")):
+                if iam_enforcement.state()["enforced"]:
+                    # the export is an unsigned read of any table: with IAM enforced it would bypass it
+                    message = "IAM enforcement is on: the export route is not authorized by IAM; read with Scan"
+                    return _respond(start_response, "403 Forbidden", {"error": message, "code": EXPORT_DENIED})
                 return export.handle(environ, start_response, path)
             return handle(environ, start_response)
         return app(environ, start_response)

@@ -7,14 +7,17 @@ service on its first request (``DomainDispatcherApplication.app_instances``).
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from threading import Thread
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from dr_infra.targets import control_token
 from dr_infra.targets.embedded import backup_schedule, patches
 from dr_infra.targets.embedded.control import with_control_routes
 
@@ -53,6 +56,9 @@ class EmbeddedServer(ThreadedMotoServer):
         self._on_started = on_started
         self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
         self._endpoint: str | None = None
+        self.control_token = secrets.token_urlsafe(32)
+        """Every ``/_drdrill/`` request must carry it (:mod:`dr_infra.targets.control_token`)."""
+        self.token_file: Path | None = None
 
     def start(self) -> None:
         """Listen, then serve in a daemon thread.
@@ -63,7 +69,9 @@ class EmbeddedServer(ThreadedMotoServer):
         listener = _listen(self._ip_address, self._port)
         try:
             patches.install_all()
-            app = backup_schedule.ticking(with_control_routes(DomainDispatcherApplication(create_backend_app)))
+            app = backup_schedule.ticking(
+                with_control_routes(DomainDispatcherApplication(create_backend_app), token=self.control_token)
+            )
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=self._handler, fd=listener.fileno()
             )
@@ -73,12 +81,15 @@ class EmbeddedServer(ThreadedMotoServer):
         self._thread.start()
         self._server_ready_event.set()
         self._endpoint = self.endpoint_url
+        self.token_file = control_token.write_token(self.get_host_and_port()[1], self.control_token)
         patches.server_started(self._endpoint)
         if self._on_started is not None:
             self._on_started(self.endpoint_url)
 
     def stop(self) -> None:
         """Stop serving, then let the gap-fillers end their background work (pollers, worker processes)."""
+        if self._endpoint is not None:
+            control_token.remove_token(self.get_host_and_port()[1], self.control_token)
         super().stop()
         endpoint, self._endpoint = self._endpoint, None
         if endpoint is not None:

@@ -79,7 +79,7 @@ class EmbeddedTarget(Target):
         self._server = EmbeddedServer(port=self._port)
         self._server.start()
         self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._server.endpoint_url)
-        self.control = ControlClient(self._server.endpoint_url)
+        self.control = ControlClient(self._server.endpoint_url, token=self._server.control_token)
         self.reset_settings()
 
     def stop(self) -> None:
