@@ -114,17 +114,19 @@ def redeliver_last_records(drill: Drill) -> int:
     for record in recent:
         dynamodb = dict(record["dynamodb"])
         dynamodb["ApproximateCreationDateTime"] = _epoch(dynamodb.get("ApproximateCreationDateTime"))
-        event["Records"].append(
-            {
-                "eventID": record.get("eventID"),
-                "eventName": record.get("eventName"),
-                "eventVersion": record.get("eventVersion", "1.1"),
-                "eventSource": "aws:dynamodb",
-                "awsRegion": drill.target.region,
-                "dynamodb": dynamodb,
-                "eventSourceARN": stack.stream_arn,
-            }
-        )
+        entry: dict[str, Any] = {
+            "eventID": record.get("eventID"),
+            "eventName": record.get("eventName"),
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": drill.target.region,
+            "dynamodb": dynamodb,
+            "eventSourceARN": stack.stream_arn,
+        }
+        identity = record.get("userIdentity")
+        if identity:  # a TTL deletion stays the service's: Streams API {"Type", "PrincipalId"} -> Lambda's keys
+            entry["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
+        event["Records"].append(entry)
     for start in range(0, len(event["Records"]), 100):
         payload = {"Records": event["Records"][start : start + 100]}
         drill.client("lambda").invoke(

@@ -69,6 +69,7 @@ def lambda_event_record(record: StreamRecord, region: str, stream_arn: str) -> d
         "dynamodb": dynamodb,
         "eventSourceARN": stream_arn,
     }
-    if raw.get("userIdentity"):
-        event["userIdentity"] = raw["userIdentity"]
+    identity = raw.get("userIdentity")
+    if identity:  # the Streams API's {"PrincipalId", "Type"} is {"type", "principalId"} in Lambda events
+        event["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
     return event

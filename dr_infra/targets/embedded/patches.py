@@ -35,6 +35,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.export",
     "dr_infra.targets.embedded.aws_managed_policies",
     "dr_infra.targets.embedded.iam_enforcement",
+    "dr_infra.targets.embedded.ttl_sweeper",
 )
 """Modules with an ``install()`` function and a ``HOOKED_INTERNALS`` tuple, installed in this order.
 
@@ -48,6 +49,7 @@ HELPER_MODULES: tuple[str, ...] = (
     "dr_infra.targets.embedded.esm_events",
     "dr_infra.targets.embedded.esm_destinations",
     "dr_infra.targets.embedded.esm_validation",
+    "dr_infra.targets.embedded.stream_records",
 )
 """Modules the gap-fillers use that read moto internals (a ``HOOKED_INTERNALS`` tuple) but patch nothing."""
 
