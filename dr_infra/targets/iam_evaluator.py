@@ -296,3 +296,41 @@ def evaluate(
     if unknown_allows:
         return Evaluation(Decision.UNDECIDABLE, reasons=tuple(unknown_allows))
     return Evaluation(Decision.IMPLICIT_DENY)
+
+
+def _principal_matches(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    if principal.get("AWS") == "*":
+        return True
+    return service in [str(s) for s in _as_list(principal.get("Service"))]
+
+
+def trusts_service(trust: NamedPolicy, service: str, context: Mapping[str, ContextValue] | None = None) -> bool:
+    """Does a role's trust policy let ``service`` (``lambda.amazonaws.com``) call ``sts:AssumeRole``?
+
+    A matching Allow is needed and no matching Deny (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_elements_principal.html#principal-services); a statement that cannot be evaluated
+    does not trust."""
+    ctx = RequestContext("sts:AssumeRole", "*", context or {})
+    allowed = False
+    for statement in _as_list(trust.document.get("Statement")):
+        if not isinstance(statement, Mapping) or not _principal_matches(statement.get("Principal"), service):
+            continue
+        try:
+            actions = _as_list(statement.get("Action"))
+            if "NotAction" in statement:
+                matched = not _action_matches(_as_list(statement["NotAction"]), ctx.action)
+            else:
+                matched = _action_matches(actions, ctx.action)
+            matched = matched and _conditions_hold(statement.get("Condition"), ctx)
+        except _Undecidable:
+            if statement.get("Effect") != "Allow":
+                return False
+            continue
+        if matched and statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or (matched and statement.get("Effect") == "Allow")
+    return allowed

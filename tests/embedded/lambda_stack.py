@@ -81,6 +81,19 @@ ASSUME_ROLE = json.dumps(
     }
 )
 
+ITEMS_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                "Resource": "arn:aws:dynamodb:*:*:table/*",
+            }
+        ],
+    }
+)
+
 T = TypeVar("T")
 
 
@@ -130,8 +143,15 @@ def create_table(ddb: Any, name: str) -> str:
 def create_function(
     iam: Any, lam: Any, logs: Any, name: str, env: dict[str, str] | None = None, timeout: int = 10
 ) -> str:
-    """Role, function (python3.13, the zip above) and its log group; returns the function ARN."""
+    """Role, function (python3.13, the zip above) and its log group; returns the function ARN.
+
+    The role may read streams and write logs (AWS's ``AWSLambdaDynamoDBExecutionRole``) and write items, as the
+    handler does: the function runs with its role's credentials."""
     role = iam.create_role(RoleName=f"role-{name}", AssumeRolePolicyDocument=ASSUME_ROLE)["Role"]["Arn"]
+    iam.attach_role_policy(
+        RoleName=f"role-{name}", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+    )
+    iam.put_role_policy(RoleName=f"role-{name}", PolicyName="items", PolicyDocument=ITEMS_POLICY)
     fn = lam.create_function(
         FunctionName=name,
         Runtime="python3.13",

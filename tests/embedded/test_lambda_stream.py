@@ -173,7 +173,7 @@ def test_function_environment_context_and_direct_invoke(embedded: EmbeddedTarget
     assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == f"/aws/lambda/{stack.name}"
     assert env["AWS_ENDPOINT_URL"] == embedded.endpoint_url
-    assert env["AWS_ACCESS_KEY_ID"] == "drdrill-embedded"
+    assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA") and env["AWS_SESSION_TOKEN"]  # the role's session
     assert "PYTHONPATH" in env and repo_root not in env["PYTHONPATH"].split(":")
     assert not any(k.startswith(("PYTEST", "VIRTUAL_ENV")) for k in env)
     assert "direct hello" in base64.b64decode(response["LogResult"]).decode()

@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 
-from dr_infra.targets.embedded import esm_lifecycle, esm_poller, esm_validation
+from dr_infra.targets.embedded import esm_lifecycle, esm_poller, esm_validation, execution_role
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaBackend.create_event_source_mapping",
@@ -76,6 +76,16 @@ def _function_arn_and_name(backend: LambdaBackend, name_or_arn: str) -> tuple[st
     return str(function.function_arn), str(function.function_name)
 
 
+def _check_stream_access(backend: LambdaBackend, name_or_arn: str, stream_arn: str) -> None:
+    """The function's execution role must be able to read the stream (:mod:`execution_role`), or AWS refuses."""
+    function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(name_or_arn)
+    problem = execution_role.stream_access_problem(
+        str(function.role or ""), backend.account_id, backend.region_name, stream_arn
+    )
+    if problem is not None:
+        raise InvalidParameterValueException(problem)
+
+
 def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
     esm_validation.check_create(spec)
     arn = str(spec["EventSourceArn"])
@@ -83,6 +93,7 @@ def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMap
     if stream and spec.get("FunctionName"):
         function_arn, function_name = _function_arn_and_name(self, str(spec["FunctionName"]))
         esm_validation.check_duplicate(self._event_source_mappings.values(), arn, function_arn, function_name)
+        _check_stream_access(self, str(spec["FunctionName"]), arn)
     esm = _original_create(self, spec)
     if stream:
         for attribute, default in STREAM_DEFAULTS.items():

@@ -34,6 +34,13 @@ the mapping is deleted (or moto is reset) and when the last embedded server stop
 ``send_dynamodb_items`` is replaced by a guard that raises, so moto's own delivery (and its Docker attempt) can
 never run. The event itself is built by :mod:`esm_events`.
 
+The stream is read with the function's execution role (:mod:`execution_role`): ``CreateEventSourceMapping``
+is refused with AWS's "Cannot access stream ..." (:mod:`esm_api`) when the role lacks
+``dynamodb:DescribeStream`` / ``GetShardIterator`` / ``GetRecords`` on the stream or ``dynamodb:ListStreams``;
+if the permissions go away later the poller reads nothing (the records stay in the stream) and
+``LastProcessingResult`` is ``PROBLEM:`` with that message until they come back (that state's wording is
+drdrill's; AWS's is not documented).
+
 Not modelled: ``ParallelizationFactor`` (one batch in flight per mapping, slower than AWS, never faster), the 6
 MB payload limit and the 24-hour stream retention (``FilterCriteria`` and tumbling windows are refused by
 :mod:`esm_validation`). Retries back off from 50 ms doubling to 1 s (AWS's backoff is longer and
@@ -53,7 +60,7 @@ from typing import Any
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.dynamodb.models.table import StreamRecord
 
-from dr_infra.targets.embedded import changefeed, esm_batch, esm_lifecycle, esm_state, lambda_runtime
+from dr_infra.targets.embedded import changefeed, esm_batch, esm_lifecycle, esm_state, execution_role, lambda_runtime
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.awslambda.models.LambdaBackend.send_dynamodb_items",)
 """moto internals this module replaces. It (and :mod:`esm_state`, :mod:`esm_batch`) also reads
@@ -97,6 +104,26 @@ def poller_running(uuid: str) -> bool:
 # The poller
 
 
+ACCESS_RECHECK = 0.5
+"""Seconds between re-evaluations of the role's stream permissions while a mapping has records to read."""
+
+
+def stream_access_problem(state: esm_state.MappingState, esm: EventSourceMapping) -> str | None:
+    """Why the function's role cannot read the stream now (re-checked every :data:`ACCESS_RECHECK` s), or None.
+
+    The mapping reads the stream with the function's execution role (:mod:`execution_role`)."""
+    now = time.monotonic()
+    if state.access_checked >= 0 and now - state.access_checked < ACCESS_RECHECK:
+        return state.access_problem
+    fn = esm_state.backend_of(state).get_function_by_arn(esm.function_arn)
+    role = str(getattr(fn, "role", "") or "")
+    state.access_problem = execution_role.stream_access_problem(
+        role, state.account_id, state.region, esm.event_source_arn
+    )
+    state.access_checked = now
+    return state.access_problem
+
+
 def _poll(state: esm_state.MappingState) -> None:
     while not state.stop.is_set() and esm_state.running.is_set():
         generation = esm_state.generation()
@@ -129,6 +156,12 @@ def _poll(state: esm_state.MappingState) -> None:
                 esm_state.sleep(state, min(POLL_INTERVAL, window - (now - state.window_started)))
                 continue
         state.window_started = None
+        problem = stream_access_problem(state, esm)
+        if problem is not None:  # the role cannot read the stream: nothing is read, nothing is lost
+            state.stats.last_error = problem
+            state.stats.last_processing_result = f"PROBLEM: {problem}"
+            esm_state.sleep(state, ACCESS_RECHECK)
+            continue
         esm_batch.process(state, list(items[state.position : state.position + batch_size]))
 
 

@@ -73,6 +73,9 @@ class MappingState:
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     window_started: float | None = None
+    access_checked: float = -1.0
+    """When the function's role was last checked for stream access (:func:`esm_poller.stream_access_problem`)."""
+    access_problem: str | None = None
 
 
 def generation() -> int:

@@ -55,6 +55,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.exceptions.JsonRESTError",
     "moto.core.exceptions.AccessDeniedError",
     "moto.core.exceptions.InvalidClientTokenIdError",
+    *principals.HOOKED_INTERNALS,
 )
 """What this module replaces or relies on. It reads the response object's ``headers``, ``querystring``,
 ``body``, ``raw_body``, ``uri_match``, ``region``, ``normalized_request`` and ``_get_action()``."""
