@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,3 +151,24 @@ def test_the_clock_does_not_run_plans_that_cannot_run(embedded: EmbeddedTarget, 
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "not modelled" in refused.value.response["Error"]["Message"]
     assert embedded.control.plan_clocks(scope=plan["scope"]) == []
+
+
+def test_under_aws_scaled_the_plan_runs_on_its_own_scaled_clock(embedded: EmbeddedTarget, plan: dict[str, Any]) -> None:
+    assert embedded.control is not None
+    embedded.control.update_settings(latency_profile="aws-scaled", scale=0.001)  # an hour of plan time: 3.6 s
+    plan_id = _make_plan(plan, schedule="rate(1 hour)", keep_days=35)
+    time.sleep(2.0)
+    assert _plan_jobs(plan, plan_id) == []  # not due yet
+    deadline = time.monotonic() + 20
+    while not _plan_jobs(plan, plan_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (job,) = _plan_jobs(plan, plan_id)[:1]
+    assert job["CreatedBy"]["BackupPlanId"] == plan_id  # nobody advanced the clock: the schedule ran by itself
+
+
+def test_under_instant_an_hourly_plan_does_not_run_within_seconds(
+    embedded: EmbeddedTarget, plan: dict[str, Any]
+) -> None:
+    plan_id = _make_plan(plan, schedule="rate(1 hour)", keep_days=35)
+    time.sleep(4.0)
+    assert _plan_jobs(plan, plan_id) == []
