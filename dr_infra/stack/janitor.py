@@ -31,6 +31,7 @@ from dr_infra.errors import EXIT_OK, EXIT_VIOLATED, ConfigError
 from dr_infra.stack import protect
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, run_started_at
+from dr_infra.stack.table_delete import delete_table_when_settled
 from dr_infra.targets import make_target
 from dr_infra.targets.base import Target
 
@@ -311,7 +312,7 @@ class _Sweeper:
         _retry_vault_not_empty(backup.delete_backup_vault)(BackupVaultName=r.name)
 
     def delete_table(self, r: Leftover) -> None:
-        self.c("dynamodb").delete_table(TableName=r.name)
+        delete_table_when_settled(self.c("dynamodb"), r.name)
 
     def delete_log_group(self, r: Leftover) -> None:
         self.c("logs").delete_log_group(logGroupName=r.name)

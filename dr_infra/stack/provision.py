@@ -27,6 +27,7 @@ from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.packaging import build_package
 from dr_infra.stack.spec import StackSpec
+from dr_infra.stack.table_delete import delete_table_when_settled
 from dr_infra.targets.base import Target
 
 RUNTIME = "python3.13"
@@ -260,7 +261,7 @@ class _Provisioner:
             for page in ddb.get_paginator("list_tables").paginate():
                 for name in page["TableNames"]:
                     if name.startswith(prefix):
-                        ddb.delete_table(TableName=name)
+                        delete_table_when_settled(ddb, name)
             return
         if self.s.table_arn:
             for name in restored.tables_restored_from_closure(ddb, self.s.table_arn, frozenset({self.n.table})):

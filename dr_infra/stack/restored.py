@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_fixed
 
 from dr_infra.report.journal import iso
+from dr_infra.stack.table_delete import delete_table_when_settled
 
 
 def _aware(moment: Any) -> datetime | None:
@@ -83,15 +83,10 @@ def summary(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _in_use(exc: BaseException) -> bool:
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ResourceInUseException"
-
-
-@retry(retry=retry_if_exception(_in_use), wait=wait_fixed(1), stop=stop_after_delay(120), reraise=True)
 def delete_restored(ddb: Any, name: str) -> None:
-    """DeleteTable, retried while the table is still being restored (``ResourceInUseException`` while CREATING)."""
+    """DeleteTable once the restore has settled (:mod:`dr_infra.stack.table_delete`); a table gone already is fine."""
     try:
-        ddb.delete_table(TableName=name)
+        delete_table_when_settled(ddb, name)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise

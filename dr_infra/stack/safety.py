@@ -24,6 +24,7 @@ from typing import Any
 
 from dr_infra.errors import ConfigError, DrDrillError, UnsafeOperation
 from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID
+from dr_infra.stack.table_delete import delete_table_when_settled
 
 STOP_ALARM_ENV = "DRDRILL_STOP_ALARM"
 MAX_COST_ENV = "DRDRILL_MAX_COST"
@@ -83,7 +84,7 @@ def check_drill_table(drill: Any, action: str = "change") -> None:
 # -- guarded deletions (teardown) ---------------------------------------------------------------------------
 def delete_table(ddb: Any, table_arn: str, run_id: str) -> None:
     check_table(ddb, table_arn, run_id, "delete")
-    ddb.delete_table(TableName=table_arn.rsplit("/", 1)[-1])
+    delete_table_when_settled(ddb, table_arn.rsplit("/", 1)[-1])
 
 
 def delete_role(iam: Any, role: str, run_id: str) -> None:

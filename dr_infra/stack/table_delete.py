@@ -1,0 +1,35 @@
+"""DeleteTable as DynamoDB allows it: only once the table is no longer CREATING or UPDATING.
+
+DynamoDB refuses to delete a table whose status is CREATING or UPDATING with ResourceInUseException
+(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html: "If the table is in the
+CREATING or UPDATING states, then DynamoDB returns a ResourceInUseException"). A table a restore is still
+creating when a drill ends (an interrupted drill, a slow restore) must therefore be deleted when it settles,
+not given up on: the delete is retried (tenacity) until the table can be deleted or is gone, up to
+:data:`SETTLE_TIMEOUT_S` (a DynamoDB restore can take well over 20 minutes on AWS). A table already gone is
+fine (the cleanup records it as such).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+SETTLE_TIMEOUT_S = 3600.0
+
+
+def _in_use(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ResourceInUseException"
+
+
+def delete_table_when_settled(ddb: Any, name: str, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+    """``DeleteTable`` once DynamoDB accepts it; ResourceInUseException (CREATING/UPDATING) is waited out."""
+    for attempt in Retrying(
+        retry=retry_if_exception(_in_use),
+        wait=wait_exponential(multiplier=0.2, max=10),
+        stop=stop_after_delay(timeout_s),
+        reraise=True,
+    ):
+        with attempt:
+            ddb.delete_table(TableName=name)
