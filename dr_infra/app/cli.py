@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--embedded-profile", default=None, choices=("instant", "aws-scaled"), help="embedded: the latency profile"
     )
+    plan.add_argument("--shards", type=int, default=None, help="split the feature files over N runners (job matrix)")
 
     janitor = sub.add_parser("janitor", help="remove resources left by interrupted runs (tagged drdrill:managed)")
     janitor.add_argument("--target", default="embedded", choices=TARGET_NAMES)

@@ -139,6 +139,11 @@ def plan(args: argparse.Namespace) -> int:
     details = full.pop("details")
     described["duration_estimate_s"] = full
     described["duration"] = details
+    shards = getattr(args, "shards", None)
+    if shards is not None:
+        from dr_infra.app.plan_shards import shard_run
+
+        described["shards"] = shard_run(described["run"]["scenario_list"], int(shards), timings, budget_s, cores)
     if getattr(args, "format", "text") == "json":
         print(json.dumps(described, indent=2, sort_keys=False))
     else:

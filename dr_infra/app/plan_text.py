@@ -30,7 +30,8 @@ def render_text(described: dict[str, Any], target: str) -> str:
     if run is not None:
         out += ["", *_run_lines(run)]
     if described.get("duration_estimate_s") is not None:
-        out += ["", *_time_lines(described["duration_estimate_s"], described.get("duration") or {}, target)]
+        timing = {**described["duration_estimate_s"], "shards": described.get("shards")}
+        out += ["", *_time_lines(timing, described.get("duration") or {}, target)]
     out += ["", "Resources"]
     for resource in described["resources"]:
         line = f"  - {resource['kind']}: {resource['name']}"
@@ -126,6 +127,11 @@ def _time_lines(estimate: dict[str, Any], details: dict[str, Any], target: str) 
                 f"  does NOT fit --max-duration {format_seconds(budget)}, even with -n {fit}: "
                 "select fewer scenarios, shard them over runners, or raise the budget"
             )
+    lines.extend(
+        f"  shard {shard['index']}: {shard['scenarios']} scenario(s), -n {shard['workers']}, "
+        f"about {format_seconds(shard['estimate_s'])}: {' '.join(shard['paths'])}"
+        for shard in estimate.get("shards") or []
+    )
     if details.get("sources"):
         lines.append("  sources:")
         lines += [f"    {url}" for url in details["sources"]]

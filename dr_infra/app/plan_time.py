@@ -15,8 +15,9 @@ no figure; :data:`AWS_SOURCES` lists the pages):
 * PITR lag ~5 min: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html
 * backup job: https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html (minutes, more with
   advanced DynamoDB backup)
-* mapping start (a new mapping's poller may take minutes to start):
-  https://docs.aws.amazon.com/lambda/latest/dg/msk-starting-positions.html , and stream polling:
+* mapping start ("Lambda can take several minutes to start polling"; the drill waits for the mapping to be
+  Enabled before its first change, and for it to be deleted at teardown):
+  https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html , and stream polling:
   https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
 * how many drills may be in flight: 50 concurrent restores of any type per account
   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableFromBackup.html), 500
@@ -41,7 +42,7 @@ AWS_SOURCES = (
     "https://repost.aws/knowledge-center/dynamodb-restore-taking-long",
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html",
     "https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html",
-    "https://docs.aws.amazon.com/lambda/latest/dg/msk-starting-positions.html",
+    "https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html",
     "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html",
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableFromBackup.html",
     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html",
@@ -68,9 +69,14 @@ class Timings:
     seed_items_per_s: float
     change_s: float
     """A When step: the quiet second before the change (PITR's one-second granularity) plus the writes."""
+    mapping_start_s: float
+    """The event source mapping's Creating -> Enabled before the first change (and Deleting at teardown)."""
     detect_s: float
-    """Change -> monitor invoked -> restore started: mapping start-up plus stream polling."""
+    """Change -> monitor invoked -> restore started: stream polling and the monitor's run."""
     backup_job_s: float
+    plan_run_s: float
+    """``the backup plan has run N times``: one scheduled run (AWS: the plan's 12-hour schedule; embedded: the
+    plan clock is advanced, then the job runs)."""
     pitr_lag_s: float
     restore_s: float
     """A restore job (or point-in-time restore) from start to the restored table ACTIVE."""
@@ -98,8 +104,10 @@ AWS_TIMINGS = Timings(
     provision_s=90.0,  # assumption: CreateTable -> ACTIVE, IAM propagation, functions Pending -> Active
     seed_items_per_s=1000.0,  # BatchWriteItem, 25 items per call
     change_s=1.5,
-    detect_s=120.0 + 5.0,  # mapping start (assumption, "may take minutes") + stream polling
+    mapping_start_s=float(embedded_settings.AWS_MAPPING_TRANSITION_SECONDS),  # assumed: "several minutes"
+    detect_s=5.0,  # stream polling (four times a second per shard) and the monitor's run
     backup_job_s=float(embedded_settings.AWS_BACKUP_JOB_SECONDS),
+    plan_run_s=12 * 3600.0,  # StackSpec's cron(0 */12 * * ? *): the drill waits for each real run
     pitr_lag_s=float(embedded_settings.AWS_PITR_LAG_SECONDS),
     restore_s=float(embedded_settings.AWS_RESTORE_FLOOR_SECONDS),
     restore_overhead_s=10.0,
@@ -131,8 +139,10 @@ def embedded_timings(profile: str = "instant", scale: float = 0.01, cores: int =
         provision_s=0.2,
         seed_items_per_s=4000.0,
         change_s=1.0,
+        mapping_start_s=chosen.mapping_transition,
         detect_s=0.6,
         backup_job_s=chosen.backup_job_seconds + 0.1,
+        plan_run_s=chosen.backup_job_seconds + 0.3,
         pitr_lag_s=chosen.pitr_lag,
         restore_s=chosen.restore_seconds,
         restore_overhead_s=0.3,
@@ -151,6 +161,7 @@ def embedded_timings(profile: str = "instant", scale: float = 0.01, cores: int =
 
 _SECONDS = re.compile(r"within (?P<s>\d+(?:\.\d+)?) seconds?")
 _COUNT = re.compile(r"(?P<n>\d+) items?")
+_PLAN_RUNS = re.compile(r"^the backup plan has run (?P<n>\d+) times?$")
 _TAKE = re.compile(r"^restore jobs take (?P<s>\d+) seconds?$")
 _THROTTLED = re.compile(r"is throttled (?P<n>\d+) times?$")
 _CANARY = re.compile(r"^canary writes every (?P<ms>\d+) milliseconds?$")
@@ -163,7 +174,7 @@ def _within(text: str, default: float) -> float:
 
 def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
     """One scenario's wall time: each step's phase, in order, then teardown."""
-    strategy, restore_s, restored, harmed, table_loss = "backup", t.restore_s, False, 0, False
+    strategy, restore_s, restored, harmed, table_loss, attached = "backup", t.restore_s, False, 0, False, False
     total = 0.0
     for kind, raw in steps:
         text = raw.strip()
@@ -175,6 +186,8 @@ def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
             total += t.provision_s + (int(count.group("n")) if count else 0) / t.seed_items_per_s
         elif text == "a recovery point of the table exists":
             total += t.backup_job_s
+        elif (runs := _PLAN_RUNS.match(text)) is not None:
+            total += int(runs.group("n")) * t.plan_run_s
         elif (taken := _TAKE.match(text)) is not None:
             restore_s = float(taken.group("s"))
         elif (canary := _CANARY.match(text)) is not None:
@@ -185,7 +198,8 @@ def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
             count = _COUNT.search(text)
             harmed = max(harmed, int(count.group("n")) if count else 1)
             table_loss = table_loss or text == TABLE_LOSS_STEP
-            total += t.change_s
+            total += t.change_s + (0.0 if attached else t.mapping_start_s)  # the monitor attaches before the first
+            attached = True
         elif text.startswith("a restore job completes within") and not restored:
             restored = True
             lag = t.pitr_lag_s if strategy == "pitr" and not table_loss else 0.0
@@ -198,6 +212,9 @@ def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
             total += _within(text, t.detect_s)
         elif text.startswith("the change is reported as never detected within"):
             total += min(_within(text, 0.0), 3 * t.detect_s)
+        elif text == "the change monitor's event source mapping is disabled":
+            total += 2 * t.mapping_start_s  # attached (Creating -> Enabled), then Disabling -> Disabled
+            attached = True
         elif text == "the change monitor was never invoked":
             total += 3.0 + t.detect_s
         elif text == "the change monitor logged no recovery point before the change":
@@ -210,7 +227,7 @@ def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
             total += t.verify_s
         else:
             total += t.step_s
-    return round(total + t.teardown_s, 3)
+    return round(total + t.teardown_s + (t.mapping_start_s if attached else 0.0), 3)
 
 
 def makespan(durations: Sequence[float], workers: int, t: Timings, cores: int = 2) -> float:

@@ -40,6 +40,8 @@ def _need(pattern: str, example: str, *needs: tuple[str, str]) -> StepNeed:
 STEP_NEEDS: tuple[StepNeed, ...] = (
     _need(r"^a recovery point of the table exists$", "a recovery point of the table exists",
           ("backup_jobs", "recovery points come from AWS Backup jobs")),
+    _need(r"^the backup plan has run -?\d+ times?$", "the backup plan has run 3 times",
+          ("backup_jobs", "the backup plan's runs are AWS Backup jobs")),
     _need(r"^restore jobs take -?\d+ seconds?$", "restore jobs take 3 seconds", ("restore_faults", FAULT_SWITCHES)),
     _need(r"^restore jobs fail$", "restore jobs fail", ("restore_faults", FAULT_SWITCHES)),
     _need(r"^starting a restore is denied$", "starting a restore is denied", ("restore_faults", FAULT_SWITCHES)),

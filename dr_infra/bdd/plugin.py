@@ -118,6 +118,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="aws-scaled: wall seconds per AWS second, 0.001-1 (default 0.01; env DRDRILL_EMBEDDED_SCALE)",
     )
     group.addoption(
+        "--dr-share-target",
+        default=os.environ.get("DRDRILL_SHARE_TARGET", "auto"),
+        choices=("auto", "always", "never"),
+        help="embedded with -n: workers share one server (auto: when there are more workers than cores) "
+        "(env DRDRILL_SHARE_TARGET)",
+    )
+    group.addoption(
         "--dr-max-cost",
         default=os.environ.get(safety.MAX_COST_ENV) or None,
         help="refuse an aws run whose estimated cost exceeds this many USD (env DRDRILL_MAX_COST)",
@@ -182,7 +189,10 @@ class DrillSession:
     def start_target(self) -> Target:
         with self._lock:
             if self.target is None:
-                target = make_target(self.target_name, self.region, self.allowed_accounts, self.timing.as_tuple())
+                shared = parallel.worker_endpoint(self.config) if self.target_name == "embedded" else None
+                target = make_target(
+                    self.target_name, self.region, self.allowed_accounts, self.timing.as_tuple(), shared
+                )
                 target.start()
                 self.target = target
                 self.journal.target = target.describe()
@@ -668,8 +678,18 @@ def _merger(config: pytest.Config) -> parallel.Merger:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """Controller: every worker runs under the controller's run id."""
-    node.workerinput[parallel.RUN_ID_KEY] = drill_session(node.config).run_id
+    """Controller: every worker runs under the controller's run id, and shares its embedded server when there
+    are more workers than cores (:func:`dr_infra.bdd.xdist.share_endpoint`)."""
+    ds = drill_session(node.config)
+    node.workerinput[parallel.RUN_ID_KEY] = ds.run_id
+    workers = getattr(node.config.option, "numprocesses", None)
+    setting = str(node.config.getoption("--dr-share-target"))
+    if ds.target_name == "embedded" and parallel.share_endpoint(setting, workers, os.cpu_count() or 1):
+        try:
+            endpoint = ds.start_target().endpoint_url
+        except DrDrillError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        node.workerinput[parallel.ENDPOINT_KEY] = endpoint
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -3,8 +3,11 @@
 * The controller makes the run id and hands it to every worker (``workerinput["drdrill_run_id"]``), so all
   resource names and tags of the run share one id.
 * Each worker process starts its own target on first use (the plugin's session fixture), so on the
-  embedded target every worker has its own server; on a shared target (LocalStack, AWS) the workers'
-  stack numbers interleave (worker ``gwK`` of ``N`` uses K+1, K+1+N, ...), so names never collide.
+  embedded target every worker has its own server, unless there are more workers than cores (or
+  ``--dr-share-target always``): then the controller starts one embedded server and hands its endpoint to every
+  worker (``workerinput["drdrill_shared_endpoint"]``), so a waiting drill costs a worker process, not a server.
+  On a shared target (one embedded server, LocalStack, AWS) the workers' stack numbers interleave (worker
+  ``gwK`` of ``N`` uses K+1, K+1+N, ...), so names never collide.
 * A worker ships each finished scenario's record to the controller inside its teardown test report (a
   JSON string attribute, serialised by xdist with the report); whatever was not shipped that way (records
   of drills cut short, collection-time usage errors, leaks) travels in ``workeroutput`` at the worker's
@@ -20,6 +23,7 @@ from typing import Any
 from dr_infra.report.journal import Journal, ScenarioRecord
 
 RUN_ID_KEY = "drdrill_run_id"
+ENDPOINT_KEY = "drdrill_shared_endpoint"
 OUTPUT_KEY = "drdrill"
 REPORT_ATTR = "drdrill_record"
 
@@ -38,6 +42,25 @@ def worker_run_id(config: Any) -> str | None:
     """The run id the controller handed to this worker (``None`` outside a worker)."""
     data = workerinput(config)
     return str(data[RUN_ID_KEY]) if data and data.get(RUN_ID_KEY) else None
+
+
+def worker_endpoint(config: Any) -> str | None:
+    """The embedded endpoint the controller shares with this worker (``None``: the worker starts its own)."""
+    data = workerinput(config)
+    return str(data[ENDPOINT_KEY]) if data and data.get(ENDPOINT_KEY) else None
+
+
+def share_endpoint(setting: str, workers: object, cores: int) -> bool:
+    """Whether xdist workers share the controller's embedded server rather than start one each.
+
+    ``auto``: when there are more workers than cores. Each worker's own server (moto, the stream pollers, a
+    Lambda worker process per function) costs about 230 MB and a core's worth of start-up; a waiting drill needs
+    none of that, and fault switches are scoped per stack, so drills sharing one endpoint stay apart. Below
+    the core count, separate servers keep the moto work spread over the cores.
+    """
+    if setting in {"always", "never"}:
+        return setting == "always"
+    return isinstance(workers, int) and workers > max(1, cores)
 
 
 def _worker_slot(config: Any) -> tuple[int, int]:
@@ -107,6 +130,9 @@ class Merger:
     def _target(self, target: dict[str, Any] | None) -> None:
         if target and not self.journal.target:
             self.journal.target = dict(target)
+        if target and target.get("shared_endpoint") and self.journal.target is not None:
+            # a worker attached to the controller's embedded server: its own word for it, in the journal
+            self.journal.target["workers_shared_endpoint"] = target["shared_endpoint"]
 
     def _errors(self, errors: list[str]) -> None:
         for line in errors:

@@ -13,15 +13,19 @@ def make_target(
     region: str | None = None,
     allowed_accounts: frozenset[str] | None = None,
     timing: tuple[str, float] | None = None,
+    shared_endpoint: str | None = None,
 ) -> Target:
     """Build (not start) the target called ``name``; unknown names are a configuration error.
 
-    ``timing``: the embedded target's ``(profile, scale)`` (see :mod:`dr_infra.targets.timing`)."""
+    ``timing``: the embedded target's ``(profile, scale)`` (see :mod:`dr_infra.targets.timing`).
+    ``shared_endpoint`` (embedded only): attach to that already running embedded server (parallel workers)."""
     if name == "embedded":
         from dr_infra.targets.embedded import EmbeddedTarget
 
         profile, scale = timing or ("instant", 0.01)
-        return EmbeddedTarget(region=region or "us-east-1", profile=profile, scale=scale)
+        return EmbeddedTarget(
+            region=region or "us-east-1", profile=profile, scale=scale, shared_endpoint=shared_endpoint
+        )
     if name == "localstack":
         from dr_infra.targets.localstack import LocalStackTarget
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -119,3 +120,84 @@ def test_workflow_lints_clean_with_actionlint() -> None:
         cwd=REPO,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- issue 19: the drill runs with the plan's concurrency and finishes inside its timeout ------------------------
+def _seconds(text: str) -> float:
+    from dr_infra.app.plan_time import parse_duration
+
+    seconds = parse_duration(text)
+    assert seconds is not None
+    return seconds
+
+
+def _plan_script(workflow: dict[Any, Any]) -> str:
+    step = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "plan")
+    return str(step["run"])
+
+
+def _run_plan_step(workflow: dict[Any, Any], tmp_path: Path, shards: str) -> dict[str, str]:
+    """The plan job's script, run here as the runner would (bash, jq, the drdrill beside this interpreter)."""
+    if shutil.which("bash") is None or shutil.which("jq") is None:
+        pytest.skip("bash and jq are needed to run the plan step's script")
+    output = tmp_path / f"github_output_{shards}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DRDRILL_", "AWS_"))},
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "FEATURES": "features",
+        "SHARDS": shards,
+        "SELECT": "not scheduled_recovery_points",
+        "MAX_DURATION": str(workflow["env"]["MAX_DURATION"]),
+        "GITHUB_OUTPUT": str(output),
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", _plan_script(workflow)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if "=" in line)
+
+
+def test_the_drill_job_runs_each_shard_with_the_workers_the_plan_computed(workflow: dict[Any, Any]) -> None:
+    assert "drdrill plan" in _plan_script(workflow) and "--max-duration" in _plan_script(workflow)
+    drill = workflow["jobs"]["drill"]
+    assert drill["needs"] == "plan"
+    assert drill["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    run = next(s for s in drill["steps"] if "drdrill run" in str(s.get("run", "")))
+    assert run["env"]["WORKERS"] == "${{ matrix.shard.workers }}" and '-n "$WORKERS"' in run["run"]
+    assert run["env"]["PATHS"] == "${{ join(matrix.shard.paths, ' ') }}" and "$PATHS" in run["run"]
+    assert '--max-duration "$MAX_DURATION"' in run["run"]  # refused before anything if the estimate grew
+
+
+def test_the_budget_leaves_a_margin_inside_the_drill_jobs_timeout(workflow: dict[Any, Any]) -> None:
+    budget = _seconds(str(workflow["env"]["MAX_DURATION"]))
+    assert 1.5 * budget <= _job_timeout_s(workflow)
+
+
+@pytest.mark.parametrize("shards", ["1", "3"])
+def test_the_plan_step_gives_shards_that_cover_the_features_and_fit_the_budget(
+    workflow: dict[Any, Any], tmp_path: Path, shards: str
+) -> None:
+    import json
+
+    outputs = _run_plan_step(workflow, tmp_path, shards)
+    planned = json.loads(outputs["shards"])
+    assert int(outputs["shard_count"]) == len(planned) == int(shards)
+    budget = _seconds(str(workflow["env"]["MAX_DURATION"]))
+    assert all(shard["estimate_s"] <= budget and shard["workers"] >= 1 for shard in planned)
+    covered = sorted(path for shard in planned for path in shard["paths"])
+    shipped = sorted(
+        str(p.relative_to(REPO)) for p in (REPO / "features").rglob("*.feature") if "scheduled" not in p.name
+    )
+    assert covered == shipped  # every feature once (the 36-hour plan-cadence one is left out by SELECT)
+
+
+def test_the_report_job_merges_the_shards_with_drdrill_report_merge(workflow: dict[Any, Any]) -> None:
+    report = workflow["jobs"]["report"]
+    assert set(report["needs"]) == {"plan", "drill"} and report["if"].startswith("always()")
+    merge = next(s for s in report["steps"] if "drdrill report --merge" in str(s.get("run", "")))
+    assert "continue-on-error" not in merge  # a violated merged verdict (exit 1) fails the job
+    download = next(s for s in report["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@"))
+    upload = next(s for s in workflow["jobs"]["drill"]["steps"] if str(s.get("uses", "")).startswith("actions/upload"))
+    prefix = str(upload["with"]["name"]).rsplit("-", 1)[0]  # dr-report-<run id>-<shard>
+    assert download["with"]["pattern"] == prefix + "-*"

@@ -16,6 +16,7 @@ import steps.then
 import steps.then_chaos
 import steps.when
 from dr_infra.bdd.needs import STEP_NEEDS, STRATEGY_NEEDS, skip_reason, starts_restore, step_needs
+from dr_infra.drill import plan_runs
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
 
 MODULES = (steps.given, steps.when, steps.then, steps.then_chaos, steps.posture)
@@ -30,11 +31,19 @@ def _contexts() -> list[Any]:
     return found
 
 
+HELPERS = {"run_plan": {"backup_jobs"}}
+"""Helpers a step calls that require capabilities themselves (dr_infra.drill.plan_runs.run_plan)."""
+
+
 def _required(function: Any) -> set[str]:
     """Capability literals the step function passes to ``drill.require(...)`` or ``_control(...)`` (which
-    requires restore_faults)."""
+    requires restore_faults), and what the :data:`HELPERS` it calls require."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     found: set[str] = set()
+    for name, needed in HELPERS.items():  # the helper still requires what the table says
+        helper = getattr(plan_runs, name)
+        assert needed <= {a.value for a in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(helper))))
+                          if isinstance(a, ast.Constant) and isinstance(a.value, str)}  # fmt: skip
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -43,6 +52,8 @@ def _required(function: Any) -> set[str]:
             found |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
         if isinstance(callee, ast.Name) and callee.id == "_control":
             found.add("restore_faults")
+        if isinstance(callee, ast.Attribute) and callee.attr in HELPERS:
+            found |= HELPERS[callee.attr]
     return found
 
 

@@ -40,11 +40,19 @@ class EmbeddedTarget(Target):
     pitr_lag_s = 1.0  # settings.EmbeddedSettings.pitr_lag_seconds default
 
     def __init__(
-        self, region: str = DEFAULT_REGION, port: int = 0, profile: str = "instant", scale: float = 0.01
+        self,
+        region: str = DEFAULT_REGION,
+        port: int = 0,
+        profile: str = "instant",
+        scale: float = 0.01,
+        shared_endpoint: str | None = None,
     ) -> None:
+        """``shared_endpoint``: attach to an embedded server another process started (``drdrill run -n N``'s
+        controller, or ``drdrill serve``) instead of starting one here; it is that process's to stop."""
         super().__init__(region)
         self._port = port
         self._server: EmbeddedServer | None = None
+        self._shared = shared_endpoint
         self.control: ControlClient | None = None
         self.profile = profile
         self.scale = scale
@@ -74,12 +82,16 @@ class EmbeddedTarget(Target):
             self.control.update_settings(latency_profile=self.profile, scale=self.scale)
 
     def start(self) -> None:
-        if self._server is not None:
+        if self._server is not None or self._clients is not None:
             return
-        self._server = EmbeddedServer(port=self._port)
-        self._server.start()
-        self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._server.endpoint_url)
-        self.control = ControlClient(self._server.endpoint_url, token=self._server.control_token)
+        if self._shared is not None:
+            self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._shared)
+            self.control = ControlClient(self._shared)  # the token from the serving process's token file
+        else:
+            self._server = EmbeddedServer(port=self._port)
+            self._server.start()
+            self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._server.endpoint_url)
+            self.control = ControlClient(self._server.endpoint_url, token=self._server.control_token)
         self.reset_settings()
 
     def stop(self) -> None:
@@ -89,6 +101,8 @@ class EmbeddedTarget(Target):
 
     @property
     def endpoint_url(self) -> str | None:
+        if self._shared is not None:
+            return self._shared if self._clients is not None else None
         return self._server.endpoint_url if self._server else None
 
     @property
@@ -98,3 +112,10 @@ class EmbeddedTarget(Target):
         if self.profile == "aws-scaled":
             return frozenset(EMBEDDED_CAPABILITIES) - AWS_SCALED_WITHOUT
         return frozenset(EMBEDDED_CAPABILITIES)
+
+    def describe(self) -> dict[str, Any]:
+        """The target, plus ``shared_endpoint`` when attached to a server another process runs."""
+        described = super().describe()
+        if self._shared is not None:
+            described["shared_endpoint"] = self._shared
+        return described
