@@ -108,16 +108,32 @@ def test_concurrency_is_bounded_by_the_slowest_drill_and_the_aws_quota(capsys: p
     assert "50 concurrent restores" in plan["duration"]["max_workers_why"]
 
 
+SELECT = ("-k", "not scheduled_recovery_points")
+"""What the scheduled workflow runs on AWS: all but the scenario that waits for 3 real 12-hourly plan runs."""
+
+
 def test_max_duration_prints_the_fewest_workers_that_fit(capsys: pytest.CaptureFixture[str]) -> None:
-    plan = _plan(capsys, "--target", "aws", "--max-duration", "60m")
+    plan = _plan(capsys, "--target", "aws", *SELECT, "--max-duration", "60m")
     fit = plan["duration"]["workers_for_budget"]
     assert plan["duration"]["fits_budget"] is True and plan["duration_estimate_s"]["workers"] == fit
     assert plan["duration_estimate_s"]["concurrent"] <= 3600
-    fewer = _plan(capsys, "--target", "aws", "-n", str(fit - 1))
+    fewer = _plan(capsys, "--target", "aws", *SELECT, "-n", str(fit - 1))
     assert fewer["duration_estimate_s"]["concurrent"] > 3600
-    assert main(["plan", "--target", "aws", "--max-duration", "10m"]) == 0
+    assert main(["plan", "--target", "aws", *SELECT, "--max-duration", "10m"]) == 0
     out = capsys.readouterr().out
     assert "does NOT fit --max-duration 10m 00s" in out  # a budget below the slowest drill
+
+
+def test_waiting_for_the_backup_plans_own_runs_is_counted_at_the_plans_12_hour_cadence(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = _rows(_plan(capsys, "--target", "aws", str(FEATURES / "plan_rpo")))
+    (row,) = rows.values()
+    assert row["estimate_s"] >= 3 * 12 * 3600  # 'the backup plan has run 3 times' on AWS: 36 hours of waiting
+    plan = _plan(capsys, "--target", "aws", "--max-duration", "6h")
+    assert plan["duration"]["fits_budget"] is False
+    embedded = _rows(_plan(capsys, "--target", "embedded", str(FEATURES / "plan_rpo")))
+    assert next(iter(embedded.values()))["estimate_s"] < 60  # the embedded plan clock is advanced instead
 
 
 @pytest.mark.parametrize("bad", ["soon", "-5m", "0", "10x"])
@@ -128,7 +144,7 @@ def test_a_bad_budget_is_one_line(capsys: pytest.CaptureFixture[str], bad: str) 
 
 
 def test_run_refuses_a_run_over_its_budget_before_any_aws_call(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["run", "--target", "aws", "--allow-account", "111111111111", "--max-duration", "60m", "-q"])
+    code = main(["run", "--target", "aws", "--allow-account", "111111111111", *SELECT, "--max-duration", "60m", "-q"])
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
