@@ -45,8 +45,14 @@ __all__ = [
 ]
 
 
-def target_capabilities(target: str) -> frozenset[str] | None:
-    """What ``target`` can run, known without starting it (``None`` for LocalStack: probed at start)."""
+def target_capabilities(target: str, profile: str | None = None) -> frozenset[str] | None:
+    """What ``target`` can run, known without starting it (``None`` for LocalStack: probed at start).
+
+    The embedded target under ``aws-scaled`` rehearses the aws target, so it has no fault switches either."""
+    if target == "embedded" and profile == "aws-scaled":
+        from dr_infra.targets.embedded.target import AWS_SCALED_WITHOUT
+
+        return EMBEDDED_CAPABILITIES - AWS_SCALED_WITHOUT
     return {"aws": AWS_CAPABILITIES, "embedded": EMBEDDED_CAPABILITIES}.get(target)
 
 
@@ -57,9 +63,10 @@ def describe_run(
     paths: Sequence[str] = (),
     target: str = "aws",
     timings: Timings | None = None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """The run as a whole: one stack per scenario, how many at once, which skip, how many restore, the cost."""
-    capabilities = target_capabilities(target)
+    capabilities = target_capabilities(target, profile)
     timings = timings or timings_for(target)
     rows = []
     for s in scenarios:
@@ -134,7 +141,8 @@ def plan(args: argparse.Namespace) -> int:
     cores = os.cpu_count() or 1
     timings = timings_for(str(args.target), getattr(args, "embedded_profile", None), cores)
     described = describe_plan(str(args.region), account, table_gb, spec=spec)
-    described["run"] = describe_run(scenarios, table_gb, workers, paths, str(args.target), timings)
+    profile = getattr(args, "embedded_profile", None)
+    described["run"] = describe_run(scenarios, table_gb, workers, paths, str(args.target), timings, profile)
     full = run_estimate(described["run"], timings, workers, budget_s, cores)
     details = full.pop("details")
     described["duration_estimate_s"] = full
@@ -165,7 +173,7 @@ def check_max_duration(args: argparse.Namespace) -> float | None:
     cores = os.cpu_count() or 1
     target = str(args.target)
     timings = timings_for(target, getattr(args, "embedded_profile", None), cores)
-    run = describe_run(scenarios, 1.0, workers, paths, target, timings)
+    run = describe_run(scenarios, 1.0, workers, paths, target, timings, getattr(args, "embedded_profile", None))
     wall = float(run_estimate(run, timings, workers, None, cores)["concurrent"])
     if wall > budget_s:
         fit = run_estimate(run, timings, None, budget_s, cores)

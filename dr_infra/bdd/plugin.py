@@ -351,6 +351,10 @@ def _known_skip(ds: DrillSession, item: pytest.Item) -> str | None:
     from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
 
     known = {"aws": AWS_CAPABILITIES, "embedded": EMBEDDED_CAPABILITIES}.get(ds.target_name)
+    if ds.target_name == "embedded" and ds.timing.scaled:
+        from dr_infra.targets.embedded.target import AWS_SCALED_WITHOUT
+
+        known = EMBEDDED_CAPABILITIES - AWS_SCALED_WITHOUT  # aws-scaled rehearses aws: no fault switches
     return None if known is None else needs.skip_reason(_scenario_steps(item), ds.target_name, known)
 
 

@@ -155,3 +155,18 @@ def test_run_refuses_on_the_embedded_target_too_and_names_the_fix(capsys: pytest
     code = main(["run", str(FEATURES / "deletion"), "--max-duration", "1s", "-q"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "exceeds --max-duration 1 s" in err, err
+
+
+def test_the_aws_scaled_rehearsal_skips_what_aws_skips_and_waits_scaled_floors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    aws = _rows(_plan(capsys, "--target", "aws"))
+    scaled = _plan(capsys, "--target", "embedded", "--embedded-profile", "aws-scaled")
+    rows = _rows(scaled)
+    assert {n for n, r in rows.items() if r["skipped_on_target"]} == {
+        n for n, r in aws.items() if r["skipped_on_target"]
+    }
+    instant = _rows(_plan(capsys, "--target", "embedded"))
+    name = "Deleted items are restored to the second before the deletion"
+    # a 20-minute restore takes 12 s and the 5-minute PITR lag 3 s at the default scale of 0.01
+    assert rows[name]["estimate_s"] - instant[name]["estimate_s"] >= (1200 + 300) * 0.01 - (0.2 + 1.0)
