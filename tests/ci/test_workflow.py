@@ -149,6 +149,7 @@ def _run_plan_step(workflow: dict[Any, Any], tmp_path: Path, shards: str) -> dic
         "SELECT": "not scheduled_recovery_points",
         "MAX_DURATION": str(workflow["env"]["MAX_DURATION"]),
         "GITHUB_OUTPUT": str(output),
+        "RUNNER_TEMP": str(tmp_path),
     }
     done = subprocess.run(
         ["bash", "-e", "-c", _plan_script(workflow)],
