@@ -172,3 +172,13 @@ def test_under_instant_an_hourly_plan_does_not_run_within_seconds(
     plan_id = _make_plan(plan, schedule="rate(1 hour)", keep_days=35)
     time.sleep(4.0)
     assert _plan_jobs(plan, plan_id) == []
+
+
+def test_the_dynamodb_backup_behind_a_plan_run_carries_its_date(embedded: EmbeddedTarget, plan: dict[str, Any]) -> None:
+    assert embedded.control is not None
+    plan_id = _make_plan(plan, schedule="rate(12 hours)", keep_days=35)
+    embedded.control.advance_plan_clock(13 * HOUR, scope=plan["scope"])
+    (job,) = _plan_jobs(plan, plan_id)
+    backups = plan["ddb"].list_backups(TableName=plan["table"], BackupType="ALL")["BackupSummaries"]
+    (summary,) = [b for b in backups if b["BackupType"] == "AWS_BACKUP"]
+    assert abs((summary["BackupCreationDateTime"] - job["CreationDate"]).total_seconds()) < 1
