@@ -126,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this pytest -k expression")
     plan.add_argument("--tags", default=None, help="only scenarios whose tags match this pytest -m expression")
     plan.add_argument("-n", dest="workers", default=None, help="parallel workers the run would use (stacks at once)")
+    plan.add_argument(
+        "--stack", default=os.environ.get("DRDRILL_STACK"), help="stack definition TOML: plan the stack it describes"
+    )
     plan.add_argument("--max-duration", default=None, help="wall-time budget (e.g. 60m): print the -n that fits it")
     plan.add_argument(
         "--embedded-profile", default=None, choices=("instant", "aws-scaled"), help="embedded: the latency profile"
@@ -379,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return plan(args)
         if args.command == "janitor":
-            from dr_infra.stack.janitor import janitor
+            from dr_infra.stack.janitor_report import janitor
 
             return janitor(args)
     except DrDrillError as exc:

@@ -24,6 +24,7 @@ from dr_infra.app.plan_text import render_text
 from dr_infra.app.plan_time import Timings, estimate, format_seconds, parse_duration, scenario_seconds, timings_for
 from dr_infra.bdd.needs import starts_restore
 from dr_infra.errors import EXIT_OK, ConfigError
+from dr_infra.stack.definition import load_definition
 from dr_infra.stack.pricing import estimate_cost, estimate_run
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
@@ -130,7 +131,10 @@ def plan(args: argparse.Namespace) -> int:
     budget_s = parse_duration(getattr(args, "max_duration", None))
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
-    spec = StackSpec(function_timeout_s=monitor_timeout_for(lag))
+    definition = load_definition(args.stack) if getattr(args, "stack", None) else None
+    spec = StackSpec.from_definition(definition)
+    if not spec.user_monitor:  # a user's monitor keeps the timeout it declares
+        spec = StackSpec.from_definition(definition, function_timeout_s=monitor_timeout_for(lag))
     workers = _workers(getattr(args, "workers", None))
     from dr_infra.app.cli import shipped_features
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dr_infra.app import plan_definition
 from dr_infra.stack import iam_policies
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames, new_run_id
@@ -42,7 +43,17 @@ def describe_plan(
         "rule": f"arn:aws:events:{region}:{account}:rule/{names.restore_rule}",
     }
     # The same environment provisioning gives the functions, from a Stack that is never provisioned.
-    sample = Stack(names, spec, region, account, Cleanups(), backup_role_arn=arn["backup_role"])
+    sample = Stack(
+        names,
+        spec,
+        region,
+        account,
+        Cleanups(),
+        table_arn=arn["table"],
+        backup_role_arn=arn["backup_role"],
+        monitor_role_arn=arn["monitor_role"],
+        vault_arn=f"arn:aws:backup:{region}:{account}:backup-vault:{names.vault}",
+    )
     sample.monitor_function_arn = arn["monitor_fn"]
     environment = sample.monitor_environment()
     tags = names.tags()
@@ -162,6 +173,10 @@ def describe_plan(
             },
         },
     ]
+    resources = plan_definition.adjust(resources, spec, sample)
+    monitor_permissions = plan_definition.monitor_permissions(
+        spec, sample, iam_policies.monitor_role_policy(names, region, account)
+    )
     return {
         "sample_run_id": run_id,
         "region": region,
@@ -175,9 +190,10 @@ def describe_plan(
             },
             names.monitor_role: {
                 "trust": iam_policies.trust_policy(iam_policies.LAMBDA_SERVICE),
-                "permissions": iam_policies.monitor_role_policy(names, region, account),
+                "permissions": monitor_permissions,
             },
         },
+        "definition": spec.definition.describe() if spec.definition is not None else None,
         "tags": tags,
         "untaggable": ["backup selection", "event source mapping", "restored tables (AWS copies no tags)"],
         "cost": estimate_cost(table_gb),

@@ -16,7 +16,6 @@ failed deletion is reported and the rest still run.
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,12 +26,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from dr_infra.errors import EXIT_OK, EXIT_VIOLATED, ConfigError
+from dr_infra.errors import ConfigError
 from dr_infra.stack import protect
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, run_started_at
+from dr_infra.stack.restored import restored_source_run
 from dr_infra.stack.table_delete import delete_table_when_settled
-from dr_infra.targets import make_target
 from dr_infra.targets.base import Target
 
 DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -196,6 +195,12 @@ class _Sweeper:
                     # "-restored-...", so the run id in it is the source's (a restore still in flight when
                     # a run was killed creates it after the run's own teardown could look for it).
                     tags = {TAG_MANAGED: "true", TAG_RUN_ID: restored.group("run")}
+                elif TAG_MANAGED not in tags:
+                    # A user's monitor names its restores as it likes: the proof is RestoreSummary.SourceTableArn
+                    # naming a drill's table (drdrill-<run id>-<stack>-<table>), whose run id it takes.
+                    run = restored_source_run(ddb, name)
+                    if run is not None:
+                        tags = {TAG_MANAGED: "true", TAG_RUN_ID: run}
                 self.consider("dynamodb table", name, tags, arn)
 
     def roles(self) -> None:
@@ -349,55 +354,3 @@ def sweep(target: Target, older_than: timedelta, delete: bool, now: datetime | N
     if delete:
         sweeper.delete_all()
     return sweeper.result
-
-
-def human_duration(delta: timedelta) -> str:
-    """``2h``, ``1d 3h``, ``45m``: how people write the thresholds they pass."""
-    minutes = int(delta.total_seconds() // 60)
-    parts = [(minutes // 1440, "d"), (minutes // 60 % 24, "h"), (minutes % 60, "m")]
-    return " ".join(f"{n}{unit}" for n, unit in parts if n) or f"{int(delta.total_seconds())}s"
-
-
-def render(result: JanitorResult, delete: bool, now: datetime | None = None) -> str:
-    """The sweep as readable lines: what was found (with age), then what was deleted or failed."""
-    now = now or datetime.now(UTC)
-    out: list[str] = []
-    threshold = human_duration(result.older_than)
-    if result.found:
-        out.append(f"{len(result.found)} drdrill leftover(s) older than {threshold}:")
-        ordered = sorted(result.found, key=lambda r: (r.run_id, KINDS.index(r.kind), r.name))
-        out += [f"  {r.describe()}, age {human_duration(now - r.started_at)}" for r in ordered]
-    else:
-        out.append(f"no drdrill leftovers older than {threshold}")
-    if result.kept_recent:
-        out.append(f"left alone: {len(result.kept_recent)} tagged resource(s) of runs newer than {threshold}")
-    if result.kept_unknown_run:
-        out.append("left alone (drdrill:managed=true but a run id drdrill did not make):")
-        out += [f"  {line}" for line in result.kept_unknown_run]
-    out += [f"error: {line}" for line in result.listing_failed]
-    if delete:
-        out += [f"deleted: {line.removeprefix('delete ')}" for line in result.deleted]
-        out += [f"FAILED: {line}" for line in result.failed]
-        if result.found:
-            out.append(f"{len(result.deleted)} deleted, {len(result.failed)} failed")
-    elif result.found:
-        out.append("nothing was deleted: run again with --yes to delete")
-    return "\n".join(out)
-
-
-def janitor(args: argparse.Namespace) -> int:
-    """The CLI entry: 0 when nothing is left to do (or only listing), 1 when a listing or deletion failed."""
-    older_than = parse_older_than(str(args.older_than))
-    allowed = None
-    if args.target == "aws" and args.allow_account:
-        from dr_infra.targets.aws import parse_allow_list
-
-        allowed = parse_allow_list(args.allow_account)  # without the option, the aws target reads its env var
-    target = make_target(args.target, args.region, allowed)
-    try:
-        target.start()
-        result = sweep(target, older_than, delete=bool(args.yes))
-    finally:
-        target.stop()
-    print(render(result, bool(args.yes)))
-    return EXIT_OK if result.ok else EXIT_VIOLATED

@@ -10,6 +10,7 @@ restore.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +82,21 @@ def summary(table: dict[str, Any]) -> dict[str, Any]:
         "source_backup_arn": restore.get("SourceBackupArn"),
         "table_arn": table.get("TableArn"),
     }
+
+
+DRILL_TABLE_ARN = re.compile(
+    r"^arn:[^:]+:dynamodb:[^:]*:\d*:table/drdrill-(?P<run>\d{8}t\d{6}-[0-9a-f]{4})-\d+-[A-Za-z0-9_.-]{1,24}$"
+)
+"""The ARN of a drill's protected table (``drdrill-<run id>-<stack no>-<logical table>``, see StackNames)."""
+
+
+def restored_source_run(ddb: Any, name: str) -> str | None:
+    """The run id of the drill whose table ``name`` was restored from (any name, no tags), else ``None``."""
+    table = describe_restored(ddb, name)
+    if table is None:
+        return None
+    found = DRILL_TABLE_ARN.match(str(table["RestoreSummary"].get("SourceTableArn", "")))
+    return found.group("run") if found else None
 
 
 def delete_restored(ddb: Any, name: str) -> None:

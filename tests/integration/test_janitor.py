@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from dr_infra.app.cli import main
-from dr_infra.stack.janitor import JanitorResult, _Sweeper, parse_older_than, render, sweep
+from dr_infra.stack.janitor import JanitorResult, _Sweeper, parse_older_than, sweep
+from dr_infra.stack.janitor_report import render
 from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, StackNames, new_run_id
 from dr_infra.stack.provision import Stack, attach_monitor, provision, teardown
 from dr_infra.stack.spec import StackSpec
