@@ -17,19 +17,11 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from dr_infra.app.shipped import shipped_features
 from dr_infra.app.streams import HeldStdout as _HeldStdout
 from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
 from dr_infra.targets import TARGET_NAMES
-
-
-def shipped_features() -> Path:
-    """The features shipped with drdrill (the source checkout's, or the wheel's bundled copy)."""
-    here = Path(__file__).resolve().parents[1]  # dr_infra/
-    for candidate in (here.parent / "features", here / "_bundled" / "features"):
-        if candidate.is_dir():
-            return candidate
-    raise DrDrillError("cannot find drdrill's shipped features; pass feature paths explicitly")
 
 
 class _Parser(argparse.ArgumentParser):

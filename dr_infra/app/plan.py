@@ -136,7 +136,7 @@ def plan(args: argparse.Namespace) -> int:
     if not spec.user_monitor:  # a user's monitor keeps the timeout it declares
         spec = StackSpec.from_definition(definition, function_timeout_s=monitor_timeout_for(lag))
     workers = _workers(getattr(args, "workers", None))
-    from dr_infra.app.cli import shipped_features
+    from dr_infra.app.shipped import shipped_features
 
     paths = list(getattr(args, "paths", None) or [str(shipped_features())])
     scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
@@ -169,7 +169,7 @@ def check_max_duration(args: argparse.Namespace) -> float | None:
     budget_s = parse_duration(getattr(args, "max_duration", None))
     if budget_s is None:
         return None
-    from dr_infra.app.cli import shipped_features
+    from dr_infra.app.shipped import shipped_features
 
     paths = list(getattr(args, "paths", None) or [str(shipped_features())])
     scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
