@@ -90,6 +90,8 @@ class Timings:
     step_s: float
     teardown_s: float
     worker_start_s: float
+    run_overhead_s: float
+    """The run's own start and end: imports, the target's start, writing the report."""
     """One worker process's start: imports, the target's start (the embedded server and its Lambda worker)."""
     cpu_share: float
     """The share of a drill's wall time this machine's CPU is busy (embedded: the target runs here too)."""
@@ -118,6 +120,7 @@ AWS_TIMINGS = Timings(
     step_s=0.5,
     teardown_s=60.0,
     worker_start_s=5.0,
+    run_overhead_s=20.0,
     cpu_share=0.02,
     max_workers=min(
         AWS_CONCURRENT_RESTORES, AWS_TABLE_OPERATIONS // TABLE_OPERATIONS_PER_DRILL, AWS_LAMBDA_CONCURRENCY // 2
@@ -136,7 +139,7 @@ def embedded_timings(profile: str = "instant", scale: float = 0.01, cores: int =
     chosen = embedded_settings.EmbeddedSettings(latency_profile=profile, scale=scale)
     return Timings(
         label=f"embedded ({profile}{f' x{scale:g}' if profile == 'aws-scaled' else ''})",
-        provision_s=0.2,
+        provision_s=1.0 + 2 * chosen.function_pending,  # two functions Pending -> Active, roles, vault, plan
         seed_items_per_s=4000.0,
         change_s=1.0,
         mapping_start_s=chosen.mapping_transition,
@@ -147,13 +150,14 @@ def embedded_timings(profile: str = "instant", scale: float = 0.01, cores: int =
         restore_s=chosen.restore_seconds,
         restore_overhead_s=0.3,
         repair_per_item_s=0.035,
-        verify_s=0.02,
-        reprotect_s=0.6,
+        verify_s=0.15,
+        reprotect_s=2.0,
         settle_s=0.5,  # 5 x the embedded target's 0.1 s poll interval
         step_s=0.01,
         teardown_s=0.15,
         worker_start_s=4.0,
-        cpu_share=0.45,
+        run_overhead_s=8.0,
+        cpu_share=0.45 if profile == "instant" else 0.15,  # measured: user+sys CPU over wall, serial runs
         max_workers=max(1, 4 * cores),
         limit=f"each worker runs its own embedded server and Lambda worker on this machine's {cores} core(s)",
     )
@@ -239,14 +243,14 @@ def makespan(durations: Sequence[float], workers: int, t: Timings, cores: int = 
     if not durations:
         return 0.0
     if workers <= 1:
-        return round(sum(durations), 1)
+        return round(sum(durations) + t.run_overhead_s, 1)
     free = [0.0] * min(workers, len(durations))
     heapq.heapify(free)
     for duration in durations:
         heapq.heappush(free, heapq.heappop(free) + duration)
     start = t.worker_start_s * max(1.0, workers / max(1, cores))  # workers start at once, CPU-bound
     cpu_floor = (sum(durations) * t.cpu_share + workers * t.worker_start_s) / max(1, cores)
-    return round(max(max(free) + start, cpu_floor), 1)
+    return round(max(max(free) + start, cpu_floor) + t.run_overhead_s, 1)
 
 
 def workers_for(durations: Sequence[float], budget_s: float | None, t: Timings, cores: int = 2) -> int:

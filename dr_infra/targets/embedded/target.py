@@ -7,15 +7,17 @@ real-AWS session), so a drill on the embedded target cannot reach a real account
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from dr_infra.targets.base import ClientFactory, Target
+from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES
 from dr_infra.targets.control_client import ControlClient
 from dr_infra.targets.embedded import settings
-from dr_infra.targets.embedded.control import EMBEDDED_CAPABILITIES
-from dr_infra.targets.embedded.server import EmbeddedServer
+
+if TYPE_CHECKING:  # moto loads only where a server starts: a worker attached to a shared server never needs it
+    from dr_infra.targets.embedded.server import EmbeddedServer
 
 FAKE_ACCESS_KEY = "drdrill-embedded"
 FAKE_SECRET_KEY = "drdrill-embedded-secret"  # noqa: S105 - a fake credential, by design
@@ -88,6 +90,8 @@ class EmbeddedTarget(Target):
             self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._shared)
             self.control = ControlClient(self._shared)  # the token from the serving process's token file
         else:
+            from dr_infra.targets.embedded.server import EmbeddedServer
+
             self._server = EmbeddedServer(port=self._port)
             self._server.start()
             self._clients = ClientFactory(fake_session(self.region), endpoint_url=self._server.endpoint_url)
