@@ -49,6 +49,9 @@ class InterruptGuard:
     pending: bool = False
     depth: int = 0
     what: list[str] = field(default_factory=list)
+    on_first: Callable[[], None] | None = None
+    """Set on a controller of parallel workers: the first signal does not interrupt this process, it calls
+    this (which passes the signal on to the workers) and lets each worker stop in order and report."""
     _previous: dict[int, Any] = field(default_factory=dict)
 
     # -- signals -------------------------------------------------------------------------------------------
@@ -69,6 +72,10 @@ class InterruptGuard:
         now = self.clock()
         if not self.stopping:
             self.stopping, self.counted, self.last_counted = True, 1, now
+            if self.on_first is not None:
+                self._say("stopping: every worker tears its drills down, then the merged report is written")
+                self.on_first()
+                return
             if self.depth:
                 self.pending = True
                 self._say(f"stopping: finishing {self._doing()} first, so that everything it created is removed")
@@ -78,9 +85,14 @@ class InterruptGuard:
             return  # the same impatient press
         self.counted, self.last_counted = self.counted + 1, now
         left = ABANDON_AFTER - self.counted
-        if left <= 0 and self.depth:
+        if left <= 0 and (self.depth or self.on_first is not None):
             self._say("abandoning the orderly stop at your request")
             raise TeardownAbandoned
+        if self.on_first is not None:
+            self.on_first()  # a worker may have missed the first one (a signal sent to this process only)
+            again = "once more" if left == 1 else f"{left} more times"
+            self._say(f"still stopping (workers tearing down); press Ctrl-C {again}, a second apart, to abandon it")
+            return
         if self.depth:
             again = "once more" if left == 1 else f"{left} more times"
             self._say(f"still stopping ({self._doing()}); press Ctrl-C {again}, a second apart, to abandon it")
@@ -102,7 +114,7 @@ class InterruptGuard:
 
     def reset(self) -> None:
         """A new run in the same process (drdrill's own tests)."""
-        self.stopping, self.counted, self.pending = False, 0, False
+        self.stopping, self.counted, self.pending, self.on_first = False, 0, False, None
 
     def _doing(self) -> str:
         return self.what[-1] if self.what else "the current step"

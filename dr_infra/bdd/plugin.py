@@ -289,7 +289,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     global _current_session
     _current_session = drill_session(session.config)
     interrupts.GUARD.reset()
+    if _controls_workers(session.config):
+        # -n N: this process only waits for its workers; Ctrl-C goes on to them, each stops in order and ships
+        # its interrupted drills, and the merged report is written once they are all done
+        pids = session.config.stash.setdefault(_WORKER_PIDS, [])
+        interrupts.GUARD.on_first = lambda: _interrupt_workers(session.config, pids)
     interrupts.GUARD.install()  # Ctrl-C: an orderly stop that a burst of presses cannot cut short
+
+
+def _controls_workers(config: pytest.Config) -> bool:
+    return not parallel.is_worker(config) and bool(getattr(config.option, "numprocesses", None))
+
+
+def _interrupt_workers(config: pytest.Config, pids: list[int]) -> None:
+    drill_session(config).interrupted = True
+    parallel.forward_interrupt(pids)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -663,6 +677,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # -- parallel drills (pytest-xdist): see dr_infra.bdd.xdist -------------------------------------------------
 _SHIPPED = pytest.StashKey[dict[str, int]]()
 _MERGER = pytest.StashKey[parallel.Merger]()
+_WORKER_PIDS = pytest.StashKey[list[int]]()
 
 
 def _ship(item: pytest.Item, report: pytest.TestReport, record: ScenarioRecord, ds: DrillSession) -> None:
@@ -686,6 +701,9 @@ def pytest_configure_node(node: Any) -> None:
     are more workers than cores (:func:`dr_infra.bdd.xdist.share_endpoint`)."""
     ds = drill_session(node.config)
     node.workerinput[parallel.RUN_ID_KEY] = ds.run_id
+    pid = parallel.worker_pid(node)
+    if pid is not None:
+        node.config.stash.setdefault(_WORKER_PIDS, []).append(pid)
     workers = getattr(node.config.option, "numprocesses", None)
     setting = str(node.config.getoption("--dr-share-target"))
     if ds.target_name == "embedded" and parallel.share_endpoint(setting, workers, os.cpu_count() or 1):

@@ -16,7 +16,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 from dataclasses import asdict
 from typing import Any
 
@@ -182,3 +185,20 @@ def worker_output(journal: Journal, shipped: set[str], orders: dict[str, int], i
         },
         default=str,
     )
+
+
+def worker_pid(node: Any) -> int | None:
+    """The process id of an xdist worker started on this machine (execnet's popen gateway), else ``None``.
+
+    xdist internals, fenced here: ``node.gateway._io.popen`` is execnet's ``subprocess.Popen`` of the worker.
+    """
+    popen = getattr(getattr(getattr(node, "gateway", None), "_io", None), "popen", None)
+    pid = getattr(popen, "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+def forward_interrupt(pids: list[int]) -> None:
+    """Pass Ctrl-C on to the workers, which stop in order (each tears its drills down and reports)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGINT)
