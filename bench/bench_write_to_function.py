@@ -18,6 +18,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from dr_infra.stack import function_ready, protect
 from dr_infra.targets.embedded import EmbeddedTarget
 
 HANDLER = """
@@ -79,9 +80,12 @@ def main(samples: int = 60) -> None:
                 Code={"ZipFile": _zip()},
                 Environment={"Variables": {"STARTS_FILE": str(starts_file)}},
             )
-            lam.create_event_source_mapping(
+            ddb.get_waiter("table_exists").wait(TableName="bench", WaiterConfig={"Delay": 1})
+            function_ready.wait_active(lam, "bench")
+            uuid = lam.create_event_source_mapping(
                 EventSourceArn=stream_arn, FunctionName="bench", StartingPosition="LATEST", BatchSize=1
-            )
+            )["UUID"]
+            protect.wait_mapping_state(lam, uuid, "Enabled")  # LATEST: records before Enabled are not delivered
 
             put_latency: list[float] = []
             to_start: list[float] = []

@@ -19,7 +19,7 @@ from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.policy import Policy
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import Phase, ScenarioRecord, iso
-from dr_infra.stack import protect
+from dr_infra.stack import function_ready, protect
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.names import StackNames, check_logical_table_name
@@ -170,10 +170,13 @@ class Drill:
             )
             return
         lam = self.client("lambda")
-        for function in (stack.names.monitor_function, stack.names.reprotect_function):
+        functions = (stack.names.monitor_function, stack.names.reprotect_function)
+        for function in functions:
             lam.update_function_configuration(
                 FunctionName=function, Environment={"Variables": stack.monitor_environment()}
             )
+        # AWS applies an update asynchronously (invocations run the old strategy until then): wait for it.
+        function_ready.wait_updated(lam, *functions)
         self.record.strategy = self.strategy
 
     def ensure_monitor_attached(self) -> None:

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from dr_infra.interrupts import shielded
-from dr_infra.stack import iam_policies, protect, restored, safety, user_stack
+from dr_infra.stack import function_ready, iam_policies, protect, restored, safety, user_stack
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.packaging import build_package
@@ -345,6 +345,7 @@ class _Provisioner:
                 lambda: user_stack.settle_restores(self.t, self.s),
             )
             self.s.cleanups.add(f"delete event source mappings of {self.n.monitor_function}", self._delete_mappings)
+            function_ready.wait_active(self.c("lambda"), self.n.monitor_function)
             return  # no re-protection function or rule: those are drdrill's own monitor's
         package = build_package()
         self.s.code_sha256 = package.sha256
@@ -352,6 +353,8 @@ class _Provisioner:
         self.s.reprotect_function_arn = self._function(self.n.reprotect_function, REPROTECT_HANDLER, package.data)
         self.s.cleanups.add(f"delete event source mappings of {self.n.monitor_function}", self._delete_mappings)
         self._restore_rule()
+        # Both were created Pending; waiting once for both overlaps their start-up.
+        function_ready.wait_active(self.c("lambda"), self.n.monitor_function, self.n.reprotect_function)
 
     def _delete_mappings(self) -> None:
         """By name and by ARN: re-protection maps restored streams with the ARN, and moto lists by the exact

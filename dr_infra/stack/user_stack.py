@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dr_infra.stack import placeholders, safety
+from dr_infra.stack import function_ready, placeholders, safety
 from dr_infra.stack.packaging import user_package
 from dr_infra.targets.base import Target
 
@@ -128,9 +128,7 @@ def refill_stream_arn(target: Target, stack: Stack) -> bool:
             FunctionName=stack.names.monitor_function,
             Environment={"Variables": placeholders.fill(monitor.environment, values)},
         )
-        lam.get_waiter("function_updated_v2").wait(
-            FunctionName=stack.names.monitor_function, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
-        )
+        function_ready.wait_updated(lam, stack.names.monitor_function)
     return True
 
 

@@ -163,6 +163,10 @@ def create_function(
         Environment={"Variables": env or {}},
     )
     logs.create_log_group(logGroupName=f"/aws/lambda/{name}")
+    wait_for(
+        lambda: lam.get_function_configuration(FunctionName=name)["State"] == "Active",
+        what=f"function {name} Active (AWS: Pending first)",
+    )
     return str(fn["FunctionArn"])
 
 

@@ -70,6 +70,8 @@ class Lifecycle:
     settles_to: str
     until: float
     reason: str = USER_ACTION
+    until_epoch: float = 0.0
+    """``until`` on the wall clock (stream records carry wall-clock times)."""
 
     def resolve(self, now: float) -> str:
         if self.state in TRANSITIONAL and now >= self.until:
@@ -82,8 +84,17 @@ _lifecycles: dict[str, Lifecycle] = {}
 
 
 def _transition(uuid: str, state: str, settles_to: str) -> str:
-    _lifecycles[uuid] = Lifecycle(state, settles_to, time.monotonic() + settings.current().mapping_transition)
+    delay = settings.current().mapping_transition
+    _lifecycles[uuid] = Lifecycle(state, settles_to, time.monotonic() + delay, until_epoch=time.time() + delay)
     return state
+
+
+def settled_at(uuid: str) -> float:
+    """Wall-clock time the mapping's last transition ended (or ends); 0 when unknown. A LATEST mapping starts
+    polling at this moment: the records written before it are not delivered, those written after it are."""
+    with _lock:
+        lifecycle = _lifecycles.get(uuid)
+        return lifecycle.until_epoch if lifecycle else 0.0
 
 
 def created(uuid: str, enabled: bool) -> str:

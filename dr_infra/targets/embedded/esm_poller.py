@@ -26,7 +26,8 @@ https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html)
 What is modelled: one daemon poller thread per DynamoDB-stream mapping, started when the mapping is created
 (:mod:`esm_api`) or found by a supervisor scan of moto's Lambda backends (mappings that existed before a
 server restart resume from their checkpoint). It delivers only while :func:`esm_lifecycle.polling` says so
-(never while the mapping is ``Creating``); a ``LATEST`` mapping takes its position when it first polls. The
+(never while the mapping is ``Creating``); a ``LATEST`` mapping starts after the last record written before
+it became ``Enabled`` (:func:`esm_lifecycle.settled_at`). The
 poller reads moto's ``StreamShard.items`` (append-only thanks to :mod:`changefeed`), is woken by every write (a
 :func:`changefeed.subscribe` listener) and also polls every :data:`POLL_INTERVAL` seconds, reads the mapping's
 settings live on each loop, and invokes through :mod:`lambda_runtime` (a separate worker process). It stops when
@@ -61,6 +62,7 @@ from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.dynamodb.models.table import StreamRecord
 
 from dr_infra.targets.embedded import changefeed, esm_batch, esm_lifecycle, esm_state, execution_role, lambda_runtime
+from dr_infra.targets.embedded.esm_events import created_at
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.awslambda.models.LambdaBackend.send_dynamodb_items",)
 """moto internals this module replaces. It (and :mod:`esm_state`, :mod:`esm_batch`) also reads
@@ -139,8 +141,9 @@ def _poll(state: esm_state.MappingState) -> None:
             continue
         state.position_base = shard.starting_sequence_number
         items = shard.items
-        if state.position is None:  # LATEST: the tip of the shard now that polling starts
-            state.position = len(items)
+        if state.position is None:  # LATEST: the tip of the shard as it was when the mapping became Enabled
+            started = esm_lifecycle.settled_at(state.uuid)
+            state.position = sum(1 for record in list(items) if created_at(record) < started)
         available = len(items) - state.position
         if available <= 0:
             state.window_started = None

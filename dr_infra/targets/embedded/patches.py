@@ -20,6 +20,7 @@ PINNED_MOTO_VERSION = "5.2.5"
 GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.changefeed",
     "dr_infra.targets.embedded.lambda_runtime",
+    "dr_infra.targets.embedded.function_state",
     "dr_infra.targets.embedded.esm_poller",
     "dr_infra.targets.embedded.esm_api",
     "dr_infra.targets.embedded.restored",
