@@ -19,6 +19,7 @@ from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponen
 
 from dr_infra.drill.items import Item, key_of
 from dr_infra.drill.oracle import Oracle, Write
+from dr_infra.drill.waits import ProgressTicker
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import utcnow
 
@@ -67,8 +68,16 @@ def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> Non
         raise RuntimeError(f"DynamoDB left {sum(len(v) for v in pending.values())} writes unprocessed after retries")
 
 
-def write_batches(client: Any, table: str, requests: Iterable[dict[str, Any]], workers: int = 4) -> int:
-    """Send ``requests`` (PutRequest/DeleteRequest dicts) in batches of 25 over a few threads."""
+def write_batches(
+    client: Any,
+    table: str,
+    requests: Iterable[dict[str, Any]],
+    workers: int = 4,
+    what: str = "writing",
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Send ``requests`` (PutRequest/DeleteRequest dicts) in batches of 25 over a few threads, saying how far
+    it got at least every :data:`~dr_infra.drill.waits.PROGRESS_EVERY_S` seconds (``what`` names the work)."""
     batches: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     count = 0
@@ -80,19 +89,27 @@ def write_batches(client: Any, table: str, requests: Iterable[dict[str, Any]], w
             current = []
     if current:
         batches.append(current)
+    ticker = ProgressTicker(what, count, clock)
+
+    def send(batch: list[dict[str, Any]]) -> None:
+        _batch_write(client, table, batch)
+        ticker.add(len(batch))
+
     if workers <= 1 or len(batches) <= 1:
         for batch in batches:
-            _batch_write(client, table, batch)
+            send(batch)
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda b: _batch_write(client, table, b), batches))
+            list(pool.map(send, batches))
+    ticker.close()
     return count
 
 
 def seed(client: Any, table: str, oracle: Oracle, count: int) -> None:
     """Put ``count`` seed items (every DynamoDB type) and record the seeding in the oracle."""
     check_count(count)
-    write_batches(client, table, ({"PutRequest": {"Item": oracle.seed(i)}} for i in range(count)))
+    requests = ({"PutRequest": {"Item": oracle.seed(i)}} for i in range(count))
+    write_batches(client, table, requests, what=f"seeding {table}")
     oracle.seed_count = count
     oracle.seeded_at = utcnow()
 
@@ -121,7 +138,7 @@ def delete_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
     if len(keys) == 1:
         client.delete_item(TableName=table, Key=keys[0])
     else:
-        write_batches(client, table, ({"DeleteRequest": {"Key": k}} for k in keys))
+        write_batches(client, table, ({"DeleteRequest": {"Key": k}} for k in keys), what=f"deleting from {table}")
     end = utcnow()
     _record_all(oracle, [(i, None) for i in items], start, end)
     return Injection("delete", len(items), start, end, keys)
@@ -136,7 +153,7 @@ def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
     if len(changed) == 1:
         client.put_item(TableName=table, Item=changed[0])
     else:
-        write_batches(client, table, ({"PutRequest": {"Item": c}} for c in changed))
+        write_batches(client, table, ({"PutRequest": {"Item": c}} for c in changed), what=f"modifying {table}")
     end = utcnow()
     _record_all(oracle, list(zip(items, changed, strict=True)), start, end)
     return Injection("modify", len(items), start, end, [key_of(i, oracle.key_attributes) for i in items])
@@ -150,7 +167,7 @@ def insert_items(client: Any, table: str, oracle: Oracle, count: int) -> Injecti
     for item in new:
         item["kind"] = {"S": "injected"}
     start = utcnow()
-    write_batches(client, table, ({"PutRequest": {"Item": i}} for i in new))
+    write_batches(client, table, ({"PutRequest": {"Item": i}} for i in new), what=f"inserting into {table}")
     end = utcnow()
     for item in new:
         oracle.record(Write(oracle.key(item), item, start, end, harmful=True))

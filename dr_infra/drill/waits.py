@@ -7,6 +7,7 @@ its StatusMessage. Because ``sleep`` and ``clock`` are parameters, waits are uni
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,48 @@ def set_observer(observer: WaitObserver | None) -> None:
     """Report progress of every wait to ``observer`` (``None``: silence)."""
     global _observer
     _observer = observer
+
+
+def report_progress(phase: str, state: str, elapsed: float, *, finished: bool = False) -> None:
+    """Long work that is not a wait (seeding, a bulk change) reports through the same observer, so the
+    terminal or CI log is never silent for long (see :class:`ProgressTicker`)."""
+    observer = _observer
+    if observer is None:
+        return
+    if finished:
+        observer.finish(phase, Probe(True, state), elapsed, ok=True)
+    else:
+        observer.poll(phase, Probe(False, state), elapsed)
+
+
+PROGRESS_EVERY_S = 10.0
+"""Longest silence during seeding or a bulk change (CI systems kill jobs that print nothing for minutes)."""
+
+
+class ProgressTicker:
+    """Counts items done by several threads and reports at most every :data:`PROGRESS_EVERY_S` seconds."""
+
+    def __init__(self, what: str, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.what, self.total, self.clock = what, total, clock
+        self.started = self.last = clock()
+        self.done = 0
+        self.reported = False
+        self._lock = threading.Lock()
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.done += count
+            now = self.clock()
+            if now - self.last < PROGRESS_EVERY_S:
+                return
+            self.last, self.reported = now, True
+            share = 100 * self.done / self.total if self.total else 100.0
+            line = f"{self.what}: {self.done:,} of {self.total:,} items ({share:.0f} %)"
+        report_progress(line, "in progress", now - self.started)
+
+    def close(self) -> None:
+        if self.reported:
+            report_progress(f"{self.what}: {self.done:,} items", "done", self.clock() - self.started, finished=True)
 
 
 @dataclass(frozen=True)
