@@ -186,8 +186,7 @@ def _monitor_log_group(drill: Drill) -> str:
 
 @then(parsers.re(r"the change monitor failed (?P<count>-?\d+) invocations? before the restore started"))
 def _(drill: Drill, count: str) -> None:
-    if _decision_lines_only(drill, "the change monitor failed N invocations before the restore started"):
-        return
+    from dr_infra.drill import user_monitor
     from dr_infra.verify import monitor_log as evidence
 
     expected = int(count)
@@ -196,11 +195,19 @@ def _(drill: Drill, count: str) -> None:
     logs, group = drill.client("logs"), _monitor_log_group(drill)
     errors = evidence.function_errors(logs, group, drill.incident.change_at)
     starts = evidence.invocation_starts(logs, group, drill.incident.change_at)
-    started = [line for line in recovery.decisions(drill) if line.get("decision") in recovery.STARTED]
+    if user_monitor.is_user_monitor(drill):
+        # A user's monitor logs no decisions: the restore's start is what AWS reports (its creation time).
+        first = user_monitor.first_restore_ms(drill)
+        started = [{"timestamp": first}] if first is not None else []
+    else:
+        started = [line for line in recovery.decisions(drill) if line.get("decision") in recovery.STARTED]
     drill.record.evidence["monitor_retries"] = {"invocations": len(starts), "function_errors": errors[:10]}
     assert len(errors) == expected, f"{len(errors)} failed invocation(s) logged, expected {expected}: {errors[:3]}"
     assert len(starts) >= expected + 1, f"the monitor was invoked {len(starts)} time(s): no retry after the failures"
-    assert started and started[0]["timestamp"] >= starts[expected], "the restore did not start after the retries"
+    # whole seconds: AWS Backup reports job creation times to the second, Lambda's START lines to the millisecond
+    assert started and started[0]["timestamp"] >= starts[expected] // 1000 * 1000, (
+        "the restore did not start after the retries"
+    )
     drill.record.add_evidence("notes", f"the mapping retried the batch after {expected} failed invocation(s)")
 
 
@@ -208,8 +215,7 @@ def _(drill: Drill, count: str) -> None:
 @checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
-    if _decision_lines_only(drill, "the change is reported as never detected within N seconds"):
-        return
+    from dr_infra.drill import user_monitor
     from dr_infra.drill.waits import Probe, WaitPolicy
     from dr_infra.verify import monitor_log as evidence
 
@@ -232,7 +238,12 @@ def _(drill: Drill, seconds: str) -> None:
     mapping, _starts = WaitPolicy("event source mapping gives up on the batch", _seconds(seconds)).run(probe).value
     time.sleep(1.0)  # a mapping that had not given up would invoke again now
     again = evidence.invocation_starts(logs, group, since)
-    decided = recovery.decisions(drill)
+    # A user's monitor logs no decisions: what it decided is what AWS shows it started.
+    decided = (
+        [{"decision": f"restore {key} started"} for key in recovery.started_restores(drill)]
+        if user_monitor.is_user_monitor(drill)
+        else recovery.decisions(drill)
+    )
     errors = evidence.function_errors(logs, group, since)
     retries = int(mapping["MaximumRetryAttempts"])
     assert not decided, f"the monitor did decide: {[_summary_of(line) for line in decided][:3]}"
@@ -264,17 +275,19 @@ NEVER_INVOKED_WINDOW_S = 3.0
 @then("the change monitor was never invoked")
 def _(drill: Drill) -> None:
     """No START line after the change within a window where an attached monitor always runs."""
-    if _decision_lines_only(drill, "the change monitor was never invoked"):
-        return
+    from dr_infra.drill import user_monitor
     from dr_infra.errors import WaitTimeout
 
     stack = drill.require_stack()
-    try:
-        recovery.wait_restore_started(drill, time.monotonic() + NEVER_INVOKED_WINDOW_S)
-    except WaitTimeout as exc:
-        assert exc.last_state == "monitor never invoked", f"the monitor was invoked: {exc.last_state}"
+    if user_monitor.is_user_monitor(drill):
+        user_monitor.assert_never_invoked(drill, NEVER_INVOKED_WINDOW_S)
     else:
-        raise AssertionError("the monitor started a restore, so it was invoked")
+        try:
+            recovery.wait_restore_started(drill, time.monotonic() + NEVER_INVOKED_WINDOW_S)
+        except WaitTimeout as exc:
+            assert exc.last_state == "monitor never invoked", f"the monitor was invoked: {exc.last_state}"
+        else:
+            raise AssertionError("the monitor started a restore, so it was invoked")
     recovery.note_stream_record(drill)
     mapping = drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid) if stack.mapping_uuid else {}
     note = (

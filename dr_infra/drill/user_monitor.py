@@ -181,3 +181,24 @@ def logged_jobs(drill: Drill) -> set[str] | None:
     if pattern is None or "job" not in pattern.groupindex:
         return None
     return {str(line["job"]) for line in pattern_matches(drill) if line.get("job")}
+
+
+def first_restore_ms(drill: Drill) -> int | None:
+    """When the first restore AWS shows since the change was created (epoch ms), or ``None``."""
+    found = started_restores(drill)
+    if not found:
+        return None
+    moment = _parse(_earliest(found)[1].get("created_at"))
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+def assert_never_invoked(drill: Drill, window_s: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    """No invocation (START line) and no restore since the change, for ``window_s`` seconds."""
+    deadline = time.monotonic() + window_s
+    while True:
+        starts = evidence.invocation_starts(drill.client("logs"), _group(drill), drill.incident.change_at)
+        if starts or started_restores(drill):
+            raise AssertionError(f"the monitor was invoked: {invocation_state(drill)}")
+        if time.monotonic() >= deadline:
+            return
+        sleep(min(0.5, _poll(drill)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import run_drdrill
+from tests.cli.conftest import REPO, run_drdrill
 
 ORDERS = """
 [table]
@@ -151,3 +151,20 @@ def test_a_bad_run_definition_is_one_line_exit_2(tmp_path: Path) -> None:
         assert result.code == 2, result.stdout[-2000:] + result.stderr
         assert len(result.error_lines) == 1 and "bad.toml: table:" in result.error_lines[0], result.stderr
         assert "known keys here" in result.error_lines[0]
+
+
+def test_the_shipped_features_run_unchanged_on_a_composite_indexed_definition(tmp_path: Path) -> None:
+    """Every strategy of the shipped deletion and modification features, on a table with a numeric sort key, a GSI,
+    an LSI and a TTL attribute, chosen for the whole run with --stack."""
+    (tmp_path / "orders.toml").write_text(ORDERS, encoding="utf-8")
+    features = [str(REPO / "features" / "deletion"), str(REPO / "features" / "modification")]
+    result = run_drdrill(
+        "run", *features, "--stack", "orders.toml", "--report-dir", "r", "-q", "-n", "2", cwd=tmp_path, timeout=900
+    )
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
+    journal = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert len(journal["scenarios"]) >= 5
+    for scenario in journal["scenarios"]:
+        assert scenario["status"] == "passed", (scenario["name"], scenario["failure"])
+        stack = scenario["evidence"]["stack"]
+        assert stack["definition"]["table"]["KeySchema"][1] == {"AttributeName": "orderId", "KeyType": "RANGE"}

@@ -9,6 +9,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import REPO, run_drdrill
 
 PLAIN = """
@@ -119,6 +121,35 @@ def test_a_monitor_whose_import_fails_is_reported_not_hung(tmp_path: Path) -> No
     assert scenario["cleanup"]["failed"] == []
 
 
+RAISES = "def handler(event, context):\n    raise RuntimeError('the vault is not where I expected it')\n"
+SLEEPS = "import time\n\n\ndef handler(event, context):\n    time.sleep(30)\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "timeout", "quoted"),
+    [
+        (RAISES, 30, "RuntimeError: the vault is not where I expected it"),
+        (SLEEPS, 1, "Task timed out after 1"),
+    ],
+    ids=["exception", "timeout"],
+)
+def test_a_monitor_that_raises_or_times_out_is_quoted(tmp_path: Path, code: str, timeout: int, quoted: str) -> None:
+    feature = _setup(tmp_path, code, seconds=15)
+    toml = (
+        (tmp_path / "stack.toml")
+        .read_text(encoding="utf-8")
+        .replace("timeout_seconds = 30", f"timeout_seconds = {timeout}")
+    )
+    (tmp_path / "stack.toml").write_text(toml, encoding="utf-8")
+    result = run_drdrill("run", str(feature), "--report-dir", "r", "-q", cwd=tmp_path, timeout=300)
+    assert result.code == 1, result.stdout[-3000:] + result.stderr
+    scenario = _journal(tmp_path / "r")["scenarios"][0]
+    assert quoted in scenario["failure"], scenario["failure"]
+    assert any(quoted in line for line in scenario["evidence"]["monitor_errors"])
+    assert quoted in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert scenario["cleanup"]["failed"] == []
+
+
 def test_the_seed_runbook_example_passes_with_its_own_monitor(tmp_path: Path) -> None:
     result = run_drdrill(
         "run", str(REPO / "examples" / "seed-runbook"), "--report-dir", "r", "-q", cwd=tmp_path, timeout=300
@@ -133,3 +164,24 @@ def test_the_seed_runbook_example_passes_with_its_own_monitor(tmp_path: Path) ->
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "RESTORE JOB STARTED" in html and "recovery-lambda.lambda_handler" in html
     assert all(s["status"] == "passed" for s in journal["scenarios"])
+
+
+def test_the_shipped_chaos_outcomes_judge_a_users_monitor_from_aws(tmp_path: Path) -> None:
+    """The shipped hostile-restore-path feature, unchanged, on the seed runbook's own monitor: retried failures,
+    a timeout, a discarded batch and a disabled mapping are judged from invocations and AWS's restores; the two
+    steps that need drdrill's decision lines are recorded as not applicable."""
+    feature = REPO / "features" / "restore_faults" / "hostile_restore_path.feature"
+    stack = REPO / "examples" / "seed-runbook" / "stack.toml"
+    result = run_drdrill(
+        "run", str(feature), "--stack", str(stack), "--report-dir", "r", "-q", "-n", "2", cwd=tmp_path, timeout=900
+    )
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
+    journal = _journal(tmp_path / "r")
+    skipped = {s["text"] for scenario in journal["scenarios"] for s in scenario["steps"] if s["status"] == "skipped"}
+    assert skipped == {
+        "the change monitor logged no recovery point before the change",
+        "the report notes that the RPO cannot be met for changes before the first backup",
+    }
+    retried = next(s for s in journal["scenarios"] if s["name"].startswith("A change monitor that fails its first"))
+    assert retried["evidence"]["monitor_retries"]["invocations"] >= 3
+    assert len(retried["evidence"]["monitor_retries"]["function_errors"]) == 2
