@@ -55,7 +55,8 @@ def measure(count: int) -> dict[str, float]:
     )
     ddb.get_waiter("table_exists").wait(TableName="bench-memory")
     oracle = Oracle(hash_key="LockId")
-    own = sum(len(json.dumps(oracle.seed(i))) for i in range(min(count, 1000))) / min(count, 1000) / 1024
+    sample = min(count, 1000)
+    own = sum(len(json.dumps(oracle.seed(i), default=str)) for i in range(sample)) / sample / 1024
     before = _rss_kb()
     inject.seed(ddb, "bench-memory", oracle, count)
     seeded = _rss_kb()
