@@ -136,7 +136,23 @@ class Drill:
         }
         if spec.definition is not None:
             self.record.evidence["stack"]["definition"] = spec.definition.describe()
+        self._note_function_interpreter()
         return self.stack
+
+    def _note_function_interpreter(self) -> None:
+        """Say so when the monitor's ``Runtime`` is not the interpreter the target really runs it under."""
+        interpreter = self.target.function_interpreter
+        if interpreter is None or self.stack is None:
+            return
+        function = self.stack.names.monitor_function
+        runtime = self.client("lambda").get_function_configuration(FunctionName=function)["Runtime"]
+        if runtime != interpreter:
+            self.record.add_evidence(
+                "notes",
+                f"the change monitor's Runtime is {runtime}, but the {self.target.name} target runs functions under "
+                f"{interpreter} (the interpreter running drdrill): code that depends on the Python version can "
+                "behave differently on AWS",
+            )
 
     @property
     def table(self) -> str:

@@ -53,6 +53,9 @@ class Target(ABC):
     max_poll_interval: float = 5.0
     """Longest pause between two polls of a wait: AWS jobs take minutes, an emulator answers in milliseconds."""
     pitr_lag_s: float = 300.0
+    function_interpreter: str | None = None
+    """The ``Runtime`` whose interpreter actually runs Lambda functions when it is not the function's own
+    (the embedded target runs every function under the interpreter running drdrill); ``None``: as configured."""
     """How far LatestRestorableDateTime trails now: about 5 minutes on AWS
     (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html)."""
     time_scale: float = 1.0

@@ -60,7 +60,11 @@ def contents(ddb: Any, table: str) -> dict[str, int]:
 
 
 def create_role(iam: Any, name: str) -> str:
-    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"])
+    """A role AWS Backup can assume and back up / restore DynamoDB tables with (AWS's managed service-role policies)."""
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"])
+    for policy in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"):
+        iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/service-role/{policy}")
+    return arn
 
 
 def table_status(ddb: Any, table: str) -> str:

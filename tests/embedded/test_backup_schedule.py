@@ -106,7 +106,10 @@ def test_a_recovery_point_whose_role_is_gone_stays_expired_and_cannot_be_restore
     _make_plan(plan)
     embedded.control.advance_plan_clock(13 * HOUR, scope=plan["scope"])
     (point,) = _points(plan)
-    plan["iam"].delete_role(RoleName=plan["role_name"])
+    iam = plan["iam"]
+    for attached in iam.list_attached_role_policies(RoleName=plan["role_name"])["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=plan["role_name"], PolicyArn=attached["PolicyArn"])
+    iam.delete_role(RoleName=plan["role_name"])
 
     embedded.control.advance_plan_clock(25 * HOUR, scope=plan["scope"])  # past DeleteAfterDays, no new runs saved
 

@@ -27,7 +27,7 @@ from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import backup_model as model
-from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded import backup_service_role, history, settings
 from dr_infra.targets.embedded.backup_plans import MAX_WINDOW, MIN_START_WINDOW, check_lifecycle
 from dr_infra.targets.embedded.backup_selections import ROLE_ARN
 
@@ -104,6 +104,26 @@ def start_backup_job(
         if table_name not in ddb.tables:
             raise ResourceNotFoundException(f"Resource {resource_arn} not found")
         job_id = model.new_job_id()
+        problem = backup_service_role.backup_problem(iam_role_arn, backend.account_id, region, resource_arn)
+        if problem is not None:  # AWS Backup cannot act as the role: the job FAILS, no recovery point
+            failed = model.BackupJob(
+                job_id=job_id,
+                account_id=backend.account_id,
+                vault_name=vault_name,
+                vault_arn=vault.backup_vault_arn,
+                resource_arn=resource_arn,
+                resource_name=table_name,
+                recovery_point_arn="",
+                iam_role_arn=iam_role_arn,
+                created=history.now(),
+                duration=settings.current().backup_job_seconds,
+                lifecycle=lifecycle,
+                failure=problem,
+            )
+            state.backup_jobs[job_id] = failed
+            if idempotency_token:
+                state.backup_tokens[idempotency_token] = job_id
+            return failed
         snapshot = ddb.create_backup(table_name, f"AwsBackup-{job_id}")
         snapshot.type = "AWS_BACKUP"
         point_arn = model.recovery_point_arn(
@@ -145,7 +165,7 @@ def backup_in_progress(table_arn: str, at: float) -> model.BackupJob | None:
     with model.lock:
         for backend in list(backup_backends[account].values()) if account else []:
             for job in model.state_of(backend).backup_jobs.values():
-                if job.resource_arn == table_arn and job.state(at) != "COMPLETED":
+                if job.resource_arn == table_arn and job.state(at) not in ("COMPLETED", "FAILED"):
                     return job
     return None
 

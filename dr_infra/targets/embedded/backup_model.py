@@ -96,10 +96,13 @@ class BackupJob:
     snapshot_arn: str = ""
     """The DynamoDB backup holding the data (``arn:aws:dynamodb:...:table/NAME/backup/ID``, BackupType
     AWS_BACKUP in DynamoDB's ListBackups)."""
+    failure: str | None = None
+    """StatusMessage of a job that ends FAILED (no recovery point), e.g. its role cannot do the backup
+    (:mod:`backup_service_role`)."""
 
     def state(self, at: float) -> str:
         if at >= self.created + self.duration:
-            return "COMPLETED"
+            return "FAILED" if self.failure else "COMPLETED"
         return "CREATED" if at < self.created + self.duration / 4 else "RUNNING"
 
     def describe(self, at: float) -> dict[str, Any]:
@@ -129,8 +132,12 @@ class BackupJob:
             result["RecoveryPointLifecycle"] = self.lifecycle
         if self.created_by:
             result["CreatedBy"] = self.created_by
-        if state == "COMPLETED":
+        if state in ("COMPLETED", "FAILED"):
             result["CompletionDate"] = utc(self.created + self.duration)
+        if self.failure:
+            result.pop("RecoveryPointArn", None)
+            if state == "FAILED":
+                result["StatusMessage"] = self.failure
         return result
 
 

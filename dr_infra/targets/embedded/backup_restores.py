@@ -32,7 +32,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
-from dr_infra.targets.embedded import backup_jobs, history, settings
+from dr_infra.targets.embedded import backup_jobs, backup_service_role, history, settings
 from dr_infra.targets.embedded import backup_model as model
 from dr_infra.targets.embedded.faults import FAULTS
 from dr_infra.targets.embedded.restored import RestoringTable, item_attributes, point_in_time_restores_in_flight
@@ -172,6 +172,10 @@ def start_restore_job(
             failure = str(failed_fault.get("message") or "Restore job failed (drdrill fault)")
         elif target in ddb.tables:
             failure = f"Table already exists: {target}"
+        else:
+            failure = backup_service_role.restore_problem(
+                role, backend.account_id, region, f"arn:{partition}:dynamodb:{region}:{account}:table/{target}"
+            )
         job = model.RestoreJob(
             job_id=model.new_job_id(),
             account_id=backend.account_id,

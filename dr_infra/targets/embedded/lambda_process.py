@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from dr_infra.targets.embedded import execution_role
+from dr_infra.targets.embedded import execution_role, lambda_python_runtime
 from dr_infra.targets.embedded.lambda_logs import iso_now, now_ms, put_logs
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec, InvocationResult
 
@@ -35,16 +35,6 @@ LOG_TAIL_BYTES = 4096
 
 _extract_lock = threading.Lock()
 code_dir = tempfile.mkdtemp(prefix="drdrill-lambda-")
-
-
-def _package_dirs() -> list[str]:
-    """The interpreter's site-packages folders, passed to the worker, which runs with ``-S``.
-
-    ``-S`` skips ``site`` and its ``.pth`` files, so an editable install of drdrill (a ``.pth`` line or
-    finder pointing at the source tree) does not leak into the function's ``sys.path``; the worker
-    appends these folders itself, after the function's own code.
-    """
-    return [p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
 
 
 def _extract(spec: FunctionSpec) -> str:
@@ -95,7 +85,7 @@ class Worker:
             execution_role.credentials(spec.role, spec.function_name, spec.region, spec.account_id).environment()
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-S", "-s", WORKER_SCRIPT, *_package_dirs()],
+            [sys.executable, "-S", "-s", WORKER_SCRIPT, lambda_python_runtime.packages_folder()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -38,9 +38,10 @@ Lambda (:mod:`execution_role`). Logs are written by :mod:`lambda_logs`, one work
 :mod:`lambda_process`, the invocation snapshot :mod:`lambda_spec`; this module keeps the pools of warm
 workers and the moto patches. Differences from AWS, on purpose or by necessity:
 
-* The interpreter is the one running drdrill (its packages, boto3 included, are importable), whatever
-  ``Runtime`` says; the function's own files come first on ``sys.path``. Container images and layers are
-  not supported (image functions fail with ``Runtime.InvalidEntrypoint``).
+* The interpreter is the one running drdrill, whatever ``Runtime`` says; the function sees its own files,
+  the standard library and only the packages AWS's Python runtime provides
+  (:mod:`lambda_python_runtime`: anything else is ``Runtime.ImportModuleError``). Container images and
+  layers are not supported (image functions fail with ``Runtime.InvalidEntrypoint``; layers are ignored).
 * Warm workers are keyed by function, version, code hash and configuration (handler, runtime, memory,
   environment variables, role, endpoint); the first invocation after a code or configuration change ends the
   older workers (``Timeout`` is applied per invocation, so changing it keeps them). Concurrent

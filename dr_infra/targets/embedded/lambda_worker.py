@@ -1,10 +1,11 @@
 """One Lambda execution environment: runs a deployed function's handler in its own process.
 
-Started by :mod:`dr_infra.targets.embedded.lambda_runtime` as ``python -S lambda_worker.py <site dirs>``
+Started by :mod:`dr_infra.targets.embedded.lambda_process` as ``python -S -s lambda_worker.py <runtime dir>``
 with the function's extracted zip as working directory and ``PYTHONPATH``, and an environment holding
 only what AWS gives a function (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
-It imports nothing from drdrill, so the function sees only its own code and the interpreter's packages
-(boto3 included, as in AWS's Python runtimes).
+It imports nothing from drdrill, so the function sees only its own code, the standard library and the folder
+of what AWS's Python runtime provides (boto3, botocore and their dependencies,
+:mod:`dr_infra.targets.embedded.lambda_python_runtime`).
 
 What AWS's Python runtime does and what is modelled
 (https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html, .../python-context.html,
@@ -48,8 +49,8 @@ _HERE = Path(__file__).resolve().parent
 if sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
     # Started as a script: Python put this file's folder first on sys.path. The function must not see it.
     del sys.path[0]
-# Started with -S: the interpreter's package folders come as arguments, after the function's own code,
-# without their .pth files (an editable drdrill install must not leak in).
+# Started with -S: the runtime's package folder comes as an argument, after the function's own code, without
+# any .pth file (neither an editable drdrill install nor anything else installed for drdrill leaks in).
 sys.path.extend(arg for arg in sys.argv[1:] if arg not in sys.path)
 
 

@@ -14,7 +14,7 @@ import boto3
 from dr_infra.targets.base import ClientFactory, Target
 from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES
 from dr_infra.targets.control_client import ControlClient
-from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded import lambda_python_runtime, settings
 
 if TYPE_CHECKING:  # moto loads only where a server starts: a worker attached to a shared server never needs it
     from dr_infra.targets.embedded.server import EmbeddedServer
@@ -40,6 +40,7 @@ class EmbeddedTarget(Target):
     name = "embedded"
     max_poll_interval = 0.1
     pitr_lag_s = 1.0  # settings.EmbeddedSettings.pitr_lag_seconds default
+    function_interpreter = lambda_python_runtime.interpreter()
 
     def __init__(
         self,
