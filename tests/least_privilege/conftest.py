@@ -19,6 +19,16 @@ ONCE = Config(retries={"mode": "standard", "max_attempts": 1})
 Clients = Callable[[str], Any]
 
 
+def wait_active(lam: Any, name: str, timeout: float = 30) -> None:
+    """A new function is Pending for a while, as on AWS: wait until it is Active."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while lam.get_function_configuration(FunctionName=name).get("State") != "Active":
+        assert time.monotonic() < deadline, f"{name} never became Active"
+        time.sleep(0.05)
+
+
 def policy(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 

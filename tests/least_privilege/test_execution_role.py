@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from dr_infra.targets.embedded import EmbeddedTarget
 
-from .conftest import Principals, policy
+from .conftest import Principals, policy, wait_active
 
 HANDLER = """
 import boto3
@@ -59,6 +59,7 @@ def _function(embedded: EmbeddedTarget, functions: list[str], role: str) -> str:
         FunctionName=name, Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": _zip()}, Timeout=20
     )
     functions.append(name)
+    wait_active(embedded.client("lambda"), name)
     return name
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from dr_infra.targets.embedded import EmbeddedTarget
 
-from .conftest import Principals
+from .conftest import Principals, wait_active
 
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
@@ -38,6 +38,7 @@ def deploy(embedded: EmbeddedTarget, principals: Principals) -> Iterator[object]
             FunctionName=name, Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": _zip(files)}
         )
         made.append(name)
+        wait_active(lam, name)
         return name
 
     yield _deploy
