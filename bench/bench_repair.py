@@ -1,7 +1,7 @@
 """Item-strategy repair latency: from a harmful DeleteItem to the item back as it was, on the embedded target.
 
 The real path: a DR stack provisioned with ``StackSpec(strategy="item")``, seeded with
-:func:`dr_infra.drill.inject.seed`, the change monitor attached to the stream (event source mapping at LATEST, the
+:func:`dr_infra.drill.inject.seed`, the change monitor attached to the stream (event source mapping at TRIM_HORIZON, the
 asynchronous stream poller, the function running from its zip in a worker process). Then, one at a time,
 ``delete_item`` of a seed item and a ``GetItem`` (ConsistentRead) poll every 5 ms until the item equals its
 before-image again (the monitor's repair marker removed). Latency = from just before ``delete_item`` to the

@@ -219,6 +219,7 @@ class _Provisioner:
         )
         self.s.table_arn = table["TableArn"]
         self.s.created.append(f"dynamodb table {self.n.table}")
+        ledger_arn = self._create_ledger(ddb)  # created now, so both tables leave CREATING together
         self._wait_active(ddb, self.n.table)
         ddb.update_continuous_backups(
             TableName=self.n.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -228,8 +229,13 @@ class _Provisioner:
             ddb.update_time_to_live(
                 TableName=self.n.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
             )
+        if ledger_arn:
+            self._wait_active(ddb, self.n.ledger_table)  # the monitor writes to it: only an ACTIVE table takes writes
+
+    def _create_ledger(self, ddb: Any) -> str:
+        """The incident ledger (drdrill's own monitor's only); its ARN, or "" when the user brings a monitor."""
         if self.s.spec.user_monitor:
-            return  # the incident ledger is drdrill's own monitor's
+            return ""
         ledger = ddb.create_table(
             TableName=self.n.ledger_table,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -237,12 +243,10 @@ class _Provisioner:
             BillingMode="PAY_PER_REQUEST",
             Tags=self.s.tag_list(),
         )
-        self.s.cleanups.add(
-            f"delete table {self.n.ledger_table}",
-            lambda: safety.delete_table(ddb, ledger["TableDescription"]["TableArn"], self.n.run_id),
-        )
+        arn = str(ledger["TableDescription"]["TableArn"])
+        self.s.cleanups.add(f"delete table {self.n.ledger_table}", lambda: safety.delete_table(ddb, arn, self.n.run_id))
         self.s.created.append(f"dynamodb table {self.n.ledger_table}")
-        self._wait_active(ddb, self.n.ledger_table)  # the monitor writes to it: only an ACTIVE table takes writes
+        return arn
 
     def _wait_active(self, ddb: Any, name: str) -> None:
         """CreateTable answers CREATING; reads and writes are refused until ACTIVE (boto3's table_exists waiter,
