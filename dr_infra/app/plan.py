@@ -16,8 +16,10 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from dr_infra.app import plan_definition
 from dr_infra.app.plan_scenarios import PlannedScenario, plan_scenarios
 from dr_infra.app.plan_stack import RESTORED_TEMPLATE, describe_plan
 from dr_infra.app.plan_text import render_text
@@ -65,8 +67,11 @@ def describe_run(
     target: str = "aws",
     timings: Timings | None = None,
     profile: str | None = None,
+    run_stack: str | None = None,
 ) -> dict[str, Any]:
-    """The run as a whole: one stack per scenario, how many at once, which skip, how many restore, the cost."""
+    """The run as a whole: one stack per scenario, how many at once, which skip, how many restore, the cost.
+
+    ``stack_definition`` per scenario: the definition its step names, else the run's (``--stack``), else ``None``."""
     capabilities = target_capabilities(target, profile)
     timings = timings or timings_for(target)
     rows = []
@@ -79,6 +84,7 @@ def describe_run(
                 "restores": s.restores,
                 "skipped_on_target": skipped,
                 "estimate_s": 0.0 if skipped else scenario_seconds(s.steps, timings),
+                "stack_definition": plan_definition.scenario_definition(s.feature_file, s.steps) or run_stack,
             }
         )
     running = [row for row in rows if not row["skipped_on_target"]]
@@ -146,7 +152,11 @@ def plan(args: argparse.Namespace) -> int:
     timings = timings_for(str(args.target), getattr(args, "embedded_profile", None), cores)
     described = describe_plan(str(args.region), account, table_gb, spec=spec)
     profile = getattr(args, "embedded_profile", None)
-    described["run"] = describe_run(scenarios, table_gb, workers, paths, str(args.target), timings, profile)
+    run_stack = str(Path(args.stack).resolve()) if getattr(args, "stack", None) else None
+    described["run"] = describe_run(
+        scenarios, table_gb, workers, paths, str(args.target), timings, profile, run_stack=run_stack
+    )
+    described["definitions"] = plan_definition.referenced(described["run"]["scenario_list"])
     full = run_estimate(described["run"], timings, workers, budget_s, cores)
     details = full.pop("details")
     described["duration_estimate_s"] = full

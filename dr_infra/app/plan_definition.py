@@ -95,3 +95,28 @@ def monitor_permissions(spec: StackSpec, stack: Stack, default: dict[str, Any]) 
         json.dumps(placeholders.fill(definition.monitor.role_policy, placeholder_values(_sample(stack))))
     )
     return filled
+
+
+def scenario_definition(feature_file: str, steps: tuple[tuple[str, str], ...]) -> str | None:
+    """The definition file a scenario's ``... as defined in "FILE"`` step names (resolved), else ``None``."""
+    from dr_infra.bdd.definitions import STEP, resolve
+
+    for kind, text in steps:
+        found = STEP.match(text.strip()) if kind == "given" else None
+        if found:
+            return str(resolve(feature_file, found.group("path")).resolve())
+    return None
+
+
+def referenced(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every definition the plan's scenarios name, loaded and validated (a bad one is one line, exit 2), described."""
+    from dr_infra.bdd.definitions import run_definition
+
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        path = row.get("stack_definition")
+        if path and path not in found:
+            definition = run_definition(path)
+            assert definition is not None
+            found[path] = definition.describe()
+    return found

@@ -32,6 +32,18 @@ def render_text(described: dict[str, Any], target: str) -> str:
     if described.get("duration_estimate_s") is not None:
         timing = {**described["duration_estimate_s"], "shards": described.get("shards")}
         out += ["", *_time_lines(timing, described.get("duration") or {}, target)]
+    if described.get("definition"):
+        out += ["", f"Stack definition (--stack): {described['definition']['file']}; the resources below follow it"]
+    others = [
+        path for path in described.get("definitions") or {} if path != (described.get("definition") or {}).get("file")
+    ]
+    if others:
+        out += [
+            "",
+            "Stack definitions named by scenarios (each scenario's stack follows its own; `drdrill plan --stack "
+            "FILE` lists one's resources):",
+        ]
+        out += [f"  - {path}" for path in others]
     out += ["", "Resources"]
     for resource in described["resources"]:
         line = f"  - {resource['kind']}: {resource['name']}"

@@ -59,3 +59,26 @@ def test_plan_of_a_bad_definition_is_one_line(tmp_path: Path) -> None:
     result = run_drdrill("plan", "--stack", "bad.toml", cwd=tmp_path)
     assert result.code == 2 and len(result.error_lines) == 1, result.stderr
     assert "bad.toml: monitor.source:" in result.error_lines[0]
+
+
+def test_plan_names_the_definition_each_scenario_uses(tmp_path: Path) -> None:
+    example = REPO / "examples" / "seed-runbook"
+    plan = _plan(tmp_path, str(example))
+    rows = plan["run"]["scenario_list"]
+    assert {row["stack_definition"] for row in rows} == {str((example / "stack.toml").resolve())}
+    assert plan["definitions"][str((example / "stack.toml").resolve())]["monitor"]["runtime"] == "python3.13"
+    shipped = _plan(tmp_path, str(REPO / "features" / "deletion"))
+    assert {row["stack_definition"] for row in shipped["run"]["scenario_list"]} == {None}
+    assert shipped["definitions"] == {}
+
+
+def test_plan_of_a_feature_naming_a_bad_definition_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[items]\ncount = "many"\n', encoding="utf-8")
+    (tmp_path / "x.feature").write_text(
+        'Feature: x\n  Scenario: y\n    Given a DR-protected table "t" as defined in "bad.toml"\n'
+        "    Then point-in-time recovery is enabled on the table\n",
+        encoding="utf-8",
+    )
+    result = run_drdrill("plan", "x.feature", cwd=tmp_path)
+    assert result.code == 2 and len(result.error_lines) == 1, result.stderr
+    assert "bad.toml: items.count:" in result.error_lines[0] and "0 to 200000" in result.error_lines[0]
