@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from lambda_stack import create_function, log_messages, wait_for
 
+from dr_infra.targets.control_client import ControlError
 from dr_infra.targets.embedded import EmbeddedTarget
 
 SCALE = 0.5  # cold start 0.5 s, log delivery 2.5 s
@@ -39,3 +41,11 @@ def test_instant_logs_are_readable_when_the_invocation_returns(embedded: Embedde
     _active(lam, name)
     lam.invoke(FunctionName=name, Payload=json.dumps({"print": f"now-{unique}"}))
     assert f"now-{unique}" in "\n".join(log_messages(logs, name))
+
+
+def test_a_scale_outside_the_modelled_range_is_refused(embedded: EmbeddedTarget) -> None:
+    assert embedded.control is not None
+    for bad in (0, 0.0001, 2):
+        with pytest.raises(ControlError, match="scale must lie in"):
+            embedded.control.update_settings(latency_profile="aws-scaled", scale=bad)
+    assert embedded.control.update_settings(latency_profile="aws-scaled", scale=0.001)["scale"] == 0.001
