@@ -171,6 +171,12 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "Unsupported DestinationConfig parameter for given event source mapping type.",
     ),
     ({"FilterCriteria": {"Filters": [{"Pattern": "{}"}]}}, INVALID, "is not modelled by drdrill's embedded target"),
+    (
+        {"BatchSize": "ten"},
+        VALIDATION,
+        "Value 'ten' at 'batchSize' failed to satisfy constraint: Member must be an integer",
+    ),
+    ({"BisectBatchOnFunctionError": "yes"}, VALIDATION, "at 'bisectBatchOnFunctionError'"),
 ]
 
 

@@ -11,7 +11,8 @@ LocalStack's ``tests/aws/services/lambda_/test_lambda_api.snapshot.json``):
   too-large value reaches the service): BatchSize 1..10000, MaximumBatchingWindowInSeconds 0..300,
   ParallelizationFactor 1..10, MaximumRetryAttempts -1..10000, MaximumRecordAgeInSeconds -1..604800,
   TumblingWindowInSeconds 0..900, FunctionResponseTypes at most one of [ReportBatchItemFailures],
-  StartingPosition one of [LATEST, AT_TIMESTAMP, TRIM_HORIZON].
+  StartingPosition one of [LATEST, AT_TIMESTAMP, TRIM_HORIZON]. A value of the wrong type (a string for an
+  integer) is refused the same way (the wording "Member must be an integer" is drdrill's), never an HTTP 500.
 * The service's own rules answer ``InvalidParameterValueException``: a stream source needs a
   ``StartingPosition`` ("Value null at 'startingPosition' ... Member must not be null."); DynamoDB Streams do
   not support ``AT_TIMESTAMP``; MaximumRecordAgeInSeconds is -1 (infinite) or 60..604800; the stream must
@@ -92,11 +93,21 @@ def is_dynamodb_stream(arn: str) -> bool:
     return ":dynamodb:" in arn and "/stream/" in arn
 
 
+BOOLEANS = {"Enabled": "enabled", "BisectBatchOnFunctionError": "bisectBatchOnFunctionError"}
+
+
 def _model_problems(spec: Mapping[str, Any]) -> list[str]:
     problems = []
+    for key, member in BOOLEANS.items():
+        value = spec.get(key)
+        if value is not None and not isinstance(value, bool):
+            problems.append(f"Value '{value}' at '{member}' failed to satisfy constraint: Member must be a boolean")
     for key, (member, low, high) in RANGES.items():
         value = spec.get(key)
-        if value is None or isinstance(value, bool) or not isinstance(value, int):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"Value '{value}' at '{member}' failed to satisfy constraint: Member must be an integer")
             continue
         if value < low:
             problems.append(
@@ -115,8 +126,12 @@ def _model_problems(spec: Mapping[str, Any]) -> list[str]:
             f"Member must satisfy enum value set: [{', '.join(STARTING_POSITIONS)}]"
         )
     types = spec.get("FunctionResponseTypes")
-    if types is not None:
-        listed = list(types) if isinstance(types, list) else [types]
+    if types is not None and not isinstance(types, list):
+        problems.append(
+            f"Value '{types}' at 'functionResponseTypes' failed to satisfy constraint: Member must be a list"
+        )
+    elif types is not None:
+        listed = list(types)
         if len(listed) > 1:
             problems.append(
                 f"Value '[{', '.join(map(str, listed))}]' at 'functionResponseTypes' failed to satisfy constraint: "
