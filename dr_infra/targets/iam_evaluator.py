@@ -298,33 +298,29 @@ def evaluate(
     return Evaluation(Decision.IMPLICIT_DENY)
 
 
-def _principal_matches(principal: Any, service: str) -> bool:
+def _principal_matches(principal: Any, kind: str, identities: Sequence[str]) -> bool:
+    """Does a statement's ``Principal`` name one of ``identities`` (of ``kind`` ``Service`` or ``AWS``)?"""
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
         return False
-    if principal.get("AWS") == "*":
+    if "*" in [str(p) for p in _as_list(principal.get("AWS"))]:
         return True
-    return service in [str(s) for s in _as_list(principal.get("Service"))]
+    named = [str(p) for p in _as_list(principal.get(kind))]
+    return any(identity in named for identity in identities)
 
 
-def trusts_service(trust: NamedPolicy, service: str, context: Mapping[str, ContextValue] | None = None) -> bool:
-    """Does a role's trust policy let ``service`` (``lambda.amazonaws.com``) call ``sts:AssumeRole``?
-
-    A matching Allow is needed and no matching Deny (https://docs.aws.amazon.com/IAM/latest/UserGuide/
-    reference_policies_elements_principal.html#principal-services); a statement that cannot be evaluated
-    does not trust."""
-    ctx = RequestContext("sts:AssumeRole", "*", context or {})
+def _trusts(trust: NamedPolicy, kind: str, identities: Sequence[str], context: Mapping[str, ContextValue]) -> bool:
+    ctx = RequestContext("sts:AssumeRole", "*", context)
     allowed = False
     for statement in _as_list(trust.document.get("Statement")):
-        if not isinstance(statement, Mapping) or not _principal_matches(statement.get("Principal"), service):
+        if not isinstance(statement, Mapping) or not _principal_matches(statement.get("Principal"), kind, identities):
             continue
         try:
-            actions = _as_list(statement.get("Action"))
             if "NotAction" in statement:
                 matched = not _action_matches(_as_list(statement["NotAction"]), ctx.action)
             else:
-                matched = _action_matches(actions, ctx.action)
+                matched = _action_matches(_as_list(statement.get("Action")), ctx.action)
             matched = matched and _conditions_hold(statement.get("Condition"), ctx)
         except _Undecidable:
             if statement.get("Effect") != "Allow":
@@ -334,3 +330,21 @@ def trusts_service(trust: NamedPolicy, service: str, context: Mapping[str, Conte
             return False
         allowed = allowed or (matched and statement.get("Effect") == "Allow")
     return allowed
+
+
+def trusts_principal(
+    trust: NamedPolicy, identities: Sequence[str], context: Mapping[str, ContextValue] | None = None
+) -> bool:
+    """Does a role's trust policy let an IAM identity (its ARN, or its account as ``arn:aws:iam::ACCOUNT:root``
+    or the bare account id) call ``sts:AssumeRole``? A statement that cannot be evaluated does not trust.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts"""
+    return _trusts(trust, "AWS", identities, context or {})
+
+
+def trusts_service(trust: NamedPolicy, service: str, context: Mapping[str, ContextValue] | None = None) -> bool:
+    """Does a role's trust policy let ``service`` (``lambda.amazonaws.com``) call ``sts:AssumeRole``?
+
+    A matching Allow is needed and no matching Deny (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_elements_principal.html#principal-services); a statement that cannot be evaluated
+    does not trust."""
+    return _trusts(trust, "Service", [service], context or {})

@@ -67,9 +67,17 @@ class Principals:
         key = self.iam.create_access_key(UserName=name)["AccessKey"]
         return self._clients(key["AccessKeyId"], key["SecretAccessKey"])
 
-    def role(self, service: str, inline: str | None = None, managed: tuple[str, ...] = ()) -> str:
+    def role(
+        self, service: str, inline: str | None = None, managed: tuple[str, ...] = (), account_may_assume: bool = False
+    ) -> str:
+        """A role ``service`` may assume (and, with ``account_may_assume``, the account's own principals)."""
         name = f"lp-role-{uuid.uuid4().hex[:8]}"
-        trust = policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+        statements = [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]
+        if account_may_assume:
+            statements.append(
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}
+            )
+        trust = policy(*statements)
         arn = str(self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"])
         self.roles.append(name)
         if inline:

@@ -99,6 +99,7 @@ def test_assumed_role_credentials_carry_the_roles_policies_and_need_their_token(
     role = principals.role(
         "lambda.amazonaws.com",
         policy({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": _arn(table)}),
+        account_may_assume=True,
     )
     clients, creds = principals.session_of(role)
     assert clients("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})["ResponseMetadata"]
@@ -124,3 +125,19 @@ def test_a_statement_the_evaluator_cannot_decide_is_refused_with_the_reason(prin
     assert "condition operator IpAddress is not supported" in denied(refused, 400)
     plain = principals.user(policy({**odd, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
     assert plain("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}})["ResponseMetadata"]
+
+
+def test_assume_role_needs_a_trust_policy_that_names_the_caller_or_its_account(principals: Principals) -> None:
+    lambda_only = principals.role("lambda.amazonaws.com")
+    with pytest.raises(ClientError) as refused:
+        principals.session_of(lambda_only)
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDenied"
+    assert error["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: sts:AssumeRole on resource: {lambda_only}"
+    )
+    with pytest.raises(ClientError) as missing:
+        principals.session_of(f"arn:aws:iam::{ACCOUNT}:role/does-not-exist")
+    assert missing.value.response["Error"]["Code"] == "AccessDenied"
+    clients, _ = principals.session_of(principals.role("lambda.amazonaws.com", account_may_assume=True))
+    assert ":assumed-role/lp-role-" in clients("sts").get_caller_identity()["Arn"]

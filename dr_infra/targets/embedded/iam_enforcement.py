@@ -28,6 +28,11 @@ What is modelled: ``ActionAuthenticatorMixin._authenticate_and_authorize_normal_
   (``false``), ``aws:username`` for users, and the call's own keys (``iam:PassedToService``,
   ``lambda:FunctionArn``); a statement needing another key is undecidable, so the request is refused.
   ``sts:GetCallerIdentity`` needs no permission, as on AWS.
+* ``sts:AssumeRole`` (any caller, root included): the role must exist and its trust policy must name the
+  caller, its account (``arn:aws:iam::ACCOUNT:root`` or the id) or ``*`` (with ``sts:ExternalId`` /
+  ``sts:RoleSessionName`` and the principal keys as condition context), else ``AccessDenied``; a caller with
+  issued credentials also needs ``sts:AssumeRole`` in its own policies (AWS waives that when the trust policy
+  names the caller itself: stricter here, never kinder). AWS's refusal of root credentials is not modelled.
 
 Not modelled: resource-based policies (Lambda function policies, vault access policies), permissions
 boundaries, SCPs, signature verification, and S3.
@@ -45,7 +50,7 @@ from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, J
 
 from dr_infra.targets.embedded import principals
 from dr_infra.targets.iam_calls import IAM_PREFIX, Permission, UnknownCall, permissions_for_call
-from dr_infra.targets.iam_evaluator import Decision, Evaluation, evaluate
+from dr_infra.targets.iam_evaluator import Decision, Evaluation, evaluate, trusts_principal
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.authorization.ActionAuthenticatorMixin._authenticate_and_authorize_normal_action",
@@ -163,12 +168,14 @@ def _authorize_request(self: Any, resource: str = "*") -> None:
         principal = principals.of_request(self.headers, getattr(self, "querystring", None))
     except principals.InvalidToken as exc:
         raise _invalid_token(service, exc) from None
-    if principal is None:
-        if _strict:
-            raise _invalid_token(service, principals.InvalidToken())
-        return
+    if principal is None and _strict:
+        raise _invalid_token(service, principals.InvalidToken())
     operation = self._get_action()
     region = str(self.region)
+    if service == "sts" and operation == "AssumeRole":
+        _check_trust(_request_params(self), principal, str(self.current_account))
+    if principal is None:
+        return
     prefix = IAM_PREFIX.get(service, service)
     try:
         needed = permissions_for_call(service, str(operation), _request_params(self), region, principal.account)
@@ -177,6 +184,28 @@ def _authorize_request(self: Any, resource: str = "*") -> None:
     missing = authorize(principal, needed, region)
     if missing is not None:
         raise _refusal(service, denial_message(principal.arn, *missing))
+
+
+def _check_trust(params: Mapping[str, Any], principal: principals.Principal | None, account: str) -> None:
+    """AssumeRole: the role must exist and its trust policy must name the caller, its account or ``*``.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage-assume.html,
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"""
+    role_arn = str(params.get("RoleArn") or "")
+    caller_account = principal.account if principal is not None else account
+    caller = principal.arn if principal is not None else f"arn:aws:iam::{caller_account}:root"
+    identities = [caller, f"arn:aws:iam::{caller_account}:root", caller_account]
+    if principal is not None:
+        identities.append(principal.principal_arn)
+    context = {"aws:PrincipalAccount": caller_account, "aws:PrincipalArn": identities[-1] if principal else caller}
+    for key, name in (("sts:ExternalId", "ExternalId"), ("sts:RoleSessionName", "RoleSessionName")):
+        if params.get(name):
+            context[key] = str(params[name])
+    parts = role_arn.split(":")
+    role_account = parts[4] if len(parts) > 5 else caller_account
+    trust = principals.role_trust_policy(role_account, role_arn)
+    if trust is None or not trusts_principal(trust, identities, context):
+        raise QueryAccessDenied(f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
 
 
 def enable(resource_scoped: bool = True) -> dict[str, bool]:
