@@ -18,7 +18,7 @@ from dr_infra.drill.items import ItemMaker
 from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.policy import Policy
 from dr_infra.errors import ConfigError
-from dr_infra.report.journal import Phase, ScenarioRecord, iso
+from dr_infra.report.journal import Phase, ScenarioRecord, iso, utcnow
 from dr_infra.stack import function_ready, protect
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.definition import StackDefinition
@@ -205,12 +205,20 @@ class Drill:
         if self.monitor_attached:
             return
         stack = self.require_stack()
+        started, armed_at = time.monotonic(), utcnow()
         if "lambda" in self.target.capabilities:
             attach_monitor(self.target, stack)
         else:
             stack.stream_arn = protect.enable_stream(
                 self.client("dynamodb"), self.client("dynamodbstreams"), stack.names.table
             )
+        self.record.evidence["monitor_armed"] = {
+            "at": iso(armed_at),
+            "stream_arn": stack.stream_arn,
+            "mapping_uuid": stack.mapping_uuid or None,
+            "starting_position": protect.STARTING_POSITION if stack.mapping_uuid else None,
+            "waited_s": round(time.monotonic() - started, 3),
+        }
         self.monitor_attached = True
 
     # -- measurement ------------------------------------------------------------------------------------------

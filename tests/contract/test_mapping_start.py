@@ -45,6 +45,8 @@ def test_a_slow_mapping_start_never_hides_the_change(tmp_path: Path) -> None:
         steps = {step["text"]: step for step in scenario["steps"]}
         # The When step armed the monitor and waited the mapping's whole start before harming the table ...
         assert steps["2 items are deleted"]["duration_s"] >= START_SECONDS
+        armed = scenario["evidence"]["monitor_armed"]
+        assert armed["starting_position"] == "TRIM_HORIZON" and armed["waited_s"] >= START_SECONDS
         # ... so the change was delivered, and the RTO does not include the mapping's start.
         first = scenario["rto"]["phases"][0]
         assert first["name"] == "harmful write -> monitor invoked"
