@@ -44,6 +44,8 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 
 def check_start_backup_job(
     backend: BackupBackend,
+    vault_name: Any,
+    resource_arn: Any,
     iam_role_arn: Any,
     lifecycle: Any,
     start_window: Any,
@@ -55,7 +57,10 @@ def check_start_backup_job(
     both windows at most 52,560,000 minutes; ``Lifecycle`` as in a plan rule (DeleteAfterDays at least
     MoveToColdStorageAfterDays + 90). https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html
     Only requests are checked: a plan's own runs (:mod:`backup_schedule`) start jobs with the selection's role.
+    The vault (ResourceNotFoundException) and the resource ARN are checked first, as :func:`start_backup_job` does.
     """
+    backend.describe_backup_vault(str(vault_name or ""))
+    model.table_of(str(resource_arn or ""))
     if not isinstance(iam_role_arn, str) or not ROLE_ARN.match(iam_role_arn):
         raise InvalidParameterValueException(
             f"Invalid IamRoleArn {iam_role_arn!r}: give the ARN of an IAM role, arn:aws:iam::ACCOUNT:role/NAME"

@@ -125,6 +125,8 @@ def delete_backup_selection(self: BackupResponse) -> ActionResult:
 def start_backup_job(self: BackupResponse) -> ActionResult:
     backup_jobs.check_start_backup_job(
         self.backup_backend,
+        vault_name=self._get_param("BackupVaultName"),
+        resource_arn=self._get_param("ResourceArn"),
         iam_role_arn=self._get_param("IamRoleArn"),
         lifecycle=self._get_param("Lifecycle"),
         start_window=self._get_param("StartWindowMinutes"),
@@ -248,7 +250,9 @@ def list_restore_jobs(self: BackupResponse) -> ActionResult:
 
 def _wrap_delete_backup_vault(original: Callable[[BackupResponse], Any]) -> Callable[[BackupResponse], Any]:
     def delete_backup_vault(self: BackupResponse) -> Any:
-        backup.check_vault_deletable(self.backup_backend, unquote(self.path.rstrip("/").split("/")[-1]))
+        name = unquote(self.path.rstrip("/").split("/")[-1])
+        self.backup_backend.describe_backup_vault(name)  # AWS: ResourceNotFoundException (moto: success)
+        backup.check_vault_deletable(self.backup_backend, name)
         return original(self)
 
     return delete_backup_vault
