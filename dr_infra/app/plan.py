@@ -24,6 +24,7 @@ from dr_infra.app.plan_scenarios import PlannedScenario, plan_scenarios
 from dr_infra.app.plan_stack import RESTORED_TEMPLATE, describe_plan
 from dr_infra.app.plan_text import render_text
 from dr_infra.app.plan_time import Timings, estimate, format_seconds, parse_duration, scenario_seconds, timings_for
+from dr_infra.app.plan_validate import table_of, validate_steps
 from dr_infra.bdd.needs import starts_restore
 from dr_infra.errors import EXIT_OK, ConfigError
 from dr_infra.stack.definition import load_definition
@@ -81,6 +82,7 @@ def describe_run(
             {
                 "feature_file": s.feature_file,
                 "name": s.name,
+                "table": table_of(s.steps),
                 "restores": s.restores,
                 "skipped_on_target": skipped,
                 "estimate_s": 0.0 if skipped else scenario_seconds(s.steps, timings),
@@ -148,6 +150,10 @@ def plan(args: argparse.Namespace) -> int:
     scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
     if not scenarios:
         raise ConfigError("no scenario would run: check the paths and the -k/--tags filters")
+    validate_steps(paths, str(args.target))
+    first_table = next((table for s in scenarios if (table := table_of(s.steps))), None)
+    if definition is None and first_table:  # the stack below is the one the first scenario builds
+        spec = StackSpec(**{**vars(spec), "logical_table": first_table})
     cores = os.cpu_count() or 1
     timings = timings_for(str(args.target), getattr(args, "embedded_profile", None), cores)
     described = describe_plan(str(args.region), account, table_gb, spec=spec)

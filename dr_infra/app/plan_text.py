@@ -111,7 +111,8 @@ def _run_lines(run: dict[str, Any]) -> list[str]:
         mark = "restore" if scenario["restores"] else "no restore"
         if scenario.get("skipped_on_target"):
             mark = "skipped"
-        lines.append(f"  - [{mark}] {scenario['name']}  ({scenario['feature_file']})")
+        table = f", table {scenario['table']!r}" if scenario.get("table") else ""
+        lines.append(f"  - [{mark}] {scenario['name']}  ({scenario['feature_file']}{table})")
         if scenario.get("skipped_on_target"):
             lines.append(f"      skipped: {scenario['skipped_on_target']}")
         elif scenario.get("estimate_s"):

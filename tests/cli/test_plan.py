@@ -269,3 +269,55 @@ def test_the_run_cost_cap_and_plan_agree_on_the_same_scenarios(tmp_path: Any) ->
     assert code == 2 and f"estimated AWS cost ${total:,.2f} (3 scenario(s), 2 with a restore" in err, err
     code, err = _capped_run(tmp_path, total + 0.005)
     assert code == 2 and "cost cap" not in err, err
+
+
+def test_plan_refuses_what_run_refuses_with_runs_own_line(drdrill, feature) -> None:
+    """The plan validates steps exactly as run does (an unknown step, a count of 0), exit 2, one line."""
+    zero = feature(
+        """Feature: zero
+  Scenario: nothing deleted
+    Given a DR-protected table "customers" with 5 items
+    When 0 items are deleted
+    Then a restore job completes within 60 seconds
+""",
+        name="zero.feature",
+    )
+    planned = drdrill("plan", str(zero), "--target", "aws")
+    ran = drdrill("run", str(zero))
+    assert planned.code == ran.code == 2
+    assert planned.error_lines == ran.error_lines and "changes nothing" in planned.error_lines[0]
+    unknown = feature(
+        """Feature: typo
+  Scenario: s
+    Given a DR-protected table "customers" with 5 items
+    When 3 itemz are deleted
+    Then a restore job completes within 60 seconds
+""",
+        name="typo.feature",
+    )
+    planned = drdrill("plan", str(unknown), "--target", "aws")
+    assert planned.code == 2 and "unknown step" in planned.error_lines[0]
+    assert planned.stdout == ""
+
+
+def test_plan_shows_the_tables_the_features_name(drdrill, feature) -> None:
+    path = feature(
+        """Feature: two tables
+  Scenario: customers
+    Given a DR-protected table "customers" with 5 items
+    When 1 item is deleted
+    Then a restore job completes within 60 seconds
+
+  Scenario: invoices
+    Given a DR-protected table "invoices" with 5 items
+    When 1 item is deleted
+    Then a restore job completes within 60 seconds
+""",
+        name="tables.feature",
+    )
+    result = drdrill("plan", str(path), "--target", "aws", "--format", "json")
+    assert result.code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [s["table"] for s in document["run"]["scenario_list"]] == ["customers", "invoices"]
+    assert "orders" not in json.dumps(document["tables"] if "tables" in document else document.get("logical_table"))
+    assert document["logical_table"] == "customers"
