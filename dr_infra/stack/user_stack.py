@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dr_infra.stack import function_ready, placeholders, safety
@@ -140,6 +141,7 @@ def settle_restores(target: Target, stack: Stack, limit_s: float = RESTORE_SETTL
         return
     backup = target.client("backup")
     deadline = time.monotonic() + limit_s
+    since = datetime.now(UTC) - timedelta(days=1)  # a drill's restores are hours old at most; AWS keeps jobs longer
     while True:
         points = {
             p["RecoveryPointArn"]
@@ -148,7 +150,7 @@ def settle_restores(target: Target, stack: Stack, limit_s: float = RESTORE_SETTL
         }
         running = [
             job
-            for page in backup.get_paginator("list_restore_jobs").paginate()
+            for page in backup.get_paginator("list_restore_jobs").paginate(ByCreatedAfter=since)
             for job in page.get("RestoreJobs", [])
             if job.get("RecoveryPointArn") in points and job.get("Status") in _IN_FLIGHT
         ]

@@ -24,7 +24,7 @@ def handler(event, context):
     names = sorted({r["eventName"] for r in event["Records"]})
     points = backup.list_recovery_points_by_resource(ResourceArn=os.environ["TABLE_ARN"])["RecoveryPoints"]
     newest = max(points, key=lambda p: p["CreationDate"])
-    target = os.environ["TABLE_NAME"] + "-copy"
+    target = os.environ["TABLE_NAME"] + "-restored-copy"  # the drill's backup role restores only there
     job = backup.start_restore_job(
         RecoveryPointArn=newest["RecoveryPointArn"], IamRoleArn=os.environ["ROLE"], ResourceType="DynamoDB",
         Metadata={"targetTableName": target}, IdempotencyToken=target,
@@ -83,7 +83,7 @@ def test_a_plain_text_monitor_is_judged_by_aws_and_its_log_pattern(tmp_path: Pat
     scenario = _journal(tmp_path / "r")["scenarios"][0]
     evidence = scenario["evidence"]
     job = evidence["restore_jobs"][0]
-    assert job["status"] == "COMPLETED" and job["created_resource_arn"].endswith("-locks-copy")
+    assert job["status"] == "COMPLETED" and job["created_resource_arn"].endswith("-locks-restored-copy")
     assert evidence["restore_job_count"][0]["monitor_logged"] == [job["job_id"]]  # from the user's own line
     assert any("so I restored it as" in line["message"] for line in evidence["monitor_output"])
     assert evidence["monitor_pattern_lines"][0]["event"] == "REMOVE"
