@@ -168,3 +168,38 @@ def test_the_shipped_features_run_unchanged_on_a_composite_indexed_definition(tm
         assert scenario["status"] == "passed", (scenario["name"], scenario["failure"])
         stack = scenario["evidence"]["stack"]
         assert stack["definition"]["table"]["KeySchema"][1] == {"AttributeName": "orderId", "KeyType": "RANGE"}
+
+
+def test_plain_pytest_takes_the_run_definition_with_dr_stack(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "orders.toml").write_text(ORDERS, encoding="utf-8")
+    posture = REPO / "features" / "posture"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(posture),
+            "--rootdir",
+            str(tmp_path),
+            "-o",
+            "python_files=",
+            f"--dr-stack={tmp_path / 'orders.toml'}",
+            f"--dr-report-dir={tmp_path / 'r'}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    journal = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert journal["scenarios"]
+    for scenario in journal["scenarios"]:
+        assert scenario["evidence"]["stack"]["definition"]["file"] == str((tmp_path / "orders.toml").resolve())
