@@ -12,8 +12,8 @@ What moto 5.2.5 does instead: StartBackupJob and the recovery-point API are miss
 succeeds.
 
 What is modelled here: snapshots are moto DynamoDB backups (``create_backup``), marked ``AWS_BACKUP``; the job
-takes ``settings.current().backup_job_seconds``. Only DynamoDB table ARNs can be backed up. Pagination
-(``NextToken``) is not modelled: lists return everything.
+takes ``settings.current().backup_job_seconds``. Only DynamoDB table ARNs can be backed up. Lists are paged by
+:mod:`backup_pages`.
 """
 
 from __future__ import annotations

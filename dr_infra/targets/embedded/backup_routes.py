@@ -31,7 +31,7 @@ import moto.backup.urls
 from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult
 
-from dr_infra.targets.embedded import backup, backup_jobs, history
+from dr_infra.targets.embedded import backup, backup_jobs, backup_pages, history
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.urls.url_paths",
@@ -101,8 +101,10 @@ def get_backup_selection(self: BackupResponse) -> ActionResult:
 def list_backup_selections(self: BackupResponse) -> ActionResult:
     selections = backup.list_backup_selections(self.backup_backend, _uri(self, "backupPlanId"))
     return ActionResult(
-        {
-            "BackupSelectionsList": [
+        backup_pages.paged(
+            self,
+            "BackupSelectionsList",
+            [
                 {
                     "SelectionId": s.selection_id,
                     "SelectionName": s.selection.get("SelectionName"),
@@ -112,8 +114,8 @@ def list_backup_selections(self: BackupResponse) -> ActionResult:
                     "IamRoleArn": s.selection.get("IamRoleArn"),
                 }
                 for s in selections
-            ]
-        }
+            ],
+        )
     )
 
 
@@ -163,7 +165,7 @@ def list_backup_jobs(self: BackupResponse) -> ActionResult:
         vault_name=_query(self, "backupVaultName"),
         resource_type=_query(self, "resourceType"),
     )
-    return ActionResult({"BackupJobs": jobs})
+    return ActionResult(backup_pages.paged(self, "BackupJobs", jobs))
 
 
 def list_recovery_points_by_backup_vault(self: BackupResponse) -> ActionResult:
@@ -174,15 +176,17 @@ def list_recovery_points_by_backup_vault(self: BackupResponse) -> ActionResult:
         resource_arn=_query(self, "resourceArn"),
         resource_type=_query(self, "resourceType"),
     )
-    return ActionResult({"RecoveryPoints": [p.describe(at) for p in points]})
+    return ActionResult(backup_pages.paged(self, "RecoveryPoints", [p.describe(at) for p in points]))
 
 
 def list_recovery_points_by_resource(self: BackupResponse) -> ActionResult:
     at = history.now()
     points = backup.list_recovery_points_by_resource(self.backup_backend, _uri(self, "resourceArn"))
     return ActionResult(
-        {
-            "RecoveryPoints": [
+        backup_pages.paged(
+            self,
+            "RecoveryPoints",
+            [
                 {
                     "RecoveryPointArn": p.arn,
                     "CreationDate": backup.utc(p.job.created),
@@ -194,8 +198,8 @@ def list_recovery_points_by_resource(self: BackupResponse) -> ActionResult:
                     "VaultType": "BACKUP_VAULT",
                 }
                 for p in points
-            ]
-        }
+            ],
+        )
     )
 
 
@@ -245,7 +249,7 @@ def list_restore_jobs(self: BackupResponse) -> ActionResult:
     jobs = backup.list_restore_jobs(
         self.backup_backend, status=_query(self, "status"), resource_type=_query(self, "resourceType")
     )
-    return ActionResult({"RestoreJobs": jobs})
+    return ActionResult(backup_pages.paged(self, "RestoreJobs", jobs))
 
 
 def _wrap_delete_backup_vault(original: Callable[[BackupResponse], Any]) -> Callable[[BackupResponse], Any]:

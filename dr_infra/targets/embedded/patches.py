@@ -29,6 +29,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.backup",
     "dr_infra.targets.embedded.backup_routes",
     "dr_infra.targets.embedded.backup_plans",
+    "dr_infra.targets.embedded.backup_pages",
     "dr_infra.targets.embedded.backup_schedule",
     "dr_infra.targets.embedded.dynamodb_guards",
     "dr_infra.targets.embedded.table_lifecycle",
