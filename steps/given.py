@@ -82,8 +82,11 @@ def _(drill: Drill) -> None:
     drill.require("backup_jobs", why="recovery points come from AWS Backup jobs")
     stack = drill.require_stack()
     backup = drill.client("backup")
-    job = backup.start_backup_job(
-        BackupVaultName=stack.names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
+    job = backup.start_backup_job(  # tagged: the monitor may restore only this run's recovery points
+        BackupVaultName=stack.names.vault,
+        ResourceArn=stack.table_arn,
+        IamRoleArn=stack.backup_role_arn,
+        RecoveryPointTags=stack.names.tags(),
     )
     limit = drill.policy.backup_job_timeout_seconds  # minutes on AWS: policies/aws.toml
     done = WaitPolicy(PHASE_BACKUP_JOB, limit).run(backup_job_probe(backup, job["BackupJobId"])).value

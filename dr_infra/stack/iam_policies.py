@@ -10,13 +10,21 @@ reference (https://docs.aws.amazon.com/service-authorization/latest/reference/li
 narrowed by its ``lambda:FunctionArn`` condition key to the monitor function; ``lambda:ListEventSourceMappings``
 has no condition key (a condition on it would deny it), so it is granted alone, unconditioned.
 ``tests/integration/test_least_privilege.py`` reads the monitor's policy back from IAM and pins this list.
+
+Restores are scoped to the run's own backups. ``backup:StartRestoreJob`` acts on the ``recoveryPoint``
+resource type, whose only condition keys are ``aws:ResourceTag/${TagKey}``; the action has none of its own
+and needs ``iam:PassRole`` (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html).
+An AWS Backup recovery point ARN names neither the vault nor the table (``recovery-point:ID``), so it is granted
+only with the condition ``aws:ResourceTag/drdrill:run-id`` = the run id: every recovery point drdrill causes
+carries that tag (``RecoveryPointTags`` of the plan's rules and of drdrill's StartBackupJob). A DynamoDB backup
+ARN names its table (``table/NAME/backup/ID``) but carries no tags, so those are granted by table name.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dr_infra.stack.names import StackNames
+from dr_infra.stack.names import TAG_RUN_ID, StackNames
 
 PolicyDocument = dict[str, Any]
 BACKUP_SERVICE = "backup.amazonaws.com"
@@ -103,7 +111,9 @@ def backup_role_policy(names: StackNames, region: str, account: str) -> PolicyDo
 def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyDocument:
     """The change monitor: read its streams, start restores, repair items, re-protect restored tables.
 
-    It can pass exactly one role, the backup role, and only to AWS Backup; it cannot delete tables.
+    It can pass exactly one role, the backup role, and only to AWS Backup; it cannot delete tables. It restores
+    only recovery points tagged with this run's id and DynamoDB backups of this stack's tables (see the module
+    docstring), so a compromised monitor cannot restore a production backup into a drill table.
 
     Restored tables are ``<table>-restored-*``: what the monitor's default ``DR_RESTORED_TABLE_TEMPLATE``
     (``{table}-restored-{incident}``) produces, also for a restore of a restored table (a template not
@@ -129,10 +139,17 @@ def monitor_role_policy(names: StackNames, region: str, account: str) -> PolicyD
             },
             {"Sid": "ListStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": ["*"]},
             {
-                "Sid": "StartRestore",
+                "Sid": "RestoreThisRunsRecoveryPoints",
                 "Effect": "Allow",
                 "Action": ["backup:StartRestoreJob", "backup:DescribeRecoveryPoint"],
-                "Resource": [arn["recovery_points"], arn["table_backups"], f"{arn['restored']}/backup/*"],
+                "Resource": [arn["recovery_points"]],
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{TAG_RUN_ID}": names.run_id}},
+            },
+            {
+                "Sid": "RestoreTheTablesBackups",
+                "Effect": "Allow",
+                "Action": ["backup:StartRestoreJob", "backup:DescribeRecoveryPoint"],
+                "Resource": [arn["table_backups"], f"{arn['restored']}/backup/*"],
             },
             {
                 "Sid": "ListRecoveryPoints",

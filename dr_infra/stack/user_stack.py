@@ -33,12 +33,24 @@ def _values(stack: Stack) -> dict[str, str]:
     return placeholder_values(stack)
 
 
+def _tagged(rule: dict[str, Any], stack: Stack) -> dict[str, Any]:
+    """A plan rule whose recovery points carry the run's tags (the user's own ``RecoveryPointTags`` kept).
+
+    The monitor's role may restore only recovery points tagged with its run id
+    (:func:`dr_infra.stack.iam_policies.monitor_role_policy`); a rule's ``RecoveryPointTags`` are put on every
+    recovery point it makes (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupRuleInput.html)."""
+    return {**rule, "RecoveryPointTags": {**dict(rule.get("RecoveryPointTags") or {}), **stack.names.tags()}}
+
+
 def plan_document(stack: Stack) -> dict[str, Any]:
-    """CreateBackupPlan's ``BackupPlan``: the user's (filled in, renamed) or the original design's 12 h / 35 days."""
+    """CreateBackupPlan's ``BackupPlan``: the user's (filled in, renamed) or the original design's 12 h / 35 days.
+
+    Every rule tags its recovery points with the run's tags (:func:`_tagged`)."""
     spec = stack.spec
     if spec.definition is not None and spec.definition.backup is not None:
         plan: dict[str, Any] = placeholders.fill(spec.definition.backup.plan, _values(stack))
-        return {**plan, "BackupPlanName": stack.names.plan}
+        rules = [_tagged(rule, stack) for rule in plan.get("Rules", [])]
+        return {**plan, "BackupPlanName": stack.names.plan, "Rules": rules}
     return {
         "BackupPlanName": stack.names.plan,
         "Rules": [
@@ -48,6 +60,7 @@ def plan_document(stack: Stack) -> dict[str, Any]:
                 "ScheduleExpression": spec.schedule_expression,
                 "Lifecycle": {"DeleteAfterDays": spec.retention_days},
                 "EnableContinuousBackup": True,
+                "RecoveryPointTags": stack.names.tags(),
             }
         ],
     }

@@ -13,11 +13,21 @@ on the target table (https://docs.aws.amazon.com/amazondynamodb/latest/developer
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html). A call not listed raises
 :class:`UnknownCall`: the authorizer then checks its action on ``"*"`` (only a ``*`` grant allows it) and a
 least-privilege test fails, so nothing slips past.
+
+Resource tags: a recovery point (resource type ``recoveryPoint``, ARN ``arn:${Partition}:${Vendor}:${Region}:*:
+${ResourceType}:${RecoveryPointId}``, so AWS Backup's ``...:recovery-point:ID`` and DynamoDB's
+``...:table/NAME/backup/ID``) takes the condition keys ``aws:ResourceTag/${TagKey}``; the actions on it
+(``StartRestoreJob``, ``DescribeRecoveryPoint``, ...) have no condition keys of their own
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html). When the caller
+passes ``resource_tags`` (the embedded target's store of recovery-point tags; a test's own table), each
+recovery-point permission carries ``aws:ResourceTag/<key>`` for every tag the point has and is marked
+complete for that prefix: a tag the point does not have is absent, so ``StringEquals`` on it fails, as on
+AWS. A DynamoDB backup carries no tags (tags are on tables), so its tag context is empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,11 +166,49 @@ class Permission:
     action: str
     resource: str
     context: tuple[tuple[str, str], ...] = ()
+    complete: tuple[str, ...] = ()
+    """Condition-key prefixes ``context`` holds every key of (``aws:ResourceTag/`` once the tags are known)."""
 
     def allowed_by(self, documents: Iterable[Mapping[str, Any]]) -> bool:
         """Does an identity policy made of ``documents`` allow it?"""
         policies = [NamedPolicy(f"policy{i}", d) for i, d in enumerate(documents, start=1)]
-        return evaluate(policies, self.action, self.resource, dict(self.context)).allowed
+        return evaluate(policies, self.action, self.resource, dict(self.context), self.complete).allowed
+
+
+ResourceTags = Callable[[str], Mapping[str, str] | None]
+"""A recovery point's tags by ARN (``None``: unknown, so a condition on them cannot be decided)."""
+RESOURCE_TAG = "aws:ResourceTag/"
+_RECOVERY_POINT_ACTIONS = frozenset(
+    {
+        "backup:StartRestoreJob",
+        "backup:DescribeRecoveryPoint",
+        "backup:DeleteRecoveryPoint",
+        "backup:GetRecoveryPointRestoreMetadata",
+    }
+)
+
+
+def is_recovery_point(arn: str) -> bool:
+    """An AWS Backup recovery point ARN or a DynamoDB backup ARN (both are IAM's ``recoveryPoint``)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return False
+    return (parts[2] == "backup" and parts[5].startswith("recovery-point:")) or (
+        parts[2] == "dynamodb" and parts[5].startswith("table/") and "/backup/" in parts[5]
+    )
+
+
+def with_resource_tags(permission: Permission, resource_tags: ResourceTags | None) -> Permission:
+    """``permission`` with its recovery point's ``aws:ResourceTag/`` keys, complete, when the tags are known."""
+    if resource_tags is None or permission.action not in _RECOVERY_POINT_ACTIONS:
+        return permission
+    if not is_recovery_point(permission.resource):
+        return permission
+    tags = {} if permission.resource.split(":")[2] == "dynamodb" else resource_tags(permission.resource)
+    if tags is None:
+        return permission
+    keys = tuple((f"{RESOURCE_TAG}{k}", str(v)) for k, v in sorted(tags.items()))
+    return Permission(permission.action, permission.resource, permission.context + keys, (RESOURCE_TAG,))
 
 
 class UnknownCall(ValueError):
@@ -172,11 +220,17 @@ def _pass_role(role: Any, service: str) -> Permission:
 
 
 def permissions_for_call(
-    service: str, operation: str, params: Mapping[str, Any], region: str, account: str
+    service: str,
+    operation: str,
+    params: Mapping[str, Any],
+    region: str,
+    account: str,
+    resource_tags: ResourceTags | None = None,
 ) -> list[Permission]:
     """Every authorization IAM performs for one API call (``service`` is botocore's name, ``operation`` the API's).
 
-    Raises :class:`UnknownCall` for a call not mapped here, so a new call cannot slip past a check built on it.
+    ``resource_tags`` supplies a recovery point's tags (see the module docstring). Raises :class:`UnknownCall`
+    for a call not mapped here, so a new call cannot slip past a check built on it.
     """
     prefix = IAM_PREFIX.get(service)
     if prefix is None:
@@ -191,7 +245,7 @@ def permissions_for_call(
     found: list[Permission] | None = handler(operation, action, params, region, account) if handler else None
     if found is None:
         raise UnknownCall(f"{action}: its resource is not known to dr_infra.targets.iam_calls.permissions_for_call")
-    return found
+    return [with_resource_tags(p, resource_tags) for p in found]
 
 
 def _table_arn(name: str, region: str, account: str) -> str:
@@ -246,7 +300,7 @@ def _backup(
         ]
     if operation == "StartBackupJob":
         return [Permission(action, vault), _pass_role(params["IamRoleArn"], "backup.amazonaws.com")]
-    if operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint"):
+    if operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint", "GetRecoveryPointRestoreMetadata"):
         return [Permission(action, str(params["RecoveryPointArn"]))]
     if operation in (
         "ListRecoveryPointsByBackupVault",

@@ -22,7 +22,9 @@ What is evaluated here: the above, with the operators ``String(Not)Equals(Ignore
 ``IfExists`` and the ``ForAnyValue:`` / ``ForAllValues:`` qualifiers. A statement this evaluator cannot
 decide - another operator (``Date*``, ``IpAddress``, ``BinaryEquals``), a policy variable (``${...}``), a
 condition key the caller did not supply although the request could carry it (a global ``aws:`` key other than
-those in the context, or a key of the action's own service) - is *undecidable*, never guessed: an
+those in the context, or a key of the action's own service; unless the caller declares the context complete
+for the key's prefix, as the embedded target does for ``aws:ResourceTag/`` of a recovery point whose tags it
+holds: then a missing key is absent, as on AWS) - is *undecidable*, never guessed: an
 undecidable ``Deny`` (or an undecidable ``Allow`` when nothing else allows) makes the whole answer
 :attr:`Decision.UNDECIDABLE`, naming the statement and the reason. The embedded target refuses such a request;
 a posture check fails on it. Not modelled: permissions boundaries, session policies, SCPs and resource-based
@@ -184,12 +186,17 @@ class RequestContext:
     action: str
     resource: str
     keys: Mapping[str, ContextValue] = field(default_factory=dict)
+    complete: tuple[str, ...] = ()
+    """Key prefixes whose every key the request has is in ``keys`` (``aws:ResourceTag/`` when the resource's
+    tags are known): a key with such a prefix that is not in ``keys`` is absent, not unknown."""
 
     def value(self, key: str) -> list[str] | None:
         """The key's values, ``None`` when the request has no such key; undecidable when it might."""
         lowered = {k.lower(): v for k, v in self.keys.items()}
         if key.lower() in lowered:
             return [str(v) for v in _as_list(lowered[key.lower()])]
+        if any(key.lower().startswith(prefix.lower()) for prefix in self.complete):
+            return None
         service = key.split(":", 1)[0].lower()
         if service == "aws" or service == self.action.split(":", 1)[0].lower():
             raise _Undecidable(f"condition key {key} is not known for {self.action}")
@@ -260,9 +267,12 @@ def evaluate(
     action: str,
     resource: str,
     context: Mapping[str, ContextValue] | None = None,
+    complete: Iterable[str] = (),
 ) -> Evaluation:
-    """AWS's decision for ``action`` on ``resource`` under identity ``policies``, with the deciding statements."""
-    ctx = RequestContext(action, resource, context or {})
+    """AWS's decision for ``action`` on ``resource`` under identity ``policies``, with the deciding statements.
+
+    ``complete``: condition-key prefixes the context holds every key of (see :attr:`RequestContext.complete`)."""
+    ctx = RequestContext(action, resource, context or {}, tuple(complete))
     allows: list[str] = []
     denies: list[str] = []
     unknown_allows: list[str] = []

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dr_infra.stack.names import TAG_RUN_ID
 from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
 from dr_infra.targets.iam_evaluator import Decision
@@ -151,15 +152,20 @@ class PostureInspector:
 
         Each fact is asked of :func:`effective_permissions.of_role` (IAM's simulator on aws, drdrill's evaluator
         elsewhere); a fact that does not hold names the statement that broke it, and a fact that cannot be
-        evaluated fails with the reason - never a pass."""
+        evaluated fails with the reason - never a pass. Recovery points are asked with a run-id tag value each
+        (``aws:ResourceTag/drdrill:run-id``), as IAM's simulator needs them: this run's is allowed, another's
+        denied (:func:`dr_infra.stack.iam_policies.monitor_role_policy` scopes restores by that tag)."""
         stack = self.stack
         permissions = effective_permissions.of_role(self.target, stack.names.monitor_role, stack.monitor_role_arn)
         point = f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:any"
         backup_role = stack.backup_role_arn
         other_role = f"arn:aws:iam::{stack.account_id}:role/some-other-role"
         to_backup = {"iam:PassedToService": "backup.amazonaws.com"}
+        ours = {f"aws:ResourceTag/{TAG_RUN_ID}": stack.names.run_id}
+        theirs = {f"aws:ResourceTag/{TAG_RUN_ID}": f"not-{stack.names.run_id}"}
         facts: list[tuple[str, bool, str, str, dict[str, str]]] = [
-            ("StartRestoreJob", True, "backup:StartRestoreJob", point, {}),
+            ("StartRestoreJob(this run's recovery point)", True, "backup:StartRestoreJob", point, ours),
+            ("StartRestoreJob(another run's recovery point) denied", False, "backup:StartRestoreJob", point, theirs),
             ("PassRole(backup role -> backup)", True, "iam:PassRole", backup_role, to_backup),
             (
                 "PassRole(backup role -> lambda) denied",

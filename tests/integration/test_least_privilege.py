@@ -96,9 +96,14 @@ def documented_grants(stack: Stack) -> set[Grant]:
         (f"{table}/stream/*", f"{restored}/stream/*"),
     )
     allow(("dynamodb:ListStreams",), ("*",))
-    allow(
+    allow(  # an AWS Backup recovery point ARN names no table or vault: only this run's tag scopes it
         ("backup:StartRestoreJob", "backup:DescribeRecoveryPoint"),
-        (f"arn:aws:backup:{region}:{account}:recovery-point:*", f"{table}/backup/*", f"{restored}/backup/*"),
+        (f"arn:aws:backup:{region}:{account}:recovery-point:*",),
+        {"StringEquals": {"aws:ResourceTag/drdrill:run-id": n.run_id}},
+    )
+    allow(  # DynamoDB backups carry no tags: scoped by the table name in their ARN
+        ("backup:StartRestoreJob", "backup:DescribeRecoveryPoint"),
+        (f"{table}/backup/*", f"{restored}/backup/*"),
     )
     allow(
         ("backup:ListRecoveryPointsByBackupVault",),
@@ -244,11 +249,10 @@ def test_monitor_cannot_delete_tables_backups_or_vaults(lp_target: EmbeddedTarge
     )
     assert not iam_eval.allows([document], "backup:DeleteBackupVault", stack.vault_arn or "*")
     assert iam_eval.allows([document], "dynamodb:RestoreTableToPointInTime", table)
-    assert iam_eval.allows(
-        [document],
-        "backup:StartRestoreJob",
-        f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x",
-    )
+    point = f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:x"
+    tag = "aws:ResourceTag/drdrill:run-id"
+    assert iam_eval.allows([document], "backup:StartRestoreJob", point, {tag: stack.names.run_id})
+    assert not iam_eval.allows([document], "backup:StartRestoreJob", point, {tag: "another-run"})
 
 
 def test_backup_role_cannot_delete_the_table_or_pass_roles(lp_target: EmbeddedTarget, stack: Stack) -> None:
@@ -296,9 +300,15 @@ def test_credentials_with_the_monitors_policy_can_restore_and_cannot_delete_the_
     names = stack.names
     admin("dynamodb").put_item(TableName=names.table, Item={"LockId": {"S": "a"}})
     job = admin("backup").start_backup_job(
-        BackupVaultName=names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
+        BackupVaultName=names.vault,
+        ResourceArn=stack.table_arn,
+        IamRoleArn=stack.backup_role_arn,
+        RecoveryPointTags=names.tags(),
     )
     point = WaitPolicy(PHASE_BACKUP_JOB, 60).run(backup_job_probe(admin("backup"), job["BackupJobId"])).value
+    untagged = admin("backup").start_backup_job(
+        BackupVaultName=names.vault, ResourceArn=stack.table_arn, IamRoleArn=stack.backup_role_arn
+    )["RecoveryPointArn"]
     # a user whose only permissions are the monitor role's policy, read back from IAM
     (document,) = read_role_policies(lp_target, names.monitor_role)
     user = f"{names.prefix}-monitor-probe"
@@ -342,6 +352,11 @@ def test_credentials_with_the_monitors_policy_can_restore_and_cannot_delete_the_
             "StartRestoreJob(other account's point)": lambda: backup.start_restore_job(
                 RecoveryPointArn="arn:aws:backup:us-east-1:999999999999:recovery-point:x",
                 Metadata={"targetTableName": "x"},
+                IamRoleArn=stack.backup_role_arn,
+            ),
+            "StartRestoreJob(untagged point of the table)": lambda: backup.start_restore_job(
+                RecoveryPointArn=untagged,
+                Metadata={"targetTableName": f"{names.table}-restored-untagged"},
                 IamRoleArn=stack.backup_role_arn,
             ),
             "StartRestoreJob(passing the monitor's own role)": lambda: backup.start_restore_job(

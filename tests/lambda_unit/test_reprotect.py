@@ -225,6 +225,9 @@ PROTECTED_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PROTECTED}"
 REPROTECTED = f"{PROTECTED}-restored-20250301T120500Z"
 REPROTECTED_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{REPROTECTED}"
 Call = tuple[str, str, dict[str, Any]]
+DRILL_POINT = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:1EB3B5E7"
+RECOVERY_POINT_TAGS = {DRILL_POINT: NAMES.tags()}
+"""What IAM sees of the recovery points the flows touch: the run's tags, as drdrill's backups carry them."""
 
 
 def _create_table(ddb: Any, name: str, **extra: Any) -> None:
@@ -330,7 +333,7 @@ def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
     with Stubber(backup_client) as stubber:
         # 1. re-protection of a restored table, as AWS Backup's completion event triggers it
         handler.reset_runtime(runtime_for("backup"))
-        point = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:1EB3B5E7"
+        point = DRILL_POINT
         stubber.add_response("describe_restore_job", {"RestoreJobId": "job-1", "RecoveryPointArn": point})
         stubber.add_response("describe_recovery_point", {"RecoveryPointArn": point, "ResourceArn": PROTECTED_ARN})
         event = backup_event()
@@ -401,7 +404,9 @@ def test_every_call_of_the_monitors_flows_is_allowed_by_the_stacks_policy(monito
     refused = [
         f"{operation}: {permission.action} on {permission.resource} {dict(permission.context)}"
         for service, operation, params in monitor_calls
-        for permission in iam_eval.permissions_for_call(service, operation, params, REGION, ACCOUNT)
+        for permission in iam_eval.permissions_for_call(
+            service, operation, params, REGION, ACCOUNT, RECOVERY_POINT_TAGS.get
+        )
         if not permission.allowed_by(policy)
     ]
     assert sorted(set(refused)) == []

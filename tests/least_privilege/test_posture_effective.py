@@ -62,6 +62,7 @@ def test_administrator_access_attached_to_the_monitor_role_fails_the_check_namin
     assert not check.ok
     assert f"DeleteTable denied: allowed by {ADMIN}#1" in check.actual
     assert f"PassRole(other role) denied: allowed by {ADMIN}#1" in check.actual
+    assert f"StartRestoreJob(another run's recovery point) denied: allowed by {ADMIN}#1" in check.actual
     with pytest.raises(
         AssertionError, match=r"posture check failed: .*DeleteTable denied: allowed by .*AdministratorAccess#1"
     ):
@@ -95,6 +96,13 @@ def test_an_explicit_deny_keeps_an_attached_admin_policy_from_deleting_the_table
                 "Resource": "*",
                 "Condition": {"StringNotEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
             },
+            {
+                "Sid": "RestoreOnlyThisRunsRecoveryPoints",
+                "Effect": "Deny",
+                "Action": "backup:StartRestoreJob",
+                "Resource": "arn:aws:backup:*:*:recovery-point:*",
+                "Condition": {"StringNotEquals": {"aws:ResourceTag/drdrill:run-id": stack.names.run_id}},
+            },
         ],
     }
     iam.put_role_policy(RoleName=stack.names.monitor_role, PolicyName="test-guard", PolicyDocument=json.dumps(guard))
@@ -121,6 +129,5 @@ def test_a_statement_that_cannot_be_evaluated_fails_the_check_with_the_reason(
     iam.put_role_policy(RoleName=stack.names.monitor_role, PolicyName="test-odd", PolicyDocument=json.dumps(odd))
     check = PostureInspector(embedded, stack).monitor_can_restore()
     assert not check.ok
-    assert "StartRestoreJob: cannot be evaluated: test-odd#1 (OfficeHoursOnly): condition operator DateGreaterThan" in (
-        check.actual
-    )
+    reason = "cannot be evaluated: test-odd#1 (OfficeHoursOnly): condition operator DateGreaterThan"
+    assert f"StartRestoreJob(this run's recovery point): {reason}" in check.actual

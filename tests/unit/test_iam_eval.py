@@ -91,7 +91,7 @@ TO_BACKUP = {"iam:PassedToService": "backup.amazonaws.com"}
 
 def test_monitor_policy_allows_starting_restores() -> None:
     point = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:abc-123"
-    assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", point)
+    assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", point, {"aws:ResourceTag/drdrill:run-id": NAMES.run_id})
     assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", f"{TABLE_ARN}/backup/01234")
     assert iam_eval.allows(MONITOR, "dynamodb:RestoreTableToPointInTime", TABLE_ARN)
 

@@ -27,7 +27,7 @@ from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import backup_model as model
-from dr_infra.targets.embedded import backup_service_role, history, settings
+from dr_infra.targets.embedded import backup_service_role, backup_tags, history, settings
 from dr_infra.targets.embedded.backup_plans import MAX_WINDOW, MIN_START_WINDOW, check_lifecycle
 from dr_infra.targets.embedded.backup_selections import ROLE_ARN
 
@@ -50,12 +50,14 @@ def check_start_backup_job(
     lifecycle: Any,
     start_window: Any,
     complete_window: Any,
+    recovery_point_tags: Any = None,
 ) -> None:
     """What AWS checks in a StartBackupJob request beyond the vault and the resource.
 
     ``IamRoleArn`` must name an existing IAM role (AWS Backup assumes it); ``StartWindowMinutes`` at least 60,
     both windows at most 52,560,000 minutes; ``Lifecycle`` as in a plan rule (DeleteAfterDays at least
-    MoveToColdStorageAfterDays + 90). https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html
+    MoveToColdStorageAfterDays + 90); ``RecoveryPointTags`` a map of tags (:func:`backup_tags.check_tags`).
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html
     Only requests are checked: a plan's own runs (:mod:`backup_schedule`) start jobs with the selection's role.
     The vault (ResourceNotFoundException) and the resource ARN are checked first, as :func:`start_backup_job` does.
     """
@@ -79,6 +81,7 @@ def check_start_backup_job(
         raise InvalidParameterValueException(
             f"CompleteWindowMinutes must be at least 1 and at most {MAX_WINDOW}, got {complete_window}"
         )
+    backup_tags.check_tags(recovery_point_tags)
     if lifecycle is not None:
         if not isinstance(lifecycle, dict):
             raise InvalidParameterValueException("Lifecycle must be an object")
@@ -95,8 +98,10 @@ def start_backup_job(
     iam_role_arn: str,
     idempotency_token: str | None = None,
     lifecycle: dict[str, Any] | None = None,
+    recovery_point_tags: dict[str, str] | None = None,
 ) -> model.BackupJob:
-    """A backup job of one DynamoDB table; its recovery point gets an AWS Backup ARN, its data a DynamoDB backup."""
+    """A backup job of one DynamoDB table; its recovery point gets an AWS Backup ARN, its data a DynamoDB backup,
+    and ``recovery_point_tags`` (:mod:`backup_tags`)."""
     vault = backend.describe_backup_vault(vault_name)  # ResourceNotFoundException if missing
     if not resource_arn or not iam_role_arn:
         raise model.MissingParameterValueException("ResourceArn and IamRoleArn are required")
@@ -158,6 +163,7 @@ def start_backup_job(
             iam_role_arn=iam_role_arn,
             job=job,
         )
+        backup_tags.tag_recovery_point(backend, point_arn, backup_tags.check_tags(recovery_point_tags))
         vault.num_of_recovery_points += 1
         if idempotency_token:
             state.backup_tokens[idempotency_token] = job_id
@@ -250,6 +256,7 @@ def delete_recovery_point(backend: BackupBackend, vault_name: str, arn: str) -> 
         state = model.state_of(backend)
         if state.recovery_points.pop(arn, None) is None:
             return
+        backup_tags.forget(backend, arn)
         vault = backend.describe_backup_vault(vault_name)
         vault.num_of_recovery_points = max(0, vault.num_of_recovery_points - 1)
         account, region, _ = model.table_of(point.resource_arn)

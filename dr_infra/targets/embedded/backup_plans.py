@@ -19,6 +19,9 @@ What AWS does:
 * A continuous-backup rule (``EnableContinuousBackup``) keeps 1 to 35 days and cannot move to cold storage
   ("Invalid lifecycle. MoveToColdStorageAfterDays is unavailable").
   https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery.html
+* ``RecoveryPointTags``, when given, is a map of tags (keys 1-128 characters, no ``aws:`` prefix), put on
+  every recovery point the rule makes (:mod:`backup_tags`).
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupRuleInput.html
 * Every violation is ``InvalidParameterValueException`` ("Error in rule NAME : ..."), as in the botocore model
   of CreateBackupPlan / UpdateBackupPlan. A plan name must be unique among the account's plans
   (``AlreadyExistsException``); a deleted plan no longer holds its name. A plan cannot be deleted while it
@@ -57,6 +60,7 @@ from moto.moto_api._internal import mock_random
 
 from dr_infra.targets import schedule_expression
 from dr_infra.targets.embedded import backup_model as model
+from dr_infra.targets.embedded import backup_tags
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.Plan",
@@ -157,6 +161,7 @@ def _check_rule(backend: BackupBackend, rule: Any) -> None:
             f"Error in rule {name} : CompletionWindowMinutes must be at least 1 and at most {MAX_WINDOW}, "
             f"got {completion}"
         )
+    backup_tags.check_tags(rule.get("RecoveryPointTags"), f"Error in rule {name} : RecoveryPointTags")
     lifecycle = rule.get("Lifecycle")
     if lifecycle is not None:
         if not isinstance(lifecycle, dict):

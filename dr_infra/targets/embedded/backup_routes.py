@@ -133,6 +133,7 @@ def start_backup_job(self: BackupResponse) -> ActionResult:
         lifecycle=self._get_param("Lifecycle"),
         start_window=self._get_param("StartWindowMinutes"),
         complete_window=self._get_param("CompleteWindowMinutes"),
+        recovery_point_tags=self._get_param("RecoveryPointTags"),
     )
     job = backup.start_backup_job(
         self.backup_backend,
@@ -141,6 +142,7 @@ def start_backup_job(self: BackupResponse) -> ActionResult:
         iam_role_arn=self._get_param("IamRoleArn"),
         idempotency_token=self._get_param("IdempotencyToken"),
         lifecycle=self._get_param("Lifecycle"),
+        recovery_point_tags=self._get_param("RecoveryPointTags"),
     )
     return ActionResult(
         {

@@ -7,6 +7,7 @@ What AWS does:
   ``StartWindowMinutes`` (default 480, at least 60) and complete within ``CompletionWindowMinutes`` (default
   10080) or AWS Backup cancels it. The job's ``CreatedBy`` names the plan (BackupPlanId, BackupPlanArn,
   BackupPlanVersion, BackupRuleId), and so does the recovery point's; an on-demand StartBackupJob has none.
+  The rule's ``RecoveryPointTags`` are put on the recovery point (:mod:`backup_tags`).
   https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html
   https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupRule.html
   https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RecoveryPointCreator.html
@@ -189,7 +190,14 @@ def _run(backend: BackupBackend, plan: Plan, rule: dict[str, Any], clock: PlanCl
         return
     wall = clock.wall_at(due)
     for table_arn, role in coverage.selected_tables(backend, plan, clock.errors):
-        job = backup.start_backup_job(backend, vault, table_arn, role, lifecycle=rule.get("Lifecycle"))
+        job = backup.start_backup_job(
+            backend,
+            vault,
+            table_arn,
+            role,
+            lifecycle=rule.get("Lifecycle"),
+            recovery_point_tags=rule.get("RecoveryPointTags"),
+        )
         job.created = wall
         job.created_by = {
             "BackupPlanId": plan.backup_plan_id,

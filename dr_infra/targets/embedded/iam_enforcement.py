@@ -25,8 +25,11 @@ What is modelled: ``ActionAuthenticatorMixin._authenticate_and_authorize_normal_
   :func:`dr_infra.targets.iam_evaluator.evaluate` over the principal's inline and attached managed policies
   (and its groups'; a session policy must allow too). Condition keys supplied: ``aws:PrincipalArn``,
   ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:RequestedRegion``, ``aws:SecureTransport``
-  (``false``), ``aws:username`` for users, and the call's own keys (``iam:PassedToService``,
-  ``lambda:FunctionArn``); a statement needing another key is undecidable, so the request is refused.
+  (``false``), ``aws:username`` for users, the call's own keys (``iam:PassedToService``,
+  ``lambda:FunctionArn``), and ``aws:ResourceTag/<key>`` of a recovery point from the tags it carries
+  (:func:`backup_tags.tags_of`; a tag it lacks is absent, so ``StringEquals`` on it fails as on AWS,
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html); a statement needing
+  another key is undecidable, so the request is refused.
   ``sts:GetCallerIdentity`` needs no permission, as on AWS.
 * ``sts:AssumeRole`` (any caller, root included): the role must exist and its trust policy must name the
   caller, its account (``arn:aws:iam::ACCOUNT:root`` or the id) or ``*`` (with ``sts:ExternalId`` /
@@ -48,7 +51,7 @@ from typing import Any
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, JsonRESTError
 
-from dr_infra.targets.embedded import principals
+from dr_infra.targets.embedded import backup_tags, principals
 from dr_infra.targets.iam_calls import IAM_PREFIX, Permission, UnknownCall, permissions_for_call
 from dr_infra.targets.iam_evaluator import Decision, Evaluation, evaluate, trusts_principal
 
@@ -111,9 +114,10 @@ def authorize(
     base = principal.context(region)
     for permission in needed:
         context = {**base, **dict(permission.context)}
-        result = evaluate(principal.policies, permission.action, permission.resource, context)
+        complete = permission.complete
+        result = evaluate(principal.policies, permission.action, permission.resource, context, complete)
         if result.allowed and principal.session_policy is not None:
-            result = evaluate([principal.session_policy], permission.action, permission.resource, context)
+            result = evaluate([principal.session_policy], permission.action, permission.resource, context, complete)
         if not result.allowed:
             return permission, result
     return None
@@ -178,7 +182,10 @@ def _authorize_request(self: Any, resource: str = "*") -> None:
         return
     prefix = IAM_PREFIX.get(service, service)
     try:
-        needed = permissions_for_call(service, str(operation), _request_params(self), region, principal.account)
+        params = _request_params(self)
+        needed = permissions_for_call(
+            service, str(operation), params, region, principal.account, resource_tags=backup_tags.tags_of
+        )
     except (UnknownCall, KeyError):
         needed = [Permission(f"{prefix}:{operation}", "*")]
     missing = authorize(principal, needed, region)

@@ -28,6 +28,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.pitr",
     "dr_infra.targets.embedded.backup",
     "dr_infra.targets.embedded.backup_routes",
+    "dr_infra.targets.embedded.backup_tags",
     "dr_infra.targets.embedded.backup_plans",
     "dr_infra.targets.embedded.backup_pages",
     "dr_infra.targets.embedded.backup_schedule",
