@@ -37,13 +37,12 @@ def test_plain_moto_posture_passes_what_it_serves_and_skips_the_selection(moto_e
     ):
         assert by_name[name]["status"] == "passed", (name, by_name[name].get("failure"))
         assert by_name[name]["posture"] and all(c["ok"] for c in by_name[name]["posture"])
-    # Plain moto 5.2.5 has no CreateBackupSelection: the plan scenario checks schedule and retention, then
-    # skips at the selection step with the reason instead of claiming coverage it could not read.
+    # Plain moto 5.2.5 has no CreateBackupSelection: the plan scenario is skipped before its first step (no
+    # stack, no cost) with the reason, instead of claiming coverage it could not read.
     plan = by_name["The backup plan backs the table up every 12 hours and keeps 35 days"]
     assert plan["status"] == "skipped", plan.get("failure")
     assert "lacks backup_selections" in plan["skip_reason"]
-    checks = {c["check"] for c in plan["posture"]}
-    assert {"backup frequency", "backup retention"} <= checks
+    assert plan["posture"] == [] and "stack" not in plan["evidence"]
     assert all(s["cleanup"]["failed"] == [] for s in journal["scenarios"])
     assert journal["status"] == "met"
     assert run.returncode == 0, run.output()
