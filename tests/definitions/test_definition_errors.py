@@ -255,3 +255,10 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
         load_definition(bad)
     with pytest.raises(ConfigError, match="no such stack definition file"):
         load_definition(tmp_path / "none.toml")
+
+
+def test_a_monitor_source_over_lambdas_50_mb_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    (tmp_path / "monitor" / "blob.bin").write_bytes(b"\0" * (50 * 1024 * 1024 + 1))
+    with pytest.raises(ConfigError, match=r"monitor\.source: monitor holds 52\.4 MB, more than the 50 MB"):
+        load_definition(path)
