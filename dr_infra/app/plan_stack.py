@@ -186,7 +186,7 @@ def describe_plan(
         "iam": {
             names.backup_role: {
                 "trust": iam_policies.trust_policy(iam_policies.BACKUP_SERVICE),
-                "permissions": iam_policies.backup_role_policy(names, region, account),
+                "permissions": iam_policies.backup_role_policy(names, region, account, spec.user_monitor),
             },
             names.monitor_role: {
                 "trust": iam_policies.trust_policy(iam_policies.LAMBDA_SERVICE),

@@ -54,9 +54,16 @@ def _arns(names: StackNames, region: str, account: str) -> dict[str, str]:
     }
 
 
-def backup_role_policy(names: StackNames, region: str, account: str) -> PolicyDocument:
-    """What AWS Backup needs to back up the table and restore it into new tables."""
+def backup_role_policy(names: StackNames, region: str, account: str, user_monitor: bool = False) -> PolicyDocument:
+    """What AWS Backup needs to back up the table and restore it into new tables.
+
+    AWS Backup restores *as this role*, so it may write only the tables named here: drdrill's monitor restores
+    into ``<table>-restored-*``; a user's own monitor (stack definition ``[monitor]``) chooses its restore target
+    names, which must then start with ``<table>-`` (``user_monitor=True``), or AWS ends the restore job FAILED
+    with "... is not authorized to perform: dynamodb:RestoreTableFromAwsBackup ..."."""
     arn = _arns(names, region, account)
+    if user_monitor:
+        arn["restored"] = f"{arn['table']}-*"
     return {
         "Version": "2012-10-17",
         "Statement": [

@@ -197,7 +197,7 @@ class _Provisioner:
         self.s.backup_role_arn = self._role(
             self.n.backup_role,
             iam_policies.BACKUP_SERVICE,
-            iam_policies.backup_role_policy(self.n, region, account),
+            iam_policies.backup_role_policy(self.n, region, account, self.s.spec.user_monitor),
         )
         self.s.monitor_role_arn = self._role(
             self.n.monitor_role,
