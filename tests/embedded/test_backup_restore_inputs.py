@@ -238,3 +238,26 @@ def test_create_table_refuses_a_name_dynamodb_refuses(s: dict[str, Any]) -> None
     code, message = _code(lambda: create_table(s["ddb"], "bad name!*"))
     assert code == "ValidationException" and "regular expression" in message
     assert "bad name!*" not in _tables(s["ddb"])
+
+
+def test_deletion_protection_is_inferred_and_restored_as_asked(s: dict[str, Any]) -> None:
+    backup, ddb = s["backup"], s["ddb"]
+    point = completed_backup(backup, s["vault"], s["arn"], s["role"])
+    inferred = backup.get_recovery_point_restore_metadata(BackupVaultName=s["vault"], RecoveryPointArn=point)
+    assert inferred["RestoreMetadata"]["deletionProtection"] == "false"
+    assert inferred["RestoreMetadata"]["targetTableName"] == s["table"]
+    target = f"{s['table']}-protected"
+    job = backup.start_restore_job(
+        RecoveryPointArn=point,
+        Metadata={"targetTableName": target, "deletionProtection": "true"},
+        IamRoleArn=s["role"],
+    )
+    assert finished_restore(backup, job["RestoreJobId"])["Status"] == "COMPLETED"
+    wait_active(ddb, target)
+    assert ddb.describe_table(TableName=target)["Table"]["DeletionProtectionEnabled"] is True
+    with pytest.raises(ClientError):
+        ddb.delete_table(TableName=target)
+    ddb.update_table(TableName=target, DeletionProtectionEnabled=False)
+    wait_active(ddb, target)
+    ddb.delete_table(TableName=target)
+    assert target not in _tables(ddb)

@@ -152,7 +152,8 @@ def start_restore_job(
         at = history.now()
         if point.status(at) != "COMPLETED":
             raise InvalidRequestException(f"Recovery point {recovery_point_arn} is not COMPLETED yet")
-        target = dynamodb_metadata(metadata)["targetTableName"]
+        restore_metadata = dynamodb_metadata(metadata)
+        target = restore_metadata["targetTableName"]
         partition = get_partition(backend.region_name)
         role = iam_role_arn or f"arn:{partition}:iam::{backend.account_id}:role/{DEFAULT_ROLE_NAME}"
         _check_role(backend.account_id, backend.region_name, role)
@@ -200,6 +201,8 @@ def start_restore_job(
                     "RestoreDateTime": point.job.created,
                 },
             )
+            # deletionProtection of the metadata is the restored table's DeletionProtectionEnabled (default off)
+            restored.deletion_protection_enabled = restore_metadata.get("deletionProtection", "false").lower() == "true"
             history.drop(history.table_id(restored))
             ddb.tables[target] = restored
         state.restore_jobs[job.job_id] = job

@@ -30,8 +30,9 @@ from urllib.parse import unquote
 import moto.backup.urls
 from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult
+from moto.dynamodb.models import dynamodb_backends
 
-from dr_infra.targets.embedded import backup, backup_jobs, backup_pages, history
+from dr_infra.targets.embedded import backup, backup_jobs, backup_model, backup_pages, history
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.urls.url_paths",
@@ -42,6 +43,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.responses.BaseResponse._get_param",
     "moto.core.responses.BaseResponse.call_action",
     "moto.core.responses.ActionResult",
+    "moto.dynamodb.models.dynamodb_backends",
 )
 
 ROUTES: tuple[str, ...] = (
@@ -211,7 +213,12 @@ def describe_recovery_point(self: BackupResponse) -> ActionResult:
 
 
 def get_recovery_point_restore_metadata(self: BackupResponse) -> ActionResult:
+    """The metadata AWS Backup infers for a DynamoDB restore: targetTableName, encryptionType and the source's
+    deletionProtection at backup time (https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html)."""
     point = backup.recovery_point(self.backup_backend, _uri(self, "recoveryPointArn"), _uri(self, "backupVaultName"))
+    account, region, _ = backup_model.table_of(point.resource_arn)
+    snapshot = dynamodb_backends[account][region].backups.get(point.job.snapshot_arn)
+    protected = bool(snapshot is not None and snapshot.table.deletion_protection_enabled)
     return ActionResult(
         {
             "BackupVaultArn": point.vault_arn,
@@ -221,6 +228,7 @@ def get_recovery_point_restore_metadata(self: BackupResponse) -> ActionResult:
                 "targetTableName": point.resource_name,
                 "originalTableName": point.resource_name,
                 "encryptionType": "Default",
+                "deletionProtection": "true" if protected else "false",
             },
         }
     )
