@@ -23,7 +23,15 @@ from dr_infra.app import plan_definition
 from dr_infra.app.plan_scenarios import PlannedScenario, plan_scenarios
 from dr_infra.app.plan_stack import RESTORED_TEMPLATE, describe_plan
 from dr_infra.app.plan_text import render_text
-from dr_infra.app.plan_time import Timings, estimate, format_seconds, parse_duration, scenario_seconds, timings_for
+from dr_infra.app.plan_time import (
+    Timings,
+    estimate,
+    format_seconds,
+    parse_duration,
+    plan_wait_skip,
+    scenario_seconds,
+    timings_for,
+)
 from dr_infra.app.plan_validate import table_of, validate_steps
 from dr_infra.bdd.needs import starts_restore
 from dr_infra.errors import EXIT_OK, ConfigError
@@ -69,15 +77,23 @@ def describe_run(
     timings: Timings | None = None,
     profile: str | None = None,
     run_stack: str | None = None,
+    wait_limit_s: float | None = None,
 ) -> dict[str, Any]:
     """The run as a whole: one stack per scenario, how many at once, which skip, how many restore, the cost.
 
     ``stack_definition`` per scenario: the definition its step names, else the run's (``--stack``), else ``None``."""
     capabilities = target_capabilities(target, profile)
     timings = timings or timings_for(target)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    late: set[int] = set()  # skipped by a step after the stack exists: it still costs a stack
     for s in scenarios:
         skipped = s.skipped_on(target, capabilities)
+        estimate_s = 0.0 if skipped else scenario_seconds(s.steps, timings)
+        waits = None if skipped else plan_wait_skip(s.steps, timings, capabilities, wait_limit_s)
+        if waits is not None:
+            index, skipped = waits
+            estimate_s = scenario_seconds(s.steps[:index], timings)
+            late.add(len(rows))
         rows.append(
             {
                 "feature_file": s.feature_file,
@@ -85,18 +101,19 @@ def describe_run(
                 "table": table_of(s.steps),
                 "restores": s.restores,
                 "skipped_on_target": skipped,
-                "estimate_s": 0.0 if skipped else scenario_seconds(s.steps, timings),
+                "estimate_s": estimate_s,
                 "stack_definition": plan_definition.scenario_definition(s.feature_file, s.steps) or run_stack,
             }
         )
     running = [row for row in rows if not row["skipped_on_target"]]
+    stacks = len(running) + len(late)
     count = len(scenarios)
     restoring = sum(1 for row in running if row["restores"])
     at_once = max(1, min(workers or 1, count)) if count else 0
     return {
         "paths": list(paths),
         "scenarios": count,
-        "stacks": len(running),
+        "stacks": stacks,
         "stacks_at_once": at_once,
         "restoring": restoring,
         "skipped": count - len(running),
@@ -120,11 +137,18 @@ def _workers(value: str | None) -> int | None:
     return workers
 
 
+def _job_timeout(policy: str | None, target: str) -> float:
+    """The policy's ``backup.job_timeout_seconds`` (the run's ``--policy``, else the target's default policy)."""
+    from dr_infra.drill.policy import load_policy
+
+    return float(load_policy(policy, target).backup_job_timeout_seconds)
+
+
 def run_estimate(
     run: dict[str, Any], timings: Timings, workers: int | None, budget_s: float | None, cores: int
 ) -> dict[str, Any]:
     """The run's ``duration_estimate_s`` (serial, concurrent, workers, with ``details``) from its scenario rows."""
-    durations = [row["estimate_s"] for row in run["scenario_list"] if not row["skipped_on_target"]]
+    durations = [row["estimate_s"] for row in run["scenario_list"] if row["estimate_s"] > 0]  # late skips cost too
     return estimate(durations, timings, workers, budget_s, cores)
 
 
@@ -159,8 +183,9 @@ def plan(args: argparse.Namespace) -> int:
     described = describe_plan(str(args.region), account, table_gb, spec=spec)
     profile = getattr(args, "embedded_profile", None)
     run_stack = str(Path(args.stack).resolve()) if getattr(args, "stack", None) else None
+    limit = _job_timeout(None, str(args.target))
     described["run"] = describe_run(
-        scenarios, table_gb, workers, paths, str(args.target), timings, profile, run_stack=run_stack
+        scenarios, table_gb, workers, paths, str(args.target), timings, profile, run_stack=run_stack, wait_limit_s=limit
     )
     described["definitions"] = plan_definition.referenced(described["run"]["scenario_list"])
     full = run_estimate(described["run"], timings, workers, budget_s, cores)
@@ -193,7 +218,9 @@ def check_max_duration(args: argparse.Namespace) -> float | None:
     cores = os.cpu_count() or 1
     target = str(args.target)
     timings = timings_for(target, getattr(args, "embedded_profile", None), cores)
-    run = describe_run(scenarios, 1.0, workers, paths, target, timings, getattr(args, "embedded_profile", None))
+    profile = getattr(args, "embedded_profile", None)
+    limit = _job_timeout(getattr(args, "policy", None), target)
+    run = describe_run(scenarios, 1.0, workers, paths, target, timings, profile, wait_limit_s=limit)
     wall = float(run_estimate(run, timings, workers, None, cores)["concurrent"])
     if wall > budget_s:
         fit = run_estimate(run, timings, None, budget_s, cores)
