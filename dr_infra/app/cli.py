@@ -31,6 +31,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _version() -> str:
+    import dr_infra
+
+    return str(dr_infra.__version__)
+
+
 def _port(text: str) -> int:
     """argparse type of ``serve --port``: a TCP port number, 0 meaning one the OS chooses."""
     try:
@@ -48,15 +54,21 @@ def _parser() -> argparse.ArgumentParser:
         description="Prove that a DynamoDB table's disaster-recovery guarantees hold.",
         epilog="Exit codes: 0 guarantees met, 1 violated, 2 usage or configuration error, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"drdrill {_version()}", help="print the version")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,report,verify,plan,janitor}")
 
     run = sub.add_parser("run", help="run DR scenarios and write the report")
     run.add_argument("paths", nargs="*", help="feature files or folders (default: the shipped features)")
-    run.add_argument("--target", default=os.environ.get("DRDRILL_TARGET", "embedded"), choices=TARGET_NAMES)
+    run.add_argument(
+        "--target",
+        default=os.environ.get("DRDRILL_TARGET", "embedded"),
+        choices=TARGET_NAMES,
+        help="where the drill runs (default embedded; DRDRILL_TARGET)",
+    )
     run.add_argument("--policy", default=os.environ.get("DRDRILL_POLICY"), help="DR policy TOML file")
     run.add_argument("--report-dir", default=os.environ.get("DRDRILL_REPORT_DIR"), help="default reports/<run-id>")
     run.add_argument("--allow-account", action="append", help="AWS account id the aws target may use")
-    run.add_argument("--region", default=None)
+    run.add_argument("--region", default=None, help="AWS region (default AWS_REGION, then the profile's)")
     run.add_argument("--redact", action="store_true", help="mask account ids and ARNs in the report")
     run.add_argument("--history-dir", default=None, help="earlier journals, for trends in the report")
     run.add_argument("-k", dest="keyword", default=None, help="only scenarios matching this pytest -k expression")
@@ -84,7 +96,16 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("DRDRILL_STACK"),
         help="stack definition TOML for every 'a DR-protected table'",
     )
-    run.add_argument("-q", "--quiet", action="store_true")
+    run.add_argument(
+        "--cucumberjson",
+        default=None,
+        metavar="FILE",
+        help="also write pytest-bdd's Cucumber JSON, each scenario's RTO and RPO embedded",
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no scenario lines or progress; only the result")
+    run.add_argument(
+        "-v", "--verbose", action="store_true", help="pytest's own output and tracebacks (for debugging a step)"
+    )
 
     serve = sub.add_parser("serve", help="run the embedded target as a standalone server in the foreground")
     serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1, 0-65535 (default: a free port)")
@@ -98,10 +119,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="JOURNAL",
         help="combine these journals (shards of one run) into one report; exits with the merged verdict",
     )
-    report.add_argument("--format", choices=("html", "md", "json", "junit", "csv"), action="append")
-    report.add_argument("--out", type=Path, default=None)
-    report.add_argument("--redact", action="store_true")
-    report.add_argument("--history-dir", type=Path, default=None)
+    report.add_argument(
+        "--format",
+        choices=("html", "md", "json", "junit", "csv"),
+        action="append",
+        help="a format to write; repeatable (default: all five)",
+    )
+    report.add_argument("--out", type=Path, default=None, help="folder to write into (default: the journal's)")
+    report.add_argument("--redact", action="store_true", help="mask account ids and ARNs in every file")
+    report.add_argument("--history-dir", type=Path, default=None, help="earlier journals, for the trend charts")
 
     verify = sub.add_parser(
         "verify", help="check a report folder against its SHA256SUMS (exit 0 intact, 1 altered, 2 not a report)"
@@ -109,8 +135,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="a folder drdrill wrote a report into")
 
     plan = sub.add_parser("plan", help="show what a run would create and what it would cost, touching nothing")
-    plan.add_argument("--target", default="embedded", choices=TARGET_NAMES)
-    plan.add_argument("--region", default="us-east-1")
+    plan.add_argument(
+        "--target", required=True, choices=TARGET_NAMES, help="the target to plan for (required: names, costs differ)"
+    )
+    plan.add_argument("--region", default="us-east-1", help="region to show in ARNs and price (default us-east-1)")
     plan.add_argument("--account", default="123456789012", help="account id to show in ARNs")
     plan.add_argument("--table-gb", type=float, default=1.0, help="table size for the cost estimate")
     plan.add_argument("--format", choices=("text", "json"), default="text", help="json: one document for scripts")
@@ -128,11 +156,16 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--shards", type=int, default=None, help="split the feature files over N runners (job matrix)")
 
     janitor = sub.add_parser("janitor", help="remove resources left by interrupted runs (tagged drdrill:managed)")
-    janitor.add_argument("--target", default="embedded", choices=TARGET_NAMES)
+    janitor.add_argument(
+        "--target",
+        required=True,
+        choices=TARGET_NAMES,
+        help="where to look (required: a janitor of the wrong target finds nothing and says so)",
+    )
     janitor.add_argument("--older-than", default="2h", help="only runs older than this (e.g. 30m, 2h, 1d)")
     janitor.add_argument("--yes", action="store_true", help="delete (without it, only list)")
-    janitor.add_argument("--allow-account", action="append")
-    janitor.add_argument("--region", default=None)
+    janitor.add_argument("--allow-account", action="append", help="aws: account id it may touch; repeatable")
+    janitor.add_argument("--region", default=None, help="AWS region (default AWS_REGION, then the profile's)")
     return parser
 
 
@@ -178,8 +211,13 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["-m", args.tags]
     if args.workers:
         argv += ["-n", str(args.workers)]
+    if getattr(args, "cucumberjson", None):
+        argv.append(f"--cucumberjson={args.cucumberjson}")
     argv.append(f"--dr-progress={'off' if args.quiet else 'auto'}")
-    argv.append("-q" if args.quiet else "-v")
+    if getattr(args, "verbose", False):
+        argv += ["-v", "--tb=short"]  # pytest's own lines and tracebacks, for debugging drdrill or a step
+    else:
+        argv += ["-q", "--tb=no", "-rN", "--no-header"]  # drdrill's scenario lines say it (dr_infra.app.terminal)
     return argv
 
 
@@ -206,10 +244,26 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def write_step_summary(data: dict[str, object], report_dir: str | None) -> None:
+    """Append the compact summary to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it (a job's summary page,
+    https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from dr_infra.report.markdown import render_summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(render_summary(data, report_dir) + "\n")
+    except OSError as exc:
+        print(f"drdrill: cannot write the step summary to {target}: {exc.strerror or exc}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     import pytest
 
     from dr_infra.app.plan import check_max_duration
+    from dr_infra.app.terminal import RunTerminal, print_summary
     from dr_infra.drill.policy import load_policy
     from dr_infra.targets.timing import parse as parse_timing
 
@@ -228,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
     code: int | pytest.ExitCode = pytest.ExitCode.INTERNAL_ERROR
     try:
         with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
-            code = pytest.main(argv, plugins=[collector])
+            code = pytest.main(argv, plugins=[collector] if args.quiet else [collector, RunTerminal(sys.stdout)])
     finally:
         signal.signal(signal.SIGTERM, previous)
         if code == pytest.ExitCode.USAGE_ERROR or _usage_errors(collector.session):
@@ -256,6 +310,15 @@ def run(args: argparse.Namespace) -> int:
         print("drdrill: no scenario ran: check the paths and the -k/--tags filters", file=sys.stderr)
         return EXIT_USAGE
     out = ds.config.stash.get(_report_key(), None)  # type: ignore[attr-defined]
+    data = journal.to_dict()
+    if not args.quiet:
+        print_summary(data, str(out) if out is not None else None)
+    write_step_summary(data, str(out) if out is not None else None)
+    cucumber = Path(args.cucumberjson) if getattr(args, "cucumberjson", None) else None
+    if cucumber is not None and cucumber.is_file():
+        from dr_infra.report.cucumber import annotate
+
+        annotate(cucumber, data)
     if out is not None:
         print(f"drdrill: report written to {out}/ (verdict: {journal.status})")
     return {"met": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(journal.status, EXIT_VIOLATED)

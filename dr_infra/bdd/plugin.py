@@ -248,6 +248,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from dr_infra.bdd import progress
 
     progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", _UncapturedStderr(config)))
+    config.pluginmanager.register(progress.ScenarioTracker(), "drdrill-progress")  # lines name their scenario
     try:
         config.stash[SESSION_KEY] = _build_session(config)
     except DrDrillError as exc:
@@ -746,7 +747,8 @@ def write_reports(ds: DrillSession) -> Path | None:
     render_all(
         journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact"))
     )
-    _point_latest(out, default_layout=not ds.config.getoption("--dr-report-dir"))
+    if not journal.usage_errors:  # a run that could not start leaves reports/latest on the last real report
+        _point_latest(out, default_layout=not ds.config.getoption("--dr-report-dir"))
     ds.config.stash[REPORT_DIR_KEY] = out
     return out
 

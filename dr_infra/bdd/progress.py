@@ -1,8 +1,11 @@
-"""Progress of long waits: a live line on a terminal (rich), one plain line per phase change in CI.
+"""Progress of long waits: a live line on a terminal (rich), plain lines in CI, each naming its scenario.
 
-Real restores take 20 minutes or more; a silent terminal for that long looks like a hang. On a TTY the
-current phase, the time spent in it and the job's PercentDone are shown live with rich; where output is a
-log (CI, a pipe), one line is printed each time the phase or its state changes, never a line per poll.
+Real restores take 20 minutes or more; a silent terminal for that long looks like a hang, and CI systems kill jobs
+that print nothing for a while. Every line names the scenario (and the xdist worker under ``-n``), the time since
+the scenario started and, once the harmful change is made, the time left against its RTO. Where output is a log
+(CI, a pipe) a line is printed once a phase has waited :data:`QUIET_S` seconds and when it ends, plus a heartbeat
+at least every :data:`HEARTBEAT_S` seconds while it waits; a shorter wait prints nothing (the scenario's own line
+says how it ended).
 Output goes to the real stderr, past pytest's capture, because the person waiting is not pytest.
 """
 
@@ -11,36 +14,126 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, Any
 
+import pytest
+
 from dr_infra.drill import waits
+from dr_infra.report.fmt import fmt_seconds
 
 MODES = ("auto", "live", "plain", "off")
+#: A waiting scenario prints a line at least this often (CI systems kill jobs silent for minutes).
+HEARTBEAT_S = 20.0
+#: A wait shorter than this prints nothing (a plain log): only waits a person notices get lines.
+QUIET_S = 2.0
+
+
+@dataclass
+class Scene:
+    """The scenario whose waits are being reported: its name, worker, start and how to find its drill."""
+
+    name: str
+    worker: str | None
+    started: float
+    drill: Callable[[], Any]
+
+    def label(self, now: float) -> str:
+        """``gw0 | A deleted item is restored | 12.3 s in, RTO left 17.7 s``."""
+        parts = [self.worker] if self.worker else []
+        parts.append(self.name)
+        timing = f"{fmt_seconds(now - self.started)} in"
+        drill = self.drill()
+        incident = getattr(drill, "incident", None)
+        change_at = getattr(incident, "change_at", None)
+        target = getattr(drill, "rto_target", None)
+        if isinstance(change_at, datetime) and isinstance(target, int | float):
+            since = (datetime.now(UTC) - change_at.astimezone(UTC)).total_seconds()
+            left = target - since
+            timing += f", RTO left {fmt_seconds(left)}" if left >= 0 else f", RTO exceeded by {fmt_seconds(-left)}"
+        parts.append(timing)
+        return " | ".join(parts)
+
+
+_scene: Scene | None = None
+
+
+def current_label() -> str:
+    """The running scenario's label, or ``""`` outside a scenario."""
+    scene = _scene
+    return scene.label(time.monotonic()) if scene is not None else ""
+
+
+class ScenarioTracker:
+    """A pytest plugin object: tells the progress lines which scenario is running (registered by the plugin)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        global _scene
+        from dr_infra.bdd.collect import template_of
+
+        template = template_of(item)
+        if template is None:
+            return
+        funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+        _scene = Scene(
+            name=template.name,
+            worker=os.environ.get("PYTEST_XDIST_WORKER"),
+            started=time.monotonic(),
+            drill=lambda: funcargs.get("drill"),
+        )
+
+    def pytest_runtest_logfinish(self) -> None:
+        global _scene
+        _scene = None
+
+
+def _with_scene(text: str) -> str:
+    label = current_label()
+    return f"[drdrill] {label} | {text}" if label else f"[drdrill] {text}"
 
 
 class PlainProgress:
-    """One line when a phase starts and one when it ends: readable in a CI log, never a line per poll."""
+    """A line when a phase starts waiting, a heartbeat while it waits, a line when it ends; never one per poll."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
-        self._last: str | None = None
+        self.clock = clock
+        self._phase: str | None = None
+        self._announced = False
+        self._last_line = 0.0
         self._lock = threading.Lock()
+
+    def _write(self, text: str) -> None:
+        self.stream.write(_with_scene(text) + "\n")
+        self.stream.flush()
+        self._last_line = self.clock()
 
     def poll(self, phase: str, probe: waits.Probe, elapsed: float) -> None:
         with self._lock:
-            if phase == self._last:
+            if phase != self._phase:
+                self._phase, self._announced = phase, False
+            if probe.done:
                 return
-            self._last = phase
-            self.stream.write(f"\n[drdrill] waiting: {phase} (now {probe.state})\n")
-            self.stream.flush()
+            if not self._announced:
+                if elapsed >= QUIET_S:
+                    self._announced = True
+                    self._write(f"waiting: {phase} (now {probe.state}, {fmt_seconds(elapsed)} so far)")
+            elif self.clock() - self._last_line >= HEARTBEAT_S:
+                self._write(f"still waiting: {phase} (now {probe.state}) after {fmt_seconds(elapsed)}")
 
     def finish(self, phase: str, probe: waits.Probe | None, elapsed: float, ok: bool) -> None:
         with self._lock:
-            self._last = None
+            announced = self._phase == phase and self._announced
+            self._phase, self._announced = None, False
+            if ok and not announced:
+                return  # a short wait: nothing was said about it, nothing to close
             word = "done" if ok else "gave up"
             state = f": {probe.state}" if probe is not None else ""
-            self.stream.write(f"[drdrill] {phase} {word} after {elapsed:.1f} s{state}\n")
-            self.stream.flush()
+            self._write(f"{phase} {word} after {fmt_seconds(elapsed)}{state}")
 
 
 class LiveProgress:
@@ -67,6 +160,8 @@ class LiveProgress:
     def poll(self, phase: str, probe: waits.Probe, elapsed: float) -> None:
         percent = _percent(probe)
         with self._lock:
+            if probe.done and self._phase != phase:
+                return
             if self._phase != phase:
                 if self._task is None:
                     self.progress.start()
@@ -74,18 +169,29 @@ class LiveProgress:
                     self.progress.remove_task(self._task)
                 self._task = self.progress.add_task(phase, total=100 if percent is not None else None, state="")
                 self._phase = phase
-            self.progress.update(self._task, state=probe.state, completed=percent or 0)
+            label = current_label()
+            self.progress.update(
+                self._task,
+                description=f"{label} | {phase}" if label else phase,
+                state=probe.state,
+                completed=percent or 0,
+            )
             self.progress.refresh()
 
     def finish(self, phase: str, probe: waits.Probe | None, elapsed: float, ok: bool) -> None:
         with self._lock:
+            waited = self._phase == phase
             if self._task is not None:
                 self.progress.stop()
                 self.progress.remove_task(self._task)
                 self._task = None
                 self._phase = None
+            if ok and not waited:
+                return
             mark = "[green]done[/green]" if ok else "[red]gave up[/red]"
-            self.progress.console.print(f"{phase} {mark} after {elapsed:.1f} s")
+            label = current_label()
+            where = f"{label} | " if label else ""
+            self.progress.console.print(f"{where}{phase} {mark} after {fmt_seconds(elapsed)}", markup=True)
 
 
 def _percent(probe: waits.Probe) -> float | None:
@@ -110,7 +216,10 @@ def choose(mode: str, stream: IO[str] | None = None) -> PlainProgress | LiveProg
 
 
 class AutoProgress:
-    """Decides live or plain at the first wait, when the stream's terminal-ness is known for sure."""
+    """Decides live or plain at the first wait, when the stream's terminal-ness is known for sure.
+
+    Under xdist (``-n``) it is always plain: several workers redrawing one terminal line would garble it.
+    """
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
@@ -118,7 +227,7 @@ class AutoProgress:
 
     def _pick(self) -> PlainProgress | LiveProgress:
         if self._chosen is None:
-            live = self.stream.isatty() and not os.environ.get("CI")
+            live = self.stream.isatty() and not os.environ.get("CI") and not os.environ.get("PYTEST_XDIST_WORKER")
             self._chosen = LiveProgress(self.stream) if live else PlainProgress(self.stream)
         return self._chosen
 

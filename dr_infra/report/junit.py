@@ -49,7 +49,9 @@ def _testcase(suite: ET.Element, s: ScenarioView, target: str) -> str:
     case = ET.SubElement(suite, "testcase", classname=_text(s.guarantee), name=_text(s.name))
     case.set("time", _number(s.duration_s) or "0")
     if s.feature_file:
-        case.set("file", _text(s.feature_file))
+        case.set("file", _text(s.feature_file))  # relative to the run's root folder: the repository's path
+    if s.line:
+        case.set("line", str(s.line))
     _properties(
         case,
         {
@@ -62,6 +64,8 @@ def _testcase(suite: ET.Element, s: ScenarioView, target: str) -> str:
             "strategy": "" if s.strategy == "-" else s.strategy,
             "target": target,
             "scenario_id": s.id,
+            # a chaos scenario's injected fault broke this measure on purpose and drdrill detected it: not a failure
+            "expected_violation": ",".join(sorted(s.expected_measures)) if s.expected_violation else "",
         },
     )
     message = s.failure or f"scenario {s.status}"

@@ -1,6 +1,8 @@
+@bulk_deletion
 Feature: A bulk delete is one incident with one recovery
   Hundreds of REMOVE records spread over many batches must start exactly one restore.
 
+  @backup
   Scenario: 500 deleted items are restored by a single restore job
     Given a DR-protected table "orders" with 600 items
     And the change monitor restores with the "backup" strategy
@@ -10,6 +12,7 @@ Feature: A bulk delete is one incident with one recovery
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
 
+  @pitr
   Scenario: 500 deleted items are restored to the second before the bulk delete
     Given a DR-protected table "orders" with 600 items
     And the change monitor restores with the "pitr" strategy
@@ -19,6 +22,7 @@ Feature: A bulk delete is one incident with one recovery
     And the restored table matches the table as it was before the change
     And exactly 1 restore job started
 
+  @item
   Scenario: 200 deleted items are repaired in place
     Given a DR-protected table "orders" with 250 items
     And the change monitor restores with the "item" strategy

@@ -1,7 +1,9 @@
+@deletion
 Feature: Deleted items come back
   Items deleted by mistake make the change monitor start exactly one recovery, and the data
   comes back exactly as it was.
 
+  @backup
   Scenario: A deleted item is restored from the latest recovery point
     Given a DR-protected table "orders" with 50 items
     And the change monitor restores with the "backup" strategy
@@ -15,6 +17,7 @@ Feature: Deleted items come back
     And the change monitor logged the REMOVE event
     And the RTO and RPO meet the DR policy
 
+  @pitr
   Scenario: Deleted items are restored to the second before the deletion
     Given a DR-protected table "orders" with 50 items
     And the change monitor restores with the "pitr" strategy
@@ -27,6 +30,7 @@ Feature: Deleted items come back
     And the restored table is protected again
     And the RTO and RPO meet the DR policy
 
+  @item
   Scenario: Deleted items are repaired in place
     Given a DR-protected table "orders" with 50 items
     And the table holds the item "customer-42"

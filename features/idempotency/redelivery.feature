@@ -1,7 +1,9 @@
+@idempotency
 Feature: One incident, one restore
   Lambda may deliver a batch again (retries, bisection). A redelivered batch must not start a
   second restore.
 
+  @backup
   Scenario: Redelivered stream records start no second backup restore
     Given a DR-protected table "orders" with 30 items
     And the change monitor restores with the "backup" strategy
@@ -11,6 +13,7 @@ Feature: One incident, one restore
     Then a restore job completes within the DR policy's RTO
     And exactly 1 restore job started
 
+  @pitr
   Scenario: Redelivered stream records start no second point-in-time restore
     Given a DR-protected table "orders" with 30 items
     And the change monitor restores with the "pitr" strategy

@@ -1,6 +1,8 @@
+@modification
 Feature: Modified items are put back as they were
   A bad deploy overwrites items; recovery brings back the values from before the change.
 
+  @backup
   Scenario: Modified items are restored from the latest recovery point
     Given a DR-protected table "orders" with 40 items
     And the change monitor restores with the "backup" strategy
@@ -11,6 +13,7 @@ Feature: Modified items are put back as they were
     And the change monitor logged the MODIFY event
     And exactly 1 restore job started
 
+  @pitr
   Scenario: Modified items are restored to the second before the change
     Given a DR-protected table "orders" with 40 items
     And the change monitor restores with the "pitr" strategy
@@ -19,6 +22,7 @@ Feature: Modified items are put back as they were
     And the restored table matches the table as it was before the change
     And no data written before the change was lost
 
+  @item
   Scenario: A modified item is repaired in place
     Given a DR-protected table "orders" with 40 items
     And the table holds the item "invoice-7"

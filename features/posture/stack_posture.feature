@@ -1,3 +1,4 @@
+@posture
 Feature: The DR stack is protected as declared
   A DR owner signs off only what was read back from the target, never the spec that was sent.
 

@@ -1,7 +1,9 @@
+@rpo
 Feature: The RPO is measured, not estimated
   A background writer puts numbered canaries; the newest canary that survives the restore tells
   how many seconds of writes were lost.
 
+  @pitr
   Scenario: Point-in-time recovery loses at most a second of writes
     Given a DR-protected table "orders" with 30 items
     And the change monitor reacts to "REMOVE" events
@@ -12,6 +14,7 @@ Feature: The RPO is measured, not estimated
     And at most the DR policy's RPO of writes were lost
     And the RTO and RPO meet the DR policy
 
+  @backup
   Scenario: A backup restore loses the writes made since the recovery point
     Given a DR-protected table "orders" with 30 items
     And the change monitor reacts to "REMOVE" events

@@ -69,7 +69,9 @@ def test_runs_the_drill_with_the_policy_and_allow_list_and_uploads_the_report(
     command = run["run"]
     assert "--target aws" in command
     assert "--policy policies/aws.toml" in command
-    assert "--allow-account ${{ vars.DRDRILL_ALLOWED_ACCOUNT }}" in command
+    env = workflow["jobs"]["drill"]["env"]
+    assert env["DRDRILL_ALLOWED_ACCOUNTS"] == "${{ vars.DRDRILL_ALLOWED_ACCOUNT }}"  # the allow-list, via env:
+    assert "--history-dir history" in command
     assert "continue-on-error" not in run  # a violation (exit 1) fails the job
     assert (REPO / "policies" / "aws.toml").is_file()
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
@@ -202,3 +204,31 @@ def test_the_report_job_merges_the_shards_with_drdrill_report_merge(workflow: di
     upload = next(s for s in workflow["jobs"]["drill"]["steps"] if str(s.get("uses", "")).startswith("actions/upload"))
     prefix = str(upload["with"]["name"]).rsplit("-", 1)[0]  # dr-report-<run id>-<shard>
     assert download["with"]["pattern"] == prefix + "-*"
+
+
+def test_values_reach_run_steps_through_env_only(workflow: dict[Any, Any]) -> None:
+    """An expression inside run: is spliced into the shell script before it runs (script injection)."""
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            assert "${{" not in str(step.get("run", "")), (name, step.get("name"))
+
+
+def test_journals_are_kept_for_trends(workflow: dict[Any, Any]) -> None:
+    steps = workflow["jobs"]["drill"]["steps"]
+    uses = [str(s.get("uses", "")) for s in steps]
+    restore = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/restore@"))
+    save = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/save@"))
+    run = next(i for i, s in enumerate(steps) if "drdrill run" in str(s.get("run", "")))
+    keep = next(i for i, s in enumerate(steps) if "history/" in str(s.get("run", "")))
+    assert restore < run < keep < save and steps[save]["if"] == steps[keep]["if"] == "always()"
+    assert steps[restore]["with"]["path"] == steps[save]["with"]["path"] == "history/"
+    assert str(steps[restore]["with"]["restore-keys"]) == "dr-journals-"
+
+
+def test_a_failed_scheduled_drill_opens_an_issue(workflow: dict[Any, Any]) -> None:
+    alert = workflow["jobs"]["alert"]
+    assert set(alert["needs"]) == {"plan", "drill", "report"}
+    assert "github.event_name == 'schedule'" in alert["if"] and "failure" in alert["if"]
+    assert alert["permissions"] == {"issues": "write"}  # only this job may write issues
+    assert "issues" not in workflow["permissions"]
+    assert any("gh issue create" in str(s.get("run", "")) for s in alert["steps"])

@@ -30,7 +30,7 @@ def _no_clients(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run_plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["plan", *argv])
+    code = main(["plan", "--target", "embedded", *argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -145,7 +145,16 @@ def test_plan_as_json_is_one_document_for_scripts() -> None:
     from pathlib import Path
 
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("drdrill")), "plan", "--format", "json", "--table-gb", "2"],
+        [
+            str(Path(sys.executable).with_name("drdrill")),
+            "plan",
+            "--target",
+            "embedded",
+            "--format",
+            "json",
+            "--table-gb",
+            "2",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -170,7 +179,11 @@ def _plan_json(*argv: str) -> dict[str, Any]:
     import subprocess
 
     done = subprocess.run(
-        [_drdrill(), "plan", "--format", "json", *argv], capture_output=True, text=True, timeout=120, check=False
+        [_drdrill(), "plan", "--target", "embedded", "--format", "json", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))

@@ -31,7 +31,7 @@ def _no_clients(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _plan(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
-    assert main(["plan", "--format", "json", *argv]) == 0
+    assert main(["plan", "--target", "embedded", "--format", "json", *argv]) == 0
     return dict(json.loads(capsys.readouterr().out))
 
 
@@ -141,7 +141,7 @@ def test_waiting_for_the_backup_plans_own_runs_is_a_skip_on_aws_after_provisioni
 
 @pytest.mark.parametrize("bad", ["soon", "-5m", "0", "10x"])
 def test_a_bad_budget_is_one_line(capsys: pytest.CaptureFixture[str], bad: str) -> None:
-    assert main(["plan", f"--max-duration={bad}"]) == 2
+    assert main(["plan", "--target", "embedded", f"--max-duration={bad}"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--max-duration" in err and "e.g. 60m" in err
 

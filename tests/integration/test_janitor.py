@@ -209,7 +209,7 @@ def test_cli_lists_without_yes_and_exits_zero(target: EmbeddedTarget, capsys: py
 
 @pytest.mark.parametrize("text", ["banana", "2", "h", "-2h", "2 hours", ""])
 def test_bad_older_than_is_a_one_line_usage_error(text: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["janitor", f"--older-than={text}"])
+    code = main(["janitor", "--target", "embedded", f"--older-than={text}"])
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1

@@ -230,3 +230,43 @@ def test_missing_chromium_is_a_skip_with_the_reason_when_it_cannot_be_installed(
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     with pytest.raises(pytest.skip.Exception, match="apt-get is not available"):
         chromium()
+
+
+def _shipped_features_journal() -> dict[str, object]:
+    """A journal shaped like a run of the shipped features: one scenario per shipped scenario (as collected),
+    each with the sample's full evidence (restore job, monitor log, diff, steps, phases)."""
+    import copy
+
+    from dr_infra.app.plan_scenarios import plan_scenarios
+    from tests.report import journals
+
+    repo = Path(__file__).resolve().parents[2]
+    data = journals.as_dict(journals.passed_journal())
+    model = data["scenarios"][0]
+    scenarios = []
+    for planned in plan_scenarios([str(repo / "features")], root=repo):
+        scenario = copy.deepcopy(model)
+        path = Path(planned.feature_file)
+        scenario.update(name=planned.name, feature_file=str(path.relative_to(repo)), guarantee=path.parent.name)
+        scenarios.append(scenario)
+    data["scenarios"] = scenarios
+    return data
+
+
+def test_the_shipped_features_report_prints_in_under_10_pages(browser: str, tmp_path: Path) -> None:
+    from dr_infra.report import render_all
+
+    data = _shipped_features_journal()
+    assert len(data["scenarios"]) >= 30  # type: ignore[arg-type]
+    render_all(data, tmp_path / "report", formats=["html"])
+    pdf = tmp_path / "report.pdf"
+    result = run_chromium(
+        browser,
+        tmp_path / "profile-print",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        (tmp_path / "report" / "report.html").as_uri(),
+    )
+    assert pdf.is_file(), result.stderr[-500:]
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 1 < pages < 10, pages

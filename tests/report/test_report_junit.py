@@ -78,3 +78,22 @@ def test_suite_per_guarantee_and_sums(passed_report: Path) -> None:
 def test_hostile_names_survive_as_text(hostile_report: Path) -> None:
     root = parse(hostile_report)  # would raise on broken XML
     assert HOSTILE in [c.get("name") for c in root.iter("testcase")]
+
+
+def test_repository_relative_file_and_line_and_expected_violations(tmp_path: Path) -> None:
+    from dr_infra.report.junit import write_junit
+    from tests.report import journals
+
+    data = journals.as_dict(journals.violated_journal())
+    fault = next(s for s in data["scenarios"] if s["guarantee"] == "restore_faults")
+    fault.update(status="passed", failure=None, line=12)
+    fault["evidence"]["expected_violation"] = [{"measure": "rto", "fault": "restore jobs take 5 seconds"}]
+    write_junit(data, tmp_path)
+    cases = {c.get("name"): c for c in parse(tmp_path).iter("testcase") if c.get("classname") != "drdrill.run"}
+    for case in cases.values():
+        assert case.get("file", "").startswith("features/") and not case.get("file", "").startswith("/")
+        assert case.get("line", "").isdigit()
+    marked = cases[fault["name"]]
+    assert marked.get("line") == "12" and props(marked)["expected_violation"] == "rto"
+    assert marked.find("failure") is None and marked.find("error") is None
+    assert all(props(c)["expected_violation"] == "" for name, c in cases.items() if name != fault["name"])

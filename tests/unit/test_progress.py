@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 
 import pytest
 
@@ -35,12 +37,14 @@ def test_plain_progress_prints_one_line_per_phase_not_per_poll() -> None:
 
     def probe() -> waits.Probe:
         state = next(states)
+        clock.now += 1.5  # each DescribeRestoreJob takes a while
         return waits.Probe(state == "COMPLETED", state)
 
+    waits.set_observer(progress.PlainProgress(out, clock=clock))
     waits.WaitPolicy("restore job CREATED/RUNNING -> COMPLETED", 60).run(probe, sleep=clock.sleep, clock=clock)
     lines = [line for line in out.getvalue().splitlines() if line]
     assert lines == [
-        "[drdrill] waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING 10%)",
+        "[drdrill] waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING 50%, 3.0 s so far)",
         lines[1],
     ]
     assert "done after" in lines[1] and lines[1].endswith("COMPLETED")
@@ -67,5 +71,51 @@ def test_auto_is_plain_when_the_stream_is_not_a_terminal() -> None:
     out = io.StringIO()
     observer = progress.choose("auto", out)
     assert observer is not None
-    observer.poll("phase", waits.Probe(False, "x"), 0.0)
-    assert out.getvalue().startswith("\n[drdrill] waiting: phase")
+    observer.poll("phase", waits.Probe(False, "x"), 5.0)
+    assert out.getvalue().startswith("[drdrill] waiting: phase")
+
+
+def test_a_short_wait_prints_nothing() -> None:
+    out = io.StringIO()
+    progress.install("plain", out)
+    waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(lambda: waits.Probe(True, "ACTIVE"))
+    states = iter([False, False, True])
+    waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(lambda: waits.Probe(next(states), "CREATING"))
+    assert out.getvalue() == ""
+
+
+def test_heartbeat_while_waiting_long() -> None:
+    clock = FakeClock()
+    out = io.StringIO()
+    waits.set_observer(progress.PlainProgress(out, clock=clock))
+    polls = iter(range(100))
+
+    def probe() -> waits.Probe:
+        n = next(polls)
+        return waits.Probe(n >= 60, f"RUNNING {n}%")
+
+    waits.WaitPolicy("restore job CREATED/RUNNING -> COMPLETED", 600, max_interval=2.0).run(
+        probe, sleep=clock.sleep, clock=clock
+    )
+    lines = out.getvalue().splitlines()
+    beats = [line for line in lines if "still waiting" in line]
+    assert clock.now > 100 and len(beats) >= int(clock.now // progress.HEARTBEAT_S) - 1
+    assert lines[0].startswith("[drdrill] waiting:") and "done after" in lines[-1]
+
+
+def test_lines_name_the_scenario_worker_and_rto_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    drill = SimpleNamespace(
+        incident=SimpleNamespace(change_at=datetime.now(UTC) - timedelta(seconds=10)), rto_target=30.0
+    )
+    scene = progress.Scene("A deleted item is restored", "gw1", time.monotonic() - 12.0, lambda: drill)
+    monkeypatch.setattr(progress, "_scene", scene)
+    out = io.StringIO()
+    progress.install("plain", out)
+    progress.choose("plain", out).poll("restore job CREATED/RUNNING -> COMPLETED", waits.Probe(False, "RUNNING"), 3.0)
+    line = out.getvalue().strip()
+    assert line.startswith("[drdrill] gw1 | A deleted item is restored | ")
+    assert re.search(r"\| 12\.\d s in, RTO left (19\.\d|20\.0) s \|", line), line
+    assert line.endswith("| waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING, 3.0 s so far)")
