@@ -10,7 +10,7 @@ from tests.definitions.test_definition_errors import write
 
 
 def _plan(tmp_path: Path, *args: str) -> dict:
-    result = run_drdrill("plan", "--format", "json", *args, cwd=tmp_path)
+    result = run_drdrill("plan", "--target", "embedded", "--format", "json", *args, cwd=tmp_path)
     assert result.code == 0, result.stderr
     plan: dict = json.loads(result.stdout)
     return plan
@@ -56,7 +56,7 @@ def test_plan_without_a_definition_is_unchanged(tmp_path: Path) -> None:
 
 def test_plan_of_a_bad_definition_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[monitor]\nhandler = 'x.y'\n", encoding="utf-8")
-    result = run_drdrill("plan", "--stack", "bad.toml", cwd=tmp_path)
+    result = run_drdrill("plan", "--target", "embedded", "--stack", "bad.toml", cwd=tmp_path)
     assert result.code == 2 and len(result.error_lines) == 1, result.stderr
     assert "bad.toml: monitor.source:" in result.error_lines[0]
 
@@ -79,6 +79,6 @@ def test_plan_of_a_feature_naming_a_bad_definition_is_one_line(tmp_path: Path) -
         "    Then point-in-time recovery is enabled on the table\n",
         encoding="utf-8",
     )
-    result = run_drdrill("plan", "x.feature", cwd=tmp_path)
+    result = run_drdrill("plan", "--target", "embedded", "x.feature", cwd=tmp_path)
     assert result.code == 2 and len(result.error_lines) == 1, result.stderr
     assert "bad.toml: items.count:" in result.error_lines[0] and "0 to 200000" in result.error_lines[0]
