@@ -67,6 +67,16 @@ def current_label() -> str:
     return scene.label(time.monotonic()) if scene is not None else ""
 
 
+def _live_drill() -> Any:
+    """The drill of the running scenario: the newest live one of this process (one scenario runs at a time per
+    process; pytest-bdd requests the ``drill`` fixture from the steps, so it is not in the item's funcargs)."""
+    from dr_infra.bdd import plugin
+
+    session = plugin._current_session
+    live = list(session.live) if session is not None else []
+    return live[-1] if live else None
+
+
 class ScenarioTracker:
     """A pytest plugin object: tells the progress lines which scenario is running (registered by the plugin)."""
 
@@ -78,12 +88,11 @@ class ScenarioTracker:
         template = template_of(item)
         if template is None:
             return
-        funcargs: dict[str, Any] = getattr(item, "funcargs", {})
         _scene = Scene(
             name=template.name,
             worker=os.environ.get("PYTEST_XDIST_WORKER"),
             started=time.monotonic(),
-            drill=lambda: funcargs.get("drill"),
+            drill=_live_drill,
         )
 
     def pytest_runtest_logfinish(self) -> None:
