@@ -111,7 +111,7 @@ def test_recovery_point_listed_described_and_in_dynamodb_backups(setup: dict[str
     assert described["ResourceType"] == "DynamoDB" and described["IamRoleArn"] == setup["role"]
     metadata = backup.get_recovery_point_restore_metadata(BackupVaultName=setup["vault"], RecoveryPointArn=rp)
     assert metadata["RestoreMetadata"]["targetTableName"] == setup["table"]
-    dynamodb_backups = ddb.list_backups(TableName=setup["table"])["BackupSummaries"]
+    dynamodb_backups = ddb.list_backups(TableName=setup["table"], BackupType="AWS_BACKUP")["BackupSummaries"]
     assert [b["BackupType"] for b in dynamodb_backups] == ["AWS_BACKUP"]
     assert dynamodb_backups[0]["BackupArn"].startswith(setup["arn"] + "/backup/")
 
@@ -232,7 +232,7 @@ def test_vault_with_recovery_points_cannot_be_deleted_until_emptied(setup: dict[
     assert err.value.response["Error"]["Code"] == "InvalidRequestException"
     backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=rp)
     assert backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"] == []
-    assert ddb.list_backups(TableName=setup["table"])["BackupSummaries"] == []
+    assert ddb.list_backups(TableName=setup["table"], BackupType="AWS_BACKUP")["BackupSummaries"] == []
     backup.delete_backup_vault(BackupVaultName=vault)
     assert vault not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]]
 

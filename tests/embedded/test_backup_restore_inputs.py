@@ -131,7 +131,7 @@ def test_a_managed_backup_is_deleted_only_from_its_vault(s: dict[str, Any]) -> N
     backup, ddb = s["backup"], s["ddb"]
     point = completed_backup(backup, s["vault"], s["arn"], s["role"])
     assert point.startswith("arn:aws:backup:us-east-1:123456789012:recovery-point:")
-    (managed,) = ddb.list_backups(TableName=s["table"])["BackupSummaries"]
+    (managed,) = ddb.list_backups(TableName=s["table"], BackupType="AWS_BACKUP")["BackupSummaries"]
     assert managed["BackupType"] == "AWS_BACKUP"
     code, message = _code(lambda: ddb.delete_backup(BackupArn=managed["BackupArn"]))
     assert code == "ValidationException"
@@ -141,7 +141,7 @@ def test_a_managed_backup_is_deleted_only_from_its_vault(s: dict[str, Any]) -> N
     job = backup.start_restore_job(RecoveryPointArn=point, Metadata={"targetTableName": target}, IamRoleArn=s["role"])
     assert finished_restore(backup, job["RestoreJobId"])["Status"] == "COMPLETED"  # still restorable
     backup.delete_recovery_point(BackupVaultName=s["vault"], RecoveryPointArn=point)
-    assert ddb.list_backups(TableName=s["table"])["BackupSummaries"] == []
+    assert ddb.list_backups(TableName=s["table"], BackupType="AWS_BACKUP")["BackupSummaries"] == []
 
 
 def test_a_plain_dynamodb_backup_is_still_deletable(s: dict[str, Any]) -> None:
@@ -261,3 +261,20 @@ def test_deletion_protection_is_inferred_and_restored_as_asked(s: dict[str, Any]
     wait_active(ddb, target)
     ddb.delete_table(TableName=target)
     assert target not in _tables(ddb)
+
+
+def test_list_backups_shows_user_backups_unless_another_type_is_asked(s: dict[str, Any]) -> None:
+    ddb = s["ddb"]
+    completed_backup(s["backup"], s["vault"], s["arn"], s["role"])
+    mine = ddb.create_backup(TableName=s["table"], BackupName="mine")["BackupDetails"]["BackupArn"]
+
+    def listed(**kwargs: str) -> list[str]:
+        return sorted(b["BackupType"] for b in ddb.list_backups(TableName=s["table"], **kwargs)["BackupSummaries"])
+
+    assert listed() == ["USER"]  # the default: only on-demand backups you made
+    assert listed(BackupType="AWS_BACKUP") == ["AWS_BACKUP"]
+    assert listed(BackupType="ALL") == ["AWS_BACKUP", "USER"]
+    assert listed(BackupType="SYSTEM") == []
+    code, _ = _code(lambda: ddb.list_backups(TableName=s["table"], BackupType="BOGUS"))
+    assert code == "ValidationException"
+    ddb.delete_backup(BackupArn=mine)
