@@ -16,13 +16,10 @@ fails midway or the run is interrupted.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -32,234 +29,40 @@ from dr_infra import interrupts
 from dr_infra.bdd import needs
 from dr_infra.bdd import xdist as parallel
 from dr_infra.bdd.collect import FeatureFile, template_of, unknown_steps
-from dr_infra.bdd.definitions import check_referenced, run_definition
-from dr_infra.drill.policy import Policy, load_policy
+from dr_infra.bdd.definitions import check_referenced
+from dr_infra.bdd.options import pytest_addoption as pytest_addoption
+from dr_infra.bdd.report_output import REPORT_DIR_KEY as REPORT_DIR_KEY
+from dr_infra.bdd.report_output import write_reports
+from dr_infra.bdd.session import SESSION_KEY as SESSION_KEY
+from dr_infra.bdd.session import DrillSession, UncapturedStderr, build_session, drill_session
+from dr_infra.bdd.teardown import report_abandoned, teardown_drill
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError, DrDrillError
-from dr_infra.report.files import check_report_dir
-from dr_infra.report.journal import Journal, ScenarioRecord, StepRecord, iso, utcnow
+from dr_infra.report.journal import ScenarioRecord, StepRecord, iso, utcnow
 from dr_infra.report.verdict import unexpected_violations
 from dr_infra.stack import safety
-from dr_infra.stack.definition import StackDefinition
-from dr_infra.stack.names import new_run_id
-from dr_infra.targets import TARGET_NAMES, Target, make_target
-from dr_infra.targets.aws import ALLOW_ENV, parse_allow_list
-from dr_infra.targets.timing import Timing
-from dr_infra.targets.timing import parse as parse_timing
+from dr_infra.targets import Target
 
 pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then", "steps.then_chaos"]
 
 RECORD_KEY = pytest.StashKey[ScenarioRecord]()
-SESSION_KEY = pytest.StashKey["DrillSession"]()
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("drdrill", "drdrill: DynamoDB disaster-recovery drills")
-    group.addoption(
-        "--dr-target",
-        default=os.environ.get("DRDRILL_TARGET", "embedded"),
-        help=f"where drills run: {', '.join(TARGET_NAMES)} (env DRDRILL_TARGET; default embedded)",
-    )
-    group.addoption(
-        "--dr-report-dir",
-        default=os.environ.get("DRDRILL_REPORT_DIR"),
-        help="folder for the journal and report (env DRDRILL_REPORT_DIR; default reports/<run-id>)",
-    )
-    group.addoption(
-        "--dr-policy", default=os.environ.get("DRDRILL_POLICY"), help="DR policy TOML file (env DRDRILL_POLICY)"
-    )
-    group.addoption(
-        "--dr-allow-account",
-        action="append",
-        default=None,
-        help=f"AWS account id the aws target may use; repeatable (env {ALLOW_ENV}, comma-separated)",
-    )
-    group.addoption("--dr-region", default=os.environ.get("DRDRILL_REGION"), help="AWS region (env DRDRILL_REGION)")
-    group.addoption(
-        "--dr-redact",
-        action="store_true",
-        default=_env_flag("DRDRILL_REDACT"),
-        help="mask account ids and ARNs in every report file (env DRDRILL_REDACT=1)",
-    )
-    group.addoption(
-        "--dr-stack",
-        default=os.environ.get("DRDRILL_STACK") or None,
-        help="stack definition TOML: what every 'a DR-protected table' step creates (env DRDRILL_STACK)",
-    )
-    group.addoption("--dr-run-id", default=os.environ.get("DRDRILL_RUN_ID"), help="reuse a run id (xdist workers)")
-    group.addoption(
-        "--dr-progress",
-        default=os.environ.get("DRDRILL_PROGRESS", "off"),
-        choices=("auto", "live", "plain", "off"),
-        help="show long waits: live on a terminal, plain lines in CI (env DRDRILL_PROGRESS; drdrill run: auto)",
-    )
-    group.addoption(
-        "--dr-history-dir", default=os.environ.get("DRDRILL_HISTORY_DIR"), help="earlier journals for trends"
-    )
-    group.addoption(
-        "--dr-stop-alarm",
-        default=os.environ.get(safety.STOP_ALARM_ENV) or None,
-        help="CloudWatch alarm: once seen in ALARM, the run stops (no further step, canaries halt) "
-        "(env DRDRILL_STOP_ALARM)",
-    )
-    group.addoption(
-        "--dr-embedded-profile",
-        default=os.environ.get("DRDRILL_EMBEDDED_PROFILE") or None,
-        help="embedded target timing: instant (default) or aws-scaled, AWS's latencies times --dr-embedded-scale "
-        "(env DRDRILL_EMBEDDED_PROFILE)",
-    )
-    group.addoption(
-        "--dr-embedded-scale",
-        default=os.environ.get("DRDRILL_EMBEDDED_SCALE") or None,
-        help="aws-scaled: wall seconds per AWS second, 0.001-1 (default 0.01; env DRDRILL_EMBEDDED_SCALE)",
-    )
-    group.addoption(
-        "--dr-share-target",
-        default=os.environ.get("DRDRILL_SHARE_TARGET", "auto"),
-        choices=("auto", "always", "never"),
-        help="embedded with -n: workers share one server (auto: when there are more workers than cores) "
-        "(env DRDRILL_SHARE_TARGET)",
-    )
-    group.addoption(
-        "--dr-max-cost",
-        default=os.environ.get(safety.MAX_COST_ENV) or None,
-        help="refuse an aws run whose estimated cost exceeds this many USD (env DRDRILL_MAX_COST)",
-    )
-
-
-class _UncapturedStderr(io.TextIOBase):
-    """stderr past pytest's capture, the way pytest's live logging writes (capture suspended per write)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def _suspended(self) -> contextlib.AbstractContextManager[None]:
-        capman = self.config.pluginmanager.getplugin("capturemanager")
-        return capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext()
-
-    def write(self, text: str) -> int:
-        with self._suspended():
-            sys.stderr.write(text)
-            sys.stderr.flush()
-        return len(text)
-
-    def isatty(self) -> bool:
-        with self._suspended():
-            return sys.stderr.isatty()
-
-
-@dataclass
-class DrillSession:
-    """Everything one pytest session shares between drills."""
-
-    config: pytest.Config
-    run_id: str
-    target_name: str
-    policy: Policy
-    allowed_accounts: frozenset[str]
-    region: str | None
-    journal: Journal
-    timing: Timing = field(default_factory=Timing)
-    target: Target | None = None
-    live: list[Drill] = field(default_factory=list)
-    stacks: int = 0
-    interrupted: bool = False
-    stop: safety.StopGuard = field(default_factory=lambda: safety.StopGuard(None))
-    definition: StackDefinition | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def halt_canaries(self) -> None:
-        """The stop alarm fired: every running scenario's background writers stop writing at once."""
-        for drill in list(self.live):
-            for worker in list(drill.background):
-                halt = getattr(worker, "halt", None)
-                if halt is not None:
-                    with contextlib.suppress(Exception):
-                        halt()
-
-    def next_stack(self) -> int:
-        with self._lock:
-            self.stacks += 1
-            return parallel.stack_number(self.config, self.stacks)
-
-    def start_target(self) -> Target:
-        with self._lock:
-            if self.target is None:
-                shared = parallel.worker_endpoint(self.config) if self.target_name == "embedded" else None
-                target = make_target(
-                    self.target_name, self.region, self.allowed_accounts, self.timing.as_tuple(), shared
-                )
-                target.start()
-                self.target = target
-                self.journal.target = target.describe()
-            return self.target
-
-    def report_dir(self) -> Path:
-        option = self.config.getoption("--dr-report-dir")
-        return Path(option) if option else Path("reports") / self.run_id
-
-
-def _build_session(config: pytest.Config) -> DrillSession:
-    target_name = str(config.getoption("--dr-target"))
-    if target_name not in TARGET_NAMES:
-        raise ConfigError(
-            f"unknown target {target_name!r}: use one of {', '.join(TARGET_NAMES)} (--dr-target / DRDRILL_TARGET)"
-        )
-    timing = parse_timing(
-        config.getoption("--dr-embedded-profile"), config.getoption("--dr-embedded-scale"), target_name
-    )
-    policy_target = "aws" if timing.scaled else target_name  # aws-scaled rehearses the AWS policy by default
-    policy = load_policy(config.getoption("--dr-policy"), policy_target)
-    report_dir = config.getoption("--dr-report-dir")
-    if report_dir and not config.option.collectonly:
-        check_report_dir(Path(report_dir))  # before any AWS call: a drill must never end unable to report
-    allowed = parse_allow_list(config.getoption("--dr-allow-account") or os.environ.get(ALLOW_ENV))
-    # xdist workers run under the controller's run id (dr_infra.bdd.xdist)
-    run_id = config.getoption("--dr-run-id") or parallel.worker_run_id(config) or new_run_id()
-    journal = Journal(run_id=run_id, policy=policy.to_dict())
-    _record_provenance(journal, config, policy_target)
-    ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal, timing)
-    alarm = config.getoption("--dr-stop-alarm")
-    ds.stop = safety.StopGuard(str(alarm) if alarm else None)
-    ds.definition = run_definition(config.getoption("--dr-stack"))
-    ds.stop.on_stop(ds.halt_canaries)
-    return ds
-
-
-def _record_provenance(journal: Journal, config: pytest.Config, target_name: str) -> None:
-    """The command line, the features' git commit, the CI run, and the policy file's path and SHA-256."""
-    from dr_infra.bdd import provenance
-    from dr_infra.drill.policy import default_policy_path
-
-    journal.argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
-    journal.provenance = provenance.collect(list(config.args), os.environ)
-    option = config.getoption("--dr-policy")
-    policy_file = Path(option) if option else default_policy_path(target_name)
-    journal.policy["path"] = provenance.relative(policy_file)
-    journal.policy["sha256"] = provenance.file_sha256(policy_file)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drdrill: a DR drill scenario")
     from dr_infra.bdd import progress
 
-    progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", _UncapturedStderr(config)))
+    progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", UncapturedStderr(config)))
     config.pluginmanager.register(progress.ScenarioTracker(), "drdrill-progress")  # lines name their scenario
     try:
-        config.stash[SESSION_KEY] = _build_session(config)
+        config.stash[SESSION_KEY] = build_session(config)
     except DrDrillError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
-def drill_session(config: pytest.Config) -> DrillSession:
-    return config.stash[SESSION_KEY]
-
-
 # -- collection ------------------------------------------------------------------------------------------------
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix == ".feature":
         return FeatureFile.from_parent(parent, path=file_path)
@@ -386,6 +189,8 @@ def _check_cost_cap(ds: DrillSession, scenarios: int, restoring: int) -> None:
 
 
 # -- fixtures ----------------------------------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
 def dr_session(pytestconfig: pytest.Config) -> DrillSession:
     """The run's shared state (target, journal, policy)."""
@@ -423,7 +228,7 @@ def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: T
         _skip_before_first_step(request.node, drill)
         yield drill
     finally:
-        _teardown_drill(drill)
+        teardown_drill(drill)
         with contextlib.suppress(ValueError):
             dr_session.live.remove(drill)
 
@@ -438,39 +243,9 @@ def _skip_before_first_step(item: pytest.Item, drill: Drill) -> None:
         pytest.skip(reason)
 
 
-def _reset_scenario_faults(control: Any, drill: Drill) -> None:
-    """Turn off this scenario's fault switches only: its stack's scope (and any other scope it set), so a
-    parallel drill sharing the endpoint keeps its own; everything when the scenario set an unscoped switch."""
-    scopes = set(control.fault_scopes())
-    if None in scopes:
-        control.reset_faults()
-        return
-    if drill.stack is not None:
-        scopes.add(drill.stack.names.prefix)
-    for scope in sorted(s for s in scopes if s is not None):
-        control.reset_faults(scope=scope)
-
-
-def _teardown_drill(drill: Drill) -> None:
-    """Stop writers, reset this scenario's switches, judge, delete the stack: never cut short by a first Ctrl-C."""
-    with interrupts.shielded("tearing down the stack"):
-        for worker in drill.background:
-            with contextlib.suppress(Exception):
-                worker.stop()
-        control = getattr(drill.target, "control", None)
-        if control is not None:
-            with contextlib.suppress(Exception):
-                drill.record_throttles()  # before the reset zeroes the counts
-            with contextlib.suppress(Exception):
-                _reset_scenario_faults(control, drill)
-                getattr(drill.target, "reset_settings", control.reset_settings)()  # keeps the run's timing profile
-        with contextlib.suppress(Exception):
-            drill.finish_measures()
-        failures = drill.cleanups.run()
-        drill.record.cleanup = {"deleted": len(drill.cleanups.done), "failed": failures}
-
-
 # -- journal hooks -----------------------------------------------------------------------------------------------
+
+
 def _guarantee(path: Path) -> str:
     return path.parent.name or "features"
 
@@ -508,6 +283,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 _T0 = pytest.StashKey[float]()
+
+
 _STEP_T0 = pytest.StashKey[float]()
 
 
@@ -637,27 +414,16 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
             session.journal.scenarios.append(drill.record)
     try:
         for drill in list(session.live):
-            _teardown_drill(drill)
+            teardown_drill(drill)
     except interrupts.TeardownAbandoned:
-        _report_abandoned(session)
+        report_abandoned(session)
     session.live.clear()
-
-
-def _report_abandoned(session: DrillSession) -> None:
-    """The operator abandoned the teardown: say exactly what is left and how to remove it."""
-    left = [f"{d.record.name}: {what}" for d in session.live for what in d.cleanups.pending()]
-    session.journal.leaks.extend(f"teardown abandoned: {line}" for line in left)
-    if session.target_name == "embedded":
-        how = "the embedded target lives in this process, so they vanish with it"
-    else:
-        how = f"remove them with: drdrill janitor --target {session.target_name} --older-than 0s --yes"
-    print(f"drdrill: teardown abandoned; left behind: {'; '.join(left) or 'nothing'}; {how}", file=sys.stderr)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ds = drill_session(session.config)
     for drill in list(ds.live):  # drills whose teardown never ran
-        _teardown_drill(drill)
+        teardown_drill(drill)
     ds.live.clear()
     ds.stop.close()
     if parallel.is_worker(session.config):
@@ -676,8 +442,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 # -- parallel drills (pytest-xdist): see dr_infra.bdd.xdist -------------------------------------------------
+
+
 _SHIPPED = pytest.StashKey[dict[str, int]]()
+
+
 _MERGER = pytest.StashKey[parallel.Merger]()
+
+
 _WORKER_PIDS = pytest.StashKey[list[int]]()
 
 
@@ -730,64 +502,3 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if payload is None or session is None or parallel.is_worker(session.config):
         return
     _merger(session.config).add_report(str(payload))
-
-
-def write_reports(ds: DrillSession) -> Path | None:
-    """Write the journal and every report format, if this run ran any drill (or hit a usage error)."""
-    journal = ds.journal
-    if not journal.scenarios and not journal.usage_errors:
-        return None
-    journal.finish(interrupted=ds.interrupted)
-    out = ds.report_dir()
-    from dr_infra.report import render_all
-
-    history = ds.config.getoption("--dr-history-dir")
-    if history is None and not ds.config.getoption("--dr-report-dir"):
-        history = str(out.parent)  # reports/: earlier runs' journals give the trend with no set-up
-    render_all(
-        journal, out, history_dir=Path(history) if history else None, redact=bool(ds.config.getoption("--dr-redact"))
-    )
-    if not journal.usage_errors:  # a run that could not start leaves reports/latest on the last real report
-        _point_latest(out, default_layout=not ds.config.getoption("--dr-report-dir"))
-    ds.config.stash[REPORT_DIR_KEY] = out
-    return out
-
-
-REPORT_DIR_KEY = pytest.StashKey[Path]()
-
-
-def _drdrill_latest(latest: Path) -> bool:
-    """Whether ``latest`` is one drdrill made: a symlink to a sibling folder's name, or the text file written
-    where links are not allowed (one line naming a sibling folder that holds a journal)."""
-    try:
-        if latest.is_symlink():
-            target = str(latest.readlink())
-            return bool(target) and Path(target).name == target  # a sibling's name, not a path elsewhere
-        if latest.is_file() and latest.stat().st_size <= 256:
-            name = latest.read_text(encoding="utf-8").strip()
-            return bool(name) and Path(name).name == name and (latest.parent / name / "report.json").is_file()
-    except (OSError, UnicodeDecodeError):
-        return False
-    return False
-
-
-def _point_latest(out: Path, *, default_layout: bool) -> None:
-    """``reports/latest`` points at the newest run (a symlink; a text file where links are not allowed).
-
-    Maintained only in drdrill's own layout: the default ``reports/<run-id>``, or a folder where drdrill already
-    keeps a ``latest``. A ``--report-dir`` elsewhere gets no ``latest`` beside it, and a user's own file or folder
-    named ``latest`` is never replaced.
-    """
-    latest = out.parent / "latest"
-    ours = _drdrill_latest(latest)
-    if not (default_layout or ours):
-        return
-    with contextlib.suppress(OSError):
-        if latest.is_symlink() or (ours and latest.is_file()):
-            latest.unlink()
-        elif latest.exists():
-            return  # a user's regular file or folder: keep it
-        try:
-            latest.symlink_to(out.name, target_is_directory=True)
-        except OSError:
-            latest.write_text(out.name + "\n", encoding="utf-8")

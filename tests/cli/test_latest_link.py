@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dr_infra.bdd.plugin import _point_latest
+from dr_infra.bdd.report_output import point_latest
 
 UNKNOWN_STEP = """Feature: x
   Scenario: s
@@ -24,8 +24,8 @@ def _run_dir(parent: Path, name: str) -> Path:
 
 def test_default_layout_points_latest_at_the_newest_run(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    _point_latest(_run_dir(reports, "run-1"), default_layout=True)
-    _point_latest(_run_dir(reports, "run-2"), default_layout=True)
+    point_latest(_run_dir(reports, "run-1"), default_layout=True)
+    point_latest(_run_dir(reports, "run-2"), default_layout=True)
     assert (reports / "latest").is_symlink()
     assert str((reports / "latest").readlink()) == "run-2"
 
@@ -34,7 +34,7 @@ def test_default_layout_points_latest_at_the_newest_run(tmp_path: Path) -> None:
 def test_a_users_regular_file_named_latest_is_never_replaced(tmp_path: Path, default_layout: bool) -> None:
     mine = tmp_path / "latest"
     mine.write_text("my notes about the latest release\n", encoding="utf-8")
-    _point_latest(_run_dir(tmp_path, "run-1"), default_layout=default_layout)
+    point_latest(_run_dir(tmp_path, "run-1"), default_layout=default_layout)
     assert not mine.is_symlink()
     assert mine.read_text(encoding="utf-8") == "my notes about the latest release\n"
 
@@ -43,26 +43,26 @@ def test_a_users_regular_file_named_latest_is_never_replaced(tmp_path: Path, def
 def test_a_users_folder_named_latest_is_never_replaced(tmp_path: Path, default_layout: bool) -> None:
     (tmp_path / "latest").mkdir()
     (tmp_path / "latest" / "keep.txt").write_text("x", encoding="utf-8")
-    _point_latest(_run_dir(tmp_path, "run-1"), default_layout=default_layout)
+    point_latest(_run_dir(tmp_path, "run-1"), default_layout=default_layout)
     assert not (tmp_path / "latest").is_symlink()
     assert (tmp_path / "latest" / "keep.txt").read_text(encoding="utf-8") == "x"
 
 
 def test_an_explicit_report_dir_gets_no_latest_beside_it(tmp_path: Path) -> None:
-    _point_latest(_run_dir(tmp_path, "nightly"), default_layout=False)
+    point_latest(_run_dir(tmp_path, "nightly"), default_layout=False)
     assert not (tmp_path / "latest").exists() and not (tmp_path / "latest").is_symlink()
 
 
 def test_an_explicit_report_dir_in_a_folder_drdrill_keeps_updates_its_latest(tmp_path: Path) -> None:
-    _point_latest(_run_dir(tmp_path, "run-1"), default_layout=True)
-    _point_latest(_run_dir(tmp_path, "custom"), default_layout=False)
+    point_latest(_run_dir(tmp_path, "run-1"), default_layout=True)
+    point_latest(_run_dir(tmp_path, "custom"), default_layout=False)
     assert str((tmp_path / "latest").readlink()) == "custom"
 
 
 def test_the_text_file_written_where_links_are_not_allowed_is_drdrills_own(tmp_path: Path) -> None:
     _run_dir(tmp_path, "run-1")
     (tmp_path / "latest").write_text("run-1\n", encoding="utf-8")  # what drdrill writes without symlinks
-    _point_latest(_run_dir(tmp_path, "run-2"), default_layout=False)
+    point_latest(_run_dir(tmp_path, "run-2"), default_layout=False)
     assert str((tmp_path / "latest").readlink()) == "run-2"
 
 
@@ -72,7 +72,7 @@ def test_a_symlink_elsewhere_is_not_drdrills_outside_the_default_layout(tmp_path
     parent = tmp_path / "out"
     parent.mkdir()
     (parent / "latest").symlink_to(elsewhere)
-    _point_latest(_run_dir(parent, "run-1"), default_layout=False)
+    point_latest(_run_dir(parent, "run-1"), default_layout=False)
     assert (parent / "latest").resolve() == elsewhere.resolve()
 
 

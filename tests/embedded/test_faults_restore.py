@@ -22,7 +22,7 @@ from restore_helpers import (
     wait_for,
 )
 
-from dr_infra.bdd.plugin import _reset_scenario_faults
+from dr_infra.bdd.teardown import reset_scenario_faults
 from dr_infra.drill.state import Drill
 from dr_infra.stack.names import StackNames, new_run_id
 from dr_infra.targets.base import RETRY_CONFIG
@@ -375,11 +375,11 @@ def test_plugin_resets_only_the_scenarios_own_scope(embedded: EmbeddedTarget, tw
     parallel_worker.set_fault("restore_job_fails", scope=second["scope"], message="the other drill's")
     control.set_fault("restore_job_fails", scope=first["scope"], message="this drill's")
     drill = cast(Drill, SimpleNamespace(stack=SimpleNamespace(names=first["names"])))
-    _reset_scenario_faults(control, drill)
+    reset_scenario_faults(control, drill)
     assert set(control.info()["faults"]) == {f"restore_job_fails@{second['scope']}"}  # type: ignore[index]
     # a scenario that set an unscoped switch resets everything (its switch steered every drill anyway)
     control.set_fault("start_restore_denied", message="unscoped")
-    _reset_scenario_faults(control, drill)
+    reset_scenario_faults(control, drill)
     assert control.info()["faults"] == {}  # type: ignore[index]
 
 
