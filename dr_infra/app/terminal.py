@@ -75,7 +75,7 @@ class RunTerminal:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown" or self.config is None or report.nodeid in self.printed:
             return
-        from dr_infra.bdd.plugin import drill_session
+        from dr_infra.bdd.session import drill_session
 
         journal = drill_session(self.config).journal
         record = next((s for s in reversed(journal.scenarios) if s.id == report.nodeid), None)

@@ -100,7 +100,7 @@ def test_drdrill_run_with_report_dir_leaves_no_stray_latest(drdrill, feature, tm
 def test_drdrill_run_default_layout_keeps_reports_latest(drdrill, feature, tmp_path: Path) -> None:
     """A usage error still writes its report, but reports/latest stays on the last run that ran (issue 20)."""
     reports = tmp_path / "reports"
-    _point_latest(_run_dir(reports, "20261201t000000-real"), default_layout=True)
+    point_latest(_run_dir(reports, "20261201t000000-real"), default_layout=True)
     path = feature(UNKNOWN_STEP)
     result = drdrill("run", str(path))
     assert result.code == 2, result.stderr
