@@ -27,7 +27,7 @@ from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.packaging import build_package
 from dr_infra.stack.spec import StackSpec
-from dr_infra.stack.table_delete import delete_table_when_settled
+from dr_infra.stack.table_delete import delete_system_backups, delete_table_when_settled
 from dr_infra.targets.base import Target
 
 RUNTIME = "python3.13"
@@ -208,6 +208,10 @@ class _Provisioner:
     # -- DynamoDB --------------------------------------------------------------------------------------------
     def tables(self) -> None:
         ddb = self.c("dynamodb")
+        # registered first so it runs last, once the tables are gone (deleting a PITR table leaves a SYSTEM backup)
+        self.s.cleanups.add(
+            f"delete the SYSTEM backups of {self.n.table}*", lambda: delete_system_backups(ddb, self.n.table)
+        )
         self.s.cleanups.add(f"delete tables restored from {self.n.table}", self._delete_restored)
         table = ddb.create_table(
             TableName=self.n.table,

@@ -33,3 +33,21 @@ def delete_table_when_settled(ddb: Any, name: str, timeout_s: float = SETTLE_TIM
     ):
         with attempt:
             ddb.delete_table(TableName=name)
+
+
+def delete_system_backups(ddb: Any, prefix: str) -> None:
+    """Delete the SYSTEM backups DynamoDB made of the tables named ``prefix``... that drdrill deleted.
+
+    Deleting a table with point-in-time recovery on makes DynamoDB keep a system backup of it for 35 days
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html): the
+    drill caused it, so teardown removes it. ``prefix`` is run-prefixed, so only the drill's own tables match.
+    """
+    kwargs: dict[str, Any] = {"BackupType": "SYSTEM"}
+    while True:
+        page = ddb.list_backups(**kwargs)
+        for summary in page.get("BackupSummaries", []):
+            if str(summary.get("TableName", "")).startswith(prefix):
+                ddb.delete_backup(BackupArn=summary["BackupArn"])
+        if not page.get("LastEvaluatedBackupArn"):
+            return
+        kwargs["ExclusiveStartBackupArn"] = page["LastEvaluatedBackupArn"]

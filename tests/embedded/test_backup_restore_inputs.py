@@ -278,3 +278,24 @@ def test_list_backups_shows_user_backups_unless_another_type_is_asked(s: dict[st
     code, _ = _code(lambda: ddb.list_backups(TableName=s["table"], BackupType="BOGUS"))
     assert code == "ValidationException"
     ddb.delete_backup(BackupArn=mine)
+
+
+def test_deleting_a_pitr_table_leaves_a_system_backup_that_restores(
+    s: dict[str, Any], embedded: EmbeddedTarget
+) -> None:
+    ddb, table = s["ddb"], s["table"]
+    plain = f"plain-{s['u']}"
+    create_table(ddb, plain)
+    ddb.delete_table(TableName=plain)  # PITR off: nothing kept
+    assert ddb.list_backups(TableName=plain, BackupType="SYSTEM")["BackupSummaries"] == []
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    ddb.delete_table(TableName=table)
+    (system,) = ddb.list_backups(TableName=table, BackupType="SYSTEM")["BackupSummaries"]
+    assert system["BackupName"] == f"{table}$DeletedTableBackup"
+    assert ddb.list_backups(TableName=table)["BackupSummaries"] == []  # not a USER backup
+    ddb.restore_table_from_backup(TargetTableName=f"{table}-back", BackupArn=system["BackupArn"])
+    wait_active(ddb, f"{table}-back")
+    assert contents(ddb, f"{table}-back") == {"a": 1}
+    ddb.delete_backup(BackupArn=system["BackupArn"])

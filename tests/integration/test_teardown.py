@@ -90,3 +90,26 @@ def test_two_stacks_in_one_process_never_collide(embedded: EmbeddedTarget) -> No
     finally:
         teardown(second)
     assert_clean(embedded, second_names.prefix, (second.plan_id,))
+
+
+def test_teardown_removes_the_system_backup_deleting_the_pitr_table_leaves(embedded: EmbeddedTarget) -> None:
+    """DynamoDB keeps a SYSTEM backup of a deleted PITR table for 35 days: the drill caused it, teardown removes it."""
+    names = _names()
+    stack = provision(embedded, names, StackSpec())
+    ddb = embedded.client("dynamodb")
+
+    def system_backups() -> list[str]:
+        summaries = ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"]
+        return [b["BackupName"] for b in summaries if b["TableName"].startswith(names.prefix)]
+
+    assert teardown(stack) == []
+    assert system_backups() == []
+    assert_clean(embedded, names.prefix, (stack.plan_id,))
+    # without the cleanup, the deletion does leave one (the negative case of the same behaviour)
+    other = _names()
+    kept = provision(embedded, other, StackSpec())
+    ddb.delete_table(TableName=other.table)
+    leftover = [b for b in ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"] if b["TableName"] == other.table]
+    assert [b["BackupName"] for b in leftover] == [f"{other.table}$DeletedTableBackup"]
+    assert [f for f in teardown(kept) if other.table not in f] == []  # the table was already gone
+    assert [b for b in ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"] if b["TableName"] == other.table] == []

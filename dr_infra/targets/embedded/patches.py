@@ -34,6 +34,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.backup_schedule",
     "dr_infra.targets.embedded.dynamodb_guards",
     "dr_infra.targets.embedded.dynamodb_backup_list",
+    "dr_infra.targets.embedded.deleted_table_backup",
     "dr_infra.targets.embedded.table_lifecycle",
     "dr_infra.targets.embedded.throttle",
     "dr_infra.targets.embedded.export",
