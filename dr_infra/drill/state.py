@@ -192,7 +192,7 @@ class Drill:
                 FunctionName=function, Environment={"Variables": stack.monitor_environment()}
             )
         # AWS applies an update asynchronously (invocations run the old strategy until then): wait for it.
-        function_ready.wait_updated(lam, *functions)
+        function_ready.wait_updated(lam, *functions, max_interval=self.target.max_poll_interval)
         self.record.strategy = self.strategy
 
     def ensure_monitor_attached(self) -> None:
@@ -210,7 +210,10 @@ class Drill:
             attach_monitor(self.target, stack)
         else:
             stack.stream_arn = protect.enable_stream(
-                self.client("dynamodb"), self.client("dynamodbstreams"), stack.names.table
+                self.client("dynamodb"),
+                self.client("dynamodbstreams"),
+                stack.names.table,
+                max_interval=self.target.max_poll_interval,
             )
         self.record.evidence["monitor_armed"] = {
             "at": iso(armed_at),

@@ -28,7 +28,7 @@ class FunctionNotReady(DrDrillError):
     """A function did not become Active, or its update did not succeed, in time."""
 
 
-def _wait(lam: LambdaClient, name: str, ready: str, timeout: float) -> None:
+def _wait(lam: LambdaClient, name: str, ready: str, timeout: float, max_interval: float) -> None:
     last: dict[str, str] = {}
 
     def check() -> bool:
@@ -53,19 +53,19 @@ def _wait(lam: LambdaClient, name: str, ready: str, timeout: float) -> None:
 
     Retrying(
         retry=retry_if_result(lambda done: not done),
-        wait=wait_exponential(multiplier=0.05, max=2.0),
+        wait=wait_exponential(multiplier=0.05, max=max(0.05, max_interval)),
         stop=stop_before_delay(timeout),
         retry_error_callback=give_up,
     )(check)
 
 
-def wait_active(lam: LambdaClient, *names: str, timeout: float = TIMEOUT_S) -> None:
-    """Wait until every named function is Active (after CreateFunction)."""
+def wait_active(lam: LambdaClient, *names: str, timeout: float = TIMEOUT_S, max_interval: float = 2.0) -> None:
+    """Wait until every named function is Active (after CreateFunction); ``max_interval`` caps the backoff."""
     for name in names:
-        _wait(lam, name, "active", timeout)
+        _wait(lam, name, "active", timeout, max_interval)
 
 
-def wait_updated(lam: LambdaClient, *names: str, timeout: float = TIMEOUT_S) -> None:
+def wait_updated(lam: LambdaClient, *names: str, timeout: float = TIMEOUT_S, max_interval: float = 2.0) -> None:
     """Wait until every named function's last update is applied (after UpdateFunctionConfiguration)."""
     for name in names:
-        _wait(lam, name, "updated", timeout)
+        _wait(lam, name, "updated", timeout, max_interval)

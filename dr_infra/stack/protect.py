@@ -37,22 +37,29 @@ class NotArmed(DrDrillError):
     """The stream or the mapping did not become ready in time."""
 
 
-def _until(check: Any, timeout: float, what: str) -> Any:
-    """Poll ``check`` (returns a truthy value when done) with tenacity, stopping before ``timeout`` is crossed."""
+def _until(check: Any, timeout: float, what: str, max_interval: float = 2.0) -> Any:
+    """Poll ``check`` (returns a truthy value when done) with tenacity, stopping before ``timeout`` is crossed.
+
+    ``max_interval`` caps the backoff at the target's pace (``Target.max_poll_interval``): on a fast target an
+    uncapped backoff would notice a 0.3 s transition only after 0.35 s of sleeps, and each wait adds up."""
 
     def give_up(state: Any) -> None:
         raise NotArmed(f"{what} did not happen within {timeout:.0f} s")
 
     return Retrying(
         retry=retry_if_result(lambda value: not value),
-        wait=wait_exponential(multiplier=0.05, max=2.0),
+        wait=wait_exponential(multiplier=0.05, max=max(0.05, max_interval)),
         stop=stop_before_delay(timeout),
         retry_error_callback=give_up,
     )(check)
 
 
 def enable_stream(
-    dynamodb: DynamoDBClient, streams: DynamoDBStreamsClient, table: str, timeout: float = STREAM_ENABLE_TIMEOUT_S
+    dynamodb: DynamoDBClient,
+    streams: DynamoDBStreamsClient,
+    table: str,
+    timeout: float = STREAM_ENABLE_TIMEOUT_S,
+    max_interval: float = 2.0,
 ) -> str:
     """Turn the table's NEW_AND_OLD_IMAGES stream on (if it is off) and wait until it is ENABLED; its ARN."""
     description = dynamodb.describe_table(TableName=table)["Table"]
@@ -72,7 +79,7 @@ def enable_stream(
         status = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("StreamStatus")
         return bool(table_status == "ACTIVE" and status == "ENABLED")
 
-    _until(ready, timeout, f"the stream of {table} becoming ENABLED")
+    _until(ready, timeout, f"the stream of {table} becoming ENABLED", max_interval)
     return stream_arn
 
 
@@ -81,7 +88,7 @@ def _mapping_in_use(exc: BaseException) -> bool:
 
 
 def wait_mapping_state(
-    lam: LambdaClient, uuid: str, wanted: str, timeout: float = MAPPING_START_TIMEOUT_S
+    lam: LambdaClient, uuid: str, wanted: str, timeout: float = MAPPING_START_TIMEOUT_S, max_interval: float = 2.0
 ) -> dict[str, Any]:
     """Wait until the mapping's State is ``wanted`` (e.g. Enabled after Creating); its configuration."""
 
@@ -89,7 +96,7 @@ def wait_mapping_state(
         config: dict[str, Any] = dict(lam.get_event_source_mapping(UUID=uuid))
         return config if config.get("State") == wanted else None
 
-    result: dict[str, Any] = _until(settled, timeout, f"event source mapping {uuid} becoming {wanted}")
+    result: dict[str, Any] = _until(settled, timeout, f"event source mapping {uuid} becoming {wanted}", max_interval)
     return result
 
 

@@ -128,8 +128,9 @@ def attach_monitor(target: Target, stack: Stack) -> str:
     Returns once the mapping is ``Enabled``.
     """
     spec = stack.spec
+    pace = target.max_poll_interval
     stack.stream_arn = protect.enable_stream(
-        target.client("dynamodb"), target.client("dynamodbstreams"), stack.names.table
+        target.client("dynamodb"), target.client("dynamodbstreams"), stack.names.table, max_interval=pace
     )
     user_stack.refill_stream_arn(target, stack)  # {stream_arn} in a user's monitor has a value only now
     lam = target.client("lambda")
@@ -148,7 +149,7 @@ def attach_monitor(target: Target, stack: Stack) -> str:
     )
     stack.mapping_uuid = mapping["UUID"]
     stack.created.append(f"event source mapping {stack.mapping_uuid}")
-    protect.wait_mapping_state(lam, stack.mapping_uuid, "Enabled")
+    protect.wait_mapping_state(lam, stack.mapping_uuid, "Enabled", max_interval=pace)
     return stack.mapping_uuid
 
 
@@ -353,7 +354,7 @@ class _Provisioner:
                 lambda: user_stack.settle_restores(self.t, self.s),
             )
             self.s.cleanups.add(f"delete event source mappings of {self.n.monitor_function}", self._delete_mappings)
-            function_ready.wait_active(self.c("lambda"), self.n.monitor_function)
+            function_ready.wait_active(self.c("lambda"), self.n.monitor_function, max_interval=self.t.max_poll_interval)
             return  # no re-protection function or rule: those are drdrill's own monitor's
         package = build_package()
         self.s.code_sha256 = package.sha256
@@ -362,7 +363,9 @@ class _Provisioner:
         self.s.cleanups.add(f"delete event source mappings of {self.n.monitor_function}", self._delete_mappings)
         self._restore_rule()
         # Both were created Pending; waiting once for both overlaps their start-up.
-        function_ready.wait_active(self.c("lambda"), self.n.monitor_function, self.n.reprotect_function)
+        function_ready.wait_active(
+            self.c("lambda"), self.n.monitor_function, self.n.reprotect_function, max_interval=self.t.max_poll_interval
+        )
 
     def _delete_mappings(self) -> None:
         """By name and by ARN: re-protection maps restored streams with the ARN, and moto lists by the exact
