@@ -38,6 +38,25 @@ RESTORED_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{RESTORED}"
 POINT_ARN = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:abc"
 TAGS = [{"Key": "team", "Value": "payments"}, {"Key": "dr", "Value": "protected"}]
 
+STREAM_READER = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+                "Resource": "*",
+            }
+        ],
+    }
+)
+"""The mapping reads the stream as the function's role (AWS and the embedded target refuse it otherwise)."""
+
 
 @pytest.fixture
 def world(ddb: Any) -> dict[str, Any]:
@@ -69,6 +88,7 @@ def world(ddb: Any) -> dict[str, Any]:
             }
         ),
     )["Role"]["Arn"]
+    iam.put_role_policy(RoleName="monitor", PolicyName="streams", PolicyDocument=STREAM_READER)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as zf:
         zf.writestr("change_monitor/__init__.py", "")
@@ -304,6 +324,9 @@ def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
         RoleName=NAMES.monitor_role,
         AssumeRolePolicyDocument=json.dumps(iam_policies.trust_policy("lambda.amazonaws.com")),
     )["Role"]["Arn"]
+    boto3.client("iam", region_name=REGION).put_role_policy(
+        RoleName=NAMES.monitor_role, PolicyName="streams", PolicyDocument=STREAM_READER
+    )
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as zf:
         zf.writestr("change_monitor/__init__.py", "")
