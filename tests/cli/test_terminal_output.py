@@ -18,6 +18,7 @@ TOO_TIGHT = """Feature: A too-tight RTO
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
     And the DR policy requires an RTO of 1 second and an RPO of 60 seconds
+    And restore jobs take 2 seconds
     When 1 item is deleted
     Then a restore job completes within 60 seconds
     And the RTO and RPO meet the DR policy
@@ -34,7 +35,7 @@ def test_a_violation_is_one_line_without_a_traceback(drdrill, tmp_path: Path) ->
     out = result.stdout
     assert "Traceback" not in out + result.stderr and "def _(" not in out and "site-packages" not in out
     assert "✗ Violated deletion | A deleted item is restored within an impossible target" in out
-    assert "    features/deletion/tight.feature:9  And the RTO and RPO meet the DR policy\n" in out
+    assert "    features/deletion/tight.feature:10  And the RTO and RPO meet the DR policy\n" in out
     assert "    RTO " in out and "exceeds the target 1 s; slowest phase: " in out
     assert "test_a_deleted_item" not in out  # the Gherkin name, not pytest's function id
     # the closing table and where the report is
