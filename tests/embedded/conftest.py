@@ -23,3 +23,15 @@ def _reset_faults(embedded: EmbeddedTarget) -> Iterator[None]:
     assert embedded.control is not None
     embedded.control.reset_faults()
     embedded.control.reset_settings()
+
+
+@pytest.fixture
+def slow_mapping_start(embedded: EmbeddedTarget) -> Iterator[None]:
+    """Mappings stay Creating for 3 s, so a write made right after CreateEventSourceMapping is surely before
+    polling starts, however busy the machine (the default 0.3 s is shorter than one write can take under load)."""
+    assert embedded.control is not None
+    embedded.control.update_settings(mapping_transition_seconds=3)
+    try:
+        yield
+    finally:
+        embedded.control.reset_settings()

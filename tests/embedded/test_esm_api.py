@@ -83,7 +83,7 @@ def test_create_answers_202_creating_with_every_default_then_enabled(env: Env) -
     assert enabled["StateTransitionReason"] == "User action"
 
 
-def test_latest_is_the_shard_tip_when_polling_starts_not_when_created(env: Env) -> None:
+def test_latest_is_the_shard_tip_when_polling_starts_not_when_created(env: Env, slow_mapping_start: None) -> None:
     uuid = env.create(StartingPosition="LATEST")["UUID"]
     env.ddb.put_item(TableName=env.table, Item={"pk": {"S": "during-creating"}})
     wait_state(env.lam, uuid)

@@ -229,7 +229,7 @@ def test_batching_window_gathers_records(embedded: EmbeddedTarget, unique: str) 
     assert stats is not None and stats["last_invocation_started"] - written >= 0.9
 
 
-def test_latest_skips_earlier_records(embedded: EmbeddedTarget, unique: str) -> None:
+def test_latest_skips_earlier_records(embedded: EmbeddedTarget, unique: str, slow_mapping_start: None) -> None:
     stack = Stack(embedded, unique)
     stream_arn = create_table(stack.ddb, stack.table)
     create_function(stack.iam, stack.lam, stack.logs, stack.name)
