@@ -83,22 +83,10 @@ FUNCTION_ERROR_MARKERS = ("[ERROR]", "Task timed out after", "Runtime exited wit
 
 def function_errors(logs: Any, log_group: str, since: datetime | None = None) -> list[str]:
     """Log lines of failed invocations (unhandled exception, timeout, crash), oldest first, as Lambda writes them."""
-    kwargs: dict[str, Any] = {"logGroupName": log_group}
-    if since is not None:
-        kwargs["startTime"] = int(since.timestamp() * 1000) - 1000
-    try:
-        events = [
-            e for page in logs.get_paginator("filter_log_events").paginate(**kwargs) for e in page.get("events", [])
-        ]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return []
-        raise
-    events.sort(key=lambda e: int(e.get("timestamp") or 0))
     return [
-        str(e.get("message", "")).strip()
-        for e in events
-        if any(marker in str(e.get("message", "")) for marker in FUNCTION_ERROR_MARKERS)
+        message.strip()
+        for _, message in log_lines(logs, log_group, since)
+        if any(marker in message for marker in FUNCTION_ERROR_MARKERS)
     ]
 
 
