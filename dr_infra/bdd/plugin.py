@@ -29,6 +29,7 @@ from dr_infra import interrupts
 from dr_infra.bdd import needs
 from dr_infra.bdd import xdist as parallel
 from dr_infra.bdd.collect import FeatureFile, template_of, unknown_steps
+from dr_infra.bdd.controller import start_for_workers
 from dr_infra.bdd.definitions import check_referenced
 from dr_infra.bdd.options import pytest_addoption as pytest_addoption
 from dr_infra.bdd.report_output import REPORT_DIR_KEY as REPORT_DIR_KEY
@@ -98,6 +99,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         # its interrupted drills, and the merged report is written once they are all done
         pids = session.config.stash.setdefault(_WORKER_PIDS, [])
         interrupts.GUARD.on_first = lambda: _interrupt_workers(session.config, pids)
+        start_for_workers(session.config)  # a refused target is one line before any worker starts
     interrupts.GUARD.install()  # Ctrl-C: an orderly stop that a burst of presses cannot cut short
 
 
