@@ -167,3 +167,30 @@ def test_a_selection_at_the_limits_is_accepted(env: dict[str, Any]) -> None:
     wild = [f"arn:aws:dynamodb:us-east-1:123456789012:table/t{i}-*" for i in range(30)]
     backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=_selection(env, Resources=arns + wild))
     assert len(backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]) == 1
+
+
+def test_a_selection_whose_role_aws_backup_cannot_assume_is_refused(
+    embedded: EmbeddedTarget, env: dict[str, Any]
+) -> None:
+    """AWS: InvalidParameterValueException "IAM Role <arn> cannot be assumed by AWS Backup" for a missing role or
+    one that does not trust backup.amazonaws.com; a role that does is accepted."""
+    backup, iam = env["backup"], embedded.client("iam")
+    plan_id = backup.create_backup_plan(BackupPlan=_plan(env))["BackupPlanId"]
+    missing = env["role"] + "-missing"
+    bad = _selection(env, IamRoleArn=missing)
+    message = _refused(lambda: backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=bad))
+    assert message == f"IAM Role {missing} cannot be assumed by AWS Backup"
+    lambda_trust = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},'
+        ' "Action": "sts:AssumeRole"}]}'
+    )
+    untrusting = iam.create_role(RoleName=f"lambda-only-{env['u']}", AssumeRolePolicyDocument=lambda_trust)["Role"]
+    assert "cannot be assumed by AWS Backup" in _refused(
+        lambda: backup.create_backup_selection(
+            BackupPlanId=plan_id, BackupSelection=_selection(env, IamRoleArn=untrusting["Arn"])
+        )
+    )
+    assert backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"] == []
+    created = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=_selection(env))
+    got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=created["SelectionId"])
+    assert got["BackupSelection"]["IamRoleArn"] == env["role"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -96,3 +97,39 @@ def test_aws_backup_managed_policies_attach_with_awss_document(
     assert action in actions
     misspelled = arn.replace("Backup", "Bakcup", 1)
     assert _error(lambda: iam.attach_role_policy(RoleName=role, PolicyArn=misspelled))["code"] == "NoSuchEntity"
+
+
+def _sending(client: Any, body: bytes) -> Any:
+    """``client`` with every request body replaced by ``body`` on the wire (after signing, as a broken SDK or a
+    hand-written request would send it)."""
+
+    def replace(request: Any, **_: Any) -> None:
+        request.body = body
+        request.headers["Content-Length"] = str(len(body))
+
+    client.meta.events.register("before-send.dynamodb.*", replace)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [(b'{"TableName": ', "not valid JSON"), (b"[1, 2]", "must be a JSON object"), (b"not json", "not valid JSON")],
+)
+def test_a_dynamodb_body_that_is_not_a_json_object_is_a_serialization_exception(
+    embedded: EmbeddedTarget, unique: str, body: bytes, words: str
+) -> None:
+    table = f"serial-{unique}"
+    create_table(embedded.client("dynamodb"), table)
+    broken = _sending(_raw(embedded, "dynamodb"), body)
+    for call in (broken.list_tables, lambda: broken.describe_table(TableName=table)):
+        error = _error(call)
+        assert (error["code"], error["status"]) == ("SerializationException", 400)
+        assert words in error["message"]
+    assert table in _raw(embedded, "dynamodb").list_tables()["TableNames"]  # a well-formed request is served
+
+
+def test_a_well_formed_body_sent_the_same_way_is_served(embedded: EmbeddedTarget, unique: str) -> None:
+    table = f"serial-ok-{unique}"
+    create_table(embedded.client("dynamodb"), table)
+    body = json.dumps({"TableName": table}).encode()
+    assert _sending(_raw(embedded, "dynamodb"), body).describe_table(TableName="ignored")["Table"]["TableName"] == table

@@ -38,8 +38,11 @@ def vaults(plan: Plan) -> set[str]:
 
 
 def covers(backend: BackupBackend, plan: Plan, vault: str, resource_arn: str) -> bool:
-    if vault not in vaults(plan):
-        return False
+    return vault in vaults(plan) and selects(backend, plan, resource_arn)
+
+
+def selects(backend: BackupBackend, plan: Plan, resource_arn: str) -> bool:
+    """Do the plan's selections name ``resource_arn`` (Resources patterns, minus NotResources)?"""
     chosen, excluded = patterns(backend, plan)
     return any(fnmatch.fnmatchcase(resource_arn, p) for p, _, _ in chosen) and not any(
         fnmatch.fnmatchcase(resource_arn, p) for p in excluded

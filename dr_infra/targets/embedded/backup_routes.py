@@ -55,6 +55,7 @@ ROUTES: tuple[str, ...] = (
     "{0}/backup-vaults/(?P<backupVaultName>[^/]+)/recovery-points/(?P<recoveryPointArn>.+)/restore-metadata$",
     "{0}/backup-vaults/(?P<backupVaultName>[^/]+)/recovery-points/(?P<recoveryPointArn>.+)$",
     "{0}/resources/(?P<resourceArn>.+)/recovery-points/$",
+    "{0}/.*",  # last resort: every other path reaches moto's dispatcher, so error_net answers in AWS's shape
 )
 
 

@@ -56,7 +56,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
-from dr_infra.targets.embedded import backup, backup_model, history, settings
+from dr_infra.targets.embedded import backup, backup_model, deleted_table_backup, history, settings
 from dr_infra.targets.embedded import backup_coverage as coverage
 from dr_infra.targets.schedule_expression import Schedule, ScheduleError, parse
 
@@ -335,6 +335,8 @@ def advance(seconds: float, scope: str | None = None) -> list[dict[str, Any]]:
                         aged.add(job.job_id)
                         job.created -= shift
                         _redate_snapshot(job, job.created)
+                covered = functools.partial(coverage.selects, backend, plan)
+                deleted_table_backup.age(backend.account_id, backend.region_name, covered, shift, aged)
                 clock.plan_anchor += seconds
                 clock.advanced_s += seconds
                 moved.append(plan.backup_plan_id)

@@ -15,9 +15,17 @@ https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupSelection
 
 What moto 5.2.5 does instead: no selection API at all (HTTP 404/500).
 
+* The role must be one AWS Backup can assume: a role that does not exist, or whose trust policy does not let
+  ``backup.amazonaws.com`` assume it, is ``InvalidParameterValueException`` "IAM Role <arn> cannot be assumed by
+  AWS Backup" (the message clients match to retry for IAM's eventual consistency, e.g. Terraform's
+  aws_backup_selection:
+  https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/backup/selection.go).
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html
+
 What is modelled here: the checks above (``InvalidParameterValueException`` for a malformed name, role or
-resource, ``LimitExceededException`` beyond the ARN limits). Whether the role exists is not checked when the
-selection is created (AWS uses the role only when a job runs).
+resource, or a role AWS Backup cannot assume; ``LimitExceededException`` beyond the ARN limits), in that
+order. The role's permissions are not checked here (AWS checks them when a job runs:
+:mod:`backup_service_role`); a role deleted after the selection was made fails the plan's jobs then.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from moto.backup.exceptions import InvalidParameterValueException, ResourceNotFo
 from moto.backup.models import BackupBackend
 
 from dr_infra.targets.embedded import backup_model as model
+from dr_infra.targets.embedded import backup_service_role
 
 SELECTION_NAME = re.compile(r"^[a-zA-Z0-9\-\_\.]{1,50}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -52,6 +61,9 @@ def create_backup_selection(
     if not selection:
         raise model.MissingParameterValueException("BackupSelection is required")
     check_selection(selection)
+    role = selection["IamRoleArn"]
+    if not backup_service_role.assumable(role, backend.account_id):
+        raise InvalidParameterValueException(f"IAM Role {role} cannot be assumed by AWS Backup")
     with model.lock:
         plan_selections = model.state_of(backend).selections.setdefault(plan_id, {})
         if creator_request_id:

@@ -44,12 +44,17 @@ def _account_of(role_arn: str, default: str) -> str:
     return parts[4] if len(parts) > 5 and parts[4] else default
 
 
+def assumable(role_arn: str, account: str) -> bool:
+    """Does ``role_arn`` exist and trust backup.amazonaws.com (for a request from ``account``)?"""
+    trust = principals.role_trust_policy(_account_of(role_arn, account), role_arn)
+    return trust is not None and trusts_service(trust, BACKUP_SERVICE, {"aws:SourceAccount": account})
+
+
 def _problem(role_arn: str, account: str, region: str, actions: tuple[str, ...], resource: str) -> str | None:
     from dr_infra.targets.embedded.iam_enforcement import denial_message
 
     role_account = _account_of(role_arn, account)
-    trust = principals.role_trust_policy(role_account, role_arn)
-    if trust is None or not trusts_service(trust, BACKUP_SERVICE, {"aws:SourceAccount": account}):
+    if not assumable(role_arn, account):
         return f"The provided role {role_arn} cannot be assumed by AWS Backup."
     role_name = role_arn.split("/")[-1]
     session = f"arn:aws:sts::{role_account}:assumed-role/{role_name}/AWSBackup-{role_name}"

@@ -11,26 +11,83 @@ history (:mod:`history`).
 
 What is modelled here (reading the table's ``continuous_backups``, a moto ``Table`` instance attribute): moto's
 DeleteTable handler, when the table has PITR enabled, stores a moto DynamoDB
-backup of it taken just before the deletion, named ``NAME$DeletedTableBackup``, type ``SYSTEM``. Its 35-day
-expiry is not modelled (no drill lasts that long); it is deleted like any backup with DeleteBackup.
+backup of it taken just before the deletion, named ``NAME$DeletedTableBackup``, type ``SYSTEM``; it is deleted
+like any backup with DeleteBackup. It expires (is gone: ListBackups no longer lists it, DescribeBackup and
+RestoreTableFromBackup answer ``BackupNotFoundException``) once it is 35 days old, counted in plan time: at the
+profile's plan-clock rate (wall time on ``instant``, 1/scale faster under ``aws-scaled``, as every AWS Backup
+plan clock runs, :mod:`backup_schedule`), and a plan clock moved forward ages the SYSTEM backups of the tables
+its selections name (:func:`age`, called by ``backup_schedule.advance``) as it ages their recovery points.
+Expiry is worked out when DynamoDB's backup operations are served, so no timer runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Backup
 from moto.dynamodb.responses import DynamoHandler
 
+from dr_infra.targets.embedded import history, settings
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Backup",
+    "moto.dynamodb.models.dynamodb_backends",
     "moto.dynamodb.responses.DynamoHandler.delete_table",
+    "moto.dynamodb.responses.DynamoHandler.list_backups",
+    "moto.dynamodb.responses.DynamoHandler.describe_backup",
+    "moto.dynamodb.responses.DynamoHandler.restore_table_from_backup",
+    "moto.dynamodb.responses.DynamoHandler.delete_backup",
     "moto.dynamodb.responses.DynamoHandler.dynamodb_backend",
 )
 
 SUFFIX = "$DeletedTableBackup"
+RETENTION_DAYS = 35
+SECONDS_PER_DAY = 86400.0
+EXPIRY_CHECKED = ("list_backups", "describe_backup", "restore_table_from_backup", "delete_backup")
+"""DynamoDB operations that see a SYSTEM backup: each drops the expired ones first."""
+
+
+def _created(backup: Backup) -> float:
+    moment = backup.creation_date_time
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _system(backend: DynamoDBBackend) -> list[Backup]:
+    return [b for b in list(backend.backups.values()) if b.type == "SYSTEM" and b.name.endswith(SUFFIX)]
+
+
+def expire(backend: DynamoDBBackend, now: float | None = None) -> list[str]:
+    """Delete the SYSTEM backups of ``backend`` that are 35 days old in plan time; their ARNs."""
+    at = history.now() if now is None else now
+    lifetime = RETENTION_DAYS * SECONDS_PER_DAY * settings.current().plan_time_scale
+    gone = [b.arn for b in _system(backend) if at - _created(b) >= lifetime]
+    for arn in gone:
+        backend.backups.pop(arn, None)
+    return gone
+
+
+def age(account: str, region: str, covers: Callable[[str], bool], seconds: float, done: set[str]) -> None:
+    """Date the SYSTEM backups of the tables ``covers`` names (by table ARN) ``seconds`` of wall time earlier:
+    a plan clock moved forward ages them with the plan's recovery points. ``done``: ARNs already aged by this
+    advance (a table two plans select ages once), updated."""
+    backend = dynamodb_backends[account][region]
+    for backup in _system(backend):
+        if backup.arn not in done and covers(backup.table.table_arn):
+            done.add(backup.arn)
+            backup.creation_date_time = datetime.fromtimestamp(_created(backup), UTC) - timedelta(seconds=seconds)
+
+
+def _expiring(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+    @wraps(original)
+    def handler(self: DynamoHandler) -> Any:
+        expire(self.dynamodb_backend)
+        return original(self)
+
+    return handler
 
 
 def _pitr_on(table: Any) -> bool:
@@ -59,9 +116,11 @@ _installed = False
 
 
 def install() -> None:
-    """Wrap moto's DeleteTable handler (idempotent)."""
+    """Wrap moto's DeleteTable handler and the backup handlers that see SYSTEM backups (idempotent)."""
     global _installed
     if _installed:
         return
     DynamoHandler.delete_table = _wrap(DynamoHandler.delete_table)  # type: ignore[method-assign,assignment]
+    for name in EXPIRY_CHECKED:
+        setattr(DynamoHandler, name, _expiring(getattr(DynamoHandler, name)))
     _installed = True
