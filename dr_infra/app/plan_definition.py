@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from dr_infra.stack import placeholders, user_stack
-from dr_infra.stack.provision import Stack, placeholder_values
+from dr_infra.stack.handles import Stack, placeholder_values
 from dr_infra.stack.spec import StackSpec
 
 STREAM_ARN_LATER = "<the table's stream ARN, known once the table exists>"

@@ -12,9 +12,9 @@ from typing import Any
 from dr_infra.app import plan_definition
 from dr_infra.stack import iam_policies
 from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.handles import MONITOR_HANDLER, REPROTECT_HANDLER, RUNTIME, Stack
 from dr_infra.stack.names import StackNames, new_run_id
 from dr_infra.stack.pricing import estimate_cost
-from dr_infra.stack.provision import MONITOR_HANDLER, REPROTECT_HANDLER, RUNTIME, Stack
 from dr_infra.stack.spec import StackSpec
 
 __all__ = ["RESTORED_TEMPLATE", "describe_plan"]

@@ -37,7 +37,7 @@ class _Problems:
         self.lines: list[str] = []
 
     def pytest_collection_finish(self, session: Any) -> None:
-        from dr_infra.bdd.plugin import SESSION_KEY
+        from dr_infra.bdd.session import SESSION_KEY
 
         ds = session.config.stash.get(SESSION_KEY, None)
         self.lines.extend(getattr(getattr(ds, "journal", None), "usage_errors", None) or [])

@@ -70,9 +70,9 @@ def current_label() -> str:
 def _live_drill() -> Any:
     """The drill of the running scenario: the newest live one of this process (one scenario runs at a time per
     process; pytest-bdd requests the ``drill`` fixture from the steps, so it is not in the item's funcargs)."""
-    from dr_infra.bdd import plugin
+    from dr_infra.bdd.session import current
 
-    session = plugin._current_session
+    session = current()
     live = list(session.live) if session is not None else []
     return live[-1] if live else None
 

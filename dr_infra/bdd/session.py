@@ -144,3 +144,20 @@ def record_provenance(journal: Journal, config: pytest.Config, target_name: str)
 
 def drill_session(config: pytest.Config) -> DrillSession:
     return config.stash[SESSION_KEY]
+
+
+_current: DrillSession | None = None
+"""The running session's drill state, for the few hooks pytest calls without a config
+(pytest_collectreport, pytest_keyboard_interrupt, pytest_runtest_logreport) and for the progress lines.
+One pytest session per process."""
+
+
+def set_current(session: DrillSession | None) -> None:
+    """Make ``session`` the process's running session (the plugin's ``pytest_sessionstart``)."""
+    global _current
+    _current = session
+
+
+def current() -> DrillSession | None:
+    """The process's running session, or ``None`` outside a drdrill pytest session."""
+    return _current

@@ -15,7 +15,6 @@ run - also when a scenario fails midway.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,15 +23,16 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 from dr_infra.interrupts import shielded
 from dr_infra.stack import function_ready, iam_policies, protect, restored, safety, user_stack
 from dr_infra.stack.cleanup import Cleanups
+from dr_infra.stack.handles import MONITOR_HANDLER as MONITOR_HANDLER
+from dr_infra.stack.handles import REPROTECT_HANDLER as REPROTECT_HANDLER
+from dr_infra.stack.handles import RUNTIME as RUNTIME
+from dr_infra.stack.handles import Stack as Stack
+from dr_infra.stack.handles import placeholder_values as placeholder_values
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.packaging import build_package
 from dr_infra.stack.spec import StackSpec
 from dr_infra.stack.table_delete import delete_system_backups, delete_table_when_settled
 from dr_infra.targets.base import Target
-
-RUNTIME = "python3.13"
-MONITOR_HANDLER = "change_monitor.handler.lambda_handler"
-REPROTECT_HANDLER = "change_monitor.handler.on_restore_completed"
 
 
 def _role_not_ready(exc: BaseException) -> bool:
@@ -50,64 +50,6 @@ _retry_new_role = retry(
     stop=stop_after_delay(60),
     reraise=True,
 )
-
-
-@dataclass
-class Stack:
-    """Handles of one provisioned DR stack (what steps and posture checks need)."""
-
-    names: StackNames
-    spec: StackSpec
-    region: str
-    account_id: str
-    cleanups: Cleanups
-    table_arn: str = ""
-    stream_arn: str = ""
-    vault_arn: str = ""
-    plan_id: str = ""
-    selection_id: str = ""
-    backup_role_arn: str = ""
-    monitor_role_arn: str = ""
-    monitor_function_arn: str = ""
-    reprotect_function_arn: str = ""
-    mapping_uuid: str = ""
-    code_sha256: str = ""
-    created: list[str] = field(default_factory=list)
-
-    def tag_list(self) -> list[dict[str, str]]:
-        return [{"Key": k, "Value": v} for k, v in self.names.tags().items()]
-
-    def monitor_environment(self) -> dict[str, str]:
-        """The change monitor's DR_* variables (the public contract of the Lambda)."""
-        return {
-            "DR_STRATEGY": self.spec.strategy,
-            "DR_TRIGGER_EVENTS": ",".join(self.spec.trigger_events),
-            "DR_BACKUP_VAULT_NAME": self.names.vault,
-            "DR_RESTORE_ROLE_ARN": self.backup_role_arn,
-            "DR_LEDGER_TABLE": self.names.ledger_table,
-            "DR_INCIDENT_WINDOW_SECONDS": str(self.spec.incident_window_s),
-            "DR_MONITOR_FUNCTION_ARN": self.monitor_function_arn
-            or f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.names.monitor_function}",
-            **self.spec.extra_environment,
-        }
-
-
-def placeholder_values(stack: Stack) -> dict[str, str]:
-    """What the placeholders of a stack definition's files stand for in this drill (see ``placeholders.KNOWN``)."""
-    return {
-        "table_name": stack.names.table,
-        "table_arn": stack.table_arn,
-        "stream_arn": stack.stream_arn,
-        "vault_name": stack.names.vault,
-        "vault_arn": stack.vault_arn,
-        "restore_role_arn": stack.backup_role_arn,
-        "backup_role_arn": stack.backup_role_arn,
-        "monitor_role_arn": stack.monitor_role_arn,
-        "monitor_function_name": stack.names.monitor_function,
-        "region": stack.region,
-        "account_id": stack.account_id,
-        "run_id": stack.names.run_id,
-    }
 
 
 def provision(target: Target, names: StackNames, spec: StackSpec, cleanups: Cleanups | None = None) -> Stack:

@@ -1,7 +1,7 @@
 """The parts of a drill's stack that come from the user's stack definition: backup plan, selection, change monitor.
 
-Placeholders in the user's files are filled with the drill's names (:func:`provision.placeholder_values`); the
-plan and selection keep the user's rules and resources but take the drill's names (``BackupPlanName``,
+Placeholders in the user's files are filled with the drill's names (:func:`dr_infra.stack.handles.placeholder_values`);
+the plan and selection keep the user's rules and resources but take the drill's names (``BackupPlanName``,
 ``SelectionName``), since parallel drills need names of their own. The user's function is created from their code
 byte for byte (a folder is zipped deterministically), with their handler, runtime, timeout and environment, and
 their role policy when they give one (else drdrill's least-privilege monitor policy stays on the role).
@@ -13,14 +13,12 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dr_infra.stack import function_ready, placeholders, safety
+from dr_infra.stack.handles import Stack, placeholder_values
 from dr_infra.stack.packaging import user_package
 from dr_infra.targets.base import Target
-
-if TYPE_CHECKING:
-    from dr_infra.stack.provision import Stack
 
 RESTORE_SETTLE_S = 120.0
 """How long teardown waits for a restore the user's monitor started to finish, so its table can be deleted."""
@@ -28,8 +26,6 @@ _IN_FLIGHT = {"CREATED", "PENDING", "RUNNING"}
 
 
 def _values(stack: Stack) -> dict[str, str]:
-    from dr_infra.stack.provision import placeholder_values
-
     return placeholder_values(stack)
 
 

@@ -31,266 +31,36 @@ only.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Clamped, Context, Decimal, DecimalException, Inexact, Overflow, Rounded, Underflow
 from typing import TYPE_CHECKING, Any
+
+from dr_infra.verify.canonical import DYNAMODB_CONTEXT as DYNAMODB_CONTEXT
+from dr_infra.verify.canonical import Item as Item
+from dr_infra.verify.canonical import ItemFormatError as ItemFormatError
+from dr_infra.verify.canonical import canonical as canonical
+from dr_infra.verify.canonical import canonical_binary as canonical_binary
+from dr_infra.verify.canonical import canonical_number as canonical_number
+from dr_infra.verify.canonical import encode_bytes, encode_text, normalize_item, normalize_value
+from dr_infra.verify.canonical import to_jsonable as to_jsonable
+from dr_infra.verify.item_diff import DEFAULT_MAX_EXAMPLES as DEFAULT_MAX_EXAMPLES
+from dr_infra.verify.item_diff import DEFAULT_PARTITIONS as DEFAULT_PARTITIONS
+from dr_infra.verify.item_diff import DIGEST_METHOD as DIGEST_METHOD
+from dr_infra.verify.item_diff import MAX_ATTRIBUTE_DIFFS as MAX_ATTRIBUTE_DIFFS
+from dr_infra.verify.item_diff import Diff as Diff
+from dr_infra.verify.item_diff import attribute_diffs as attribute_diffs
 
 if TYPE_CHECKING:
     from dr_infra.targets.base import Target
 
-Item = dict[str, Any]
-"""One item in DynamoDB wire JSON: ``{"pk": {"S": "a"}, "n": {"N": "1"}}``."""
-
 ItemSource = Callable[[], Iterable[Item]]
 """A re-iterable source: each call starts a fresh stream of the same items."""
 
-DEFAULT_PARTITIONS = 4096
-DEFAULT_MAX_EXAMPLES = 10
 DEFAULT_DRILLDOWN_BUDGET = 50_000
-MAX_ATTRIBUTE_DIFFS = 50
 _MOD = 1 << 256
-
-DYNAMODB_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
-"""DynamoDB's number context (the one boto3 uses): 38 significant digits."""
-
-_PLAIN_TYPES = frozenset({"S", "BOOL", "NULL"})
-
-
-class ItemFormatError(ValueError):
-    """An item is not valid DynamoDB wire JSON (or lacks a key attribute)."""
-
-
-# --- canonical encoding -----------------------------------------------------------------------------------
-
-
-def canonical_number(text: str | int | Decimal) -> str:
-    """One spelling per numeric value: ``"1.0"``, ``"1"``, ``"1E0"`` give ``"1"``; ``"10"``: ``"1E+1"``."""
-    if type(text) is str and text.isdigit() and len(text) <= 38 and text.isascii():
-        # Fast path for plain non-negative integers; the same spelling Decimal.normalize gives.
-        digits = text.lstrip("0")
-        if not digits:
-            return "0"
-        coefficient = digits.rstrip("0")
-        zeros = len(digits) - len(coefficient)
-        if not zeros:
-            return digits
-        if len(coefficient) == 1:
-            return f"{coefficient}E+{zeros}"
-        return f"{coefficient[0]}.{coefficient[1:]}E+{zeros + len(coefficient) - 1}"
-    try:
-        value = Decimal(text) if not isinstance(text, Decimal) else text
-    except (DecimalException, ValueError, TypeError) as exc:
-        raise ItemFormatError(f"not a number: {text!r}") from exc
-    if not value.is_finite():
-        raise ItemFormatError(f"not a finite number: {text!r}")
-    if not value:
-        return "0"
-    try:
-        return str(DYNAMODB_CONTEXT.normalize(value))
-    except DecimalException:
-        # Outside DynamoDB's range or precision: keep it exact instead of rounding two values together.
-        precision = len(value.as_tuple().digits)
-        exact = Context(prec=max(precision, 1), Emin=-999_999_999, Emax=999_999_999)
-        return str(exact.normalize(value))
-
-
-def canonical_binary(value: str | bytes | bytearray | memoryview) -> str:
-    """Binary as canonical base64 of its bytes (wire JSON carries base64 text; boto3 gives ``bytes``)."""
-    if isinstance(value, str):
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ItemFormatError(f"binary value is not base64: {value[:40]!r}") from exc
-    else:
-        raw = bytes(value)
-    return base64.b64encode(raw).decode("ascii")
-
-
-def normalize_value(av: dict[str, Any]) -> dict[str, Any]:
-    """An attribute value (``{"N": "1.0"}``) in canonical form (``{"N": "1"}``), equal iff the values are."""
-    try:
-        ((kind, value),) = av.items()
-    except (AttributeError, TypeError, ValueError):
-        raise ItemFormatError(f"not a DynamoDB attribute value: {av!r}"[:200]) from None
-    if kind in _PLAIN_TYPES:
-        return av
-    normalizer = _NORMALIZERS.get(kind)
-    if normalizer is None:
-        raise ItemFormatError(f"unknown DynamoDB type {kind!r}")
-    return {kind: normalizer(value)}
-
-
-_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "N": canonical_number,
-    "M": lambda value: {name: normalize_value(inner) for name, inner in value.items()},
-    "L": lambda value: [normalize_value(inner) for inner in value],
-    "SS": lambda value: sorted(set(value)),
-    "NS": lambda value: sorted({canonical_number(v) for v in value}),
-    "B": canonical_binary,
-    "BS": lambda value: sorted({canonical_binary(v) for v in value}),
-}
-
-
-def normalize_item(item: Item, ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Every attribute of ``item`` (but ``ignore``) in canonical form."""
-    return {name: normalize_value(av) for name, av in item.items() if name not in ignore}
-
-
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
-
-
-def _dumps(value: Any) -> bytes:
-    return _ENCODE(value).encode("ascii")
-
-
-def canonical(item: Item, ignore_attributes: Iterable[str] = ()) -> bytes:
-    """The canonical encoding of an item: equal bytes if and only if the items are equal in DynamoDB.
-
-    Sorted-key compact JSON of the normalised item (see :func:`normalize_value`); this is what is hashed.
-    """
-    return _dumps(normalize_item(item, frozenset(ignore_attributes)))
-
-
-def to_jsonable(av: Any) -> Any:
-    """A wire-JSON value with any ``bytes`` turned into base64 text (for examples and the journal)."""
-    if isinstance(av, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(av)).decode("ascii")
-    if isinstance(av, dict):
-        return {k: to_jsonable(v) for k, v in av.items()}
-    if isinstance(av, list):
-        return [to_jsonable(v) for v in av]
-    return av
-
-
-# --- result -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Diff:
-    """What a comparison found. Counts are exact; ``examples`` holds the first ``max_examples`` ones."""
-
-    compared_expected: int = 0
-    compared_actual: int = 0
-    missing: int = 0
-    extra: int = 0
-    changed: int = 0
-    examples: list[dict[str, Any]] = field(default_factory=list)
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    partitions: int = DEFAULT_PARTITIONS
-    differing_partitions: int = 0
-    drilldown_passes: int = 0
-    drilldown_items: int = 0
-    """Items (both sides) fully examined in the drill-down; items outside differing partitions are not."""
-    expected_digest: str | None = None
-    actual_digest: str | None = None
-    """Digests of the two sides' data (:data:`DIGEST_METHOD`): equal data gives equal digests, whatever the
-    order the items were read in, so the journal pins what exactly was compared."""
-
-    @property
-    def equal(self) -> bool:
-        return self.missing == 0 and self.extra == 0 and self.changed == 0
-
-    @property
-    def differences(self) -> int:
-        return self.missing + self.extra + self.changed
-
-    def summary(self) -> str:
-        """One line for logs and reports."""
-        sides = f"{self.compared_expected} expected, {self.compared_actual} actual items"
-        if self.equal:
-            return f"equal: {sides}"
-        return (
-            f"NOT equal: {self.missing} missing, {self.extra} extra, {self.changed} changed ({sides}; "
-            f"{len(self.examples)} of {self.differences} differences shown)"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready evidence (the journal's ``diff``)."""
-        return {
-            "equal": self.equal,
-            "summary": self.summary(),
-            "compared_expected": self.compared_expected,
-            "compared_actual": self.compared_actual,
-            "missing": self.missing,
-            "extra": self.extra,
-            "changed": self.changed,
-            "examples": self.examples,
-            "examples_truncated": self.differences > len(self.examples),
-            "partitions": self.partitions,
-            "differing_partitions": self.differing_partitions,
-            "drilldown_passes": self.drilldown_passes,
-            "drilldown_items": self.drilldown_items,
-            "expected_digest": self.expected_digest,
-            "actual_digest": self.actual_digest,
-            "digest_method": DIGEST_METHOD,
-        }
-
-    def _add_example(self, example: dict[str, Any]) -> None:
-        if len(self.examples) < self.max_examples:
-            self.examples.append(example)
-
-    @property
-    def _wants_examples(self) -> bool:
-        return len(self.examples) < self.max_examples
-
-
-# --- attribute-level diffs --------------------------------------------------------------------------------
-
-
-def attribute_diffs(
-    expected: Item, actual: Item, ignore_attributes: Iterable[str] = (), limit: int = MAX_ATTRIBUTE_DIFFS
-) -> list[dict[str, Any]]:
-    """Where two items differ: ``[{"attribute": "profile.tags[2]", "expected": {...}, "actual": {...}}]``.
-
-    Maps and lists are descended into; a set, scalar or type change is reported at its own path. An absent
-    attribute is ``None``.
-    """
-    ignore = frozenset(ignore_attributes)
-    out: list[dict[str, Any]] = []
-    for name in sorted((set(expected) | set(actual)) - ignore):
-        _diff_value(name, expected.get(name), actual.get(name), out, limit)
-        if len(out) >= limit:
-            break
-    return out[:limit]
-
-
-def _diff_value(path: str, expected: Any, actual: Any, out: list[dict[str, Any]], limit: int) -> None:
-    if len(out) >= limit:
-        return
-    if expected is None or actual is None:
-        if expected is not None or actual is not None:
-            out.append({"attribute": path, "expected": to_jsonable(expected), "actual": to_jsonable(actual)})
-        return
-    norm_expected, norm_actual = normalize_value(expected), normalize_value(actual)
-    if norm_expected == norm_actual:
-        return
-    if "M" in expected and "M" in actual:
-        inner_expected, inner_actual = expected["M"], actual["M"]
-        for key in sorted(set(inner_expected) | set(inner_actual)):
-            _diff_value(f"{path}.{key}", inner_expected.get(key), inner_actual.get(key), out, limit)
-        return
-    if "L" in expected and "L" in actual:
-        list_expected, list_actual = expected["L"], actual["L"]
-        for index in range(max(len(list_expected), len(list_actual))):
-            _diff_value(
-                f"{path}[{index}]",
-                list_expected[index] if index < len(list_expected) else None,
-                list_actual[index] if index < len(list_actual) else None,
-                out,
-                limit,
-            )
-        return
-    out.append({"attribute": path, "expected": to_jsonable(expected), "actual": to_jsonable(actual)})
-
-
-# --- the comparison ---------------------------------------------------------------------------------------
 
 
 class _Keyer:
@@ -304,7 +74,7 @@ class _Keyer:
 
     def key(self, item: Item) -> bytes:
         try:
-            return _dumps([normalize_value(item[name]) for name in self.names])
+            return encode_bytes([normalize_value(item[name]) for name in self.names])
         except KeyError as exc:
             raise ItemFormatError(f"item lacks key attribute {exc.args[0]!r}: {str(item)[:200]}") from None
 
@@ -313,11 +83,6 @@ class _Keyer:
 
     def key_of(self, item: Item) -> dict[str, Any]:
         return {name: to_jsonable(item[name]) for name in self.names if name in item}
-
-
-#: How :attr:`Diff.expected_digest` is made: the sum modulo 2**256 of every item's SHA-256 (of its canonical
-#: JSON, :func:`canonical`), as 64 hex digits: an order-independent hash of the multiset of items.
-DIGEST_METHOD = "sha256-multiset-sum/1"
 
 
 @dataclass
@@ -333,7 +98,7 @@ class _Digests:
 
 
 def _digest(item: Item, ignore: frozenset[str]) -> bytes:
-    return hashlib.sha256(_dumps(normalize_item(item, ignore))).digest()
+    return hashlib.sha256(encode_bytes(normalize_item(item, ignore))).digest()
 
 
 def _digest_pass(source: ItemSource, keyer: _Keyer, ignore: frozenset[str]) -> _Digests:
@@ -342,7 +107,7 @@ def _digest_pass(source: ItemSource, keyer: _Keyer, ignore: frozenset[str]) -> _
     total = 0
     sha256 = hashlib.sha256
     from_bytes = int.from_bytes
-    encode = _ENCODE
+    encode = encode_text
     crc32 = zlib.crc32
     names = keyer.names
     partitions = keyer.partitions
@@ -395,14 +160,14 @@ def _drill(
         found = held.pop(key, None)
         if found is None:
             diff.extra += 1
-            if diff._wants_examples:
-                diff._add_example({"kind": "extra", "key": keyer.key_of(item), "attribute_diffs": []})
+            if diff.wants_examples:
+                diff.add_example({"kind": "extra", "key": keyer.key_of(item), "attribute_diffs": []})
             continue
         digest, expected_item = found
         if digest != _digest(item, ignore):
             diff.changed += 1
-            if diff._wants_examples:
-                diff._add_example(
+            if diff.wants_examples:
+                diff.add_example(
                     {
                         "kind": "changed",
                         "key": keyer.key_of(item),
@@ -411,8 +176,8 @@ def _drill(
                 )
     for _digest_value, expected_item in held.values():
         diff.missing += 1
-        if diff._wants_examples:
-            diff._add_example({"kind": "missing", "key": keyer.key_of(expected_item), "attribute_diffs": []})
+        if diff.wants_examples:
+            diff.add_example({"kind": "missing", "key": keyer.key_of(expected_item), "attribute_diffs": []})
 
 
 def compare_streams(

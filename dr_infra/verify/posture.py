@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dr_infra.stack.handles import Stack
 from dr_infra.stack.names import TAG_RUN_ID
-from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
 from dr_infra.targets.iam_evaluator import Decision
 from dr_infra.verify import effective_permissions

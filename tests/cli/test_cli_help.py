@@ -7,11 +7,12 @@ import argparse
 import pytest
 
 import dr_infra
-from dr_infra.app.cli import _parser, main
+from dr_infra.app.cli import main
+from dr_infra.app.parser import build_parser
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
-    parser = _parser()
+    parser = build_parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
 

@@ -1,0 +1,195 @@
+"""``drdrill run``: the scenarios under pytest with drdrill's plugin, then the exit code from the journal.
+
+Exit codes (a public contract): 0 every guarantee met, 1 a guarantee violated (or nothing measured),
+2 usage or configuration error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from dr_infra.app.shipped import shipped_features
+from dr_infra.app.streams import HeldStdout as _HeldStdout
+from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
+from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
+
+
+def _pytest_args(args: argparse.Namespace) -> list[str]:
+    paths = args.paths or [str(shipped_features())]
+    for path in paths:
+        if not Path(path).exists():
+            raise DrDrillError(f"no such feature file or folder: {path}")
+    argv = [
+        *paths,
+        "-p",
+        "no:cacheprovider",
+        f"--dr-target={args.target}",
+        "-o",
+        "python_files=",
+        "--rootdir",
+        str(Path.cwd()),
+    ]
+    if args.policy:
+        argv.append(f"--dr-policy={args.policy}")
+    if args.report_dir:
+        argv.append(f"--dr-report-dir={args.report_dir}")
+    argv.extend(f"--dr-allow-account={account}" for account in args.allow_account or [])
+    if args.region:
+        argv.append(f"--dr-region={args.region}")
+    if args.redact:
+        argv.append("--dr-redact")
+    if args.history_dir:
+        argv.append(f"--dr-history-dir={args.history_dir}")
+    if args.stop_alarm:
+        argv.append(f"--dr-stop-alarm={args.stop_alarm}")
+    if args.max_cost:
+        argv.append(f"--dr-max-cost={args.max_cost}")
+    if args.stack:
+        argv.append(f"--dr-stack={args.stack}")
+    if args.embedded_profile:
+        argv.append(f"--dr-embedded-profile={args.embedded_profile}")
+    if args.embedded_scale:
+        argv.append(f"--dr-embedded-scale={args.embedded_scale}")
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    if args.tags:
+        argv += ["-m", args.tags]
+    if args.workers:
+        argv += ["-n", str(args.workers)]
+    if getattr(args, "cucumberjson", None):
+        argv.append(f"--cucumberjson={args.cucumberjson}")
+    argv.append(f"--dr-progress={'off' if args.quiet else 'auto'}")
+    if getattr(args, "verbose", False):
+        argv += ["-v", "--tb=short"]  # pytest's own lines and tracebacks, for debugging drdrill or a step
+    else:
+        argv += ["-q", "--tb=no", "-rN", "--no-header"]  # drdrill's scenario lines say it (dr_infra.app.terminal)
+    return argv
+
+
+class _Collector:
+    """Captures the drill session at the end of the pytest run, to compute the exit code from the journal;
+    releases the held stdout when the first scenario starts."""
+
+    def __init__(self, stdout: _HeldStdout | None = None) -> None:
+        self.session: object | None = None
+        self.stdout = stdout
+
+    def pytest_runtest_logstart(self) -> None:
+        if self.stdout is not None:
+            self.stdout.release()
+
+    def pytest_sessionfinish(self, session: object) -> None:
+        from dr_infra.bdd.session import SESSION_KEY
+
+        config = session.config  # type: ignore[attr-defined]
+        self.session = config.stash.get(SESSION_KEY, None)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def write_step_summary(data: dict[str, object], report_dir: str | None) -> None:
+    """Append the compact summary to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it (a job's summary page,
+    https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#adding-a-job-summary)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from dr_infra.report.markdown import render_summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(render_summary(data, report_dir) + "\n")
+    except OSError as exc:
+        print(f"drdrill: cannot write the step summary to {target}: {exc.strerror or exc}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from dr_infra.app.plan import check_max_duration
+    from dr_infra.app.terminal import RunTerminal, print_summary
+    from dr_infra.drill.policy import load_policy
+    from dr_infra.targets.timing import parse as parse_timing
+
+    argv = _pytest_args(args)
+    load_policy(args.policy)  # a malformed policy is one line before anything starts
+    parse_timing(  # an unknown profile or a bad scale is one line before anything starts
+        args.embedded_profile or os.environ.get("DRDRILL_EMBEDDED_PROFILE"),
+        args.embedded_scale or os.environ.get("DRDRILL_EMBEDDED_SCALE"),
+        args.target,
+    )
+    check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts
+    stdout = _HeldStdout(sys.stdout)
+    collector = _Collector(stdout)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    stderr = _PytestErrorFilter(sys.stderr)
+    code: int | pytest.ExitCode = pytest.ExitCode.INTERNAL_ERROR
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+            code = pytest.main(argv, plugins=[collector] if args.quiet else [collector, RunTerminal(sys.stdout)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if code == pytest.ExitCode.USAGE_ERROR or _usage_errors(collector.session):
+            stdout.discard()  # before any scenario ran: drdrill's one line says it all
+        stdout.release()
+    ds = collector.session
+    journal = getattr(ds, "journal", None)
+    if code == pytest.ExitCode.INTERRUPTED and journal is not None and journal.status == "interrupted":
+        _say_interrupted(ds)
+        return EXIT_INTERRUPTED
+    if journal is not None and journal.usage_errors:
+        for line in journal.usage_errors[:10]:
+            print(f"drdrill: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in stderr.usage_errors[:10]:
+        print(f"drdrill: {line}", file=sys.stderr)
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        return EXIT_USAGE
+    if code == pytest.ExitCode.INTERRUPTED:
+        if journal is not None and journal.status == "interrupted":
+            _say_interrupted(ds)
+            return EXIT_INTERRUPTED
+        return EXIT_USAGE
+    if journal is None or journal.status == "running":
+        print("drdrill: no scenario ran: check the paths and the -k/--tags filters", file=sys.stderr)
+        return EXIT_USAGE
+    out = ds.config.stash.get(_report_key(), None)  # type: ignore[attr-defined]
+    data = journal.to_dict()
+    if not args.quiet:
+        print_summary(data, str(out) if out is not None else None)
+    write_step_summary(data, str(out) if out is not None else None)
+    cucumber = Path(args.cucumberjson) if getattr(args, "cucumberjson", None) else None
+    if cucumber is not None and cucumber.is_file():
+        from dr_infra.report.cucumber import annotate
+
+        annotate(cucumber, data)
+    if out is not None:
+        print(f"drdrill: report written to {out}/ (verdict: {journal.status})")
+    return {"met": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(journal.status, EXIT_VIOLATED)
+
+
+def _say_interrupted(ds: object | None) -> None:
+    """After Ctrl-C: what happened to the stack and where the report is."""
+    out = ds.config.stash.get(_report_key(), None) if ds is not None else None  # type: ignore[attr-defined]
+    journal = getattr(ds, "journal", None)
+    leaks = list(getattr(journal, "leaks", None) or [])
+    stack = "teardown abandoned, resources left (see above)" if leaks else "every stack torn down"
+    where = f"; report written to {out}/" if out is not None else "; no report written"
+    print(f"drdrill: interrupted: {stack}{where}", file=sys.stderr)
+
+
+def _usage_errors(ds: object | None) -> list[str]:
+    return list(getattr(getattr(ds, "journal", None), "usage_errors", None) or [])
+
+
+def _report_key() -> object:
+    from dr_infra.bdd.report_output import REPORT_DIR_KEY
+
+    return REPORT_DIR_KEY
