@@ -17,7 +17,7 @@ Feature: drdrill reports exactly how a broken recovery breaks
     Given a DR-protected table "orders" with 20 items
     And the change monitor restores with the "backup" strategy
     And a recovery point of the table exists
-    And restore jobs take 3 seconds
+    And restore jobs take 8 seconds
     And the DR policy requires an RTO of 2 seconds and an RPO of 60 seconds
     When 1 item is deleted
     Then a restore job completes within 30 seconds
