@@ -28,7 +28,6 @@ from dr_infra.app.plan_time import (
     estimate,
     format_seconds,
     parse_duration,
-    plan_wait_skip,
     scenario_seconds,
     timings_for,
 )
@@ -85,15 +84,12 @@ def describe_run(
     capabilities = target_capabilities(target, profile)
     timings = timings or timings_for(target)
     rows: list[dict[str, Any]] = []
-    late: set[int] = set()  # skipped by a step after the stack exists: it still costs a stack
     for s in scenarios:
-        skipped = s.skipped_on(target, capabilities)
+        definition_file = plan_definition.scenario_definition(s.feature_file, s.steps) or run_stack
+        skipped = s.skipped_on(target, capabilities) or _plan_wait_skip(
+            s.steps, capabilities, definition_file, wait_limit_s
+        )
         estimate_s = 0.0 if skipped else scenario_seconds(s.steps, timings)
-        waits = None if skipped else plan_wait_skip(s.steps, timings, capabilities, wait_limit_s)
-        if waits is not None:
-            index, skipped = waits
-            estimate_s = scenario_seconds(s.steps[:index], timings)
-            late.add(len(rows))
         rows.append(
             {
                 "feature_file": s.feature_file,
@@ -102,11 +98,11 @@ def describe_run(
                 "restores": s.restores,
                 "skipped_on_target": skipped,
                 "estimate_s": estimate_s,
-                "stack_definition": plan_definition.scenario_definition(s.feature_file, s.steps) or run_stack,
+                "stack_definition": definition_file,
             }
         )
     running = [row for row in rows if not row["skipped_on_target"]]
-    stacks = len(running) + len(late)
+    stacks = len(running)
     count = len(scenarios)
     restoring = sum(1 for row in running if row["restores"])
     at_once = max(1, min(workers or 1, count)) if count else 0
@@ -121,6 +117,23 @@ def describe_run(
         "cost": estimate_run(len(running), restoring, table_gb),
         "scenario_list": rows,
     }
+
+
+def _plan_wait_skip(
+    steps: Sequence[tuple[str, str]],
+    capabilities: frozenset[str] | None,
+    definition_file: str | None,
+    limit_s: float | None,
+) -> str | None:
+    """``the backup plan has run N times`` on a target without a plan clock: skipped before the first step when
+    the plan's next N runs are further away than the policy allows (:func:`plan_runs.skip_before_provisioning`,
+    the rule ``drdrill run`` applies, from now and the plan's own schedule)."""
+    if capabilities is None or limit_s is None:
+        return None
+    from dr_infra.bdd.definitions import run_definition
+    from dr_infra.drill.plan_runs import skip_before_provisioning
+
+    return skip_before_provisioning(steps, capabilities, run_definition(definition_file), limit_s)
 
 
 def _workers(value: str | None) -> int | None:
@@ -148,7 +161,7 @@ def run_estimate(
     run: dict[str, Any], timings: Timings, workers: int | None, budget_s: float | None, cores: int
 ) -> dict[str, Any]:
     """The run's ``duration_estimate_s`` (serial, concurrent, workers, with ``details``) from its scenario rows."""
-    durations = [row["estimate_s"] for row in run["scenario_list"] if row["estimate_s"] > 0]  # late skips cost too
+    durations = [row["estimate_s"] for row in run["scenario_list"] if row["estimate_s"] > 0]
     return estimate(durations, timings, workers, budget_s, cores)
 
 

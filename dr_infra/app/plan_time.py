@@ -176,24 +176,6 @@ def _within(text: str, default: float) -> float:
     return float(found.group("s")) if found else default
 
 
-def plan_wait_skip(
-    steps: Sequence[tuple[str, str]], t: Timings, capabilities: frozenset[str] | None, limit_s: float | None
-) -> tuple[int, str] | None:
-    """``(step index, reason)`` when ``the backup plan has run N times`` will skip the scenario: a target without
-    a plan clock waits for the plan's own runs (:mod:`dr_infra.drill.plan_runs`), and skips once N scheduled runs
-    are further away than the policy's ``backup.job_timeout_seconds`` (on AWS: 12 hours apart)."""
-    if capabilities is None or "plan_clock" in capabilities or limit_s is None:
-        return None
-    for index, (_, text) in enumerate(steps):
-        runs = _PLAN_RUNS.match(text.strip())
-        if runs and int(runs.group("n")) * t.plan_run_s > limit_s:
-            return index, (
-                f"after its stack is provisioned: waiting for {runs.group('n')} runs of the backup plan (every "
-                f"{t.plan_run_s / 3600:g} h) takes longer than the policy's backup.job_timeout_seconds of {limit_s:g} s"
-            )
-    return None
-
-
 def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
     """One scenario's wall time: each step's phase, in order, then teardown."""
     strategy, restore_s, restored, harmed, table_loss, attached = "backup", t.restore_s, False, 0, False, False

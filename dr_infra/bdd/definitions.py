@@ -42,6 +42,17 @@ def run_definition(path: str | None) -> StackDefinition | None:
     return _load(Path(path).resolve()) if path else None
 
 
+def scenario_definition(
+    feature_file: str | Path, steps: list[tuple[str, str]], run: StackDefinition | None
+) -> StackDefinition | None:
+    """The definition a scenario drills: the one its ``... as defined in "FILE"`` step names, else the run's."""
+    for _, text in steps:
+        found = STEP.match(text.strip())
+        if found:
+            return definition_for(feature_file, found.group("path"))
+    return run
+
+
 def check_referenced(items: list[pytest.Item]) -> list[str]:
     """One line per definition file a selected scenario names that does not load (missing, invalid)."""
     problems: list[str] = []

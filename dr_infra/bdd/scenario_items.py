@@ -6,18 +6,22 @@ rules (:mod:`dr_infra.bdd.needs`), so a plan and a run cannot disagree about a s
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
 
 from dr_infra.bdd import needs
 from dr_infra.bdd.collect import template_of
+from dr_infra.bdd.definitions import scenario_definition
 from dr_infra.bdd.provenance import relative
 from dr_infra.bdd.session import DrillSession
+from dr_infra.drill.plan_runs import skip_before_provisioning
 from dr_infra.drill.state import Drill
 from dr_infra.errors import DrDrillError
 from dr_infra.report.journal import ScenarioRecord
 from dr_infra.stack import safety
+from dr_infra.stack.definition import StackDefinition
 
 RECORD_KEY = pytest.StashKey[ScenarioRecord]()
 """The item's scenario record (the journal's), from its setup to its teardown report."""
@@ -53,7 +57,25 @@ def known_skip(ds: DrillSession, item: pytest.Item) -> str | None:
         from dr_infra.targets.embedded.target import AWS_SCALED_WITHOUT
 
         known = EMBEDDED_CAPABILITIES - AWS_SCALED_WITHOUT  # aws-scaled rehearses aws: no fault switches
-    return None if known is None else needs.skip_reason(scenario_steps(item), ds.target_name, known)
+    if known is None:
+        return None
+    steps = scenario_steps(item)
+    return needs.skip_reason(steps, ds.target_name, known) or _plan_wait(
+        item, steps, known, ds.definition, ds.policy.backup_job_timeout_seconds
+    )
+
+
+def _plan_wait(
+    item: pytest.Item,
+    steps: list[tuple[str, str]],
+    capabilities: Collection[str],
+    run_definition: StackDefinition | None,
+    limit_s: float,
+) -> str | None:
+    """On a target without a plan clock: why waiting for the plan's own runs skips the scenario (its stack's plan
+    comes from the definition its step names, else the run's, else the seed's: :mod:`dr_infra.drill.plan_runs`)."""
+    definition = scenario_definition(str(item.path), steps, run_definition)
+    return skip_before_provisioning(steps, capabilities, definition, limit_s)
 
 
 def check_cost_cap(ds: DrillSession, scenarios: int, restoring: int) -> None:
@@ -71,8 +93,13 @@ def check_cost_cap(ds: DrillSession, scenarios: int, restoring: int) -> None:
 def skip_before_first_step(item: pytest.Item, drill: Drill) -> None:
     """Skip a scenario the target cannot run before its first step creates anything (the reason its step's
     :meth:`Drill.require` would give later): on AWS a chaos scenario would otherwise provision a stack and wait
-    minutes for a backup job only to skip at its fault step. ``drdrill plan`` marks the same scenarios."""
-    reason = needs.skip_reason(scenario_steps(item), drill.target.name, drill.target.capabilities)
+    minutes for a backup job only to skip at its fault step, and a plan-cadence scenario would provision one only
+    to find that the plan's runs are hours away. ``drdrill plan`` marks the same scenarios."""
+    steps = scenario_steps(item)
+    capabilities = drill.target.capabilities
+    reason = needs.skip_reason(steps, drill.target.name, capabilities) or _plan_wait(
+        item, steps, capabilities, drill.definition, drill.policy.backup_job_timeout_seconds
+    )
     if reason is not None:
         drill.record.skip_reason = reason
         pytest.skip(reason)

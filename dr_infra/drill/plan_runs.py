@@ -20,14 +20,18 @@ https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RecoveryPointCreator.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import Probe, WaitPolicy
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import iso
+from dr_infra.stack.definition import StackDefinition
+from dr_infra.stack.spec import DEFAULT_SCHEDULE
 from dr_infra.targets.schedule_expression import ScheduleError, parse
 
 MAX_RUNS = 50
@@ -127,6 +131,82 @@ def _advance(drill: Drill, control: Any, count: int) -> str:
     return f"embedded plan clock advanced by {advanced:.0f} s, the table's writes dated {aged:.0f} s earlier"
 
 
+DEFAULT_RULE_SCHEDULE = "cron(0 5 ? * * *)"
+"""A rule's ScheduleExpression when it names none: AWS Backup's default, daily at 05:00 UTC (API_BackupRule)."""
+DEFAULT_START_WINDOW_MINUTES = 480
+"""A rule's StartWindowMinutes when it names none: 8 hours (API_StartBackupJob, API_BackupRule)."""
+PLAN_RUNS_STEP = re.compile(r"^the backup plan has run (?P<count>-?\d+) times?$")
+
+
+def plan_rules(definition: StackDefinition | None) -> list[dict[str, Any]]:
+    """The rules of the plan a stack of ``definition`` gets (the user's plan, else the seed's 12-hour rule),
+    known before the stack exists (:func:`dr_infra.stack.user_stack.plan_document` builds the same)."""
+    if definition is not None and definition.backup is not None:
+        return [dict(rule) for rule in definition.backup.plan.get("Rules", [])]
+    return [{"ScheduleExpression": DEFAULT_SCHEDULE}]
+
+
+def runs_due(plan: str, rules: list[dict[str, Any]], needed: int, now: float) -> tuple[float, float] | str:
+    """``(time of the needed-th next scheduled run, its rule's start window in s)``, or why it cannot be told
+    (``plan``: how the reason names the plan)."""
+    due: list[tuple[float, float]] = []
+    for rule in rules:
+        try:
+            schedule = parse(
+                str(rule.get("ScheduleExpression") or DEFAULT_RULE_SCHEDULE), rule.get("ScheduleExpressionTimezone")
+            )
+        except ScheduleError as exc:
+            return f"drdrill cannot tell when {plan} runs: {exc}"
+        window = float(rule.get("StartWindowMinutes") or DEFAULT_START_WINDOW_MINUTES) * 60
+        due.extend((t, window) for t in schedule.next_times(now, now, needed))
+    due.sort()
+    if len(due) < needed:
+        return f"{plan} does not run {needed} more times in the next 400 days"
+    return due[needed - 1]
+
+
+def wait_too_long(plan: str, rules: list[dict[str, Any]], needed: int, now: float, limit_s: float) -> str | None:
+    """Why waiting for ``needed`` more scheduled runs of ``plan`` from ``now`` skips the scenario, else ``None``.
+
+    The wait lasts until the ``needed``-th next scheduled time plus that rule's start window (a job may start
+    that late: ``StartBy``, https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeBackupJob.html),
+    and skips when that is more than the policy's ``backup.job_timeout_seconds``."""
+    due = runs_due(plan, rules, needed, now)
+    if isinstance(due, str):
+        return due
+    at, window = due
+    wait = at + window - now
+    if wait <= limit_s:
+        return None
+    return (
+        f"waiting for {needed} more runs of {plan} would take up to {wait / 3600:.1f} h"
+        f" (until {iso(datetime.fromtimestamp(at, UTC))} plus its {window / 60:.0f}-minute start window), more"
+        f" than the policy's backup.job_timeout_seconds of {limit_s:g} s"
+    )
+
+
+def skip_before_provisioning(
+    steps: Iterable[tuple[str, str]],
+    capabilities: Collection[str],
+    definition: StackDefinition | None,
+    limit_s: float,
+    now: float | None = None,
+) -> str | None:
+    """Why ``the backup plan has run N times`` will skip the scenario, known before its first step creates the
+    stack: on a target without a plan clock (aws) the step waits for the plan's own runs, and the stack's plan
+    (its rules come from the stack definition, or the seed's) is new, so it has made none yet. ``drdrill plan``
+    marks the same scenarios, and ``drdrill run`` skips them before provisioning anything."""
+    if "plan_clock" in capabilities:
+        return None
+    for _, text in steps:
+        found = PLAN_RUNS_STEP.match(text.strip())
+        if found and 1 <= int(found.group("count")) <= MAX_RUNS:
+            at = time.time() if now is None else now
+            return wait_too_long("the stack's new backup plan", plan_rules(definition), int(found.group("count")),
+                                 at, limit_s)  # fmt: skip
+    return None
+
+
 def _wait_for_runs(drill: Drill, count: int) -> str:
     stack = drill.require_stack()
     have = [j for j in plan_jobs(drill) if j.get("State") == "COMPLETED"]
@@ -134,30 +214,15 @@ def _wait_for_runs(drill: Drill, count: int) -> str:
         return f"{len(have)} runs had already completed"
     rules = drill.client("backup").get_backup_plan(BackupPlanId=stack.plan_id)["BackupPlan"]["Rules"]
     now = time.time()
-    due: list[tuple[float, float]] = []
-    for rule in rules:
-        try:
-            schedule = parse(
-                str(rule.get("ScheduleExpression") or "cron(0 5 ? * * *)"), rule.get("ScheduleExpressionTimezone")
-            )
-        except ScheduleError as exc:
-            _skip(drill, f"drdrill cannot tell when backup plan {stack.names.plan} runs: {exc}")
-        window = float(rule.get("StartWindowMinutes") or 480) * 60
-        due.extend((t, window) for t in schedule.next_times(now, now, count))
-    due.sort()
     needed = count - len(have)
-    if len(due) < needed:
-        _skip(drill, f"backup plan {stack.names.plan} does not run {needed} more times in the next 400 days")
-    at, window = due[needed - 1]
-    wait = at + window - now
     limit = drill.policy.backup_job_timeout_seconds
-    if wait > limit:
-        _skip(
-            drill,
-            f"waiting for {needed} more runs of backup plan {stack.names.plan} would take up to {wait / 3600:.1f} h"
-            f" (until {iso(datetime.fromtimestamp(at, UTC))} plus its {window / 60:.0f}-minute start window), more"
-            f" than the policy's backup.job_timeout_seconds of {limit:g} s",
-        )
+    plan = f"backup plan {stack.names.plan}"
+    reason = wait_too_long(plan, rules, needed, now, limit)
+    due = runs_due(plan, rules, needed, now)
+    if reason is not None or isinstance(due, str):
+        _skip(drill, reason or str(due))
+    at, window = due
+    wait = at + window - now
     WaitPolicy(PHASE_PLAN_RUNS, wait, max_interval=60.0).run(
         lambda: Probe(
             len([j for j in plan_jobs(drill) if j.get("State") == "COMPLETED"]) >= count,
@@ -178,7 +243,7 @@ def _completed_runs(drill: Drill, count: int) -> list[dict[str, Any]]:
     return result
 
 
-def _skip(drill: Drill, reason: str) -> None:
+def _skip(drill: Drill, reason: str) -> NoReturn:
     import pytest
 
     drill.record.skip_reason = reason

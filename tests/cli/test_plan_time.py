@@ -126,15 +126,17 @@ def test_max_duration_prints_the_fewest_workers_that_fit(capsys: pytest.CaptureF
     assert "does NOT fit --max-duration 10m 00s" in out  # a budget below the slowest drill
 
 
-def test_waiting_for_the_backup_plans_own_runs_is_a_skip_on_aws_after_provisioning(
+def test_waiting_for_the_backup_plans_own_runs_is_a_skip_on_aws_before_provisioning(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """On AWS 'the backup plan has run 3 times' waits for 3 real runs 12 hours apart, longer than the policy's
-    backup.job_timeout_seconds, so the step skips the scenario (dr_infra.drill.plan_runs): after provisioning."""
-    (row,) = _rows(_plan(capsys, "--target", "aws", str(FEATURES / "plan_rpo"))).values()
-    assert row["skipped_on_target"].startswith("after its stack is provisioned: waiting for 3 runs")
+    backup.job_timeout_seconds, so the scenario is skipped before its first step (dr_infra.drill.plan_runs): no
+    stack, no time."""
+    plan = _plan(capsys, "--target", "aws", str(FEATURES / "plan_rpo"))
+    (row,) = _rows(plan).values()
+    assert row["skipped_on_target"].startswith("waiting for 3 more runs of the stack's new backup plan")
     assert "backup.job_timeout_seconds of 3600 s" in row["skipped_on_target"]
-    assert AWS_TIMINGS.provision_s < row["estimate_s"] < 3 * 12 * 3600  # a stack, not 36 hours
+    assert row["estimate_s"] == 0 and plan["run"]["stacks"] == 0
     (embedded,) = _rows(_plan(capsys, "--target", "embedded", str(FEATURES / "plan_rpo"))).values()
     assert embedded["skipped_on_target"] is None and embedded["estimate_s"] < 60  # the plan clock is advanced
 
@@ -167,12 +169,15 @@ def test_the_aws_scaled_rehearsal_skips_what_aws_skips_and_waits_scaled_floors(
     scaled = _plan(capsys, "--target", "embedded", "--embedded-profile", "aws-scaled")
     rows = _rows(scaled)
 
-    def before_first_step(found: dict[str, dict[str, Any]]) -> set[str]:
-        return {
-            n for n, r in found.items() if r["skipped_on_target"] and not r["skipped_on_target"].startswith("after")
-        }
+    def lacking(found: dict[str, dict[str, Any]]) -> set[str]:
+        """Skipped for a capability the target lacks (the rehearsal has no fault switches, as aws)."""
+        return {n for n, r in found.items() if r["skipped_on_target"] and " lacks " in r["skipped_on_target"]}
 
-    assert before_first_step(rows) == before_first_step(aws)
+    assert lacking(rows) == lacking(aws)
+    # aws waits for the plan's own runs, hours apart, and skips; the rehearsal advances the plan clock and runs it
+    plan_cadence = "Deleted items are restored from the plan's newest scheduled recovery point"
+    assert aws[plan_cadence]["skipped_on_target"].startswith("waiting for 3 more runs")
+    assert rows[plan_cadence]["skipped_on_target"] is None
     instant = _rows(_plan(capsys, "--target", "embedded"))
     name = "Deleted items are restored to the second before the deletion"
     # a 20-minute restore takes 12 s and the 5-minute PITR lag 3 s at the default scale of 0.01

@@ -186,3 +186,44 @@ def test_the_dynamodb_backup_behind_a_plan_run_carries_its_date(embedded: Embedd
     backups = plan["ddb"].list_backups(TableName=plan["table"], BackupType="ALL")["BackupSummaries"]
     (summary,) = [b for b in backups if b["BackupType"] == "AWS_BACKUP"]
     assert abs((summary["BackupCreationDateTime"] - job["CreationDate"]).total_seconds()) < 1
+
+
+@pytest.mark.parametrize(("window", "expected_minutes"), [(120, 120), (None, 480)], ids=["rule's", "AWS default"])
+def test_a_plan_run_must_start_by_its_scheduled_time_plus_the_rules_start_window(
+    embedded: EmbeddedTarget, plan: dict[str, Any], window: int | None, expected_minutes: int
+) -> None:
+    """StartBy is "calculated by adding the start window to the scheduled time" (API_DescribeBackupJob); a rule
+    without StartWindowMinutes has AWS's default of 8 hours (API_StartBackupJob, API_BackupRule)."""
+    assert embedded.control is not None
+    plan_id = _make_plan(plan)
+    if window is not None:
+        rules = plan["backup"].get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"]
+        rule = {k: rules[0][k] for k in ("RuleName", "TargetBackupVaultName", "ScheduleExpression", "Lifecycle")}
+        plan["backup"].update_backup_plan(
+            BackupPlanId=plan_id,
+            BackupPlan={"BackupPlanName": plan["scope"], "Rules": [{**rule, "StartWindowMinutes": window}]},
+        )
+    embedded.control.advance_plan_clock(24 * HOUR, scope=plan["scope"])
+    jobs = _plan_jobs(plan, plan_id)
+    assert len(jobs) == 2, jobs
+    for job in jobs:
+        described = plan["backup"].describe_backup_job(BackupJobId=job["BackupJobId"])
+        assert described["StartBy"] - described["CreationDate"] == timedelta(minutes=expected_minutes), described
+
+
+def test_an_on_demand_job_must_start_by_its_creation_plus_its_start_window(
+    embedded: EmbeddedTarget, plan: dict[str, Any]
+) -> None:
+    backup = plan["backup"]
+    asked = backup.start_backup_job(
+        BackupVaultName=plan["vault"], ResourceArn=plan["arn"], IamRoleArn=plan["role"], StartWindowMinutes=90
+    )
+    default = backup.start_backup_job(BackupVaultName=plan["vault"], ResourceArn=plan["arn"], IamRoleArn=plan["role"])
+    for started, minutes in ((asked, 90), (default, 480)):
+        job = backup.describe_backup_job(BackupJobId=started["BackupJobId"])
+        assert job["StartBy"] - job["CreationDate"] == timedelta(minutes=minutes), job
+    with pytest.raises(ClientError) as refused:  # below AWS's 60-minute minimum
+        backup.start_backup_job(
+            BackupVaultName=plan["vault"], ResourceArn=plan["arn"], IamRoleArn=plan["role"], StartWindowMinutes=30
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"

@@ -41,3 +41,22 @@ def test_scenarios_needing_missing_switches_skip_before_provisioning_with_the_pl
         assert record["cleanup"].get("deleted", 0) == 0, record["cleanup"]  # no stack was ever created
         assert all(step["status"] != "passed" for step in record["steps"]), record["steps"]
     assert code == 0
+
+
+def test_a_plan_cadence_scenario_without_a_plan_clock_skips_before_provisioning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As on aws: 'the backup plan has run 3 times' would wait for the plan's own runs, 12 hours apart, longer
+    than the policy's backup.job_timeout_seconds, so the scenario skips before its first step, with the reason
+    ``drdrill plan`` gives, and no stack is created (it used to skip after provisioning one)."""
+    lacking = frozenset(EmbeddedTarget(region="us-east-1").capabilities) - {"plan_clock"}
+    monkeypatch.setattr(EmbeddedTarget, "capabilities", property(lambda self: lacking))
+    out = tmp_path / "report"
+    code = main(["run", str(REPO / "features" / "plan_rpo"), "--report-dir", str(out), "-q"])
+    capsys.readouterr()
+    (record,) = json.loads((out / "report.json").read_text(encoding="utf-8"))["scenarios"]
+    assert record["status"] == "skipped", record
+    assert record["skip_reason"].startswith("waiting for 3 more runs of the stack's new backup plan"), record
+    assert "backup.job_timeout_seconds of 60 s" in record["skip_reason"]
+    assert record["cleanup"].get("deleted", 0) == 0 and record["steps"] == [], record
+    assert code == 1  # nothing was measured

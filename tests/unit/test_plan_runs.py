@@ -85,3 +85,35 @@ def test_a_schedule_drdrill_cannot_read_skips_with_the_reason() -> None:
     drill = _drill(_Backup([], "cron(0 12 L * ? *)"))
     with pytest.raises(pytest.skip.Exception, match="cannot tell when backup plan drdrill-run-1-plan runs"):
         plan_runs.run_plan(drill, 1)
+
+
+PLAN_STEPS = [("given", 'a DR-protected table "orders" with 5 items'), ("given", "the backup plan has run 3 times")]
+NOON = datetime(2026, 1, 5, 11, 0, tzinfo=UTC).timestamp()  # an hour before the seed plan's 12:00 run
+
+
+def test_before_provisioning_three_runs_12_hours_apart_exceed_an_hour_long_limit() -> None:
+    """The seed plan (cron(0 */12 * * ? *), AWS's 480-minute start window) from 11:00: its third run is at 12:00
+    the next day, and may start 8 hours later: 33 hours of waiting, known before any stack exists."""
+    reason = plan_runs.skip_before_provisioning(PLAN_STEPS, {"backup_jobs"}, None, 3600, now=NOON)
+    assert reason is not None
+    assert reason.startswith("waiting for 3 more runs of the stack's new backup plan would take up to 33.0 h")
+    assert "until 2026-01-06T12:00:00" in reason and "480-minute start window" in reason
+    assert "backup.job_timeout_seconds of 3600 s" in reason
+
+
+def test_before_provisioning_a_wait_within_the_limit_or_a_plan_clock_runs() -> None:
+    one = [("given", "the backup plan has run 1 time")]
+    assert plan_runs.skip_before_provisioning(one, {"backup_jobs"}, None, 10 * 3600, now=NOON) is None  # 1 h + 8 h
+    assert plan_runs.skip_before_provisioning(one, {"backup_jobs"}, None, 8 * 3600, now=NOON) is not None
+    assert plan_runs.skip_before_provisioning(PLAN_STEPS, {"backup_jobs", "plan_clock"}, None, 60, now=NOON) is None
+    other = [("given", "a recovery point of the table exists")]
+    assert plan_runs.skip_before_provisioning(other, set(), None, 1) is None
+
+
+def test_before_provisioning_the_rules_come_from_the_stack_definition() -> None:
+    """A user's hourly plan with a 60-minute start window: 3 runs are at most 4 hours away."""
+    rules = [{"RuleName": "hourly", "ScheduleExpression": "cron(0 * * * ? *)", "StartWindowMinutes": 60}]
+    definition = SimpleNamespace(backup=SimpleNamespace(plan={"Rules": rules}))
+    assert plan_runs.plan_rules(definition) == rules  # type: ignore[arg-type]
+    assert plan_runs.skip_before_provisioning(PLAN_STEPS, set(), definition, 4 * 3600, now=NOON) is None  # type: ignore[arg-type]
+    assert plan_runs.skip_before_provisioning(PLAN_STEPS, set(), definition, 3 * 3600, now=NOON) is not None  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import backup_model as model
 from dr_infra.targets.embedded import backup_service_role, backup_tags, history, settings
-from dr_infra.targets.embedded.backup_plans import MAX_WINDOW, MIN_START_WINDOW, check_lifecycle
+from dr_infra.targets.embedded.backup_plans import DEFAULT_START_WINDOW, MAX_WINDOW, MIN_START_WINDOW, check_lifecycle
 from dr_infra.targets.embedded.backup_selections import ROLE_ARN
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -99,9 +99,12 @@ def start_backup_job(
     idempotency_token: str | None = None,
     lifecycle: dict[str, Any] | None = None,
     recovery_point_tags: dict[str, str] | None = None,
+    start_window_minutes: int | None = None,
 ) -> model.BackupJob:
     """A backup job of one DynamoDB table; its recovery point gets an AWS Backup ARN, its data a DynamoDB backup,
-    and ``recovery_point_tags`` (:mod:`backup_tags`)."""
+    and ``recovery_point_tags`` (:mod:`backup_tags`). ``start_window_minutes``: the request's or the plan rule's
+    StartWindowMinutes; unset, AWS's default of 8 hours (``StartBy``, :meth:`model.BackupJob.start_by`)."""
+    window = DEFAULT_START_WINDOW if start_window_minutes is None else int(start_window_minutes)
     vault = backend.describe_backup_vault(vault_name)  # ResourceNotFoundException if missing
     if not resource_arn or not iam_role_arn:
         raise model.MissingParameterValueException("ResourceArn and IamRoleArn are required")
@@ -128,6 +131,7 @@ def start_backup_job(
                 created=history.now(),
                 duration=settings.current().backup_job_seconds,
                 lifecycle=lifecycle,
+                start_window_minutes=window,
                 failure=problem,
             )
             state.backup_jobs[job_id] = failed
@@ -151,6 +155,7 @@ def start_backup_job(
             created=history.now(),
             duration=settings.current().backup_job_seconds,
             lifecycle=lifecycle,
+            start_window_minutes=window,
             snapshot_arn=snapshot.arn,
         )
         state.backup_jobs[job_id] = job

@@ -22,7 +22,7 @@ from moto.backup.exceptions import InvalidParameterValueException
 from moto.backup.models import BackupBackend, backup_backends
 from moto.core.exceptions import JsonRESTError
 
-from dr_infra.targets.embedded import history
+from dr_infra.targets.embedded import history, settings
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.BackupBackend",
@@ -96,9 +96,20 @@ class BackupJob:
     snapshot_arn: str = ""
     """The DynamoDB backup holding the data (``arn:aws:dynamodb:...:table/NAME/backup/ID``, BackupType
     AWS_BACKUP in DynamoDB's ListBackups)."""
+    start_window_minutes: int = 480
+    """The job's StartWindowMinutes: the request's or the plan rule's, else AWS's default of 8 hours (480 minutes,
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html). ``StartBy`` is the scheduled
+    time plus this window (:meth:`start_by`)."""
     failure: str | None = None
     """StatusMessage of a job that ends FAILED (no recovery point), e.g. its role cannot do the backup
     (:mod:`backup_service_role`)."""
+
+    def start_by(self) -> float:
+        """When the job must have started: "calculated by adding the start window to the scheduled time"
+        (``StartBy``, https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeBackupJob.html). The job is
+        created at its scheduled time (an on-demand one when requested). Under ``aws-scaled`` the window passes at
+        the plan clock's rate, as the schedule does (:mod:`settings`), so it is scaled with it."""
+        return self.created + self.start_window_minutes * 60 * settings.current().plan_time_scale
 
     def state(self, at: float) -> str:
         if at >= self.created + self.duration:
@@ -124,7 +135,7 @@ class BackupJob:
             "IamRoleArn": self.iam_role_arn,
             "BackupType": "FULL",
             "IsParent": False,
-            "StartBy": utc(self.created + 8 * 3600),
+            "StartBy": utc(self.start_by()),
             "ExpectedCompletionDate": utc(self.created + self.duration),
             "InitiationDate": utc(self.created),
         }

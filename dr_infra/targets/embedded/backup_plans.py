@@ -76,6 +76,8 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 RULE_NAME = re.compile(r"^[a-zA-Z0-9\-\_\.]{1,50}$")
 VAULT_NAME = re.compile(r"^[a-zA-Z0-9\-\_]{2,50}$")
 MIN_START_WINDOW = 60
+DEFAULT_START_WINDOW = 480
+"""StartWindowMinutes when a rule or StartBackupJob gives none: 8 hours (API_StartBackupJob, API_BackupRule)."""
 MAX_WINDOW = 52_560_000
 MAX_LIFECYCLE_DAYS = 36_500
 COLD_STORAGE_MINIMUM_DAYS = 90

@@ -146,6 +146,7 @@ def start_backup_job(self: BackupResponse) -> ActionResult:
         idempotency_token=self._get_param("IdempotencyToken"),
         lifecycle=self._get_param("Lifecycle"),
         recovery_point_tags=self._get_param("RecoveryPointTags"),
+        start_window_minutes=self._get_param("StartWindowMinutes"),
     )
     return ActionResult(
         {

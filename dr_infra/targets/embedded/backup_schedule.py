@@ -33,10 +33,10 @@ its world by ``D``: every backup job and recovery point in the plan's vaults of 
 they were due. Since no request reached the target during the skipped time, each of those runs holds the
 data the table holds now, which is what it would have held. Before every request the target serves,
 :func:`sweep` starts the runs that have fallen due and ends lifecycles, so a run never sees a write made
-after it was due. A run starts its job at the scheduled time (the start window's first minute) for each
-selected DynamoDB table that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``:
-:mod:`backup_coverage`); a selection by tags or conditions is not modelled and is reported in the clock's
-``errors``. A lifecycle ends
+after it was due. A run starts its job at the scheduled time (the start window's first minute; its
+``StartBy`` is that time plus the rule's StartWindowMinutes, 480 when unset) for each selected DynamoDB table
+that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``: :mod:`backup_coverage`); a selection
+by tags or conditions is not modelled and is reported in the clock's ``errors``. A lifecycle ends
 at creation + DeleteAfterDays on the plan clock: the recovery point is deleted when its IAM role still
 exists, otherwise it becomes EXPIRED. Jobs finish in ``settings.current().backup_job_seconds``, far inside
 the 60-minute minimum windows, so no window ever cancels one. Time zones other than UTC and ``L``/``W``/``#``
@@ -197,6 +197,7 @@ def _run(backend: BackupBackend, plan: Plan, rule: dict[str, Any], clock: PlanCl
             role,
             lifecycle=rule.get("Lifecycle"),
             recovery_point_tags=rule.get("RecoveryPointTags"),
+            start_window_minutes=rule.get("StartWindowMinutes"),
         )
         job.created = wall
         job.created_by = {
