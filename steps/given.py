@@ -42,6 +42,27 @@ def _(drill: Drill, name: str, path: str, count: str | None) -> None:
     inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
 
 
+@given(
+    parsers.re(rf'the deployed table "(?P<name>[^"]*)"(?: with {COUNT} items?)?(?: as defined in "(?P<path>[^"]*)")?')
+)
+def _(drill: Drill, name: str, count: str | None, path: str | None) -> None:
+    """A stack that exists, drilled in place: its [deployed] definition (the step's file, else --stack or
+    --stack-from); posture checked, drdrill's items seeded under the reserved key prefix, nothing provisioned."""
+    from dr_infra.bdd.definitions import definition_for
+    from dr_infra.drill.deployed_items import use_deployed
+
+    definition = definition_for(drill.record.feature_file, path) if path else drill.definition
+    if definition is None or definition.deployed is None:
+        where = f"{path} has no [deployed] section" if path else "no deployed stack named"
+        raise ConfigError(
+            f'\'the deployed table "{name}"\': {where}; give a definition with [deployed] table = "{name}" '
+            "(--stack FILE, DRDRILL_STACK, --stack-from cloudformation:NAME, or 'as defined in \"FILE\"')"
+        )
+    number = inject.check_count(int(count) if count is not None else definition.count)
+    use_deployed(drill, name, definition, named=name)
+    inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
+
+
 @given(parsers.re(r'the table holds the item "(?P<key>[^"]*)"'))
 def _(drill: Drill, key: str) -> None:
     oracle = drill.require_oracle()

@@ -103,16 +103,20 @@ def _not_canary(items: Any) -> Any:
 
 @then("the restored table matches the table as it was before the change")
 def _(drill: Drill) -> None:
+    from dr_infra.drill.deployed_items import Scope
+
     oracle = drill.require_oracle()
     moment = _expected_moment(drill)
     table = _compared_table(drill)
+    scope = Scope(drill)  # a deployed table: only drdrill's items are compared, the rest reported out of scope
     diff = compare_streams(
         expected=oracle.state_at(moment),
-        actual=lambda: _not_canary(read_items(drill.target, table)),
+        actual=lambda: _not_canary(scope.filter(read_items(drill.target, table))),
         key_attributes=list(oracle.key_attributes),
     )
     drill.incident.verified_at = drill.incident.verified_at or utcnow()
-    drill.record.evidence["diff"] = [{**diff.to_dict(), "table": table, "expected_at": iso(moment)}]
+    scoped = scope.note(drill, table)
+    drill.record.evidence["diff"] = [{**diff.to_dict(), "table": table, "expected_at": iso(moment), **scoped}]
     assert diff.equal, f"restored table {table} differs from the table at {iso(moment)}: {diff.summary()}"
     if table != drill.table:
         # Equal items under another key schema or without the indexes are not the table the application queries.

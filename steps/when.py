@@ -9,7 +9,7 @@ from pytest_bdd import parsers, when
 
 from dr_infra.bdd.step_checks import checks
 from dr_infra.drill import inject
-from dr_infra.drill.items import Item, named_value
+from dr_infra.drill.items import Item
 from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError
@@ -67,7 +67,7 @@ def _(drill: Drill, count: str) -> None:
 
 def _named(drill: Drill, key: str) -> Item:
     oracle = drill.require_oracle()
-    wanted = named_value(key, oracle.key_type)
+    wanted = oracle.items.named(key)[oracle.hash_key]
     for item in oracle.state_at()():
         if item[oracle.hash_key] == wanted:
             return item

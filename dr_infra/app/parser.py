@@ -82,7 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--stack",
         default=os.environ.get("DRDRILL_STACK"),
-        help="stack definition TOML for every 'a DR-protected table'",
+        help="stack definition TOML for every 'a DR-protected table' (a [deployed] one drills that stack in place)",
+    )
+    run.add_argument(
+        "--stack-from",
+        default=os.environ.get("DRDRILL_STACK_FROM") or None,
+        metavar="cloudformation:STACK_NAME",
+        help="drill the deployed stack whose parts a CloudFormation stack's resources name (DRDRILL_STACK_FROM)",
+    )
+    run.add_argument(
+        "--cleanup-restored",
+        action="store_true",
+        help="deployed stacks: also delete the tables their recovery restored in response to the drill",
     )
     run.add_argument(
         "--cucumberjson",

@@ -52,6 +52,10 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--dr-max-cost={args.max_cost}")
     if args.stack:
         argv.append(f"--dr-stack={args.stack}")
+    if getattr(args, "stack_from", None):
+        argv.append(f"--dr-stack-from={args.stack_from}")
+    if getattr(args, "cleanup_restored", False):
+        argv.append("--dr-cleanup-restored")
     if args.embedded_profile:
         argv.append(f"--dr-embedded-profile={args.embedded_profile}")
     if args.embedded_scale:

@@ -16,7 +16,10 @@ from dr_infra.bdd.collect import template_of
 from dr_infra.errors import ConfigError
 from dr_infra.stack.definition import StackDefinition, load_definition
 
-STEP = re.compile(r'^a DR-protected table "[^"]*" (?:with -?\d+ items? )?as defined in "(?P<path>[^"]*)"$')
+STEP = re.compile(
+    r'^(?:a DR-protected table "[^"]*" (?:with -?\d+ items? )?'
+    r'|the deployed table "[^"]*"(?: with -?\d+ items?)? )as defined in "(?P<path>[^"]*)"$'
+)
 STACK_ENV = "DRDRILL_STACK"
 
 
@@ -37,8 +40,19 @@ def definition_for(feature_file: str | Path, path: str) -> StackDefinition:
     return _load(resolve(feature_file, path).resolve())
 
 
-def run_definition(path: str | None) -> StackDefinition | None:
-    """The run's definition (``--dr-stack`` / ``DRDRILL_STACK`` / ``drdrill run --stack``), relative to the cwd."""
+def run_definition(path: str | None, stack_from: str | None = None) -> StackDefinition | None:
+    """The run's definition (``--dr-stack`` / ``DRDRILL_STACK`` / ``drdrill run --stack``), relative to the cwd, or
+    a deployed stack read from CloudFormation (``--dr-stack-from`` / ``DRDRILL_STACK_FROM``); not both."""
+    if path and stack_from:
+        raise ConfigError(
+            f"--stack {path} and --stack-from {stack_from} both name the stack: give one (a [deployed] definition "
+            "or cloudformation:STACK_NAME)"
+        )
+    if stack_from:
+        from dr_infra.stack.deployed import from_cloudformation
+
+        definition: StackDefinition = from_cloudformation(stack_from)
+        return definition
     return _load(Path(path).resolve()) if path else None
 
 

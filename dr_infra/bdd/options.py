@@ -48,6 +48,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("DRDRILL_STACK") or None,
         help="stack definition TOML: what every 'a DR-protected table' step creates (env DRDRILL_STACK)",
     )
+    group.addoption(
+        "--dr-stack-from",
+        default=os.environ.get("DRDRILL_STACK_FROM") or None,
+        help="cloudformation:STACK_NAME: drill that deployed stack in place (env DRDRILL_STACK_FROM)",
+    )
+    group.addoption(
+        "--dr-cleanup-restored",
+        action="store_true",
+        default=env_flag("DRDRILL_CLEANUP_RESTORED"),
+        help="deployed stacks: also delete the tables their recovery restored in response to the drill "
+        "(env DRDRILL_CLEANUP_RESTORED=1)",
+    )
     group.addoption("--dr-run-id", default=os.environ.get("DRDRILL_RUN_ID"), help="reuse a run id (xdist workers)")
     group.addoption(
         "--dr-progress",

@@ -173,6 +173,7 @@ def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: T
         rto_target=policy_targets.rto_seconds,
         rpo_target=policy_targets.rpo_seconds,
         definition=dr_session.definition,
+        cleanup_restored=bool(dr_session.config.getoption("--dr-cleanup-restored")),
     )
     dr_session.live.append(drill)
     try:

@@ -27,6 +27,10 @@ from dr_infra.targets.aws import ALLOW_ENV, parse_allow_list
 from dr_infra.targets.timing import Timing
 from dr_infra.targets.timing import parse as parse_timing
 
+EMBEDDED_ENDPOINT_ENV = "DRDRILL_EMBEDDED_ENDPOINT"
+"""Attach the embedded target to a server that is already running (``drdrill serve``'s endpoint, e.g. one a stack
+was deployed to with the aws CLI, to drill that deployed stack) instead of starting one."""
+
 SESSION_KEY = pytest.StashKey["DrillSession"]()
 
 
@@ -88,7 +92,11 @@ class DrillSession:
     def start_target(self) -> Target:
         with self._lock:
             if self.target is None:
-                shared = parallel.worker_endpoint(self.config) if self.target_name == "embedded" else None
+                shared = (
+                    parallel.worker_endpoint(self.config) or os.environ.get(EMBEDDED_ENDPOINT_ENV) or None
+                    if self.target_name == "embedded"
+                    else None
+                )
                 target = make_target(
                     self.target_name, self.region, self.allowed_accounts, self.timing.as_tuple(), shared
                 )
@@ -124,7 +132,7 @@ def build_session(config: pytest.Config) -> DrillSession:
     ds = DrillSession(config, run_id, target_name, policy, allowed, config.getoption("--dr-region"), journal, timing)
     alarm = config.getoption("--dr-stop-alarm")
     ds.stop = safety.StopGuard(str(alarm) if alarm else None)
-    ds.definition = run_definition(config.getoption("--dr-stack"))
+    ds.definition = run_definition(config.getoption("--dr-stack"), config.getoption("--dr-stack-from"))
     ds.stop.on_stop(ds.halt_canaries)
     return ds
 

@@ -50,6 +50,9 @@ class ItemMaker:
     """Index key attributes that are not primary key attributes, with their types."""
     ttl_attribute: str | None = None
     sample: tuple[Item, ...] = ()
+    key_prefix: str = ""
+    """Put before every hash key the drill writes (a deployed table's items, :mod:`dr_infra.drill.deployed_items`), so
+    drdrill's items are told apart from the user's by their key alone."""
 
     @property
     def key_attributes(self) -> tuple[str, ...]:
@@ -57,6 +60,8 @@ class ItemMaker:
 
     def _keys(self, index: int, prefix: str) -> Item:
         name, type_ = self.hash_key
+        if self.key_prefix and type_ != "N":
+            prefix = self.key_prefix + prefix
         if self.range_key is None:
             return {name: key_value(index, type_, prefix)}
         range_name, range_type = self.range_key
@@ -83,7 +88,8 @@ class ItemMaker:
 
     def named(self, text: str) -> Item:
         item = self.seed(0)
-        item[self.hash_key[0]] = named_value(text, self.hash_key[1])
+        prefix = self.key_prefix if self.hash_key[1] != "N" else ""
+        item[self.hash_key[0]] = named_value(prefix + text, self.hash_key[1])
         return item
 
     def modified(self, item: Item, generation: int) -> Item:

@@ -95,6 +95,8 @@ class Drill:
     definition: StackDefinition | None = None
     """The run's stack definition (``--stack`` / ``--dr-stack`` / ``DRDRILL_STACK``), if any: what "a DR-protected
     table" is when the step names no file of its own."""
+    cleanup_restored: bool = False
+    """``--cleanup-restored``: clean-up of a deployed stack also deletes the tables its recovery restored."""
 
     # -- setup ----------------------------------------------------------------------------------------------
     def require(self, *capabilities: str, why: str) -> None:
@@ -116,6 +118,10 @@ class Drill:
         if self.stack is not None:
             raise ConfigError("a scenario protects one table: 'a DR-protected table' appears twice")
         definition = definition or self.definition
+        if definition is not None and definition.deployed is not None:
+            from dr_infra.drill.deployed_items import use_deployed  # a deployed stack: nothing is provisioned
+
+            return use_deployed(self, logical_table, definition)
         names = StackNames(self.run_id, self.stack_counter(), logical_table)
         base = spec or StackSpec.from_definition(definition)
         # A user's monitor keeps the timeout it declares; drdrill's own waits out the target's PITR lag.

@@ -20,6 +20,7 @@ from typing import Any
 from dr_infra.errors import ConfigError
 from dr_infra.stack.definition_check import Checker, schema
 from dr_infra.stack.definition_table import sample_fits, table_shape
+from dr_infra.stack.deployed import DeployedDefinition, deployed_section
 from dr_infra.stack.sample_items import load_sample
 from dr_infra.stack.table_shape import DEFAULT_SHAPE, TableShape
 
@@ -95,6 +96,8 @@ class StackDefinition:
     count: int = DEFAULT_COUNT
     monitor: MonitorDefinition | None = None
     backup: BackupDefinition | None = None
+    deployed: DeployedDefinition | None = None
+    """A ``[deployed]`` section: the stack exists and is drilled in place (:mod:`dr_infra.stack.deployed`)."""
 
     def describe(self) -> dict[str, Any]:
         """What the definition makes a drill create (``drdrill plan``, the journal's stack evidence)."""
@@ -117,6 +120,7 @@ class StackDefinition:
             "backup": None
             if self.backup is None
             else {"plan": str(self.backup.plan_file), "selection": str(self.backup.selection_file)},
+            **({"deployed": self.deployed.describe()} if self.deployed is not None else {}),
         }
 
 
@@ -226,6 +230,7 @@ def load_definition(path: str | Path) -> StackDefinition:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc}); fix the syntax") from None
     check.validate(document, schema())
+    deployed = deployed_section(check, document)
     table = table_shape(check, document["table"]) if "table" in document else TableShape()
     items = document.get("items", {})
     sample_file = check.file("items.sample", str(items["sample"])) if "sample" in items else None
@@ -239,4 +244,5 @@ def load_definition(path: str | Path) -> StackDefinition:
         count=int(items.get("count", len(sample) or DEFAULT_COUNT)),
         monitor=_monitor(check, document["monitor"]) if "monitor" in document else None,
         backup=_backup(check, document["backup"]) if "backup" in document else None,
+        deployed=deployed,
     )

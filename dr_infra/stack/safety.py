@@ -78,7 +78,31 @@ def check_table(ddb: Any, table_arn: str, run_id: str, action: str = "change") -
 def check_drill_table(drill: Any, action: str = "change") -> None:
     """The When steps' guard: the drill's protected table must be this run's before it is harmed."""
     stack = drill.require_stack()
+    if stack.spec.deployed:
+        check_deployed_keys(drill, action)
+        return
     check_table(drill.client("dynamodb"), stack.table_arn, drill.run_id, action)
+
+
+def check_deployed_keys(drill: Any, action: str) -> None:
+    """A deployed table is the user's: the drill may only ever harm its own items (hash key under its prefix),
+    and never the table itself."""
+    stack = drill.require_stack()
+    if action == "delete":
+        raise UnsafeOperation(
+            f"refusing to delete the deployed table {stack.names.table}: drdrill drills a deployed stack with its own "
+            "items only (table loss is drilled on a stack drdrill provisions)"
+        )
+    oracle = drill.require_oracle()
+    prefix = oracle.items.key_prefix
+    hash_key = oracle.hash_key
+    for item in oracle.live_keys():
+        value = next(iter(item[hash_key].values()))
+        text = value.decode() if isinstance(value, bytes | bytearray) else str(value)
+        if not prefix or not text.startswith(prefix):
+            raise UnsafeOperation(
+                f"refusing to {action} {stack.names.table}: item {text!r} is not one of the drill's ({prefix}*)"
+            )
 
 
 # -- guarded deletions (teardown) ---------------------------------------------------------------------------

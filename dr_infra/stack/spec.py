@@ -60,7 +60,13 @@ class StackSpec:
     @property
     def user_monitor(self) -> bool:
         """Whether the change monitor is the user's own code (judged by what AWS shows, not by drdrill's log lines)."""
-        return self.definition is not None and self.definition.monitor is not None
+        definition = self.definition
+        return definition is not None and (definition.monitor is not None or definition.deployed is not None)
+
+    @property
+    def deployed(self) -> bool:
+        """Whether the stack exists already and is drilled in place (a ``[deployed]`` definition)."""
+        return self.definition is not None and self.definition.deployed is not None
 
     def key_schema(self) -> list[dict[str, str]]:
         return self.table.key_schema()

@@ -178,7 +178,7 @@ CASES = [
     (_replace('TABLE_ARN = "{table_arn}"', "TABLE_ARN = 3"), "monitor.environment.TABLE_ARN", "strings"),
     (_replace('plan = "plan.json"', 'plan = "gone.json"'), "backup.plan", "fix the path"),
     (_replace('selection = "selection.json"\n', ""), "backup.selection", "create-backup-selection"),
-    (_replace("[backup]\n", "[backups]\n"), "(top level)", "known keys here: backup, items, monitor, table"),
+    (_replace("[backup]\n", "[backups]\n"), "(top level)", "known keys here: backup, deployed, items, monitor, table"),
 ]
 
 
