@@ -1,13 +1,18 @@
-"""Peak memory per item of a drill's data path: seed N items into a drill table (stream on, as a drill's), delete
-half of them in bulk, read the table back as the equivalence check does, all on one embedded target in a fresh
-process per size.
+"""Peak memory per item of a drill's data path: seed N items into a drill table (stream and point-in-time recovery
+on, as a drill's), delete half of them in bulk, read the table back as the equivalence check does, all on one
+embedded target in a fresh process per size.
 
 Figure: (peak RSS - RSS before seeding) / N, in KB per item, minus the items' own size (their DynamoDB JSON, the
 least any copy costs). Baseline, same process: the RSS growth of holding the same N items once as Python dicts
 (``baseline_kb_per_item``). Goal (issue 12): at most 5 KB per item over the items' own size at 20 000 and 100 000
 items. Where the memory goes is printed per stage (seeded / after the bulk delete / after the read back).
 
-Run: ``.venv/bin/python bench/bench_memory.py [--items 20000 100000]``
+Speed (``--speed N``, a separate fresh process so the scan's transient copies stay out of the memory figure): the
+seconds to seed N items and to read them back with a full paginated Scan (boto3's paginator), the operations the
+compact stores of :mod:`dr_infra.targets.embedded` must not slow down. No baseline in the same run: compare two
+runs, before and after a change (BENCHMARKS.md).
+
+Run: ``.venv/bin/python bench/bench_memory.py [--items 20000 100000] [--speed 20000]``
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import json
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from _common import emit, note
 
@@ -36,12 +43,9 @@ def _peak_kb() -> float:
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def measure(count: int) -> dict[str, float]:
-    """In this process: the stages of one drill's data path at ``count`` items."""
-    from dr_infra.drill import inject
-    from dr_infra.drill.oracle import Oracle
+def _drill_table() -> tuple[Any, Any]:
+    """(started embedded target, its DynamoDB client) with the table ``bench-memory``: stream + PITR on."""
     from dr_infra.targets.embedded import EmbeddedTarget
-    from dr_infra.verify.table_reader import read_items
 
     target = EmbeddedTarget()
     target.start()
@@ -54,6 +58,35 @@ def measure(count: int) -> dict[str, float]:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     ddb.get_waiter("table_exists").wait(TableName="bench-memory")
+    ddb.update_continuous_backups(
+        TableName="bench-memory", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    return target, ddb
+
+
+def speed(count: int) -> dict[str, float]:
+    """In this process: seconds to seed ``count`` items, then to Scan them all back page by page."""
+    from dr_infra.drill import inject
+    from dr_infra.drill.oracle import Oracle
+
+    target, ddb = _drill_table()
+    oracle = Oracle(hash_key="LockId")
+    started = time.perf_counter()
+    inject.seed(ddb, "bench-memory", oracle, count)
+    seeded = time.perf_counter()
+    scanned = sum(page["Count"] for page in ddb.get_paginator("scan").paginate(TableName="bench-memory"))
+    done = time.perf_counter()
+    target.stop()
+    return {"items": count, "scanned": scanned, "seed_s": seeded - started, "scan_s": done - seeded}
+
+
+def measure(count: int) -> dict[str, float]:
+    """In this process: the stages of one drill's data path at ``count`` items."""
+    from dr_infra.drill import inject
+    from dr_infra.drill.oracle import Oracle
+    from dr_infra.verify.table_reader import read_items
+
+    target, ddb = _drill_table()
     oracle = Oracle(hash_key="LockId")
     sample = min(count, 1000)
     own = sum(len(json.dumps(oracle.seed(i), default=str)) for i in range(sample)) / sample / 1024
@@ -85,11 +118,30 @@ def measure(count: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--speed", type=int, nargs="*", default=[], help="also time seed + Scan at these sizes")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--speed-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child)))
         return
+    if args.speed_child:
+        print(json.dumps(speed(args.speed_child)))
+        return
+    for count in args.speed:
+        note(f"timing seed + scan of {count:,} items in a fresh process")
+        done = subprocess.run(
+            [sys.executable, __file__, "--speed-child", str(count)], capture_output=True, text=True, check=True
+        )
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        emit(
+            f"seed + paginated Scan, {count:,} items",
+            figures["seed_s"] + figures["scan_s"],
+            "s",
+            None,
+            "compare with a run before the change (BENCHMARKS.md)",
+            **{k: round(v, 3) for k, v in figures.items()},
+        )
     for count in args.items:
         note(f"measuring {count:,} items in a fresh process")
         done = subprocess.run(

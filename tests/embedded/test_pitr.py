@@ -225,21 +225,19 @@ def test_pitr_restored_table_has_no_stream_pitr_ttl_or_tags(ddb: Any, unique: st
 
 def test_history_memory_is_bounded_by_the_recovery_period() -> None:
     """Changes older than RecoveryPeriodInDays are folded into the snapshot (drdrill's own structure)."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    from dr_infra.targets.embedded.history import SECONDS_PER_DAY, Change, TableHistory, pack, unpack
 
-    from dr_infra.targets.embedded.history import SECONDS_PER_DAY, Change, TableHistory
-
-    def key(pk: str) -> tuple[DynamoType, None]:
-        return (DynamoType({"S": pk}), None)
+    def key(pk: str) -> tuple[str, str]:
+        return ("S", pk)
 
     def item(pk: str, v: int) -> dict[str, Any]:
         return {"pk": {"S": pk}, "v": {"N": str(v)}}
 
     hist = TableHistory(enabled_at=0.0, recovery_days=1, base_at=0.0, base={})
-    hist.record(Change(10.0, key("a"), item("a", 1)))
-    hist.record(Change(20.0, key("b"), item("b", 1)))
+    hist.record(Change(10.0, key("a"), pack(item("a", 1))))
+    hist.record(Change(20.0, key("b"), pack(item("b", 1))))
     hist.record(Change(SECONDS_PER_DAY + 15.0, key("a"), None))  # a and the first change fall out of the window
-    assert len(hist.changes) == 2 and hist.base == {key("a"): item("a", 1)}
+    assert len(hist.changes) == 2 and {k: unpack(v) for k, v in hist.base.items()} == {key("a"): item("a", 1)}
     assert hist.earliest(SECONDS_PER_DAY + 15.0) == 15.0
     assert hist.state_at(20.0) == [item("a", 1), item("b", 1)]
     assert hist.state_at(SECONDS_PER_DAY + 15.0) == [item("b", 1)]

@@ -29,7 +29,8 @@ What is modelled here: every plan has a *plan clock* (:class:`PlanClock`): plan 
 seconds, like every other AWS latency, :mod:`settings`), and a drill can move it forward
 (:func:`advance`, control route ``POST /_drdrill/plan-clock``). Moving a plan's clock forward by ``D`` ages
 its world by ``D``: every backup job and recovery point in the plan's vaults of a resource its selections name
-(on-demand ones too) is dated ``D`` earlier, and the runs that fall in the skipped time happen, dated when
+(on-demand ones too) is dated ``D`` earlier, so is every stream record so far of the tables they name
+(:mod:`stream_store`: older than 24 hours, it is trimmed), and the runs that fall in the skipped time happen, dated when
 they were due. Since no request reached the target during the skipped time, each of those runs holds the
 data the table holds now, which is what it would have held. Before every request the target serves,
 :func:`sweep` starts the runs that have fallen due and ends lifecycles, so a run never sees a write made
@@ -56,7 +57,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
-from dr_infra.targets.embedded import backup, backup_model, deleted_table_backup, history, settings
+from dr_infra.targets.embedded import backup, backup_model, deleted_table_backup, history, settings, stream_store
 from dr_infra.targets.embedded import backup_coverage as coverage
 from dr_infra.targets.schedule_expression import Schedule, ScheduleError, parse
 
@@ -338,6 +339,8 @@ def advance(seconds: float, scope: str | None = None) -> list[dict[str, Any]]:
                         _redate_snapshot(job, job.created)
                 covered = functools.partial(coverage.selects, backend, plan)
                 deleted_table_backup.age(backend.account_id, backend.region_name, covered, shift, aged)
+                streamed = [arn for arn, _ in coverage.selected_tables(backend, plan, [])]
+                stream_store.age_streams(backend.account_id, backend.region_name, streamed, shift, aged)
                 clock.plan_anchor += seconds
                 clock.advanced_s += seconds
                 moved.append(plan.backup_plan_id)

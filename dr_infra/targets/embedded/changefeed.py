@@ -22,7 +22,8 @@ What is modelled here: ``StreamShard.add`` only appends the record (sequence num
 is cleared, nothing is delivered inside the write), and skips a change whose old and new item are equal.
 ``DynamoDBBackend.update_item`` is wrapped so its writes collapse into one record (the item before the call,
 the item after it). Each record is corrected by :mod:`stream_records` (eventVersion, region, SizeBytes,
-userIdentity). Delivery to functions is the poller's job (``esm_poller``). Subscribers registered with
+userIdentity) and then packed into the shard's :class:`stream_store.RecordLog` (pickled, trimmed after 24 hours).
+Delivery to functions is the poller's job (``esm_poller``). Subscribers registered with
 :func:`subscribe` see every recorded (table, old, new, record) change in write order.
 """
 
@@ -36,11 +37,11 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 
-from dr_infra.targets.embedded import stream_records
+from dr_infra.targets.embedded import esm_events, stream_records, stream_store
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.dynamodb.models.DynamoDBBackend.update_item",)
 
-ChangeListener = Callable[[Any, Any, Any, StreamRecord], None]
+ChangeListener = Callable[[Any, Any, Any, stream_store.PackedRecord], None]
 """Called as ``listener(table, old_item, new_item, stream_record)`` after each write."""
 
 _listeners: list[ChangeListener] = []
@@ -83,8 +84,10 @@ def _write(self: StreamShard, old: Any, new: Any) -> None:
         event_name = "MODIFY"
     with _lock:
         seq = len(self.items) + self.starting_sequence_number
-        record = stream_records.amend(StreamRecord(self.table, stream_type, event_name, old, new, seq), self.table)
-        self.items.append(record)
+        built = stream_records.amend(StreamRecord(self.table, stream_type, event_name, old, new, seq), self.table)
+        created = esm_events.epoch_seconds(built.record["dynamodb"]["ApproximateCreationDateTime"])
+        record = stream_store.pack(built, created)
+        self.items.append(record)  # type: ignore[arg-type]
         listeners = list(_listeners)
     for listener in listeners:
         listener(self.table, old, new, record)

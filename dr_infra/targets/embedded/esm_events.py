@@ -17,6 +17,8 @@ from typing import Any
 
 from moto.dynamodb.models.table import StreamRecord
 
+from dr_infra.targets.embedded.stream_store import PackedRecord
+
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.dynamodb.models.table.StreamRecord.to_json",)
 
 
@@ -36,12 +38,16 @@ def json_bytes(value: object) -> str:
     raise TypeError(f"cannot encode {type(value).__name__} in a Lambda event")
 
 
-def sequence(record: StreamRecord) -> int:
+def sequence(record: StreamRecord | PackedRecord) -> int:
+    if isinstance(record, PackedRecord):
+        return record.sequence
     return int(record.to_json()["dynamodb"]["SequenceNumber"])
 
 
-def created_at(record: StreamRecord) -> float:
+def created_at(record: StreamRecord | PackedRecord) -> float:
     """The record's ApproximateCreationDateTime in epoch seconds."""
+    if isinstance(record, PackedRecord):
+        return record.created
     return epoch_seconds(record.to_json()["dynamodb"]["ApproximateCreationDateTime"])
 
 

@@ -59,9 +59,16 @@ from dataclasses import asdict
 from typing import Any
 
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
-from moto.dynamodb.models.table import StreamRecord
 
-from dr_infra.targets.embedded import changefeed, esm_batch, esm_lifecycle, esm_state, execution_role, lambda_runtime
+from dr_infra.targets.embedded import (
+    changefeed,
+    esm_batch,
+    esm_lifecycle,
+    esm_state,
+    execution_role,
+    lambda_runtime,
+    stream_store,
+)
 from dr_infra.targets.embedded.esm_events import created_at
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.awslambda.models.LambdaBackend.send_dynamodb_items",)
@@ -141,9 +148,12 @@ def _poll(state: esm_state.MappingState) -> None:
             continue
         state.position_base = shard.starting_sequence_number
         items = shard.items
+        oldest = stream_store.horizon(items)
         if state.position is None:  # LATEST: the tip of the shard as it was when the mapping became Enabled
             started = esm_lifecycle.settled_at(state.uuid)
-            state.position = sum(1 for record in list(items) if created_at(record) < started)
+            state.position = oldest + sum(1 for record in items if created_at(record) < started)
+        elif state.position < oldest:  # records trimmed (24 h) before they were read are lost, as on AWS
+            state.position = oldest
         available = len(items) - state.position
         if available <= 0:
             state.window_started = None
@@ -165,7 +175,11 @@ def _poll(state: esm_state.MappingState) -> None:
             state.stats.last_processing_result = f"PROBLEM: {problem}"
             esm_state.sleep(state, ACCESS_RECHECK)
             continue
-        esm_batch.process(state, list(items[state.position : state.position + batch_size]))
+        try:
+            batch = list(items[state.position : state.position + batch_size])
+        except stream_store.TrimmedDataAccessException:  # trimmed since the horizon was read: start again
+            continue
+        esm_batch.process(state, batch)
 
 
 def _start_poller(state: esm_state.MappingState) -> None:
@@ -213,7 +227,7 @@ def _supervise() -> None:
         time.sleep(SUPERVISOR_INTERVAL)
 
 
-def _notify_write(table: Any, old: Any, new: Any, record: StreamRecord) -> None:
+def _notify_write(table: Any, old: Any, new: Any, record: stream_store.PackedRecord) -> None:
     """changefeed listener: wake the pollers (runs inside the write request, so only signals)."""
     _bump()
 

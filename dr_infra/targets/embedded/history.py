@@ -28,7 +28,10 @@ for tables with or without a stream:
 
 The change feed (:mod:`changefeed`) is not used because it only sees tables that have a stream. Changes older
 than the recovery period are folded into the snapshot, so memory is bounded by the table size plus the changes
-of the recovery period. Disabling PITR or creating a table of the same name drops its live history. Deleting a
+of the recovery period. Each version is held packed (its DynamoDB JSON pickled, about 0.6 KB for a 0.5 KB item
+where the dicts took 4.7 KB) under a key of plain values, and unpacked only when a restore asks for a point in
+time; a change holds the whole new item, not a difference from the previous version. Disabling PITR or
+creating a table of the same name drops its live history. Deleting a
 table with PITR on moves its history (and the deleted ``Table`` object, for its key schema and indexes) to a
 registry of deleted tables keyed by the table's ARN, stamped with the deletion time (:class:`DeletedTable`);
 only the newest deletion of an ARN is kept, and it is forgotten once the deletion time leaves the recovery
@@ -39,7 +42,7 @@ modelled. Writes to a table without PITR cost one dict lookup.
 from __future__ import annotations
 
 import bisect
-import copy
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +51,7 @@ from functools import wraps
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -68,7 +71,11 @@ DEFAULT_RECOVERY_DAYS = 35
 
 TableId = tuple[str, str, str]
 """(account id, region, table name)."""
-ItemKey = tuple[DynamoType, DynamoType | None]
+ItemKey = tuple[Any, ...]
+"""An item's primary key as plain values: (hash type, hash value) or (hash type, hash value, range type, range
+value); DynamoType's own equality (type and value) without its objects."""
+Packed = bytes
+"""An item's DynamoDB JSON attributes, pickled: about a seventh of the dicts' memory, and a copy by nature."""
 
 
 _clock_lock = threading.Lock()
@@ -86,13 +93,22 @@ def now() -> float:
         return t
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """One committed item change."""
 
     at: float
     key: ItemKey
-    item: dict[str, Any] | None  # DynamoDB JSON of the new item; None when deleted
+    item: Packed | None  # the new item's DynamoDB JSON, packed (:func:`pack`); None when deleted
+
+
+def pack(attributes: dict[str, Any]) -> Packed:
+    return pickle.dumps(attributes, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(packed: Packed) -> dict[str, Any]:
+    attributes: dict[str, Any] = pickle.loads(packed)  # noqa: S301 - bytes this process pickled itself
+    return attributes
 
 
 @dataclass
@@ -102,7 +118,7 @@ class TableHistory:
     enabled_at: float
     recovery_days: int
     base_at: float
-    base: dict[ItemKey, dict[str, Any]]
+    base: dict[ItemKey, Packed]
     changes: list[Change] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
 
@@ -132,14 +148,14 @@ class TableHistory:
         self.base_at = max(self.base_at, cutoff)
 
     def state_at(self, at: float) -> list[dict[str, Any]]:
-        """The items as they were after every change made at or before ``at``."""
+        """The items (fresh dicts) as they were after every change made at or before ``at``."""
         state = dict(self.base)
         for change in self.changes[: bisect.bisect_right(self.times, at)]:
             _apply(state, change)
-        return list(state.values())
+        return [unpack(packed) for packed in state.values()]
 
 
-def _apply(state: dict[ItemKey, dict[str, Any]], change: Change) -> None:
+def _apply(state: dict[ItemKey, Packed], change: Change) -> None:
     if change.item is None:
         state.pop(change.key, None)
     else:
@@ -166,9 +182,20 @@ def table_id(table: Table) -> TableId:
     return (table.account_id, table.region_name, table.name)
 
 
-def _snapshot(item: Item) -> tuple[ItemKey, dict[str, Any]]:
-    attrs = copy.deepcopy(item.to_json()["Attributes"])
-    return (copy.deepcopy(item.hash_key), copy.deepcopy(item.range_key)), attrs
+def item_key(item: Item) -> ItemKey:
+    """``item``'s primary key as plain, immutable values."""
+    hash_key, range_key = item.hash_key, item.range_key
+    if range_key is None:
+        return (hash_key.type, _frozen(hash_key.value))
+    return (hash_key.type, _frozen(hash_key.value), range_key.type, _frozen(range_key.value))
+
+
+def _frozen(value: Any) -> Any:
+    return bytes(value) if isinstance(value, bytearray) else value
+
+
+def _snapshot(item: Item) -> tuple[ItemKey, Packed]:
+    return item_key(item), pack(item.to_json()["Attributes"])
 
 
 def start(table: Table, recovery_days: int = DEFAULT_RECOVERY_DAYS) -> TableHistory:
@@ -227,11 +254,11 @@ def tracked_deleted() -> int:
         return len(_deleted)
 
 
-def _record(table: Table, key: ItemKey, item: dict[str, Any] | None) -> None:
+def _record(table: Table, key: ItemKey, item: Packed | None) -> None:
     tid = table_id(table)
     if tid not in _histories:  # fast path: PITR off
         return
-    buffer: list[tuple[TableId, ItemKey, dict[str, Any] | None]] | None = getattr(_local, "transaction", None)
+    buffer: list[tuple[TableId, ItemKey, Packed | None]] | None = getattr(_local, "transaction", None)
     if buffer is not None:
         buffer.append((tid, key, item))
         return
@@ -263,8 +290,7 @@ def _wrap_delete_item(original: Callable[..., Item | None]) -> Callable[..., Ite
     def delete_item(self: Table, *args: Any, **kwargs: Any) -> Item | None:
         item = original(self, *args, **kwargs)
         if item is not None and table_id(self) in _histories:
-            key, _ = _snapshot(item)
-            _record(self, key, None)
+            _record(self, item_key(item), None)
         return item
 
     return delete_item
@@ -288,7 +314,7 @@ def _wrap_update_item(original: Callable[..., Item]) -> Callable[..., Item]:
 def _wrap_transact_write_items(original: Callable[..., None]) -> Callable[..., None]:
     @wraps(original)
     def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> None:
-        buffer: list[tuple[TableId, ItemKey, dict[str, Any] | None]] = []
+        buffer: list[tuple[TableId, ItemKey, Packed | None]] = []
         _local.transaction = buffer
         try:
             original(self, *args, **kwargs)
