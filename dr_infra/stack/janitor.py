@@ -300,7 +300,7 @@ class _Sweeper:
             for mapping in mappings:
                 if mapping["UUID"] not in seen:
                     seen.add(mapping["UUID"])
-                    protect.delete_mapping(lam, mapping["UUID"])  # a mapping still Creating is refused
+                    protect.delete_mapping(lam, mapping["UUID"], max_interval=self.t.max_poll_interval)  # waits it out
         lam.delete_function(FunctionName=r.name)
 
     def delete_plan(self, r: Leftover) -> None:

@@ -100,11 +100,33 @@ def wait_mapping_state(
     return result
 
 
-def delete_mapping(lam: LambdaClient, uuid: str, timeout: float = MAPPING_START_TIMEOUT_S) -> None:
-    """Delete a mapping, retrying while it is still changing (AWS refuses with ResourceInUseException)."""
-    Retrying(
-        retry=retry_if_exception(_mapping_in_use),
-        wait=wait_exponential(multiplier=0.1, max=5.0),
-        stop=stop_before_delay(timeout),
-        reraise=True,
-    )(lambda: lam.delete_event_source_mapping(UUID=uuid))
+def _mapping_state(lam: LambdaClient, uuid: str) -> str | None:
+    """The mapping's State, ``None`` once it no longer exists."""
+    try:
+        return str(lam.get_event_source_mapping(UUID=uuid).get("State"))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def delete_mapping(
+    lam: LambdaClient, uuid: str, timeout: float = MAPPING_START_TIMEOUT_S, max_interval: float = 2.0
+) -> None:
+    """Delete a mapping and wait until it is gone: AWS refuses the delete with ResourceInUseException while the
+    mapping is still changing (retried), answers it ``Deleting``, and lists it as ``Deleting`` for a while
+    (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteEventSourceMapping.html), so "removed" is claimed
+    only once GetEventSourceMapping no longer finds it. A mapping already ``Deleting`` or gone is not deleted
+    again."""
+    if _mapping_state(lam, uuid) not in (None, "Deleting"):
+        try:
+            Retrying(
+                retry=retry_if_exception(_mapping_in_use),
+                wait=wait_exponential(multiplier=0.1, max=5.0),
+                stop=stop_before_delay(timeout),
+                reraise=True,
+            )(lambda: lam.delete_event_source_mapping(UUID=uuid))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+    _until(lambda: _mapping_state(lam, uuid) is None, timeout, f"event source mapping {uuid} deleted", max_interval)

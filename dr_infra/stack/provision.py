@@ -321,7 +321,7 @@ class _Provisioner:
                 for mapping in page.get("EventSourceMappings", []):
                     if mapping["UUID"] not in seen:
                         seen.add(mapping["UUID"])
-                        protect.delete_mapping(lam, mapping["UUID"])
+                        protect.delete_mapping(lam, mapping["UUID"], max_interval=self.t.max_poll_interval)
 
     def _restore_rule(self) -> None:
         """EventBridge: AWS Backup restore completions re-protect the restored table."""

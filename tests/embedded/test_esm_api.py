@@ -118,6 +118,18 @@ def test_changes_while_a_mapping_is_changing_are_refused(env: Env) -> None:
     wait_state(env.lam, uuid)
     deleted = env.lam.delete_event_source_mapping(UUID=uuid)
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202 and deleted["State"] == "Deleting"
+    assert env.lam.get_event_source_mapping(UUID=uuid)["State"] == "Deleting"  # readable while AWS deletes it
+    listed = env.lam.list_event_source_mappings(EventSourceArn=env.stream)["EventSourceMappings"]
+    assert [(m["UUID"], m["State"]) for m in listed] == [(uuid, "Deleting")]
+    for change in (
+        lambda: env.lam.update_event_source_mapping(UUID=uuid, BatchSize=5),
+        lambda: env.lam.delete_event_source_mapping(UUID=uuid),
+    ):
+        with pytest.raises(ClientError) as deleting:
+            change()
+        assert _error(deleting)[0] == "ResourceInUseException"
+    wait_for(lambda: not env.lam.list_event_source_mappings(EventSourceArn=env.stream)["EventSourceMappings"],
+             what="the Deleting mapping gone")  # fmt: skip
     with pytest.raises(ClientError) as gone:
         env.lam.get_event_source_mapping(UUID=uuid)
     assert _error(gone)[:2] == ("ResourceNotFoundException", "The resource you requested does not exist.")
@@ -171,6 +183,8 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "Unsupported DestinationConfig parameter for given event source mapping type.",
     ),
     ({"FilterCriteria": {"Filters": [{"Pattern": "{}"}]}}, INVALID, "is not modelled by drdrill's embedded target"),
+    ({"ParallelizationFactor": 2}, INVALID, "ParallelizationFactor 2 is not modelled by drdrill's embedded target"),
+    ({"FunctionName": "no-such-function"}, INVALID, "Function does not exist"),
     (
         {"BatchSize": "ten"},
         VALIDATION,
@@ -201,7 +215,7 @@ def test_the_documented_extremes_are_accepted(env: Env) -> None:
         MaximumBatchingWindowInSeconds=300,
         MaximumRetryAttempts=10000,
         MaximumRecordAgeInSeconds=60,
-        ParallelizationFactor=10,
+        ParallelizationFactor=1,
         FunctionResponseTypes=["ReportBatchItemFailures"],
         BisectBatchOnFunctionError=True,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},

@@ -92,3 +92,57 @@ def test_a_table_being_restored_refuses_reads_until_active(embedded: EmbeddedTar
     assert finished_restore(backup, job["RestoreJobId"])["Status"] == "COMPLETED"
     wait_active(ddb, target)
     assert ddb.scan(TableName=target, ConsistentRead=True)["Items"] == [ITEM]
+
+
+@pytest.fixture
+def wall_clock_steps_back(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Call the returned function to set this process's wall clock (``time.time``) back by ``seconds``, as an NTP
+    step on a busy VM does; the embedded server runs in this process and reads the same clock."""
+    import time
+
+    real = time.time
+
+    def step(seconds: float) -> None:
+        monkeypatch.setattr(time, "time", lambda: real() - seconds)
+
+    return step
+
+
+def test_an_active_table_never_refuses_writes_again_when_the_wall_clock_steps_back(
+    embedded: EmbeddedTarget, unique: str, slow: None, wall_clock_steps_back: Any
+) -> None:
+    """DescribeTable must never answer ACTIVE while data-plane calls are still refused (AWS: a table is ACTIVE
+    once, and reads and writes are then accepted). Seen once under aws-scaled: the readiness was judged on the
+    wall clock, which can step back between the DescribeTable that answered ACTIVE and the next write."""
+    ddb = embedded.client("dynamodb")
+    name = f"life-clock-{unique}"
+    ddb.create_table(TableName=name, **KEY)
+    assert table_status(ddb, name) == "CREATING"
+    assert _code(lambda: ddb.put_item(TableName=name, Item=ITEM)) == "ResourceNotFoundException"  # still refused
+    wait_active(ddb, name)
+    wall_clock_steps_back(2.0)  # more than the table's 1 s of CREATING
+    assert table_status(ddb, name) == "ACTIVE"
+    ddb.put_item(TableName=name, Item=ITEM)
+    assert ddb.get_item(TableName=name, Key=ITEM, ConsistentRead=True)["Item"] == ITEM
+
+
+def test_a_restored_table_stays_active_when_the_wall_clock_steps_back(
+    embedded: EmbeddedTarget, unique: str, wall_clock_steps_back: Any
+) -> None:
+    ddb = embedded.client("dynamodb")
+    name = f"life-pitr-{unique}"
+    ddb.create_table(TableName=name, **KEY)
+    wait_active(ddb, name)
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    ddb.put_item(TableName=name, Item=ITEM)
+    assert embedded.control is not None
+    embedded.control.update_settings(latency_profile="aws-scaled", scale=0.001)  # the restore runs 1.2 s
+    target = f"{name}-restored"
+    ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName=target, UseLatestRestorableTime=True)
+    assert table_status(ddb, target) == "CREATING"
+    assert _code(lambda: ddb.scan(TableName=target)) == "ResourceNotFoundException"
+    wait_active(ddb, target)
+    wall_clock_steps_back(3.0)
+    assert table_status(ddb, target) == "ACTIVE"
+    ddb.scan(TableName=target, ConsistentRead=True)  # not refused
+    ddb.put_item(TableName=target, Item={"pk": {"S": "after"}})

@@ -13,9 +13,15 @@ Create, Update and Delete answer HTTP 202. A stream mapping's configuration alwa
 action"); ``Tags`` are not part of it (ListTags reads them). Unknown UUIDs answer ``ResourceNotFoundException``
 (404) "The resource you requested does not exist.".
 
+A mapping of a function that does not exist is refused with HTTP 400 ``InvalidParameterValueException``
+"Function does not exist" (recorded on AWS, ``test_event_source_mapping_exceptions`` ``create_unknown_params``;
+moto: a 404 ``ResourceNotFoundException``), after the model's range checks and the missing event source.
+
 What is modelled: moto's ``LambdaBackend`` mapping calls wrapped so that requests are checked first
-(:mod:`esm_validation`: ranges, stream rules, duplicates), stream mappings get AWS's defaults, states follow
-:mod:`esm_lifecycle` (``Creating`` first), and the poller (:mod:`esm_poller`) is started, woken or stopped.
+(:mod:`esm_validation`: ranges, stream rules, duplicates, the function), stream mappings get AWS's defaults,
+states follow :mod:`esm_lifecycle` (``Creating`` first, ``Deleting`` last: a deleted mapping stays in moto's
+table, polling stopped, until its ``Deleting`` time is over, and is removed by the next mapping call that
+finds it :func:`~esm_lifecycle.gone`), and the poller (:mod:`esm_poller`) is started, woken or stopped.
 moto's create response (201) is answered 202 like AWS's.
 """
 
@@ -25,7 +31,7 @@ import json
 from typing import Any
 
 from flask import has_request_context
-from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError, UnknownFunctionException
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 
@@ -39,6 +45,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaBackend.list_event_source_mappings",
     "moto.awslambda.models.EventSourceMapping.get_configuration",
     "moto.awslambda.responses.LambdaResponse.create_event_source_mapping",
+    "moto.awslambda.exceptions.UnknownFunctionException",
 )
 """moto internals this module wraps. It also reads ``LambdaBackend._lambdas`` (to name the function) and sets
 ``EventSourceMapping`` attributes (``bisect_on_error``, ``destination_config``, ``function_response_types``,
@@ -67,6 +74,8 @@ class MappingNotFound(LambdaClientError):
 _original_create = LambdaBackend.create_event_source_mapping
 _original_update = LambdaBackend.update_event_source_mapping
 _original_delete = LambdaBackend.delete_event_source_mapping
+_original_get = LambdaBackend.get_event_source_mapping
+_original_list = LambdaBackend.list_event_source_mappings
 _original_get_configuration = EventSourceMapping.get_configuration
 _original_create_response = LambdaResponse.create_event_source_mapping
 _installed = False
@@ -93,8 +102,25 @@ def _check_stream_access(backend: LambdaBackend, name_or_arn: str, stream_arn: s
         raise InvalidParameterValueException(problem)
 
 
+def _function_exists(backend: LambdaBackend, name_or_arn: str) -> bool:
+    try:
+        backend._lambdas.get_function_by_name_or_arn_with_qualifier(name_or_arn)
+    except UnknownFunctionException:
+        return False
+    return True
+
+
+def _purge(backend: LambdaBackend) -> None:
+    """Remove the deleted mappings whose ``Deleting`` time is over."""
+    for uuid in [u for u in list(backend._event_source_mappings) if esm_lifecycle.gone(u)]:
+        _original_delete(backend, uuid)
+        esm_lifecycle.forget(uuid)
+
+
 def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
-    esm_validation.check_create(spec)
+    _purge(self)
+    name = str(spec.get("FunctionName") or "")
+    esm_validation.check_create(spec, function_exists=lambda: not name or _function_exists(self, name))
     arn = str(spec["EventSourceArn"])
     stream = esm_validation.is_dynamodb_stream(arn)
     if stream and spec.get("FunctionName"):
@@ -112,6 +138,7 @@ def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMap
 
 
 def _patched_update(self: LambdaBackend, uuid: str, spec: dict[str, Any]) -> EventSourceMapping | None:
+    _purge(self)
     esm = self._event_source_mappings.get(uuid)
     if esm is None:
         raise MappingNotFound()
@@ -125,13 +152,23 @@ def _patched_update(self: LambdaBackend, uuid: str, spec: dict[str, Any]) -> Eve
 
 
 def _patched_delete(self: LambdaBackend, uuid: str) -> EventSourceMapping | None:
-    if uuid not in self._event_source_mappings:
+    _purge(self)
+    esm = self._event_source_mappings.get(uuid)
+    if esm is None:
         raise MappingNotFound()
-    esm_lifecycle.check_settled(uuid)
-    esm = _original_delete(self, uuid)
-    esm_lifecycle.forget(uuid)
+    esm_lifecycle.deleting(uuid)  # ResourceInUseException while it is still changing (or already Deleting)
     esm_poller.stop(uuid)
     return esm
+
+
+def _patched_get(self: LambdaBackend, uuid: str) -> EventSourceMapping | None:
+    _purge(self)
+    return _original_get(self, uuid)
+
+
+def _patched_list(self: LambdaBackend, event_source_arn: str, function_name: str) -> Any:
+    _purge(self)
+    return _original_list(self, event_source_arn, function_name)
 
 
 def _patched_get_configuration(self: EventSourceMapping) -> dict[str, Any]:
@@ -161,6 +198,8 @@ def install() -> None:
     LambdaBackend.create_event_source_mapping = _patched_create  # type: ignore[method-assign]
     LambdaBackend.update_event_source_mapping = _patched_update  # type: ignore[method-assign]
     LambdaBackend.delete_event_source_mapping = _patched_delete  # type: ignore[method-assign]
+    LambdaBackend.get_event_source_mapping = _patched_get  # type: ignore[method-assign]
+    LambdaBackend.list_event_source_mappings = _patched_list  # type: ignore[method-assign]
     EventSourceMapping.get_configuration = _patched_get_configuration  # type: ignore[method-assign]
     LambdaResponse.create_event_source_mapping = _patched_create_response  # type: ignore[method-assign]
     _installed = True

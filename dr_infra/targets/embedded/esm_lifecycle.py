@@ -23,8 +23,9 @@ What is modelled: every transitional state lasts :attr:`settings.EmbeddedSetting
 (default 0.3 s on the ``instant`` profile, never zero) and is resolved lazily on read. Update and delete are
 refused with ``ResourceInUseException`` while the mapping is in any transitional state. The poller delivers
 only while :func:`polling` is true: ``Enabled``, ``Updating`` and ``Disabling`` (a mapping being disabled may
-still deliver, as AWS's may; it never delivers once ``Disabled``). Not modelled: ``Deleting`` as a readable
-state (a deleted mapping is gone at once; the delete response says ``Deleting``).
+still deliver, as AWS's may; it never delivers once ``Disabled``). A deleted mapping is ``Deleting`` (readable
+with Get/ListEventSourceMappings, delivering nothing, refusing update and delete) for the transition time, then
+gone (:func:`gone`; ResourceNotFoundException), as the delete response recorded on AWS says ``Deleting``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ DISABLING = "Disabling"
 DISABLED = "Disabled"
 UPDATING = "Updating"
 DELETING = "Deleting"
-TRANSITIONAL = frozenset({CREATING, ENABLING, DISABLING, UPDATING})
+GONE = "(deleted)"
+"""Not an AWS state: what a ``Deleting`` mapping settles to; the API then no longer knows the mapping."""
+TRANSITIONAL = frozenset({CREATING, ENABLING, DISABLING, UPDATING, DELETING})
 POLLING = frozenset({ENABLED, UPDATING, DISABLING})
 USER_ACTION = "User action"
 
@@ -140,6 +143,18 @@ def updated(uuid: str, enabled: bool | None) -> str:
         if enabled is True and current == DISABLED:
             return _transition(uuid, ENABLING, ENABLED)
         return _transition(uuid, UPDATING, current)
+
+
+def deleting(uuid: str) -> str:
+    """DeleteEventSourceMapping: ``Deleting``, then :data:`GONE`."""
+    check_settled(uuid)
+    with _lock:
+        return _transition(uuid, DELETING, GONE)
+
+
+def gone(uuid: str) -> bool:
+    """Whether a deleted mapping has finished ``Deleting`` (the API must no longer show it)."""
+    return state(uuid) == GONE
 
 
 def forget(uuid: str) -> None:

@@ -42,7 +42,8 @@ if the permissions go away later the poller reads nothing (the records stay in t
 ``LastProcessingResult`` is ``PROBLEM:`` with that message until they come back (that state's wording is
 drdrill's; AWS's is not documented).
 
-Not modelled: ``ParallelizationFactor`` (one batch in flight per mapping, slower than AWS, never faster), the 6
+Not modelled: ``ParallelizationFactor`` above 1 (refused by :mod:`esm_validation`: one batch in flight per
+mapping), the 6
 MB payload limit and the 24-hour stream retention (``FilterCriteria`` and tumbling windows are refused by
 :mod:`esm_validation`). Retries back off from 50 ms doubling to 1 s (AWS's backoff is longer and
 undocumented). ``LastProcessingResult`` in Get/ListEventSourceMappings reports ``No records processed``,
@@ -213,6 +214,8 @@ def _scan() -> None:
     ]
     for backend in backends:
         for esm in list(backend._event_source_mappings.values()):
+            if esm_lifecycle.state(esm.uuid) in (esm_lifecycle.DELETING, esm_lifecycle.GONE):
+                continue  # deleted: its poller was stopped and stays stopped
             esm_lifecycle.adopt(esm.uuid, bool(esm.enabled))
             state = register(esm)
             if state is not None and esm_state.running.is_set():

@@ -24,16 +24,20 @@ LocalStack's ``tests/aws/services/lambda_/test_lambda_api.snapshot.json``):
   mapping with UUID ...".
 
 What is modelled: all of the above for DynamoDB stream sources (other sources get the model range checks
-only). An ``OnFailure`` destination must also exist on the target (an SQS queue or SNS topic; S3 destinations
-are refused as not modelled). Refused as not modelled (``InvalidParameterValueException`` saying so):
+and the function check only). An ``OnFailure`` destination must also exist on the target (an SQS queue or
+SNS topic; S3 destinations are refused as not modelled). Refused as not modelled
+(``InvalidParameterValueException`` saying so):
 ``FilterCriteria`` and a non-zero ``TumblingWindowInSeconds`` on stream sources, which would change what is
-delivered. The exact wording of the messages AWS does not document (MaximumRecordAgeInSeconds between 0 and
+delivered, and a ``ParallelizationFactor`` above 1 (AWS then processes up to that many batches of a shard
+concurrently, in order per partition key; the embedded poller processes one batch per shard at a time, so such
+a mapping would be slower here than on AWS, and a drill would measure the wrong thing).
+The exact wording of the messages AWS does not document (MaximumRecordAgeInSeconds between 0 and
 59, a missing destination) is drdrill's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
@@ -189,6 +193,12 @@ def _check_stream_rules(spec: Mapping[str, Any], creating: bool) -> None:
         raise InvalidParameter(f"FilterCriteria {NOT_MODELLED}.")
     if spec.get("TumblingWindowInSeconds"):
         raise InvalidParameter(f"TumblingWindowInSeconds {NOT_MODELLED}.")
+    factor = spec.get("ParallelizationFactor")
+    if isinstance(factor, int) and not isinstance(factor, bool) and factor > 1:
+        raise InvalidParameter(
+            f"ParallelizationFactor {factor} {NOT_MODELLED} (it processes one batch per shard at a time); "
+            "use 1, or run it against AWS."
+        )
     _check_destination(spec.get("DestinationConfig"))
     if not creating:
         return
@@ -212,14 +222,17 @@ def _stream_exists(arn: str) -> bool:
     return table is not None and bool(table.stream_specification) and table.latest_stream_label == label
 
 
-def check_create(spec: Mapping[str, Any]) -> None:
-    """Refuse a CreateEventSourceMapping request AWS would refuse (before moto sees it)."""
+def check_create(spec: Mapping[str, Any], function_exists: Callable[[], bool] = lambda: True) -> None:
+    """Refuse a CreateEventSourceMapping request AWS would refuse (before moto sees it), in AWS's order: the
+    model's ranges, the event source, the function (``function_exists``), the stream's rules and existence."""
     problems = _model_problems(spec)
     if problems:
         raise ValidationError(problems)
     arn = str(spec.get("EventSourceArn") or "")
     if not arn:
         raise InvalidParameter("Unrecognized event source.")
+    if not function_exists():
+        raise InvalidParameter("Function does not exist")
     if not is_dynamodb_stream(arn):
         return
     _check_stream_rules(spec, creating=True)

@@ -16,18 +16,22 @@ copy the source's current items.
 What is modelled here: :class:`RestoringTable` is a moto ``Table`` built from a source table's definition and
 a given set of items. Its status is worked out when it is described: ``CREATING`` (and ``RestoreInProgress``)
 until ``ready_at`` (an epoch time), ``ACTIVE`` afterwards, so no timer thread is needed. While it is
-``CREATING`` reads and writes are refused as on AWS (:mod:`table_lifecycle`).
+``CREATING`` reads and writes are refused as on AWS (:mod:`table_lifecycle`). "Now" is :func:`history.now`,
+the clock restore jobs are judged on, which never runs backwards: a table that was described ``ACTIVE`` stays
+``ACTIVE`` even when the wall clock steps back (it did, once, on a busy VM), and is ``ACTIVE`` exactly when its
+restore job is ``COMPLETED``.
 """
 
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+
+from dr_infra.targets.embedded import history
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Table",
@@ -86,7 +90,7 @@ class RestoringTable(Table):
     @property
     def restoring(self) -> bool:
         """True while the restore is still copying data."""
-        return time.time() < self.ready_at
+        return history.now() < self.ready_at
 
     def describe(self, base_key: str = "TableDescription") -> dict[str, Any]:
         result = super().describe(base_key=base_key)

@@ -22,7 +22,9 @@ once.
 What is modelled here: a table created through the embedded server (a request moto's Flask app serves; moto
 used in-process by ``mock_aws`` keeps its own behaviour) is CREATING for :func:`creating_seconds` (0.2 s on the
 ``instant`` profile; an assumed 20 s scaled on ``aws-scaled``, AWS documents no figure), worked out when it is
-described, so no timer runs. Restored tables (:class:`~dr_infra.targets.embedded.restored.RestoringTable`) are
+described, so no timer runs, on :func:`history.now` (a clock that never runs backwards: judged on the wall
+clock, a table described ``ACTIVE`` could refuse the next write after an NTP step back, seen once under
+``aws-scaled``; AWS never does). Restored tables (:class:`~dr_infra.targets.embedded.restored.RestoringTable`) are
 not ACTIVE while ``restoring``. Every table describes a stable ``TableId``. The checks run in moto's request
 handlers before the operation; the tables a request names are its ``TableName`` (name or ARN), the keys of
 ``RequestItems`` and the tables of ``TransactItems``.
@@ -30,7 +32,6 @@ handlers before the operation; the tables a request names are its ``TableName`` 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -43,7 +44,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded import history, settings
 from dr_infra.targets.embedded.restored import RestoringTable
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -88,7 +89,7 @@ def creating_seconds() -> float:
 
 def is_active(table: Table, at: float | None = None) -> bool:
     """False while a new table is CREATING or a restored table is still being filled."""
-    at = time.time() if at is None else at
+    at = history.now() if at is None else at
     if isinstance(table, RestoringTable) and table.restoring:
         return False
     ready_at = table.__dict__.get("_drdrill_ready_at")
@@ -100,7 +101,7 @@ def _wrap_create(original: Callable[..., Table]) -> Callable[..., Table]:
     def create_table(self: DynamoDBBackend, name: str, *args: Any, **kwargs: Any) -> Table:
         table = original(self, name, *args, **kwargs)
         if has_request_context():  # served by the embedded server, not moto's in-process mock
-            table.__dict__["_drdrill_ready_at"] = time.time() + creating_seconds()
+            table.__dict__["_drdrill_ready_at"] = history.now() + creating_seconds()
         return table
 
     return create_table

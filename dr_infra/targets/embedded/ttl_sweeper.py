@@ -12,8 +12,8 @@ deletion is an ordinary REMOVE in the table's stream (and in backups), with ``us
 What is modelled: a daemon sweeper (while an embedded server runs) deletes every expired item of every table
 with TTL ``ENABLED`` once ``ttl_delete_delay_seconds`` have passed since its expiry (settings: 1 s on the
 ``instant`` profile, two days x scale on ``aws-scaled``; AWS documents no upper bound, so the delay is a model:
-an expired item is deleted between that delay and that delay plus one sweep interval after it expires). Not
-modelled: ``TimeToLiveStatus`` ``ENABLING`` (moto enables at once) and the one-hour wait to change the setting.
+an expired item is deleted between that delay and that delay plus one sweep interval after it expires), once
+the table's TTL is ``ENABLED`` (not while it is ``ENABLING``: :mod:`ttl_status`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
 
-from dr_infra.targets.embedded import settings, stream_records
+from dr_infra.targets.embedded import settings, stream_records, ttl_status
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.dynamodb_backends",
@@ -58,7 +58,7 @@ def _tables() -> list[Any]:
         for backend in list(dict.values(accounts)):
             for table in list(backend.tables.values()):
                 ttl = getattr(table, "ttl", None) or {}
-                if ttl.get("TimeToLiveStatus") == "ENABLED" and ttl.get("AttributeName"):
+                if ttl.get("AttributeName") and ttl_status.status(table) == "ENABLED":
                     found.append(table)
     return found
 
