@@ -123,6 +123,11 @@ def _(drill: Drill) -> None:
 @given(parsers.re(rf"the backup plan has run {COUNT} times?"))
 @checks(count=plan_runs.check_runs)
 def _(drill: Drill, count: str) -> None:
+    if drill.stack is not None and drill.stack.spec.deployed:
+        raise ConfigError(
+            "'the backup plan has run N times' moves a backup plan's clock or waits for its runs: not drilled on a "
+            "deployed stack (its recovery points are the user's); use 'a recovery point of the table exists'"
+        )
     plan_runs.run_plan(drill, plan_runs.check_runs(count))
 
 
@@ -203,6 +208,11 @@ def _fault_scope(drill: Drill, step: str) -> str:
             f"'{step}' must come after 'Given a DR-protected table ...': "
             "its fault applies only to that table's stack (so parallel drills sharing a target stay apart)"
         )
+    if drill.stack.spec.deployed:
+        raise ConfigError(
+            f"'{step}' injects a fault into a stack drdrill provisions; a deployed stack is drilled as it behaves "
+            "(drill chaos scenarios without --stack / the deployed table)"
+        )
     return drill.stack.names.prefix
 
 
@@ -248,6 +258,11 @@ def _(drill: Drill) -> None:
     """Attach the monitor now, then disable its mapping (UpdateEventSourceMapping Enabled=False)."""
     drill.require("lambda_execution", why="a disabled mapping is only observable when the monitor runs")
     stack = drill.require_stack()
+    if stack.spec.deployed:
+        raise ConfigError(
+            "'the change monitor's event source mapping is disabled' would change the deployed stack's mapping: "
+            "drdrill never changes a deployed stack (its posture reports a disabled mapping as violated)"
+        )
     drill.ensure_monitor_attached()
     if not stack.mapping_uuid:
         raise ConfigError("the change monitor has no event source mapping to disable")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from dr_infra.drill.state import Drill
+from dr_infra.stack.deployed_stack import is_deployed
+from dr_infra.verify import deployed_posture
 from dr_infra.verify.posture import PostureCheck, PostureInspector
 
 
@@ -54,6 +56,9 @@ def _(drill: Drill) -> None:
 @then("the change monitor can start restore jobs and pass only the backup restore role")
 def _(drill: Drill) -> None:
     drill.require("iam", why="IAM policies cannot be read")
+    if is_deployed(drill.stack):  # the user's role, scoped as the user likes: what its recovery needs
+        _check(drill, deployed_posture.monitor_can_restore(drill.target, drill.require_stack()))
+        return
     _check(drill, _inspector(drill).monitor_can_restore())
 
 
@@ -61,4 +66,7 @@ def _(drill: Drill) -> None:
 def _(drill: Drill) -> None:
     drill.require("lambda", why="event source mappings cannot be read")
     drill.ensure_monitor_attached()
+    if is_deployed(drill.stack):  # the user's mapping, at the position the user chose
+        _check(drill, deployed_posture.mapping_enabled(drill.target, drill.require_stack()))
+        return
     _check(drill, _inspector(drill).mapping_enabled())

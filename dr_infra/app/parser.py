@@ -148,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--stack", default=os.environ.get("DRDRILL_STACK"), help="stack definition TOML: plan the stack it describes"
     )
+    plan.add_argument(
+        "--stack-from",
+        default=os.environ.get("DRDRILL_STACK_FROM") or None,
+        metavar="cloudformation:STACK_NAME",
+        help="plan a drill of the deployed stack a CloudFormation stack names: what it would touch",
+    )
+    plan.add_argument(
+        "--cleanup-restored", action="store_true", help="deployed stacks: plan the deletion of restored tables"
+    )
     plan.add_argument("--max-duration", default=None, help="wall-time budget (e.g. 60m): print the -n that fits it")
     plan.add_argument(
         "--embedded-profile", default=None, choices=("instant", "aws-scaled"), help="embedded: the latency profile"

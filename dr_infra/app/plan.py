@@ -34,7 +34,6 @@ from dr_infra.app.plan_time import (
 from dr_infra.app.plan_validate import table_of, validate_steps
 from dr_infra.bdd.needs import starts_restore
 from dr_infra.errors import EXIT_OK, ConfigError
-from dr_infra.stack.definition import load_definition
 from dr_infra.stack.pricing import estimate_cost, estimate_run
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
@@ -176,7 +175,9 @@ def plan(args: argparse.Namespace) -> int:
     budget_s = parse_duration(getattr(args, "max_duration", None))
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
-    definition = load_definition(args.stack) if getattr(args, "stack", None) else None
+    from dr_infra.bdd.definitions import run_definition
+
+    definition = run_definition(getattr(args, "stack", None), getattr(args, "stack_from", None))
     spec = StackSpec.from_definition(definition)
     if not spec.user_monitor:  # a user's monitor keeps the timeout it declares
         spec = StackSpec.from_definition(definition, function_timeout_s=monitor_timeout_for(lag))
@@ -193,7 +194,14 @@ def plan(args: argparse.Namespace) -> int:
         spec = StackSpec(**{**vars(spec), "logical_table": first_table})
     cores = os.cpu_count() or 1
     timings = timings_for(str(args.target), getattr(args, "embedded_profile", None), cores)
-    described = describe_plan(str(args.region), account, table_gb, spec=spec)
+    deployed = definition is not None and definition.deployed is not None
+    described = describe_plan(str(args.region), account, table_gb, spec=StackSpec() if deployed else spec)
+    if definition is not None and deployed:  # drilled in place: no resource of drdrill's, no IAM document
+        from dr_infra.app.plan_deployed import touches
+
+        cleanup = bool(getattr(args, "cleanup_restored", False))
+        described["deployed"] = touches(definition, described["sample_run_id"], cleanup)
+        described["resources"], described["iam"] = [], {}
     profile = getattr(args, "embedded_profile", None)
     run_stack = str(Path(args.stack).resolve()) if getattr(args, "stack", None) else None
     limit = _job_timeout(None, str(args.target))

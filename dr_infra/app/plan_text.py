@@ -44,7 +44,13 @@ def render_text(described: dict[str, Any], target: str) -> str:
             "FILE` lists one's resources):",
         ]
         out += [f"  - {path}" for path in others]
+    if described.get("deployed"):
+        from dr_infra.app.plan_deployed import lines
+
+        out += ["", *lines(described["deployed"])]
     out += ["", "Resources"]
+    if described.get("deployed") and not described["resources"]:
+        out.append("  none: the deployed stack's own parts are drilled")
     for resource in described["resources"]:
         line = f"  - {resource['kind']}: {resource['name']}"
         if resource.get("role"):

@@ -31,7 +31,7 @@ from dr_infra.stack import deployed_stack as parts_of
 from dr_infra.stack import restored
 from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.deployed import DeployedDefinition
-from dr_infra.stack.deployed_discovery import DeployedParts, discover
+from dr_infra.stack.deployed_discovery import discover
 from dr_infra.stack.names import StackNames, check_logical_table_name
 from dr_infra.stack.provision import Stack
 from dr_infra.stack.spec import StackSpec
@@ -90,7 +90,7 @@ def use_deployed(drill: Drill, logical_table: str, definition: StackDefinition, 
     }
     drill.record.evidence["monitor_armed"] = {
         "at": iso(utcnow()),
-        "stream_arn": parts.stream_arn or None,
+        "stream_arn": parts.stream_arn,
         "mapping_uuid": stack.mapping_uuid or None,
         "starting_position": parts.mappings[0].get("StartingPosition") if parts.mappings else None,
         "deployed": True,
@@ -98,12 +98,12 @@ def use_deployed(drill: Drill, logical_table: str, definition: StackDefinition, 
     for note in parts.notes:
         drill.record.add_evidence("notes", f"deployed stack: {note}")
     _arm_cleanup(drill, stack)
-    _posture(drill, stack, parts)
+    _posture(drill, stack)
     return stack
 
 
-def _posture(drill: Drill, stack: Stack, parts: DeployedParts) -> None:
-    checks = check_deployed(drill.target, stack, parts, drill.policy.frequency_hours, drill.policy.retention_days)
+def _posture(drill: Drill, stack: Stack) -> None:
+    checks = check_deployed(drill.target, stack, drill.policy.frequency_hours, drill.policy.retention_days)
     drill.record.posture.extend(c.to_dict() for c in checks)
     failed = [c for c in checks if not c.ok]
     if failed:

@@ -20,7 +20,8 @@ as the user likes: the drill asks only what its recovery needs.
 
 from __future__ import annotations
 
-from dr_infra.stack.deployed_discovery import DeployedParts
+from typing import Any
+
 from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
 from dr_infra.targets.iam_evaluator import Decision
@@ -28,29 +29,44 @@ from dr_infra.verify import effective_permissions
 from dr_infra.verify.posture import PostureCheck, PostureInspector
 
 
-def _mapping(parts: DeployedParts) -> PostureCheck:
+def _mappings(target: Target, stack: Stack) -> list[dict[str, Any]]:
+    if not stack.stream_arn or not stack.names.monitor_function:
+        return []
+    lam = target.client("lambda")
+    pages = lam.get_paginator("list_event_source_mappings").paginate(
+        EventSourceArn=stack.stream_arn, FunctionName=stack.names.monitor_function
+    )
+    return [m for page in pages for m in page.get("EventSourceMappings", [])]
+
+
+def mapping_enabled(target: Target, stack: Stack) -> PostureCheck:
+    """The deployed monitor's mapping on the table's current stream is Enabled (read now, ListEventSourceMappings)."""
     expected = "an Enabled event source mapping of the monitor on the table's current stream"
-    if not parts.stream_arn:
-        return PostureCheck("change monitor's event source mapping", expected, "the table has no stream", False)
-    if not parts.mappings:
-        found = f"no mapping of {parts.function} on the stream" if parts.function else "no mapping on the stream"
-        return PostureCheck("change monitor's event source mapping", expected, found, False)
-    states = [f"{m.get('UUID')} {m.get('State')} ({m.get('StartingPosition', '?')})" for m in parts.mappings]
-    ok = any(m.get("State") == "Enabled" for m in parts.mappings)
-    actual = f"{parts.function}: " + ", ".join(states)
+    name = "change monitor's event source mapping"
+    function = stack.names.monitor_function
+    if not stack.stream_arn:
+        return PostureCheck(name, expected, "the table has no stream", False)
+    mappings = _mappings(target, stack)
+    if not mappings:
+        found = f"no mapping of {function} on the stream" if function else "no mapping on the stream"
+        return PostureCheck(name, expected, found, False)
+    states = [f"{m.get('UUID')} {m.get('State')} ({m.get('StartingPosition', '?')})" for m in mappings]
+    ok = any(m.get("State") == "Enabled" for m in mappings)
+    actual = f"{function}: " + ", ".join(states)
     if not ok:
         actual += ": a mapping that is not Enabled reads no stream records, so no change reaches the monitor"
-    return PostureCheck("change monitor's event source mapping", expected, actual, ok)
+    return PostureCheck(name, expected, actual, ok)
 
 
-def _can_restore(target: Target, stack: Stack, parts: DeployedParts) -> PostureCheck:
+def monitor_can_restore(target: Target, stack: Stack) -> PostureCheck:
+    """The deployed monitor's role may call backup:StartRestoreJob on a recovery point (its effective permissions)."""
     check = "change monitor's role may start restore jobs"
     expected = "backup:StartRestoreJob allowed on the vault's recovery points"
-    if not parts.monitor_role_arn:
+    if not stack.monitor_role_arn:
         return PostureCheck(check, expected, "no change monitor, so no role", False)
-    role = parts.monitor_role_arn.rsplit("/", 1)[-1]
+    role = stack.monitor_role_arn.rsplit("/", 1)[-1]
     point = f"arn:aws:backup:{stack.region}:{stack.account_id}:recovery-point:*"
-    result = effective_permissions.of_role(target, role, parts.monitor_role_arn).evaluate(
+    result = effective_permissions.of_role(target, role, stack.monitor_role_arn).evaluate(
         "backup:StartRestoreJob", point, {}
     )
     ok = result.decision is not Decision.UNDECIDABLE and result.allowed
@@ -64,9 +80,7 @@ def _no_plan(what: str) -> PostureCheck:
     return PostureCheck(what, "a backup plan whose selection covers the table", "no such plan was found", False)
 
 
-def check_deployed(
-    target: Target, stack: Stack, parts: DeployedParts, frequency_hours: float, retention_days: int
-) -> list[PostureCheck]:
+def check_deployed(target: Target, stack: Stack, frequency_hours: float, retention_days: int) -> list[PostureCheck]:
     """Every posture check of a deployed stack (read-only) against the policy's backup cadence and retention, each
     with its evidence."""
     inspector = PostureInspector(target, stack)
@@ -82,7 +96,7 @@ def check_deployed(
         else:
             checks.append(_no_plan("backup selection covers the table"))
     if "lambda" in target.capabilities:
-        checks.append(_mapping(parts))
+        checks.append(mapping_enabled(target, stack))
     if "iam" in target.capabilities:
-        checks.append(_can_restore(target, stack, parts))
+        checks.append(monitor_can_restore(target, stack))
     return checks

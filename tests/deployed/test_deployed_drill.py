@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dr_infra.targets.embedded import EmbeddedTarget
-from tests.cli.conftest import Result, run_drdrill
+from tests.cli.conftest import REPO, Result, run_drdrill
 from tests.deployed.user_deploy import USER_ITEMS, Deployed, definition, deploy, snapshot
 
 DRILL = """Feature: The deployed stack recovers
@@ -121,3 +121,32 @@ def test_a_broken_deployed_stack_is_violated_with_the_reason_and_untouched(
     assert reason in json.dumps(failed[0]) or reason in failed[0]["check"]
     assert reason in json.dumps(scenario)
     assert snapshot(target.client, stack) == before  # nothing written: posture fails before the first write
+
+
+def test_the_shipped_posture_features_drill_the_deployed_stack_with_stack_file(
+    target: EmbeddedTarget, tmp_path: Path
+) -> None:
+    """Every 'a DR-protected table' step of the shipped features is the deployed stack under --stack FILE: the
+    posture steps read the user's parts (their mapping at LATEST, their role as they scoped it)."""
+    stack = deploy(target.client, secrets.token_hex(3))
+    before = snapshot(target.client, stack)
+    toml = definition(tmp_path, stack)
+    result = run_drdrill(
+        "run",
+        str(REPO / "features" / "posture"),
+        "--stack",
+        str(toml),
+        "--report-dir",
+        "r",
+        "-q",
+        cwd=tmp_path,
+        env={"DRDRILL_EMBEDDED_ENDPOINT": str(target.endpoint_url)},
+        timeout=600,
+    )
+    assert result.code == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    journal = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [s["status"] for s in journal["scenarios"]] == ["passed"] * 3
+    for scenario in journal["scenarios"]:
+        assert scenario["evidence"]["stack"]["table"] == stack.table
+        assert scenario["evidence"]["deployed_cleanup"]["items_deleted"] == 20
+    assert snapshot(target.client, stack) == before
