@@ -133,3 +133,27 @@ def test_a_well_formed_body_sent_the_same_way_is_served(embedded: EmbeddedTarget
     create_table(embedded.client("dynamodb"), table)
     body = json.dumps({"TableName": table}).encode()
     assert _sending(_raw(embedded, "dynamodb"), body).describe_table(TableName="ignored")["Table"]["TableName"] == table
+
+
+@pytest.mark.parametrize(
+    ("operation", "kwargs"),
+    [
+        ("get_account_settings", {}),
+        ("list_provisioned_concurrency_configs", {"FunctionName": "f"}),
+        ("get_function_recursion_config", {"FunctionName": "f"}),
+    ],
+)
+def test_a_lambda_operation_without_a_moto_route_is_not_modelled_in_awss_shape(
+    embedded: EmbeddedTarget, operation: str, kwargs: dict[str, Any]
+) -> None:
+    """moto answers these with an HTML 404; the embedded target with AWS's JSON error naming the operation."""
+    error = _error(lambda: getattr(_raw(embedded, "lambda"), operation)(**kwargs))
+    assert (error["code"], error["status"]) == ("UnknownOperationException", 400)
+    assert error["message"].startswith("lambda:") and "is not modelled by drdrill's embedded target" in error["message"]
+
+
+def test_lambda_operations_moto_routes_still_answer(embedded: EmbeddedTarget) -> None:
+    """The last-resort route does not shadow the routed operations, nor their own errors."""
+    lam = _raw(embedded, "lambda")
+    assert isinstance(lam.list_functions()["Functions"], list)
+    assert _error(lambda: lam.get_function(FunctionName="no-such-function"))["code"] == "ResourceNotFoundException"

@@ -41,6 +41,10 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 )
 
 
+SERVICE_PREFIXES = {"awslambda": "lambda"}
+"""moto's service names that differ from AWS's service prefix (the one IAM actions and messages use)."""
+
+
 class UnknownOperationException(ServiceException):
     code = "UnknownOperationException"
 
@@ -57,6 +61,7 @@ def _member(name: str) -> str:
 
 def translate(operation: str, service: str, exc: BaseException) -> ServiceException:
     """The AWS error a client should have got instead of ``exc``."""
+    service = SERVICE_PREFIXES.get(service, service)
     if isinstance(exc, NotImplementedError):
         return UnknownOperationException(
             f"{service}:{operation or 'this operation'} is not modelled by drdrill's embedded target (moto 5.2.5 "

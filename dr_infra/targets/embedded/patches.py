@@ -46,6 +46,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.iam_enforcement",
     "dr_infra.targets.embedded.ttl_status",
     "dr_infra.targets.embedded.ttl_sweeper",
+    "dr_infra.targets.embedded.unrouted",
     "dr_infra.targets.embedded.error_net",
 )
 """Modules with an ``install()`` function and a ``HOOKED_INTERNALS`` tuple, installed in this order.
