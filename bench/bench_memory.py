@@ -93,7 +93,7 @@ def measure(count: int) -> dict[str, float]:
     before = _rss_kb()
     inject.seed(ddb, "bench-memory", oracle, count)
     seeded = _rss_kb()
-    inject.delete_items(ddb, "bench-memory", oracle, oracle.live_keys(limit=count // 2))
+    inject.delete_items(ddb, "bench-memory", oracle, oracle.live_keys(limit=count // 2, keys_only=True))
     deleted = _rss_kb()
     read_back = sum(1 for _ in read_items(target, "bench-memory"))
     after = _rss_kb()

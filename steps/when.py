@@ -27,8 +27,8 @@ def _prepare(drill: Drill, count: int) -> None:
     inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
 
 
-def _pick(drill: Drill, count: int) -> list[Item]:
-    chosen = drill.require_oracle().live_keys(limit=count)
+def _pick(drill: Drill, count: int, keys_only: bool = False) -> list[Item]:
+    chosen = drill.require_oracle().live_keys(limit=count, keys_only=keys_only)
     if len(chosen) < count:
         raise ConfigError(f"cannot change {count} items: the table holds only {len(chosen)}")
     return chosen
@@ -46,7 +46,7 @@ def _harm(
 def _(drill: Drill, count: str) -> None:
     number = inject.harm_count(count)
     _prepare(drill, number)
-    _harm(drill, inject.delete_items, _pick(drill, number))
+    _harm(drill, inject.delete_items, _pick(drill, number, keys_only=True))
 
 
 @when(parsers.re(rf"{COUNT} items? (?:is|are) modified"))

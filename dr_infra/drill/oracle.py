@@ -115,15 +115,20 @@ class Oracle:
 
         return items
 
-    def live_keys(self, moment: datetime | None = None, limit: int | None = None) -> list[Item]:
-        """Current items (not canaries) in a stable order, for choosing what to delete or modify."""
+    def live_keys(
+        self, moment: datetime | None = None, limit: int | None = None, keys_only: bool = False
+    ) -> list[Item]:
+        """Current items (not canaries) in a stable order, for choosing what to delete or modify.
+
+        ``keys_only``: each item cut down to its key attributes (what a delete needs; a bulk delete of 100 000
+        whole items would hold about 450 MB of them at once)."""
         chosen: list[Item] = []
         if limit is not None and limit <= 0:
             return chosen
         for item in self.state_at(moment)():
             if _is_canary(item):
                 continue
-            chosen.append(item)
+            chosen.append({name: item[name] for name in self.key_attributes} if keys_only else item)
             if limit is not None and len(chosen) >= limit:
                 break
         return chosen
