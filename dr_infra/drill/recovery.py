@@ -7,86 +7,35 @@ AWS Backup and DynamoDB report (DescribeRestoreJob, DescribeTable), and compares
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from dr_infra.drill import user_monitor
+from dr_infra.drill.monitor_decisions import HARMFUL_DECISIONS as HARMFUL_DECISIONS
+from dr_infra.drill.monitor_decisions import STARTED as STARTED
+from dr_infra.drill.monitor_decisions import decisions as decisions
+from dr_infra.drill.monitor_decisions import from_ms
+from dr_infra.drill.monitor_decisions import harmful_decisions as harmful_decisions
+from dr_infra.drill.monitor_decisions import key_text as key_text
+from dr_infra.drill.monitor_decisions import note_invocation as note_invocation
+from dr_infra.drill.monitor_decisions import note_stream_record as note_stream_record
 from dr_infra.drill.restore_count import restored_tables, settled_restores, started_restores
+from dr_infra.drill.restore_follow import follow_backup_restore as follow_backup_restore
+from dr_infra.drill.restore_follow import poll_cap
+from dr_infra.drill.restore_follow import recovery_point_origin as recovery_point_origin
+from dr_infra.drill.restore_follow import remaining as remaining
+from dr_infra.drill.restore_follow import wait_table_active as wait_table_active
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import (
     PHASE_ITEM_REPAIRED,
-    PHASE_RESTORE_JOB,
     PHASE_RESTORE_STARTED,
-    PHASE_TABLE_ACTIVE,
     Probe,
     WaitPolicy,
-    restore_job_probe,
-    table_active_probe,
 )
-from dr_infra.errors import DrDrillError, RestoreFailed
-from dr_infra.report.journal import iso, utcnow
+from dr_infra.errors import DrDrillError
+from dr_infra.report.journal import utcnow
 from dr_infra.verify import monitor_log as evidence
-
-STARTED = {"restore_started", "restore_already_started"}
-#: Decisions the monitor takes about a harmful user change (``ignored`` covers its own repair writes, TTL
-#: deletions and events outside DR_TRIGGER_EVENTS; ``malformed``, ``config_error`` and ``reprotected`` are not
-#: about a change either).
-HARMFUL_DECISIONS = frozenset(
-    {
-        "restore_started",
-        "restore_already_started",
-        "repaired",
-        "repair_skipped_newer_write",
-        "failed",
-        "no_recovery_point",
-    }
-)
-
-
-def _from_ms(ms: int | None) -> datetime | None:
-    return datetime.fromtimestamp(ms / 1000, UTC) if ms else None
-
-
-def _aware(moment: Any) -> datetime | None:
-    if isinstance(moment, datetime):
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
-
-
-def _cap(drill: Drill, longest: float) -> float:
-    """Poll no slower than ``longest``, and no slower than the target's own pace."""
-    return min(longest, drill.target.max_poll_interval)
-
-
-def remaining(deadline: float) -> float:
-    """Seconds left until ``deadline`` (0 once it has passed: the next phase polls once and stops, never later)."""
-    return max(0.0, deadline - time.monotonic())
-
-
-def decisions(drill: Drill) -> list[dict[str, Any]]:
-    """The monitor's decision lines since the change, kept in the journal as evidence."""
-    stack = drill.require_stack()
-    found = evidence.monitor_decisions(
-        drill.client("logs"), stack.names.log_group(stack.names.monitor_function), drill.incident.change_at
-    )
-    drill.record.evidence["monitor_log"] = found[-50:]
-    return found
-
-
-def key_text(key: Any) -> str:
-    return evidence.key_json(key)
-
-
-def harmful_decisions(lines: Iterable[dict[str, Any]], keys: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-    """The decision lines about harmful user changes, and only of ``keys`` (the injected ones) when given."""
-    wanted = {key_text(k) for k in keys}
-    return [
-        line
-        for line in lines
-        if line.get("decision") in HARMFUL_DECISIONS and (not wanted or key_text(line.get("keys")) in wanted)
-    ]
 
 
 def _summary(line: dict[str, Any]) -> str:
@@ -116,163 +65,11 @@ def wait_restore_started(drill: Drill, deadline: float, sleep: Callable[[float],
             state = f"restore could not be started: {last.get('error') or last.get('reason')}"
         return Probe(False, state)
 
-    result = WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=_cap(drill, 1.0)).run(
+    result = WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=poll_cap(drill, 1.0)).run(
         probe, sleep=sleep
     )
     line: dict[str, Any] = result.value
     return line
-
-
-def note_invocation(drill: Drill) -> None:
-    stack = drill.require_stack()
-    starts = evidence.invocation_starts(
-        drill.client("logs"), stack.names.log_group(stack.names.monitor_function), drill.incident.change_at
-    )
-    if starts:
-        drill.incident.monitor_invoked_at = _from_ms(starts[0])
-    note_stream_record(drill)
-
-
-def note_stream_record(drill: Drill) -> datetime | None:
-    """The harmful write's moment on DynamoDB's clock: its stream record's ApproximateCreationDateTime.
-
-    Read from the table's stream (the records of the injected keys since the change); when the stream cannot be
-    read (the table was deleted, no stream), the first harmful decision line that quotes the change's time
-    (pitr: ``restoreTime``) is used. Kept in the journal next to the client clock's change time.
-    """
-    inc = drill.incident
-    if inc.change_stream_at is not None or inc.change_at is None or inc.injection is None:
-        return inc.change_stream_at
-    stack = drill.require_stack()
-    found: datetime | None = None
-    source = "stream"
-    if inc.injection.keys and stack.stream_arn:
-        try:
-            times = evidence.stream_record_times(
-                drill.client("dynamodbstreams"), stack.stream_arn, inc.injection.keys, inc.change_at
-            )
-        except ClientError as exc:
-            times = []
-            drill.record.add_evidence("notes", f"the stream could not be read for the change's record: {exc}")
-        found = min(times) if times else None
-    if found is None:
-        quoted = [
-            line.get("restoreTime")
-            for line in harmful_decisions(decisions(drill), inc.injection.keys)
-            if line.get("strategy") == "pitr" and line.get("restoreTime")
-        ]
-        if quoted:
-            found, source = datetime.fromisoformat(str(quoted[0]).replace("Z", "+00:00")), "monitor decision line"
-    if found is not None:
-        inc.change_stream_at = found
-        change = drill.record.evidence.setdefault("change", {})
-        if isinstance(change, dict):
-            change["stream_record_at"] = iso(found)
-            change["stream_record_source"] = source
-    return found
-
-
-def _job_evidence(
-    drill: Drill, job_id: str, job: dict[str, Any], started: datetime | None, completed: datetime | None
-) -> dict[str, Any]:
-    """A restore job as the journal keeps it (restore-jobs.csv is rendered from these), finished or FAILED."""
-    return {
-        "job_id": job_id,
-        "status": job.get("Status"),
-        "status_message": job.get("StatusMessage"),
-        "resource_arn": drill.require_stack().table_arn,
-        "recovery_point_arn": job.get("RecoveryPointArn"),
-        "created_resource_arn": job.get("CreatedResourceArn", ""),
-        "created_at": iso(started),
-        "completed_at": iso(completed),
-    }
-
-
-def follow_backup_restore(
-    drill: Drill, job_id: str, deadline: float, sleep: Callable[[float], None] = time.sleep
-) -> None:
-    """Wait for an AWS Backup restore job and its new table; fill the incident's timeline and evidence."""
-    inc = drill.incident
-    backup = drill.client("backup")
-    inc.restore_job_id = job_id
-    try:
-        job = (
-            WaitPolicy(PHASE_RESTORE_JOB, remaining(deadline), max_interval=_cap(drill, 10.0))
-            .run(restore_job_probe(backup, job_id), sleep=sleep)
-            .value
-        )
-    except RestoreFailed:
-        failed = backup.describe_restore_job(RestoreJobId=job_id)
-        inc.restore_started_at = _aware(failed.get("CreationDate"))
-        drill.record.add_evidence(
-            "restore_jobs",
-            _job_evidence(drill, job_id, failed, inc.restore_started_at, _aware(failed.get("CompletionDate"))),
-        )
-        raise
-    inc.restore_started_at = _aware(job.get("CreationDate"))
-    inc.restore_completed_at = _aware(job.get("CompletionDate")) or utcnow()
-    inc.recovery_point_arn = job.get("RecoveryPointArn")
-    inc.recovery_point_at = _aware(job.get("RecoveryPointCreationDate")) or inc.recovery_point_at
-    created = job.get("CreatedResourceArn", "")
-    inc.restored_table = created.rsplit("/", 1)[-1] if created else inc.restored_table
-    drill.record.add_evidence(
-        "restore_jobs",
-        {
-            **_job_evidence(drill, job_id, job, inc.restore_started_at, inc.restore_completed_at),
-            "duration_s": round((inc.restore_completed_at - inc.restore_started_at).total_seconds(), 3)
-            if inc.restore_started_at and inc.restore_completed_at
-            else None,
-            "percent_done": job.get("PercentDone"),
-            "recovery_point_created_at": iso(inc.recovery_point_at),
-        },
-    )
-    if inc.recovery_point_arn:
-        drill.record.add_evidence(
-            "recovery_points",
-            {
-                "arn": inc.recovery_point_arn,
-                "created_at": iso(inc.recovery_point_at),
-                "origin": recovery_point_origin(drill, inc.recovery_point_arn),
-            },
-        )
-    wait_table_active(drill, deadline, sleep)
-
-
-def recovery_point_origin(drill: Drill, arn: str) -> str:
-    """``backup plan <id>`` or ``on demand``: DescribeRecoveryPoint's ``CreatedBy`` names the plan that made it.
-
-    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RecoveryPointCreator.html
-    """
-    try:
-        point = drill.client("backup").describe_recovery_point(
-            BackupVaultName=drill.require_stack().names.vault, RecoveryPointArn=arn
-        )
-    except ClientError as exc:
-        return f"unknown ({exc.response.get('Error', {}).get('Code', 'error')})"
-    plan = (point.get("CreatedBy") or {}).get("BackupPlanId")
-    origin = f"backup plan {plan}" if plan else "on demand"
-    made = f"made by {origin} (scheduled)" if plan else "taken on demand"
-    drill.record.add_evidence("notes", f"the restore used a recovery point {made}: {arn}")
-    return origin
-
-
-def wait_table_active(drill: Drill, deadline: float, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    inc = drill.incident
-    if not inc.restored_table:
-        raise DrDrillError("no restored table to wait for")
-    table = (
-        WaitPolicy(PHASE_TABLE_ACTIVE, remaining(deadline), max_interval=_cap(drill, 5.0))
-        .run(table_active_probe(drill.client("dynamodb"), inc.restored_table), sleep=sleep)
-        .value
-    )
-    inc.table_active_at = utcnow()
-    summary = table.get("RestoreSummary") or {}
-    restore_time = _aware(summary.get("RestoreDateTime"))
-    if drill.strategy == "pitr" and restore_time is not None:
-        inc.restore_time = restore_time
-        drill.record.add_evidence("restore_times", iso(restore_time))
-    result: dict[str, Any] = table
-    return result
 
 
 def follow_pitr_restore(
@@ -280,7 +77,7 @@ def follow_pitr_restore(
 ) -> None:
     inc = drill.incident
     inc.restored_table = line.get("restoredTable")
-    inc.restore_started_at = _from_ms(line.get("timestamp"))
+    inc.restore_started_at = from_ms(line.get("timestamp"))
     if line.get("restoreTime"):
         inc.restore_time = datetime.fromisoformat(str(line["restoreTime"]).replace("Z", "+00:00"))
     wait_table_active(drill, deadline, sleep)
@@ -292,8 +89,6 @@ def await_recovery(drill: Drill, timeout: float, sleep: Callable[[float], None] 
     deadline = time.monotonic() + timeout
     inc = drill.incident
     if drill.require_stack().spec.user_monitor and not inc.table_lost:
-        from dr_infra.drill import user_monitor
-
         user_monitor.await_recovery(drill, deadline, sleep)
         return
     if inc.restore_job_id is None and inc.restored_table is None:
@@ -366,7 +161,9 @@ def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], Non
                 wrong += 1
         return Probe(wrong == 0, f"{wrong} of {len(keys)} items not yet repaired")
 
-    WaitPolicy(PHASE_ITEM_REPAIRED, timeout, first_interval=0.05, max_interval=_cap(drill, 0.5)).run(probe, sleep=sleep)
+    WaitPolicy(PHASE_ITEM_REPAIRED, timeout, first_interval=0.05, max_interval=poll_cap(drill, 0.5)).run(
+        probe, sleep=sleep
+    )
     inc.repaired_at = utcnow()
     note_invocation(drill)
     decisions(drill)

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from dr_infra.drill.monitor_decisions import note_invocation
 from dr_infra.drill.restore_count import started_restores
+from dr_infra.drill.restore_follow import follow_backup_restore, remaining, wait_table_active
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import PHASE_RESTORE_STARTED, Probe, WaitPolicy
 from dr_infra.report.journal import iso
@@ -84,8 +86,6 @@ def _earliest(found: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 
 def await_recovery(drill: Drill, deadline: float, sleep: Callable[[float], None] = time.sleep) -> None:
     """Wait until AWS shows a restore of the table started since the change, then follow it to an ACTIVE table."""
-    from dr_infra.drill import recovery
-
     inc = drill.incident
 
     def probe() -> Probe:
@@ -96,14 +96,14 @@ def await_recovery(drill: Drill, deadline: float, sleep: Callable[[float], None]
 
     try:
         key, info = (
-            WaitPolicy(PHASE_RESTORE_STARTED, recovery.remaining(deadline), max_interval=min(1.0, _poll(drill)))
+            WaitPolicy(PHASE_RESTORE_STARTED, remaining(deadline), max_interval=min(1.0, _poll(drill)))
             .run(probe, sleep=sleep)
             .value
         )
     finally:
         output_lines(drill)
         failures(drill)
-    recovery.note_invocation(drill)
+    note_invocation(drill)
     kind = "backup" if info["kind"] == "backup restore job" else "pitr"
     if kind != drill.strategy:
         drill.record.add_evidence(
@@ -114,11 +114,11 @@ def await_recovery(drill: Drill, deadline: float, sleep: Callable[[float], None]
         drill.strategy = kind
     drill.record.add_evidence("notes", f"restore found from AWS, not from the monitor's log: {info['kind']} {key}")
     if kind == "backup":
-        recovery.follow_backup_restore(drill, key, deadline, sleep)
+        follow_backup_restore(drill, key, deadline, sleep)
     else:
         inc.restored_table = key
         inc.restore_started_at = _parse(info.get("created_at"))
-        recovery.wait_table_active(drill, deadline, sleep)
+        wait_table_active(drill, deadline, sleep)
         inc.restore_completed_at = inc.table_active_at
     output_lines(drill)
 
