@@ -162,7 +162,7 @@ def test_harmful_decisions_leave_out_the_item_strategys_own_repair_write() -> No
 
 # -- the harmful change itself must be absent --------------------------------------------------------------------
 def _oracle_drill(monkeypatch: pytest.MonkeyPatch, kind: str, restored: list[dict[str, Any]]) -> Drill:
-    import steps.then as then
+    from dr_infra.drill import rpo
 
     drill = _drill({})
     oracle = Oracle(hash_key="LockId")
@@ -181,38 +181,38 @@ def _oracle_drill(monkeypatch: pytest.MonkeyPatch, kind: str, restored: list[dic
     drill.incident.injection = Injection(kind, 1, CHANGE, end, keys)
     drill.strategy = "pitr"
     drill.incident.restored_table = "drdrill-run-1-orders-restored-x"
-    monkeypatch.setattr(then, "read_items", lambda target, table: iter(restored))
+    monkeypatch.setattr(rpo, "read_items", lambda target, table: iter(restored))
     return drill
 
 
 def test_inserted_items_still_in_the_restored_table_are_a_surviving_change(monkeypatch: pytest.MonkeyPatch) -> None:
-    import steps.then as then
+    from dr_infra.drill import rpo
 
     oracle = Oracle(hash_key="LockId")
     seeded = [oracle.seed(i) for i in range(3)]
     drill = _oracle_drill(monkeypatch, "insert", [*seeded, oracle.seed(1_000_001)])
-    survived = then._surviving_change(drill, "drdrill-run-1-orders-restored-x")
+    survived = rpo.surviving_change(drill, "drdrill-run-1-orders-restored-x")
     assert len(survived) == 1 and "inserted, present" in survived[0]
     with pytest.raises(AssertionError, match="harmful change survived"):
-        then._measure_rpo(drill)
+        rpo.measure_rpo(drill)
     assert drill.record.rpo.met is False
 
 
 def test_a_restore_without_the_inserted_items_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    import steps.then as then
+    from dr_infra.drill import rpo
 
     oracle = Oracle(hash_key="LockId")
     drill = _oracle_drill(monkeypatch, "insert", [oracle.seed(i) for i in range(3)])
-    assert then._surviving_change(drill, "t") == []
+    assert rpo.surviving_change(drill, "t") == []
     assert drill.record.evidence["harmful_change"]["survived"] == 0
 
 
 def test_deleted_items_still_missing_are_a_surviving_change(monkeypatch: pytest.MonkeyPatch) -> None:
-    import steps.then as then
+    from dr_infra.drill import rpo
 
     oracle = Oracle(hash_key="LockId")
     drill = _oracle_drill(monkeypatch, "delete", [oracle.seed(0), oracle.seed(2)])
-    survived = then._surviving_change(drill, "t")
+    survived = rpo.surviving_change(drill, "t")
     assert len(survived) == 1 and "deleted, still missing" in survived[0]
 
 
