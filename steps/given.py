@@ -8,7 +8,7 @@ from typing import Any
 from pytest_bdd import given, parsers
 
 from dr_infra.bdd.step_checks import checks
-from dr_infra.drill import inject, plan_runs
+from dr_infra.drill import inject, plan_runs, table_setup
 from dr_infra.drill.canary import CanaryWriter
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
@@ -27,7 +27,7 @@ START_DENIED_MESSAGE = "not authorized to perform: iam:PassRole"
 @checks(count=inject.seed_count)
 def _(drill: Drill, name: str, count: str) -> None:
     number = inject.seed_count(count)
-    drill.create_stack(name)
+    table_setup.protect(drill, name)
     inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
 
 
@@ -38,7 +38,7 @@ def _(drill: Drill, name: str, path: str, count: str | None) -> None:
 
     definition = definition_for(drill.record.feature_file, path)
     number = inject.check_count(int(count) if count is not None else definition.count)
-    drill.create_stack(name, definition=definition)
+    table_setup.protect(drill, name, definition)
     inject.seed(drill.client("dynamodb"), drill.table, drill.require_oracle(), number)
 
 

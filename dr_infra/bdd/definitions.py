@@ -14,7 +14,7 @@ import pytest
 
 from dr_infra.bdd.collect import template_of
 from dr_infra.errors import ConfigError
-from dr_infra.stack.definition import StackDefinition, load_definition
+from dr_infra.stack.definition import StackDefinition, from_cloudformation, load_definition
 
 STEP = re.compile(
     r'^(?:a DR-protected table "[^"]*" (?:with -?\d+ items? )?'
@@ -49,10 +49,7 @@ def run_definition(path: str | None, stack_from: str | None = None) -> StackDefi
             "or cloudformation:STACK_NAME)"
         )
     if stack_from:
-        from dr_infra.stack.deployed import from_cloudformation
-
-        definition: StackDefinition = from_cloudformation(stack_from)
-        return definition
+        return from_cloudformation(stack_from)
     return _load(Path(path).resolve()) if path else None
 
 

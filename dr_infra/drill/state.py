@@ -119,9 +119,8 @@ class Drill:
             raise ConfigError("a scenario protects one table: 'a DR-protected table' appears twice")
         definition = definition or self.definition
         if definition is not None and definition.deployed is not None:
-            from dr_infra.drill.deployed_items import use_deployed  # a deployed stack: nothing is provisioned
-
-            return use_deployed(self, logical_table, definition)
+            # a deployed stack is used, never provisioned: dr_infra.drill.table_setup.protect chooses
+            raise ConfigError(f"{definition.path}: a [deployed] stack is drilled in place, not created")
         names = StackNames(self.run_id, self.stack_counter(), logical_table)
         base = spec or StackSpec.from_definition(definition)
         # A user's monitor keeps the timeout it declares; drdrill's own waits out the target's PITR lag.

@@ -20,7 +20,7 @@ from typing import Any
 from dr_infra.errors import ConfigError
 from dr_infra.stack.definition_check import Checker, schema
 from dr_infra.stack.definition_table import sample_fits, table_shape
-from dr_infra.stack.deployed import DeployedDefinition, deployed_section
+from dr_infra.stack.deployed import DeployedDefinition, deployed_section, parse_stack_from
 from dr_infra.stack.sample_items import load_sample
 from dr_infra.stack.table_shape import DEFAULT_SHAPE, TableShape
 
@@ -246,3 +246,10 @@ def load_definition(path: str | Path) -> StackDefinition:
         backup=_backup(check, document["backup"]) if "backup" in document else None,
         deployed=deployed,
     )
+
+
+def from_cloudformation(value: str, base: Path | None = None) -> StackDefinition:
+    """A stack definition whose ``[deployed]`` parts come from the CloudFormation stack ``value`` names."""
+    name = parse_stack_from(value)
+    path = (base or Path.cwd()) / f"cloudformation:{name}"
+    return StackDefinition(path=path, deployed=DeployedDefinition(table=None, cloudformation_stack=name))

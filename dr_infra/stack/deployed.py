@@ -19,7 +19,6 @@ cloudformation:NAME`` makes the same definition from a CloudFormation stack's re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from dr_infra.errors import ConfigError
@@ -88,12 +87,3 @@ def parse_stack_from(value: str) -> str:
             "(up to 128 letters, digits and '-', starting with a letter)"
         )
     return name
-
-
-def from_cloudformation(value: str, base: Path | None = None) -> Any:
-    """A stack definition whose ``[deployed]`` parts come from the CloudFormation stack ``value`` names."""
-    from dr_infra.stack.definition import StackDefinition
-
-    name = parse_stack_from(value)
-    path = (base or Path.cwd()) / f"cloudformation:{name}"
-    return StackDefinition(path=path, deployed=DeployedDefinition(table=None, cloudformation_stack=name))
