@@ -26,10 +26,3 @@ def code(value: Any) -> str:
         return "-"
     text = " ".join(str(value).replace("`", "'").split()).replace("|", "\\|")
     return f"`{text}`"
-
-
-def table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    """A GitHub-flavoured Markdown table (cells must already be escaped)."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return [*lines, ""]
