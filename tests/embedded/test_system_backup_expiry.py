@@ -3,6 +3,7 @@ that selects the table (black box, plain boto3 and the control route that moves 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -65,9 +66,10 @@ def test_the_system_backup_of_a_selected_table_expires_35_days_on_the_plan_clock
     embedded.control.advance_plan_clock(34 * DAY, scope=planned["scope"])
     kept = ddb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]
     assert kept["BackupType"] == "SYSTEM"  # 34 days old: still kept, and still listed
-    assert [b["BackupArn"] for b in ddb.list_backups(TableName=planned["selected"], BackupType="SYSTEM")[
-        "BackupSummaries"
-    ]] == [arn]  # fmt: skip
+    assert (kept["BackupExpiryDateTime"] - kept["BackupCreationDateTime"]).total_seconds() == pytest.approx(35 * DAY)
+    assert kept["BackupCreationDateTime"].timestamp() == pytest.approx(time.time() - 34 * DAY, abs=60)
+    (summary,) = ddb.list_backups(TableName=planned["selected"], BackupType="SYSTEM")["BackupSummaries"]
+    assert (summary["BackupArn"], summary["BackupExpiryDateTime"]) == (arn, kept["BackupExpiryDateTime"])
 
     embedded.control.advance_plan_clock(1 * DAY, scope=planned["scope"])
     assert ddb.list_backups(TableName=planned["selected"], BackupType="ALL")["BackupSummaries"] == []

@@ -17,7 +17,11 @@ RestoreTableFromBackup answer ``BackupNotFoundException``) once it is 35 days ol
 profile's plan-clock rate (wall time on ``instant``, 1/scale faster under ``aws-scaled``, as every AWS Backup
 plan clock runs, :mod:`backup_schedule`), and a plan clock moved forward ages the SYSTEM backups of the tables
 its selections name (:func:`age`, called by ``backup_schedule.advance``) as it ages their recovery points.
-Expiry is worked out when DynamoDB's backup operations are served, so no timer runs.
+Expiry is worked out when DynamoDB's backup operations are served, so no timer runs. DescribeBackup and
+ListBackups show it as ``BackupExpiryDateTime`` ("this SYSTEM on-demand backup expires automatically 35 days
+after its creation",
+https://docs.amazonaws.cn/amazondynamodb/latest/APIReference/API_BackupDetails.html): the moment it expires
+here (creation + 35 days at the plan-clock rate: creation + 35 days on ``instant``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,22 @@ RETENTION_DAYS = 35
 SECONDS_PER_DAY = 86400.0
 EXPIRY_CHECKED = ("list_backups", "describe_backup", "restore_table_from_backup", "delete_backup")
 """DynamoDB operations that see a SYSTEM backup: each drops the expired ones first."""
+
+
+class SystemBackup(Backup):
+    """moto's Backup with AWS's ``BackupExpiryDateTime`` (moto leaves it out)."""
+
+    def _expiry(self) -> datetime:
+        lifetime = RETENTION_DAYS * SECONDS_PER_DAY * settings.current().plan_time_scale
+        return datetime.fromtimestamp(_created(self) + lifetime, UTC)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {**super().details, "BackupExpiryDateTime": self._expiry()}
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return {**super().summary, "BackupExpiryDateTime": self._expiry()}
 
 
 def _created(backup: Backup) -> float:
@@ -103,7 +123,9 @@ def _wrap(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler],
         table = backend.tables.get(str(body.get("TableName") or "").split(":table/")[-1])
         system = None
         if table is not None and _pitr_on(table):
-            system = Backup(backend.account_id, backend.region_name, f"{table.name}{SUFFIX}", table, type_="SYSTEM")
+            system = SystemBackup(
+                backend.account_id, backend.region_name, f"{table.name}{SUFFIX}", table, type_="SYSTEM"
+            )
         result = original(self)  # refusals (in use, deletion protection, not found) raise before anything is kept
         if system is not None:
             backend.backups[system.arn] = system
