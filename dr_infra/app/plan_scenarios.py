@@ -52,7 +52,7 @@ def _compile(expression: str | None, option: str) -> Any:
     """A pytest ``-k`` / ``-m`` expression, compiled by pytest's own parser (what ``drdrill run`` passes on)."""
     if expression is None or not expression.strip():
         return None
-    from _pytest.mark.expression import Expression
+    from dr_infra.bdd.bdd_internals import Expression
 
     try:
         return Expression.compile(expression)
@@ -92,8 +92,7 @@ def plan_scenarios(
     below ``root`` (default: the current directory, run's rootdir) and its tags; ``--tags`` matches tag names.
     Each row of a Scenario Outline's Examples is one scenario.
     """
-    from pytest_bdd.scenario import make_python_name
-
+    from dr_infra.bdd.bdd_internals import make_python_name
     from dr_infra.bdd.collect import FeatureUsageError, lint_feature, load_feature
 
     keyword_expr, tags_expr = _compile(keyword, "-k"), _compile(tags, "--tags")

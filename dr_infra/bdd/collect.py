@@ -26,12 +26,18 @@ import pytest
 from gherkin.errors import CompositeParserException
 from gherkin.parser import Parser
 from pytest_bdd import scenario
-from pytest_bdd.compat import get_fixture_names, getfixturedefs
-from pytest_bdd.exceptions import GherkinParseError
-from pytest_bdd.feature import get_feature
-from pytest_bdd.parser import Feature, ScenarioTemplate
-from pytest_bdd.scenario import make_python_name, scenario_wrapper_template_registry
 
+from dr_infra.bdd.bdd_internals import (
+    Feature,
+    GherkinParseError,
+    ScenarioTemplate,
+    fixture_manager,
+    get_feature,
+    get_fixture_names,
+    getfixturedefs,
+    make_python_name,
+    scenario_wrapper_template_registry,
+)
 from dr_infra.bdd.step_checks import argument_problems
 
 STEP_WORDS = re.compile(r"^\s*(Given|When|Then|And|But)\b")
@@ -299,7 +305,7 @@ def template_of(item: pytest.Item) -> ScenarioTemplate | None:
 
 def visible_step_contexts(session: pytest.Session, item: pytest.Item) -> list[Any]:
     """Every step definition visible to ``item`` (pytest-bdd registers step definitions as fixtures)."""
-    manager = session._fixturemanager
+    manager = fixture_manager(session)
     contexts = []
     for name in get_fixture_names(manager):
         if not name.startswith(STEPDEF_PREFIX):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dr_infra.bdd import needs
+from dr_infra.bdd.bdd_internals import EXAMPLE_PARAM
 from dr_infra.bdd.collect import template_of
 from dr_infra.bdd.definitions import scenario_definition
 from dr_infra.bdd.provenance import relative
@@ -38,7 +39,7 @@ def scenario_steps(item: pytest.Item) -> list[tuple[str, str]]:
     if template is None:
         return []
     callspec = getattr(item, "callspec", None)
-    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    example = callspec.params.get(EXAMPLE_PARAM, {}) if callspec is not None else {}
     scenario = template.render(example if isinstance(example, dict) else {})
     return [(step.type, step.name) for step in scenario.steps]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_bdd.steps import step_function_context_registry
 
+from dr_infra.bdd.bdd_internals import step_function_context_registry
 from dr_infra.bdd.collect import hidden_steps
 
 STEP_MODULES = ("steps.given", "steps.when", "steps.then", "steps.then_chaos", "steps.posture")

@@ -1,0 +1,86 @@
+"""The pytest-bdd (and pytest) internals drdrill relies on, fenced in one module behind a version check.
+
+Why: drdrill collects ``.feature`` files itself (one-line usage errors instead of tracebacks), finds the scenario
+behind a test item and lists the step definitions visible to it, and ``drdrill plan`` names scenarios and matches
+``-k``/``--tags`` exactly as a run would. pytest-bdd's public API (``scenario``, ``given``/``when``/``then``,
+``parsers``) does none of that, so drdrill uses a few of its internals, as the embedded target uses moto's
+(:mod:`dr_infra.targets.embedded.patches`). They may change in any release, so they are imported only here, and
+only after :func:`check_version` accepted the installed pytest-bdd: an unsupported version is one clear line
+(exit 2 from ``drdrill run``) instead of an ImportError or a silent misreading. Every other module imports from
+here (``tests/unit/test_bdd_internals.py`` fails on any other import of ``pytest_bdd.*`` or ``_pytest``).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from dr_infra.errors import ConfigError
+
+SUPPORTED_PYTEST_BDD = ">=8.1,<10"
+"""The pytest-bdd versions these internals were checked against; the same range as pyproject.toml's."""
+
+
+class UnsupportedPytestBdd(ConfigError):
+    """The installed pytest-bdd is not one drdrill's collector was written against."""
+
+
+def check_version(installed: str | None = None) -> str:
+    """The installed pytest-bdd's version, or :class:`UnsupportedPytestBdd` naming it and what to install."""
+    fix = f"install a supported one: pip install 'pytest-bdd{SUPPORTED_PYTEST_BDD}'"
+    if installed is None:
+        try:
+            installed = version("pytest-bdd")
+        except PackageNotFoundError:
+            raise UnsupportedPytestBdd(f"pytest-bdd is not installed; {fix}") from None
+    try:
+        parsed = Version(installed)
+    except InvalidVersion:
+        raise UnsupportedPytestBdd(f"pytest-bdd {installed!r} is not a version drdrill can check; {fix}") from None
+    if parsed not in SpecifierSet(SUPPORTED_PYTEST_BDD):
+        raise UnsupportedPytestBdd(
+            f"pytest-bdd {installed} is installed, but drdrill supports pytest-bdd{SUPPORTED_PYTEST_BDD} "
+            f"(it relies on internals that change between releases); {fix}"
+        )
+    return installed
+
+
+check_version()  # before the internals below are imported: an unsupported version is this one line
+
+from _pytest.mark.expression import Expression  # noqa: E402
+from pytest_bdd.compat import get_fixture_names, getfixturedefs  # noqa: E402
+from pytest_bdd.exceptions import GherkinParseError  # noqa: E402
+from pytest_bdd.feature import get_feature  # noqa: E402
+from pytest_bdd.parser import Feature, ScenarioTemplate  # noqa: E402
+from pytest_bdd.scenario import make_python_name, scenario_wrapper_template_registry  # noqa: E402
+from pytest_bdd.steps import step_function_context_registry  # noqa: E402
+
+EXAMPLE_PARAM = "_pytest_bdd_example"
+"""The callspec parameter pytest-bdd puts a Scenario Outline's Examples row under."""
+
+
+def fixture_manager(session: Any) -> Any:
+    """pytest's fixture manager of ``session`` (pytest-bdd registers step definitions as fixtures)."""
+    return session._fixturemanager
+
+
+__all__ = [
+    "EXAMPLE_PARAM",
+    "SUPPORTED_PYTEST_BDD",
+    "Expression",
+    "Feature",
+    "GherkinParseError",
+    "ScenarioTemplate",
+    "UnsupportedPytestBdd",
+    "check_version",
+    "fixture_manager",
+    "get_feature",
+    "get_fixture_names",
+    "getfixturedefs",
+    "make_python_name",
+    "scenario_wrapper_template_registry",
+    "step_function_context_registry",
+]
