@@ -29,6 +29,13 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         *paths,
         "-p",
         "no:cacheprovider",
+        # plugins a drill never needs that cost seconds at the session's end: hypothesis (when installed)
+        # imports itself for its terminal summary, and the unraisable-exception check runs a full garbage
+        # collection over the embedded target's heap
+        "-p",
+        "no:hypothesispytest",
+        "-p",
+        "no:unraisableexception",
         f"--dr-target={args.target}",
         "-o",
         "python_files=",

@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from dr_infra.targets.embedded import execution_role, lambda_python_runtime
+from dr_infra.targets.embedded import execution_role, lambda_python_runtime, lambda_spares
 from dr_infra.targets.embedded.lambda_logs import iso_now, now_ms, put_logs
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec, InvocationResult
 
@@ -84,7 +84,8 @@ class Worker:
         env.update(
             execution_role.credentials(spec.role, spec.function_name, spec.region, spec.account_id).environment()
         )
-        self.proc = subprocess.Popen(
+        spare = lambda_spares.take(env, code_dir)  # a process already started, told its function now
+        self.proc = spare or subprocess.Popen(
             [sys.executable, "-S", "-s", WORKER_SCRIPT, lambda_python_runtime.packages_folder()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -94,6 +95,7 @@ class Worker:
             start_new_session=True,
             close_fds=True,
         )
+        lambda_spares.fill(tempfile.gettempdir())  # the next new environment finds one waiting
         self.pid = self.proc.pid
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.current_request: str | None = None

@@ -63,6 +63,7 @@ import atexit
 import base64
 import json
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -73,7 +74,7 @@ from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClie
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from dr_infra.targets.embedded import execution_role, lambda_logs, settings
+from dr_infra.targets.embedded import execution_role, lambda_logs, lambda_spares, settings
 from dr_infra.targets.embedded.faults import FAULTS
 from dr_infra.targets.embedded.lambda_process import Worker, code_dir
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec, InvocationResult
@@ -329,6 +330,8 @@ def server_started(endpoint: str) -> None:
     with _lock:
         if endpoint not in _endpoints:
             _endpoints.append(endpoint)
+    lambda_spares.enable()
+    lambda_spares.fill(tempfile.gettempdir())  # the first function's cold start finds a process waiting
 
 
 def server_stopped(endpoint: str) -> None:
@@ -336,10 +339,14 @@ def server_stopped(endpoint: str) -> None:
     with _lock:
         if endpoint in _endpoints:
             _endpoints.remove(endpoint)
+        last = not _endpoints
+    if last:
+        lambda_spares.stop()
     shutdown_workers(endpoint)
 
 
 def _at_exit() -> None:
+    lambda_spares.stop()
     shutdown_workers()
     shutil.rmtree(code_dir, ignore_errors=True)
 

@@ -1,6 +1,7 @@
 """One Lambda execution environment: runs a deployed function's handler in its own process.
 
 Started by :mod:`dr_infra.targets.embedded.lambda_process` as ``python -S -s lambda_worker.py <runtime dir>``
+(or ahead of need as a spare, ``--spare``, told its function by its first stdin line: :mod:`lambda_spares`)
 with the function's extracted zip as working directory and ``PYTHONPATH``, and an environment holding
 only what AWS gives a function (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
 It imports nothing from drdrill, so the function sees only its own code, the standard library and the folder
@@ -51,7 +52,12 @@ if sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
     del sys.path[0]
 # Started with -S: the runtime's package folder comes as an argument, after the function's own code, without
 # any .pth file (neither an editable drdrill install nor anything else installed for drdrill leaks in).
-sys.path.extend(arg for arg in sys.argv[1:] if arg not in sys.path)
+SPARE_FLAG = "--spare"
+"""Started as a spare (:mod:`lambda_spares`): no function yet; it is assigned one by the first line on stdin."""
+_RUNTIME_ARGS = [arg for arg in sys.argv[1:] if arg != SPARE_FLAG]
+sys.path.extend(arg for arg in _RUNTIME_ARGS if arg not in sys.path)
+PRELOADED = ("boto3", "botocore")
+"""What a spare imports while it waits: the AWS SDK the runtime provides, the slow part of a worker's start."""
 
 
 class _Channel:
@@ -193,7 +199,54 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
+def _read_line_unbuffered() -> str:
+    """One line from fd 0, read byte by byte so nothing after it is buffered away (a re-exec keeps the rest)."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        chunk = os.read(0, 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8")
+
+
+def _assigned() -> bool:
+    """A spare: import :data:`PRELOADED`, wait for the function, then become its execution environment as a
+    worker started for it would be (its environment variables, its folder as cwd and first on ``sys.path``,
+    no bytecode written). A package holding a module the preload imported (its own ``boto3``, ``urllib3``,
+    ...) would be shadowed by that import, so the spare re-executes itself as a fresh worker with the
+    function's environment instead. ``False``: no function came (stop or end of input)."""
+    before = set(sys.modules)
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: S112 - the function's own import will report it
+            continue
+    preloaded = {name.partition(".")[0] for name in set(sys.modules) - before}
+    line = _read_line_unbuffered()
+    if not line.strip():
+        return False
+    message = json.loads(line)
+    if message.get("t") != "assign":
+        return False
+    env, cwd = dict(message["env"]), str(message["cwd"])
+    os.chdir(cwd)
+    shipped = {entry.name.removesuffix(".py") for entry in os.scandir(cwd)}
+    if shipped & preloaded:
+        script = str(Path(__file__).resolve())
+        os.execve(sys.executable, [sys.executable, "-S", "-s", script, *_RUNTIME_ARGS], env)  # noqa: S606
+    os.environ.clear()
+    os.environ.update(env)
+    time.tzset()
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, cwd)  # where PYTHONPATH puts it in a worker started for the function
+    importlib.invalidate_caches()
+    return True
+
+
 def main() -> int:
+    if SPARE_FLAG in sys.argv[1:] and not _assigned():
+        return 0
     channel = _Channel(os.fdopen(os.dup(1), "w", encoding="utf-8"))
     os.dup2(2, 1)  # stray fd-level writes go to stderr, never into the protocol
     writer = _LogWriter(channel)

@@ -18,7 +18,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from dr_infra.targets import control_token
-from dr_infra.targets.embedded import backup_schedule, patches
+from dr_infra.targets.embedded import backup_schedule, gc_tuning, patches
 from dr_infra.targets.embedded.control import with_control_routes
 
 LOOPBACK = "127.0.0.1"
@@ -67,6 +67,7 @@ class EmbeddedServer(ThreadedMotoServer):
         (werkzeug would print "Address already in use" and end only its own thread, leaving ``start()`` waiting).
         """
         listener = _listen(self._ip_address, self._port)
+        gc_tuning.tune()  # moto's heap is large and long-lived: fewer full collections over it
         try:
             patches.install_all()
             app = backup_schedule.ticking(
