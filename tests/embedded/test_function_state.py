@@ -81,3 +81,25 @@ def test_an_update_is_in_progress_for_a_while_and_refuses_another(embedded: Embe
     done = lam.get_function_configuration(FunctionName=name)
     assert done["LastUpdateStatus"] == "Successful" and done["Environment"]["Variables"] == {"A": "1"}
     lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"A": "2"}})  # now accepted
+
+
+def test_invocations_during_an_update_run_the_previous_configuration(embedded: EmbeddedTarget, unique: str) -> None:
+    """AWS: while LastUpdateStatus is InProgress the function keeps running its previous code and configuration;
+    the new one runs once the update is Successful."""
+    assert embedded.control is not None
+    name = f"old-config-{unique}"
+    lam = embedded.client("lambda")
+    _create(embedded, name)
+    wait_for(lambda: lam.get_function_configuration(FunctionName=name)["State"] == "Active", what="Active")
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"A": "old"}})
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    embedded.control.update_settings(function_pending_seconds=3)  # the next update stays InProgress 3 s
+    assert lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"A": "new"}})[
+        "LastUpdateStatus"
+    ] == "InProgress"  # fmt: skip
+    during = json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    assert lam.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == "InProgress"
+    assert during["env"]["A"] == "old"
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    after = json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    assert after["env"]["A"] == "new"

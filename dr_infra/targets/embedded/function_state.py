@@ -14,10 +14,15 @@ https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html; responses
   (``function_updated_v2`` waits for it); another update meanwhile fails with ``ResourceConflictException`` "The
   operation cannot be performed at this time. An update is in progress for resource: <function ARN>".
 
+* While an update is ``InProgress``, "the function continues to run with the previous code and configuration"
+  until the update is applied (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html, "Function
+  states during updates").
+
 What is modelled: both transitions last :attr:`settings.EmbeddedSettings.function_pending` seconds (0.15 s on the
-``instant`` profile, never zero), resolved on read. Not modelled: invocations during ``InProgress`` run the new
-configuration at once (AWS runs the previous one until the update is applied), and the ``Inactive`` / ``Failed``
-states.
+``instant`` profile, never zero), resolved on read. An update records the function as it was
+(:class:`~dr_infra.targets.embedded.lambda_spec.FunctionSpec`); invocations of ``$LATEST`` while it is
+``InProgress`` run that previous code and configuration (:func:`spec_for`, read by :mod:`lambda_runtime`), the
+new one once it is ``Successful``. Not modelled: the ``Inactive`` / ``Failed`` states.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded.lambda_spec import FunctionSpec
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaBackend.create_function",
@@ -54,6 +60,8 @@ class FunctionConflict(LambdaClientError):
 class _Timeline:
     active_at: float
     updated_at: float = 0.0
+    previous: FunctionSpec | None = None
+    """The function as it was before the update in progress (what AWS keeps running meanwhile)."""
 
 
 _lock = threading.Lock()
@@ -108,9 +116,26 @@ def _patched_invoke(self: LambdaBackend, function_name: str, qualifier: str | No
 
 
 def _updated(fn: LambdaFunction) -> None:
+    """An update starts (before moto applies it): InProgress for a while, the old function kept meanwhile."""
+    previous = FunctionSpec.of(fn)
     with _lock:
         timeline = _timelines.setdefault(_unqualified(fn.function_arn), _Timeline(0.0))
         timeline.updated_at = time.monotonic() + settings.current().function_pending
+        timeline.previous = previous
+
+
+def spec_for(fn: LambdaFunction) -> FunctionSpec:
+    """What an invocation of ``fn`` runs now: the previous code and configuration while an update of ``$LATEST``
+    is InProgress, otherwise the function as it is."""
+    timeline = _timeline(fn.function_arn)
+    if (
+        timeline is not None
+        and timeline.previous is not None
+        and str(fn.version) == "$LATEST"
+        and time.monotonic() < timeline.updated_at
+    ):
+        return timeline.previous
+    return FunctionSpec.of(fn)
 
 
 def _patched_update_configuration(

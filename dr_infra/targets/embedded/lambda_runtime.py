@@ -74,7 +74,7 @@ from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClie
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from dr_infra.targets.embedded import execution_role, lambda_logs, lambda_spares, settings
+from dr_infra.targets.embedded import execution_role, function_state, lambda_logs, lambda_spares, settings
 from dr_infra.targets.embedded.faults import FAULTS
 from dr_infra.targets.embedded.lambda_process import Worker, code_dir
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec, InvocationResult
@@ -182,8 +182,9 @@ def current_endpoint() -> str | None:
 
 
 def run(fn: LambdaFunction, event_json: str, invoked_arn: str | None = None) -> InvocationResult:
-    """Invoke ``fn`` with ``event_json`` synchronously in a worker process (function errors are results)."""
-    spec = FunctionSpec.of(fn)
+    """Invoke ``fn`` with ``event_json`` synchronously in a worker process (function errors are results); during
+    an update in progress, the function as it was before it (:func:`function_state.spec_for`)."""
+    spec = function_state.spec_for(fn)
     request_id = str(uuid.uuid4())
     endpoint = current_endpoint()
     if endpoint is None or spec.package_type != "Zip" or not spec.code_bytes:
