@@ -116,8 +116,13 @@ def test_recovery_point_listed_described_and_in_dynamodb_backups(setup: dict[str
     assert dynamodb_backups[0]["BackupArn"].startswith(setup["arn"] + "/backup/")
 
 
-def test_restore_job_yields_new_table_equal_to_table_at_backup_time(setup: dict[str, Any]) -> None:
+def test_restore_job_yields_new_table_equal_to_table_at_backup_time(
+    embedded: EmbeddedTarget, setup: dict[str, Any]
+) -> None:
     backup, ddb, table = setup["backup"], setup["ddb"], setup["table"]
+    assert embedded.control is not None
+    # the job stays RUNNING (its table CREATING) for 3 s, so the next two calls surely see it on a busy machine
+    embedded.control.set_fault("restore_job_duration", seconds=3)
     rp = completed_backup(backup, setup["vault"], setup["arn"], setup["role"])
     put(ddb, table, "a", 2)
     ddb.delete_item(TableName=table, Key={"pk": {"S": "b"}})

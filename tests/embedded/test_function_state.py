@@ -63,6 +63,9 @@ def test_a_new_function_is_pending_and_cannot_be_invoked_or_updated(embedded: Em
 def test_an_update_is_in_progress_for_a_while_and_refuses_another(embedded: EmbeddedTarget, unique: str) -> None:
     name = f"update-{unique}"
     lam = embedded.client("lambda")
+    assert embedded.control is not None
+    # the update stays InProgress for 3 s, so the second update surely comes during it on a busy machine
+    embedded.control.update_settings(function_pending_seconds=3)
     _create(embedded, name)
     wait_for(lambda: lam.get_function_configuration(FunctionName=name)["State"] == "Active", what="Active")
     arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
