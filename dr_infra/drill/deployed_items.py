@@ -129,6 +129,9 @@ def _arm_cleanup(drill: Drill, stack: Stack) -> None:
         lambda: _restored_tables(drill, stack, since),
     )
     drill.cleanups.add(
+        f"check that none of the drill's items came back to {stack.names.table}", lambda: _items_gone(drill, ddb, stack)
+    )
+    drill.cleanups.add(
         f"wait for restores of {stack.names.table} the drill caused to settle", lambda: _settle(drill, stack, since)
     )
     drill.cleanups.add(
@@ -140,6 +143,33 @@ def _arm_cleanup(drill: Drill, stack: Stack) -> None:
 def _delete_items(drill: Drill, ddb: Any, stack: Stack) -> None:
     count = parts_of.delete_drill_items(ddb, stack)
     drill.record.evidence.setdefault("deployed_cleanup", {})["items_deleted"] = count
+
+
+REWRITE_ROUNDS = 3
+"""How many times clean-up deletes drill items a deployed monitor wrote back before it reports them as left."""
+
+
+def _items_gone(drill: Drill, ddb: Any, stack: Stack) -> None:
+    """Once the restores settled: a monitor that repairs deletions in place writes the drill's deleted items back
+    (their REMOVE records are harm to it). They are deleted again, a few rounds, each after the monitor had time to
+    react; any still there is a clean-up failure naming them, never a silent leak."""
+    wait = min(10.0, max(1.0, 5 * drill.target.max_poll_interval))
+    evidence = drill.record.evidence.setdefault("deployed_cleanup", {})
+    for _ in range(REWRITE_ROUNDS):
+        time.sleep(wait)
+        if not parts_of.drill_item_keys(ddb, stack):
+            return
+        evidence["items_deleted_again"] = evidence.get("items_deleted_again", 0) + parts_of.delete_drill_items(
+            ddb, stack
+        )
+    time.sleep(wait)
+    left = parts_of.drill_item_keys(ddb, stack)
+    if left:
+        raise RuntimeError(
+            f"{len(left)} of the drill's items came back to {stack.names.table} after {REWRITE_ROUNDS + 1} rounds of "
+            f"deletes: the deployed monitor writes deleted items back (in-place repair); delete the items whose hash "
+            f"key starts with {parts_of.key_prefix(stack)} while its mapping is paused"
+        )
 
 
 def _in_flight(drill: Drill, stack: Stack, since: Any) -> list[str]:

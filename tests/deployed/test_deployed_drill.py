@@ -16,7 +16,7 @@ import pytest
 
 from dr_infra.targets.embedded import EmbeddedTarget
 from tests.cli.conftest import REPO, Result, run_drdrill
-from tests.deployed.user_deploy import USER_ITEMS, Deployed, definition, deploy, snapshot
+from tests.deployed.user_deploy import REPAIRER, USER_ITEMS, Deployed, definition, deploy, snapshot
 
 DRILL = """Feature: The deployed stack recovers
   Scenario: Deleted drill items come back through the deployed monitor's own restore
@@ -38,9 +38,11 @@ def target() -> Iterator[EmbeddedTarget]:
     embedded.stop()
 
 
-def _run(target: EmbeddedTarget, folder: Path, stack: Deployed, *extra: str, **keys: str) -> tuple[Result, Any]:
+def _run(
+    target: EmbeddedTarget, folder: Path, stack: Deployed, *extra: str, text: str = DRILL, **keys: str
+) -> tuple[Result, Any]:
     feature = folder / "deployed.feature"
-    feature.write_text(DRILL.format(table=stack.table), encoding="utf-8")
+    feature.write_text(text.format(table=stack.table), encoding="utf-8")
     toml = definition(folder, stack, **keys)
     result = run_drdrill(
         "run",
@@ -150,3 +152,33 @@ def test_the_shipped_posture_features_drill_the_deployed_stack_with_stack_file(
         assert scenario["evidence"]["stack"]["table"] == stack.table
         assert scenario["evidence"]["deployed_cleanup"]["items_deleted"] == 20
     assert snapshot(target.client, stack) == before
+
+
+REPAIR = """Feature: The deployed monitor repairs in place
+  Scenario: Deleted drill items are written back by the deployed monitor
+    Given the deployed table "{table}" with 10 items
+    And the change monitor restores with the "item" strategy
+    When 2 items are deleted
+    Then the table is repaired in place within the DR policy's RTO
+    And the restored table matches the table as it was before the change
+"""
+
+
+def test_in_place_repair_is_verified_on_the_live_table_and_items_it_writes_back_are_reported(
+    target: EmbeddedTarget, tmp_path: Path
+) -> None:
+    """The live table is compared (the drill's items only); a monitor that repairs every deletion also writes back
+    what the clean-up deletes, and the clean-up says so instead of leaking silently."""
+    stack = deploy(target.client, secrets.token_hex(3), code=REPAIRER)
+    _result, journal = _run(target, tmp_path, stack, text=REPAIR)
+    scenario = journal["scenarios"][0]
+    assert [step["status"] for step in scenario["steps"]] == ["passed"] * 5, scenario["steps"]
+    assert scenario["status"] == "error"  # the repair held, but the clean-up could not remove the drill's items
+    diff = scenario["evidence"]["diff"][0]
+    assert diff["table"] == stack.table and diff["equal"] and diff["compared_expected"] == 10
+    assert diff["out_of_scope_items"] == USER_ITEMS
+    failed = scenario["cleanup"]["failed"]
+    assert len(failed) == 1 and "came back" in failed[0] and "in-place repair" in failed[0], failed
+    items = target.client("dynamodb").scan(TableName=stack.table)["Items"]
+    users = [i for i in items if i["pk"]["S"].startswith("customer-")]
+    assert len(users) == USER_ITEMS  # the user's items were never touched

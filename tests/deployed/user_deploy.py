@@ -40,10 +40,48 @@ def _trust(service: str) -> str:
     )
 
 
+REPAIRER = """import base64
+import os
+
+import boto3
+
+ddb = boto3.client("dynamodb")
+
+
+def _decoded(value):
+    # a stream record's binary values are base64 text; boto3 would encode them a second time
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(inner)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _decoded(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_decoded(v) for v in inner]}
+    return value
+
+
+def lambda_handler(event, context):
+    repaired = 0
+    for record in event.get("Records", []):
+        old = record["dynamodb"].get("OldImage")
+        if record.get("eventName") == "REMOVE" and old:
+            item = {name: _decoded(value) for name, value in old.items()}
+            ddb.put_item(TableName=os.environ["TABLE_NAME"], Item=item)
+            repaired += 1
+    print(f"repaired {repaired} deleted item(s) in place")
+"""
+"""A user's monitor that repairs deletions in place: writes the REMOVE record's OldImage back (binary values
+decoded: a repairer that passes the event's base64 text to boto3 double-encodes them, and the drill reports those
+items as not repaired)."""
+
+
 def monitor_policy(backup_role_arn: str, table_arn: str, restore: bool = True) -> dict[str, Any]:
     actions = ["backup:ListRecoveryPointsByResource", "backup:DescribeRestoreJob"]
     if restore:
         actions.append("backup:StartRestoreJob")
+    repair = [{"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": table_arn}] if table_arn else []
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -58,6 +96,7 @@ def monitor_policy(backup_role_arn: str, table_arn: str, restore: bool = True) -
                 "Resource": "*",
             },
             {"Effect": "Allow", "Action": actions, "Resource": "*"},
+            *repair,
             {"Effect": "Allow", "Action": "iam:PassRole", "Resource": backup_role_arn},
             {
                 "Effect": "Allow",
@@ -68,12 +107,13 @@ def monitor_policy(backup_role_arn: str, table_arn: str, restore: bool = True) -
     }
 
 
-def _zip() -> bytes:
+def _zip(code: str | None = None) -> bytes:
     """The seed runbook's recovery Lambda as a team would ship it for a live table: reacting to MODIFY and REMOVE
     only (a monitor restoring on every INSERT would restore on every order the application writes)."""
     source = RUNBOOK.read_text(encoding="utf-8")
     assert 'HARMFUL = ("INSERT", "MODIFY", "REMOVE")' in source
     source = source.replace('HARMFUL = ("INSERT", "MODIFY", "REMOVE")', 'HARMFUL = ("MODIFY", "REMOVE")')
+    source = code if code is not None else source
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("recovery-lambda.py", source)
@@ -81,7 +121,13 @@ def _zip() -> bytes:
 
 
 def deploy(
-    clients: Any, suffix: str, *, covered: bool = True, restore_allowed: bool = True, mapping_enabled: bool = True
+    clients: Any,
+    suffix: str,
+    *,
+    covered: bool = True,
+    restore_allowed: bool = True,
+    mapping_enabled: bool = True,
+    code: str | None = None,
 ) -> Deployed:
     """Deploy the stack; ``covered=False``: the selection covers another table; ``restore_allowed=False``: the
     monitor's role lacks backup:StartRestoreJob; ``mapping_enabled=False``: the mapping is disabled."""
@@ -121,7 +167,7 @@ def deploy(
         Runtime="python3.13",
         Role=monitor_arn,
         Handler="recovery-lambda.lambda_handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": _zip(code)},
         Timeout=60,
         Environment={"Variables": {"TABLE_ARN": desc["TableArn"], "TABLE_NAME": table, "RESTORE_ROLE_ARN": backup_arn}},
     )
