@@ -14,7 +14,9 @@ get this route instead. It is HTTP, not an in-process call, so every client of `
 targets advertise it with the ``fast_export`` capability and :mod:`dr_infra.verify.table_reader` picks it from
 that.
 
-How: the table's current ``Item`` objects are snapshotted by reference from moto's backend structures
+How: packed tables (:mod:`item_store`, every table the embedded target makes) are snapshotted as their packed
+items, unpacked to DynamoDB JSON (about 10 microseconds an item, no moto objects built) and serialised lazily.
+Otherwise the table's current ``Item`` objects are snapshotted by reference from moto's backend structures
 (``Table.items``: hash key -> item, or hash key -> range key -> item), each ``list(dict.values())`` atomic
 under the GIL, so the snapshot takes milliseconds even for 100 k items and never sorts. The response then
 streams, serialising items lazily in chunks of about 64 KB (chunked transfer encoding; no Content-Length).
@@ -41,6 +43,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+
+from dr_infra.targets.embedded import item_store
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.models.DEFAULT_ACCOUNT_ID",
@@ -109,14 +113,23 @@ def wire_item(item: Item) -> dict[str, Any]:
     return {name: wire_value(value) for name, value in list(item.attrs.items())}
 
 
-def stream(table_name: str, region: str, account: str, items: list[Item]) -> Iterator[bytes]:
-    """The response body: header line, then one item per line, in chunks of about ``CHUNK_BYTES``."""
+def _base64(value: object) -> str:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def stream(table_name: str, region: str, account: str, items: list[Item] | list[bytes]) -> Iterator[bytes]:
+    """The response body: header line, then one item per line, in chunks of about ``CHUNK_BYTES``.
+
+    ``items``: moto Items, or packed items (:func:`item_store.packed_items`), unpacked one at a time."""
     dumps = json.JSONEncoder(separators=(",", ":")).encode
+    packed = json.JSONEncoder(separators=(",", ":"), default=_base64).encode
     header = {"table": table_name, "region": region, "account": account, "item_count": len(items)}
     parts: list[str] = [dumps(header), "\n"]
     size = 0
     for item in items:
-        line = dumps(wire_item(item))
+        line = packed(item_store.unpack(item)) if isinstance(item, bytes) else dumps(wire_item(item))
         parts.append(line)
         parts.append("\n")
         size += len(line)
@@ -138,7 +151,8 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any], path: st
         body = json.dumps({"error": f"table {name!r} not found in account {account} region {region}"}).encode()
         start_response("404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return iter([body])
-    items = snapshot(table)
+    blobs = item_store.packed_items(table)
+    items: list[Item] | list[bytes] = snapshot(table) if blobs is None else blobs
     start_response("200 OK", [("Content-Type", "application/x-ndjson")])
     return stream(name, region, account, items)
 

@@ -20,6 +20,7 @@ PINNED_MOTO_VERSION = "5.2.5"
 GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.model_tracking",
     "dr_infra.targets.embedded.stream_store",
+    "dr_infra.targets.embedded.item_store",
     "dr_infra.targets.embedded.changefeed",
     "dr_infra.targets.embedded.lambda_runtime",
     "dr_infra.targets.embedded.function_state",

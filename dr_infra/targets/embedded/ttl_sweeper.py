@@ -25,7 +25,7 @@ from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
 
-from dr_infra.targets.embedded import settings, stream_records, ttl_status
+from dr_infra.targets.embedded import item_store, settings, stream_records, ttl_status
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.dynamodb_backends",
@@ -43,11 +43,16 @@ _lock = threading.Lock()
 
 
 def _expiry(item: Any, attribute: str) -> float | None:
-    value = item.attrs.get(attribute)
-    if value is None or value.type != "N":
+    if isinstance(item, item_store.LazyItem):  # a packed item: read the one attribute, build nothing
+        value = item.attribute_json(attribute)
+        kind, number = next(iter(value.items())) if value else (None, None)
+    else:
+        found = item.attrs.get(attribute)
+        kind, number = (found.type, found.value) if found is not None else (None, None)
+    if kind != "N" or number is None:
         return None
     try:
-        return float(value.value)
+        return float(number)
     except (TypeError, ValueError):
         return None
 
