@@ -23,6 +23,8 @@ from typing import Any
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy
 
+from dr_infra.targets.embedded import moto_patch
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.iam.aws_managed_policies.aws_managed_policies_data",
     "moto.iam.models.AWSManagedPolicy.from_data",
@@ -31,7 +33,6 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 
 _lock = threading.Lock()
 _parsed: dict[str, Any] | None = None
-_installed = False
 
 
 def _documents() -> dict[str, Any]:
@@ -48,9 +49,5 @@ def _init_aws_policies(self: IAMBackend) -> list[ManagedPolicy]:
 
 
 def install() -> None:
-    """Load AWS managed policies into IAM backends created from now on (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    IAMBackend._init_aws_policies = _init_aws_policies  # type: ignore[method-assign]
-    _installed = True
+    """Load AWS managed policies into IAM backends created from now on."""
+    moto_patch.replace(IAMBackend, "_init_aws_policies", _init_aws_policies, by=__name__)

@@ -60,7 +60,7 @@ from moto.moto_api._internal import mock_random
 
 from dr_infra.targets import schedule_expression
 from dr_infra.targets.embedded import backup_model as model
-from dr_infra.targets.embedded import backup_tags
+from dr_infra.targets.embedded import backup_tags, moto_patch
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.Plan",
@@ -247,15 +247,8 @@ def _update_backup_plan_handler(self: BackupResponse) -> ActionResult:
     )
 
 
-_installed = False
-
-
 def install() -> None:
-    """Replace moto's plan creation, guard its deletion, add UpdateBackupPlan (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    BackupBackend.create_backup_plan = create_backup_plan  # type: ignore[method-assign]
-    BackupBackend.delete_backup_plan = _wrap_delete(BackupBackend.delete_backup_plan)  # type: ignore[method-assign]
-    BackupResponse.update_backup_plan = _update_backup_plan_handler  # type: ignore[attr-defined]
-    _installed = True
+    """Replace moto's plan creation, guard its deletion, add UpdateBackupPlan."""
+    moto_patch.replace(BackupBackend, "create_backup_plan", create_backup_plan, by=__name__)
+    moto_patch.wrap(BackupBackend, "delete_backup_plan", _wrap_delete, by=__name__)
+    moto_patch.add(BackupResponse, "update_backup_plan", _update_backup_plan_handler, by=__name__)

@@ -39,7 +39,7 @@ from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult
 
 from dr_infra.targets.embedded import backup_model as model
-from dr_infra.targets.embedded import backup_pages, history
+from dr_infra.targets.embedded import backup_pages, history, moto_patch
 from dr_infra.targets.embedded.error_net import UnknownOperationException
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -148,14 +148,8 @@ HANDLERS = (
     list_copy_jobs,
 )
 
-_installed = False
-
 
 def install() -> None:
     """Add the handlers to moto's Backup service (routes: :mod:`backup_routes`' last-resort route)."""
-    global _installed
-    if _installed:
-        return
     for handler in HANDLERS:
-        setattr(BackupResponse, handler.__name__, handler)
-    _installed = True
+        moto_patch.add(BackupResponse, handler.__name__, handler, by=__name__)

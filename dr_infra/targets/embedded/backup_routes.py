@@ -32,7 +32,7 @@ from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import dynamodb_backends
 
-from dr_infra.targets.embedded import backup, backup_jobs, backup_model, backup_pages, history
+from dr_infra.targets.embedded import backup, backup_jobs, backup_model, backup_pages, history, moto_patch
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.urls.url_paths",
@@ -295,20 +295,16 @@ HANDLERS: dict[str, Callable[[BackupResponse], ActionResult]] = {
     )
 }
 
-_installed = False
-
 
 def install() -> None:
-    """Add the routes and handlers to moto's Backup service (idempotent; before the first Backup request)."""
-    global _installed
-    if _installed:
-        return
-    dispatch = BackupResponse.dispatch
-    for route in ROUTES:
-        moto.backup.urls.url_paths.setdefault(route, dispatch)
+    """Add the routes and handlers to moto's Backup service (before the first Backup request)."""
+
+    def add_routes() -> None:
+        dispatch = BackupResponse.dispatch
+        for route in ROUTES:
+            moto.backup.urls.url_paths.setdefault(route, dispatch)
+
+    moto_patch.once("moto.backup.urls.url_paths", add_routes, by=__name__)
     for name, handler in HANDLERS.items():
-        setattr(BackupResponse, name, handler)
-    BackupResponse.delete_backup_vault = _wrap_delete_backup_vault(  # type: ignore[method-assign,assignment]
-        BackupResponse.delete_backup_vault
-    )
-    _installed = True
+        moto_patch.add(BackupResponse, name, handler, by=__name__)
+    moto_patch.wrap(BackupResponse, "delete_backup_vault", _wrap_delete_backup_vault, by=__name__)

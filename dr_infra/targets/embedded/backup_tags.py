@@ -36,6 +36,7 @@ from moto.backup.models import BackupBackend, backup_backends
 from moto.backup.responses import BackupResponse
 
 from dr_infra.targets.embedded import backup_model as model
+from dr_infra.targets.embedded import moto_patch
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.BackupBackend.tag_resource",
@@ -112,13 +113,6 @@ def _wrap_list_tags(original: Callable[[BackupResponse], Any]) -> Callable[[Back
     return list_tags
 
 
-_installed = False
-
-
 def install() -> None:
-    """ListTags refuses recovery points that do not exist (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    BackupResponse.list_tags = _wrap_list_tags(BackupResponse.list_tags)  # type: ignore[method-assign,assignment]
-    _installed = True
+    """ListTags refuses recovery points that do not exist."""
+    moto_patch.wrap(BackupResponse, "list_tags", _wrap_list_tags, by=__name__)

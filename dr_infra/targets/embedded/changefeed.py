@@ -37,7 +37,7 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 
-from dr_infra.targets.embedded import esm_events, stream_records, stream_store
+from dr_infra.targets.embedded import esm_events, moto_patch, stream_records, stream_store
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.dynamodb.models.DynamoDBBackend.update_item",)
 
@@ -46,7 +46,6 @@ ChangeListener = Callable[[Any, Any, Any, stream_store.PackedRecord], None]
 
 _listeners: list[ChangeListener] = []
 _lock = threading.Lock()
-_installed = False
 _pending = threading.local()
 """Inside ``update_item``: the (shard, old, new) adds of the call, written as one record when it returns."""
 
@@ -113,10 +112,6 @@ def _one_record_per_update(update_item: Callable[..., Any]) -> Callable[..., Any
 
 
 def install() -> None:
-    """Patch moto's stream shard and UpdateItem (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    StreamShard.add = _append_only_add  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _one_record_per_update(DynamoDBBackend.update_item)  # type: ignore[method-assign]
-    _installed = True
+    """Patch moto's stream shard and UpdateItem."""
+    moto_patch.replace(StreamShard, "add", _append_only_add, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "update_item", _one_record_per_update, by=__name__)

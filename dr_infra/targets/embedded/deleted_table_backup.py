@@ -35,7 +35,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Backup
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded import history, moto_patch, settings
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Backup",
@@ -134,15 +134,8 @@ def _wrap(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler],
     return delete_table
 
 
-_installed = False
-
-
 def install() -> None:
-    """Wrap moto's DeleteTable handler and the backup handlers that see SYSTEM backups (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    DynamoHandler.delete_table = _wrap(DynamoHandler.delete_table)  # type: ignore[method-assign,assignment]
+    """Wrap moto's DeleteTable handler and the backup handlers that see SYSTEM backups."""
+    moto_patch.wrap(DynamoHandler, "delete_table", _wrap, by=__name__)
     for name in EXPIRY_CHECKED:
-        setattr(DynamoHandler, name, _expiring(getattr(DynamoHandler, name)))
-    _installed = True
+        moto_patch.wrap(DynamoHandler, name, _expiring, by=__name__)

@@ -19,6 +19,7 @@ from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
+from dr_infra.targets.embedded import moto_patch
 from dr_infra.targets.embedded.dynamodb_guards import ValidationException
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -48,13 +49,6 @@ def _wrap(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler],
     return list_backups
 
 
-_installed = False
-
-
 def install() -> None:
-    """Replace moto's ListBackups handler with the filtering one (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    DynamoHandler.list_backups = _wrap(DynamoHandler.list_backups)  # type: ignore[method-assign,assignment]
-    _installed = True
+    """Replace moto's ListBackups handler with the filtering one."""
+    moto_patch.wrap(DynamoHandler, "list_backups", _wrap, by=__name__)

@@ -27,6 +27,7 @@ AWS Backup's own deletions (DeleteRecoveryPoint, lifecycle) remove the DynamoDB 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +36,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.exceptions import ResourceInUseException
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import backup_jobs, history
+from dr_infra.targets.embedded import backup_jobs, history, moto_patch
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.responses.DynamoHandler.create_table",
@@ -124,14 +125,7 @@ def _guarded(original: Callable[[DynamoHandler], Any], check: Check) -> Callable
     return handler
 
 
-_installed = False
-
-
 def install() -> None:
-    """Put each check in front of its moto handler (idempotent; after :mod:`pitr` replaced its handler)."""
-    global _installed
-    if _installed:
-        return
+    """Put each check in front of its moto handler (after :mod:`pitr` replaced its handler)."""
     for name, check in CHECKS.items():
-        setattr(DynamoHandler, name, _guarded(getattr(DynamoHandler, name), check))
-    _installed = True
+        moto_patch.wrap(DynamoHandler, name, functools.partial(_guarded, check=check), by=__name__)

@@ -30,6 +30,8 @@ from flask import has_request_context
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 
+from dr_infra.targets.embedded import moto_patch
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.responses.DynamoHandler.call_action",
     "moto.dynamodb.responses.DynamoHandler.parse_parameters",
@@ -89,14 +91,7 @@ def _wrap(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler],
     return call_action
 
 
-_installed = False
-
-
 def install() -> None:
-    """Wrap DynamoDB's action dispatch (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    DynamoHandler.parse_parameters = _wrap_parse(DynamoHandler.parse_parameters)  # type: ignore[method-assign,assignment]
-    DynamoHandler.call_action = _wrap(DynamoHandler.call_action)  # type: ignore[method-assign]
-    _installed = True
+    """Wrap DynamoDB's action dispatch."""
+    moto_patch.wrap(DynamoHandler, "parse_parameters", _wrap_parse, by=__name__)
+    moto_patch.wrap(DynamoHandler, "call_action", _wrap, by=__name__)

@@ -31,6 +31,8 @@ from moto.core.errors import COMMON_ERROR_CODES
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
+from dr_infra.targets.embedded import moto_patch
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.responses.BaseResponse.call_action",
     "moto.core.responses.BaseResponse._get_action",
@@ -106,16 +108,13 @@ def _is_moto_error(exc: BaseException) -> bool:
     return (hasattr(exc, "code") and hasattr(exc, "description")) or type(exc).__module__.startswith("werkzeug")
 
 
-_installed = False
-
-
 def install() -> None:
-    """Wrap moto's action dispatch, outermost (idempotent; the last gap-filler installed)."""
-    global _installed
-    if _installed:
-        return
-    BaseResponse.call_action = _wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
-    for code in (UnknownOperationException.code, ValidationException.code):
-        if code not in COMMON_ERROR_CODES:
-            COMMON_ERROR_CODES.append(code)
-    _installed = True
+    """Wrap moto's action dispatch, outermost (the last gap-filler installed)."""
+    moto_patch.wrap(BaseResponse, "call_action", _wrap_call_action, by=__name__)
+
+    def register_codes() -> None:
+        for code in (UnknownOperationException.code, ValidationException.code):
+            if code not in COMMON_ERROR_CODES:
+                COMMON_ERROR_CODES.append(code)
+
+    moto_patch.once("moto.core.serialize.COMMON_ERROR_CODES", register_codes, by=__name__)

@@ -35,7 +35,7 @@ from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClie
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 
-from dr_infra.targets.embedded import esm_lifecycle, esm_poller, esm_validation, execution_role
+from dr_infra.targets.embedded import esm_lifecycle, esm_poller, esm_validation, execution_role, moto_patch
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaBackend.create_event_source_mapping",
@@ -78,7 +78,6 @@ _original_get = LambdaBackend.get_event_source_mapping
 _original_list = LambdaBackend.list_event_source_mappings
 _original_get_configuration = EventSourceMapping.get_configuration
 _original_create_response = LambdaResponse.create_event_source_mapping
-_installed = False
 
 
 def _function_arn_and_name(backend: LambdaBackend, name_or_arn: str) -> tuple[str, str]:
@@ -191,15 +190,11 @@ def _patched_create_response(self: LambdaResponse) -> Any:
 
 
 def install() -> None:
-    """Wrap moto's mapping API (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    LambdaBackend.create_event_source_mapping = _patched_create  # type: ignore[method-assign]
-    LambdaBackend.update_event_source_mapping = _patched_update  # type: ignore[method-assign]
-    LambdaBackend.delete_event_source_mapping = _patched_delete  # type: ignore[method-assign]
-    LambdaBackend.get_event_source_mapping = _patched_get  # type: ignore[method-assign]
-    LambdaBackend.list_event_source_mappings = _patched_list  # type: ignore[method-assign]
-    EventSourceMapping.get_configuration = _patched_get_configuration  # type: ignore[method-assign]
-    LambdaResponse.create_event_source_mapping = _patched_create_response  # type: ignore[method-assign]
-    _installed = True
+    """Wrap moto's mapping API."""
+    moto_patch.replace(LambdaBackend, "create_event_source_mapping", _patched_create, by=__name__)
+    moto_patch.replace(LambdaBackend, "update_event_source_mapping", _patched_update, by=__name__)
+    moto_patch.replace(LambdaBackend, "delete_event_source_mapping", _patched_delete, by=__name__)
+    moto_patch.replace(LambdaBackend, "get_event_source_mapping", _patched_get, by=__name__)
+    moto_patch.replace(LambdaBackend, "list_event_source_mappings", _patched_list, by=__name__)
+    moto_patch.replace(EventSourceMapping, "get_configuration", _patched_get_configuration, by=__name__)
+    moto_patch.replace(LambdaResponse, "create_event_source_mapping", _patched_create_response, by=__name__)

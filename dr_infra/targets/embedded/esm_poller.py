@@ -68,6 +68,7 @@ from dr_infra.targets.embedded import (
     esm_state,
     execution_role,
     lambda_runtime,
+    moto_patch,
     stream_store,
 )
 from dr_infra.targets.embedded.esm_events import created_at
@@ -89,7 +90,6 @@ _lock = threading.RLock()
 _states: dict[str, esm_state.MappingState] = {}
 _endpoints: set[str] = set()
 _supervisor: threading.Thread | None = None
-_installed = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -309,10 +309,6 @@ def server_stopped(endpoint: str) -> None:
 
 
 def install() -> None:
-    """Disable moto's synchronous delivery, subscribe to writes (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    LambdaBackend.send_dynamodb_items = _refuse_send_dynamodb_items  # type: ignore[method-assign]
-    changefeed.subscribe(_notify_write)
-    _installed = True
+    """Disable moto's synchronous delivery, subscribe to writes."""
+    moto_patch.replace(LambdaBackend, "send_dynamodb_items", _refuse_send_dynamodb_items, by=__name__)
+    moto_patch.once(f"{changefeed.__name__}.subscribers", lambda: changefeed.subscribe(_notify_write), by=__name__)

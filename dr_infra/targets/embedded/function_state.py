@@ -35,7 +35,7 @@ from typing import Any
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
-from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded import moto_patch, settings
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -66,7 +66,6 @@ class _Timeline:
 
 _lock = threading.Lock()
 _timelines: dict[str, _Timeline] = {}
-_installed = False
 _original_create = LambdaBackend.create_function
 _original_invoke = LambdaBackend.invoke
 _original_update_configuration = LambdaBackend.update_function_configuration
@@ -172,14 +171,16 @@ def _patched_get_configuration(self: LambdaFunction, on_create: bool = False) ->
 
 
 def install() -> None:
-    """Wrap moto's function calls (idempotent; after :mod:`lambda_runtime`, whose invoke this wraps)."""
-    global _installed, _original_invoke
-    if _installed:
-        return
-    _original_invoke = LambdaBackend.invoke
-    LambdaBackend.create_function = _patched_create  # type: ignore[method-assign]
-    LambdaBackend.invoke = _patched_invoke  # type: ignore[method-assign]
-    LambdaBackend.update_function_configuration = _patched_update_configuration  # type: ignore[method-assign]
-    LambdaBackend.update_function_code = _patched_update_code  # type: ignore[method-assign]
-    LambdaFunction.get_configuration = _patched_get_configuration  # type: ignore[method-assign]
-    _installed = True
+    """Wrap moto's function calls (after :mod:`lambda_runtime`, whose invoke this wraps)."""
+    moto_patch.replace(LambdaBackend, "create_function", _patched_create, by=__name__)
+    moto_patch.wrap(LambdaBackend, "invoke", _keep_original_invoke, by=__name__)
+    moto_patch.replace(LambdaBackend, "update_function_configuration", _patched_update_configuration, by=__name__)
+    moto_patch.replace(LambdaBackend, "update_function_code", _patched_update_code, by=__name__)
+    moto_patch.replace(LambdaFunction, "get_configuration", _patched_get_configuration, by=__name__)
+
+
+def _keep_original_invoke(original: Any) -> Any:
+    """The wrap of ``LambdaBackend.invoke``: :func:`_patched_invoke` calls the invoke it replaced (lambda_runtime's)."""
+    global _original_invoke
+    _original_invoke = original
+    return _patched_invoke

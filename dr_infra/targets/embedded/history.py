@@ -54,6 +54,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
+from dr_infra.targets.embedded import moto_patch
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Table.put_item",
     "moto.dynamodb.models.table.Table.delete_item",
@@ -175,7 +177,6 @@ _lock = threading.RLock()
 _histories: dict[TableId, TableHistory] = {}
 _deleted: dict[str, DeletedTable] = {}
 _local = threading.local()
-_installed = False
 
 
 def table_id(table: Table) -> TableId:
@@ -354,16 +355,10 @@ def _wrap_delete_table(original: Callable[..., Table]) -> Callable[..., Table]:
 
 
 def install() -> None:
-    """Hook moto's write paths (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    Table.put_item = _wrap_put_item(Table.put_item)  # type: ignore[method-assign]
-    Table.delete_item = _wrap_delete_item(Table.delete_item)  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _wrap_update_item(DynamoDBBackend.update_item)  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = _wrap_transact_write_items(  # type: ignore[method-assign]
-        DynamoDBBackend.transact_write_items
-    )
-    DynamoDBBackend.create_table = _wrap_create_table(DynamoDBBackend.create_table)  # type: ignore[method-assign]
-    DynamoDBBackend.delete_table = _wrap_delete_table(DynamoDBBackend.delete_table)  # type: ignore[method-assign]
-    _installed = True
+    """Hook moto's write paths."""
+    moto_patch.wrap(Table, "put_item", _wrap_put_item, by=__name__)
+    moto_patch.wrap(Table, "delete_item", _wrap_delete_item, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "update_item", _wrap_update_item, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "transact_write_items", _wrap_transact_write_items, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "create_table", _wrap_create_table, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "delete_table", _wrap_delete_table, by=__name__)

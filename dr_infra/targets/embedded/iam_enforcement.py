@@ -51,7 +51,7 @@ from typing import Any
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, JsonRESTError
 
-from dr_infra.targets.embedded import backup_tags, principals
+from dr_infra.targets.embedded import backup_tags, moto_patch, principals
 from dr_infra.targets.iam_calls import IAM_PREFIX, Permission, UnknownCall, permissions_for_call
 from dr_infra.targets.iam_evaluator import Decision, Evaluation, evaluate, trusts_principal
 
@@ -75,7 +75,6 @@ _MISSING = object()
 
 _lock = threading.Lock()
 _strict = False
-_installed = False
 
 
 class AccessDenied(JsonRESTError):
@@ -242,9 +241,7 @@ def state() -> dict[str, bool]:
 
 
 def install() -> None:
-    """Authorize every request from now on (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_request  # type: ignore[method-assign]
-    _installed = True
+    """Authorize every request from now on."""
+    moto_patch.replace(
+        ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action", _authorize_request, by=__name__
+    )

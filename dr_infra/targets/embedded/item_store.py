@@ -29,6 +29,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 
+from dr_infra.targets.embedded import moto_patch
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.DynamoDBBackend.update_item",
     "moto.dynamodb.models.dynamo_type.DynamoType",
@@ -253,16 +255,9 @@ def _store_updated(original: Callable[..., Item]) -> Callable[..., Item]:
     return update_item
 
 
-_installed = False
-
-
 def install() -> None:
-    """Give every new table packed items (idempotent); install before the other UpdateItem wrappers."""
-    global _installed
-    if _installed:
-        return
-    Table.__init__ = _wrap_table_init(Table.__init__)  # type: ignore[method-assign]
-    Table.__len__ = _wrap_len(Table.__len__)  # type: ignore[method-assign]
-    Table._item_comes_before_dct = _wrap_comes_before(Table._item_comes_before_dct)  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _store_updated(DynamoDBBackend.update_item)  # type: ignore[method-assign]
-    _installed = True
+    """Give every new table packed items; install before the other UpdateItem wrappers."""
+    moto_patch.wrap(Table, "__init__", _wrap_table_init, by=__name__)
+    moto_patch.wrap(Table, "__len__", _wrap_len, by=__name__)
+    moto_patch.wrap(Table, "_item_comes_before_dct", _wrap_comes_before, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "update_item", _store_updated, by=__name__)

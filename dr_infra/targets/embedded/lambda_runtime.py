@@ -74,7 +74,7 @@ from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClie
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from dr_infra.targets.embedded import execution_role, function_state, lambda_logs, lambda_spares, settings
+from dr_infra.targets.embedded import execution_role, function_state, lambda_logs, lambda_spares, moto_patch, settings
 from dr_infra.targets.embedded.faults import FAULTS
 from dr_infra.targets.embedded.lambda_process import Worker, code_dir
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec, InvocationResult
@@ -102,7 +102,6 @@ _lock = threading.RLock()
 _pool_changed = threading.Condition(_lock)
 _endpoints: list[str] = []
 _pools: dict[tuple[Any, ...], _Pool] = {}
-_installed = False
 
 
 @dataclass
@@ -353,14 +352,10 @@ def _at_exit() -> None:
 
 
 def install() -> None:
-    """Route every moto invocation path through :func:`run` (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    LambdaFunction.invoke = _patched_invoke  # type: ignore[method-assign]
-    LambdaFunction._invoke_lambda = _patched_invoke_lambda  # type: ignore[method-assign]
-    LambdaBackend.delete_function = _patched_delete_function  # type: ignore[method-assign]
-    LambdaStorage.put_function = _patched_put_function  # type: ignore[method-assign]
-    LambdaSimpleBackend.invoke = _simple_backend_invoke  # type: ignore[method-assign]
-    atexit.register(_at_exit)
-    _installed = True
+    """Route every moto invocation path through :func:`run`."""
+    moto_patch.replace(LambdaFunction, "invoke", _patched_invoke, by=__name__)
+    moto_patch.replace(LambdaFunction, "_invoke_lambda", _patched_invoke_lambda, by=__name__)
+    moto_patch.replace(LambdaBackend, "delete_function", _patched_delete_function, by=__name__)
+    moto_patch.replace(LambdaStorage, "put_function", _patched_put_function, by=__name__)
+    moto_patch.replace(LambdaSimpleBackend, "invoke", _simple_backend_invoke, by=__name__)
+    moto_patch.once("atexit", lambda: atexit.register(_at_exit), by=__name__)

@@ -4,6 +4,8 @@ The embedded target hooks into moto internals (see each gap-filler's docstring f
 what it models). Those internals are undocumented, so moto is pinned to one exact version and
 :func:`check_internals` verifies, before anything is patched, that every hooked attribute still exists.
 A moto upgrade that moves one of them fails loudly here instead of silently running unpatched.
+Each gap-filler's ``install()`` applies its patches through :mod:`dr_infra.targets.embedded.moto_patch`
+(once per process, each recorded: :func:`dr_infra.targets.embedded.moto_patch.applied`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import threading
 from types import ModuleType
 
 import moto
+
+from dr_infra.targets.embedded.moto_patch import MotoInternalsChanged as MotoInternalsChanged
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -77,10 +81,6 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 
 _lock = threading.Lock()
 _installed = False
-
-
-class MotoInternalsChanged(RuntimeError):
-    """The installed moto is not the one drdrill's embedded target was written against."""
 
 
 def _resolve(dotted: str) -> object:

@@ -53,7 +53,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from dr_infra.targets.embedded import backup, history, settings
+from dr_infra.targets.embedded import backup, history, moto_patch, settings
 from dr_infra.targets.embedded.restored import RestoringTable
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -232,19 +232,8 @@ def _restore_table_to_point_in_time(self: DynamoHandler) -> DynamoResult:
     return DynamoResult(restored.describe())
 
 
-_installed = False
-
-
 def install() -> None:
-    """Patch moto's continuous-backup calls and its RestoreTableToPointInTime handler (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    DynamoDBBackend.update_continuous_backups = _wrap_update(  # type: ignore[method-assign]
-        DynamoDBBackend.update_continuous_backups
-    )
-    DynamoDBBackend.describe_continuous_backups = _wrap_describe(  # type: ignore[method-assign]
-        DynamoDBBackend.describe_continuous_backups
-    )
-    DynamoHandler.restore_table_to_point_in_time = _restore_table_to_point_in_time  # type: ignore[assignment,method-assign]
-    _installed = True
+    """Patch moto's continuous-backup calls and its RestoreTableToPointInTime handler."""
+    moto_patch.wrap(DynamoDBBackend, "update_continuous_backups", _wrap_update, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "describe_continuous_backups", _wrap_describe, by=__name__)
+    moto_patch.replace(DynamoHandler, "restore_table_to_point_in_time", _restore_table_to_point_in_time, by=__name__)

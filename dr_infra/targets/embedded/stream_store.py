@@ -43,6 +43,8 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 from moto.dynamodbstreams.models import ShardIterator
 
+from dr_infra.targets.embedded import moto_patch
+
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.exceptions.JsonRESTError",
     "moto.dynamodb.models.dynamodb_backends",
@@ -233,14 +235,7 @@ def _wrap_iterator_init(original: Any) -> Any:
     return __init__
 
 
-_installed = False
-
-
 def install() -> None:
-    """Give every new stream shard a :class:`RecordLog`; make iterators honour the trim horizon (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    StreamShard.__init__ = _wrap_shard_init(StreamShard.__init__)  # type: ignore[method-assign]
-    ShardIterator.__init__ = _wrap_iterator_init(ShardIterator.__init__)  # type: ignore[method-assign]
-    _installed = True
+    """Give every new stream shard a :class:`RecordLog`; make iterators honour the trim horizon."""
+    moto_patch.wrap(StreamShard, "__init__", _wrap_shard_init, by=__name__)
+    moto_patch.wrap(ShardIterator, "__init__", _wrap_iterator_init, by=__name__)

@@ -44,7 +44,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded import history, moto_patch, settings
 from dr_infra.targets.embedded.restored import RestoringTable
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -157,21 +157,17 @@ def _in_use(name: str) -> Exception:
     return ResourceInUseException(f"Attempt to change a resource which is still in use: Table is being created: {name}")
 
 
-_installed = False
-
-
 def install() -> None:
-    """Patch table creation and description, and gate the handlers (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    DynamoDBBackend.create_table = _wrap_create(DynamoDBBackend.create_table)  # type: ignore[method-assign]
-    Table.describe = _wrap_describe(Table.describe)  # type: ignore[method-assign]
+    """Patch table creation and description, and gate the handlers."""
+    moto_patch.wrap(DynamoDBBackend, "create_table", _wrap_create, by=__name__)
+    moto_patch.wrap(Table, "describe", _wrap_describe, by=__name__)
     for name in DATA_PLANE:
-        setattr(DynamoHandler, name, _gate(getattr(DynamoHandler, name), _not_found))
+        moto_patch.wrap(DynamoHandler, name, lambda original: _gate(original, _not_found), by=__name__)
     for name in IN_USE:
-        setattr(DynamoHandler, name, _gate(getattr(DynamoHandler, name), _in_use))
-    DynamoHandler.update_continuous_backups = _gate(  # type: ignore[method-assign]
-        DynamoHandler.update_continuous_backups, ContinuousBackupsUnavailableException
+        moto_patch.wrap(DynamoHandler, name, lambda original: _gate(original, _in_use), by=__name__)
+    moto_patch.wrap(
+        DynamoHandler,
+        "update_continuous_backups",
+        lambda original: _gate(original, ContinuousBackupsUnavailableException),
+        by=__name__,
     )
-    _installed = True

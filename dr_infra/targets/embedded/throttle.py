@@ -43,6 +43,7 @@ from moto.core.errors import COMMON_ERROR_CODES
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
+from dr_infra.targets.embedded import moto_patch
 from dr_infra.targets.embedded.faults import FAULTS
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -61,7 +62,6 @@ MESSAGE = "Rate of requests exceeds the allowed throughput."
 
 _counts: dict[str | None, Counter[str]] = {}
 _lock = threading.Lock()
-_installed = False
 
 # request parameters that name the resource a request is about (DynamoDB, AWS Backup, Lambda)
 _RESOURCE_KEYS = (
@@ -190,13 +190,13 @@ def _wrap_call_action(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def install() -> None:
-    """Wrap moto's action dispatch (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    BaseResponse.call_action = _wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
-    # ThrottlingException is one of AWS's common errors, absent from some service models (AWS Backup's): tell
-    # moto's serializer so it does not warn for each throttle served
-    if ThrottlingException.code not in COMMON_ERROR_CODES:
-        COMMON_ERROR_CODES.append(ThrottlingException.code)
-    _installed = True
+    """Wrap moto's action dispatch."""
+    moto_patch.wrap(BaseResponse, "call_action", _wrap_call_action, by=__name__)
+
+    def register_code() -> None:
+        # ThrottlingException is one of AWS's common errors, absent from some service models (AWS Backup's): tell
+        # moto's serializer so it does not warn for each throttle served
+        if ThrottlingException.code not in COMMON_ERROR_CODES:
+            COMMON_ERROR_CODES.append(ThrottlingException.code)
+
+    moto_patch.once("moto.core.serialize.COMMON_ERROR_CODES", register_code, by=__name__)

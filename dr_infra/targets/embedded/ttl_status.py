@@ -31,7 +31,7 @@ from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded import moto_patch, settings
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.responses.DynamoHandler.update_time_to_live",
@@ -103,18 +103,7 @@ def _wrap_describe(original: Callable[..., dict[str, Any]]) -> Callable[..., dic
     return describe_time_to_live
 
 
-_installed = False
-
-
 def install() -> None:
-    """Wrap UpdateTimeToLive's handler and DescribeTimeToLive (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    DynamoHandler.update_time_to_live = _wrap_update(  # type: ignore[method-assign,assignment]
-        DynamoHandler.update_time_to_live
-    )
-    DynamoDBBackend.describe_time_to_live = _wrap_describe(  # type: ignore[method-assign]
-        DynamoDBBackend.describe_time_to_live
-    )
-    _installed = True
+    """Wrap UpdateTimeToLive's handler and DescribeTimeToLive."""
+    moto_patch.wrap(DynamoHandler, "update_time_to_live", _wrap_update, by=__name__)
+    moto_patch.wrap(DynamoDBBackend, "describe_time_to_live", _wrap_describe, by=__name__)

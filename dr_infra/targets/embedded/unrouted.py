@@ -19,7 +19,10 @@ route is in :mod:`backup_routes`.
 
 from __future__ import annotations
 
+import functools
 import importlib
+
+from dr_infra.targets.embedded import moto_patch
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.urls.url_paths",
@@ -30,16 +33,12 @@ LAST_RESORT = "{0}/.*"
 SERVICES: dict[str, str] = {"moto.awslambda.urls": "LambdaResponse"}
 """moto ``urls`` module -> the response class whose ``dispatch`` serves the last-resort route."""
 
-_installed = False
-
 
 def install() -> None:
-    """Add the last-resort routes (idempotent; before the first request builds the service's app)."""
-    global _installed
-    if _installed:
-        return
+    """Add the last-resort routes (before the first request builds the service's app)."""
     for module_name, response_class in SERVICES.items():
         urls = importlib.import_module(module_name)
         dispatch = getattr(urls, response_class).dispatch
-        urls.url_paths.setdefault(LAST_RESORT, dispatch)
-    _installed = True
+        moto_patch.once(
+            f"{module_name}.url_paths", functools.partial(urls.url_paths.setdefault, LAST_RESORT, dispatch), by=__name__
+        )
