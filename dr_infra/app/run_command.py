@@ -19,6 +19,25 @@ from dr_infra.app.streams import HeldStdout as _HeldStdout
 from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
 
+#: ``drdrill run`` options passed on as ``--dr-x=VALUE`` when given (attribute of the parsed args, pytest option).
+_VALUE_OPTIONS = (
+    ("policy", "--dr-policy"),
+    ("report_dir", "--dr-report-dir"),
+    ("region", "--dr-region"),
+    ("history_dir", "--dr-history-dir"),
+    ("stop_alarm", "--dr-stop-alarm"),
+    ("max_cost", "--dr-max-cost"),
+    ("stack", "--dr-stack"),
+    ("stack_from", "--dr-stack-from"),
+    ("embedded_profile", "--dr-embedded-profile"),
+    ("embedded_scale", "--dr-embedded-scale"),
+    ("cucumberjson", "--cucumberjson"),
+)
+#: Options passed on as a bare flag when set.
+_FLAG_OPTIONS = (("redact", "--dr-redact"), ("cleanup_restored", "--dr-cleanup-restored"))
+#: Options passed on as two arguments (pytest's own ``-k``, ``-m``, xdist's ``-n``).
+_PAIR_OPTIONS = (("keyword", "-k"), ("tags", "-m"), ("workers", "-n"))
+
 
 def _pytest_args(args: argparse.Namespace) -> list[str]:
     paths = args.paths or [str(shipped_features())]
@@ -42,39 +61,16 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         "--rootdir",
         str(Path.cwd()),
     ]
-    if args.policy:
-        argv.append(f"--dr-policy={args.policy}")
-    if args.report_dir:
-        argv.append(f"--dr-report-dir={args.report_dir}")
+    for attribute, option in _VALUE_OPTIONS:
+        value = getattr(args, attribute, None)
+        if value:
+            argv.append(f"{option}={value}")
     argv.extend(f"--dr-allow-account={account}" for account in args.allow_account or [])
-    if args.region:
-        argv.append(f"--dr-region={args.region}")
-    if args.redact:
-        argv.append("--dr-redact")
-    if args.history_dir:
-        argv.append(f"--dr-history-dir={args.history_dir}")
-    if args.stop_alarm:
-        argv.append(f"--dr-stop-alarm={args.stop_alarm}")
-    if args.max_cost:
-        argv.append(f"--dr-max-cost={args.max_cost}")
-    if args.stack:
-        argv.append(f"--dr-stack={args.stack}")
-    if getattr(args, "stack_from", None):
-        argv.append(f"--dr-stack-from={args.stack_from}")
-    if getattr(args, "cleanup_restored", False):
-        argv.append("--dr-cleanup-restored")
-    if args.embedded_profile:
-        argv.append(f"--dr-embedded-profile={args.embedded_profile}")
-    if args.embedded_scale:
-        argv.append(f"--dr-embedded-scale={args.embedded_scale}")
-    if args.keyword:
-        argv += ["-k", args.keyword]
-    if args.tags:
-        argv += ["-m", args.tags]
-    if args.workers:
-        argv += ["-n", str(args.workers)]
-    if getattr(args, "cucumberjson", None):
-        argv.append(f"--cucumberjson={args.cucumberjson}")
+    argv.extend(flag for attribute, flag in _FLAG_OPTIONS if getattr(args, attribute, False))
+    for attribute, option in _PAIR_OPTIONS:
+        value = getattr(args, attribute, None)
+        if value:
+            argv += [option, str(value)]
     argv.append(f"--dr-progress={'off' if args.quiet else 'auto'}")
     if getattr(args, "verbose", False):
         argv += ["-v", "--tb=short"]  # pytest's own lines and tracebacks, for debugging drdrill or a step
