@@ -105,12 +105,17 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", help="feature paths (default: the shipped features)")
     parser.add_argument("--quick", action="store_true", help=f"only {' '.join(QUICK_PATHS)}")
     parser.add_argument("--keep", type=Path, default=None, help="keep the reports here")
+    parser.add_argument("--current-first", action="store_true", help="run the current command before the baseline")
     args = parser.parse_args()
     paths = args.paths or (QUICK_PATHS if args.quick else [])
     where = args.keep or Path(tempfile.mkdtemp(prefix="drdrill-bench-local-"))
     _run(["features/posture"], where / "warm-up", {})
-    base_wall, base_cpu, base = _run(paths, where / "baseline", BASELINE_ENV)
-    wall, cpu, current = _run(paths, where / "current", {})
+    if args.current_first:  # the machine's load drifts: run both orders to see how much
+        wall, cpu, current = _run(paths, where / "current", {})
+        base_wall, base_cpu, base = _run(paths, where / "baseline", BASELINE_ENV)
+    else:
+        base_wall, base_cpu, base = _run(paths, where / "baseline", BASELINE_ENV)
+        wall, cpu, current = _run(paths, where / "current", {})
     same = sum(1 for k, v in _verdicts(base).items() if _verdicts(current).get(k) == v)
     _where_the_time_goes(current)
     scope = " ".join(paths) or "default features/"
@@ -126,6 +131,7 @@ def main() -> None:
         baseline_cpu_s=round(base_cpu, 1),
         same_verdicts=f"{same} of {len(_verdicts(base))}",
         load_average_end=_load(),
+        order="current first" if args.current_first else "baseline first",
     )
 
 
