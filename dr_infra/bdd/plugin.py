@@ -44,6 +44,7 @@ from dr_infra.bdd.scenario_items import (
 )
 from dr_infra.bdd.session import SESSION_KEY as SESSION_KEY
 from dr_infra.bdd.session import DrillSession, UncapturedStderr, build_session, drill_session
+from dr_infra.bdd.shipped import shipped_tags
 from dr_infra.bdd.teardown import report_abandoned, teardown_drill
 from dr_infra.drill.state import Drill
 from dr_infra.errors import DrDrillError
@@ -55,6 +56,8 @@ pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then", "s
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drdrill: a DR drill scenario")
+    for tag in sorted(shipped_tags()):  # -m/--tags may name drdrill's own tags whatever is collected
+        config.addinivalue_line("markers", f"{tag}: Gherkin tag of drdrill's shipped features")
     from dr_infra.bdd import progress
 
     progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", UncapturedStderr(config)))

@@ -127,6 +127,30 @@ Feature: tagged
     assert journal["scenarios"][0]["tags"] == ["smoke"]
 
 
+def test_tags_may_name_drdrills_own_tags_that_the_selected_features_lack(drdrill, feature, tmp_path: Path) -> None:
+    """`--tags "not chaos"` over features without @chaos was refused as an unknown marker (pytest 9 checks -m
+    against registered markers in a repo with --strict-markers, and only collected features registered theirs); a
+    tag used nowhere still is."""
+    path = feature(
+        """Feature: tagged
+  @smoke
+  Scenario: tagged posture
+    Given a DR-protected table "orders" with 3 items
+    Then point-in-time recovery is enabled on the table
+""",
+        name="tagged.feature",
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers\n", encoding="utf-8")  # a strict repo
+    report = tmp_path / "tagged-report"
+    result = drdrill("run", str(path), "--tags", "smoke and not chaos", "--report-dir", str(report), "-q")
+    assert result.code == 0, result.stderr
+    journal = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in journal["scenarios"]] == ["tagged posture"]
+    typo = drdrill("run", str(path), "--tags", "smoke and not chaoss", "--report-dir", str(tmp_path / "typo"))
+    assert typo.code == 2 and "Traceback" not in typo.stderr
+    assert len(typo.error_lines) == 1 and "chaoss" in typo.error_lines[0], typo.stderr
+
+
 def test_serve_on_a_busy_port_is_one_line_not_a_hang(tmp_path: Path) -> None:
     """werkzeug printed "Address already in use" from its thread and start() waited forever."""
     with socket.socket() as busy:
