@@ -36,7 +36,8 @@ def _client(service: str) -> Any:
 
 def _drill(ddb: Any) -> Any:
     """Just what the When steps touch before they harm anything."""
-    stack = SimpleNamespace(table_arn=ARN, names=SimpleNamespace(table=ARN.rsplit("/", 1)[-1]))
+    names = SimpleNamespace(table=ARN.rsplit("/", 1)[-1])
+    stack = SimpleNamespace(table_arn=ARN, names=names, spec=SimpleNamespace(deployed=False))  # drdrill provisioned it
     return SimpleNamespace(
         run_id=RUN,
         client=lambda service: ddb,
