@@ -120,7 +120,7 @@ def write_step_summary(data: dict[str, object], report_dir: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    from dr_infra.bdd.bdd_internals import check_version  # an unsupported pytest-bdd is one line, before anything
+    from dr_infra.bdd.bdd_version import check_version  # an unsupported pytest-bdd is one line, before anything
 
     check_version()
     from dr_infra.app.plan import check_max_duration

@@ -12,41 +12,11 @@ here (``tests/unit/test_bdd_internals.py`` fails on any other import of ``pytest
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
-
-from dr_infra.errors import ConfigError
-
-SUPPORTED_PYTEST_BDD = ">=8.1,<10"
-"""The pytest-bdd versions these internals were checked against; the same range as pyproject.toml's."""
-
-
-class UnsupportedPytestBdd(ConfigError):
-    """The installed pytest-bdd is not one drdrill's collector was written against."""
-
-
-def check_version(installed: str | None = None) -> str:
-    """The installed pytest-bdd's version, or :class:`UnsupportedPytestBdd` naming it and what to install."""
-    fix = f"install a supported one: pip install 'pytest-bdd{SUPPORTED_PYTEST_BDD}'"
-    if installed is None:
-        try:
-            installed = version("pytest-bdd")
-        except PackageNotFoundError:
-            raise UnsupportedPytestBdd(f"pytest-bdd is not installed; {fix}") from None
-    try:
-        parsed = Version(installed)
-    except InvalidVersion:
-        raise UnsupportedPytestBdd(f"pytest-bdd {installed!r} is not a version drdrill can check; {fix}") from None
-    if parsed not in SpecifierSet(SUPPORTED_PYTEST_BDD):
-        raise UnsupportedPytestBdd(
-            f"pytest-bdd {installed} is installed, but drdrill supports pytest-bdd{SUPPORTED_PYTEST_BDD} "
-            f"(it relies on internals that change between releases); {fix}"
-        )
-    return installed
-
+from dr_infra.bdd.bdd_version import SUPPORTED_PYTEST_BDD as SUPPORTED_PYTEST_BDD
+from dr_infra.bdd.bdd_version import UnsupportedPytestBdd as UnsupportedPytestBdd
+from dr_infra.bdd.bdd_version import check_version
 
 check_version()  # before the internals below are imported: an unsupported version is this one line
 
