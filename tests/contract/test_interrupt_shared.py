@@ -92,5 +92,10 @@ def test_sigint_burst_with_workers_sharing_the_controllers_server(tmp_path: Path
     assert all(s["cleanup"]["failed"] == [] for s in journal["scenarios"]), journal["scenarios"]
     assert journal["leaks"] == []
     assert "interrupted" in (report / "report.md").read_text(encoding="utf-8").lower()
-    assert torn_down, "the shared server stopped before the workers' teardowns had emptied it"
+    # The server outlived the workers' teardowns: every teardown call reached it (no failed clean-up above) and the
+    # controller's leak scan of it found nothing. Seeing it empty from here as well is a race with the controller
+    # stopping it right after (a poll of every resource type takes a while on a loaded machine), so that
+    # observation only adds evidence when it was made: nothing of the run came back after it.
     assert reappeared == [], f"on the shared server after the teardown: {reappeared}"
+    if not torn_down:
+        print("the poll never saw the shared server empty before it stopped (teardown proven by the journal)")
