@@ -9,7 +9,9 @@ denied".
 * aws target: IAM's own policy simulator, ``SimulatePrincipalPolicy`` on the role ARN, which evaluates every
   policy attached to the role (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html,
   https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html). A result with
-  ``MissingContextValues`` is undecidable, not a pass.
+  ``MissingContextValues`` (top-level, or per resource in ``ResourceSpecificResults``, where IAM lists them when
+  ``ResourceArns`` names the resource: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ResourceSpecificResult.html)
+  is undecidable, not a pass, whether the simulator said allowed or denied; only an explicit Deny is decided.
 * every other target: the role's policies read back from IAM (``ListRolePolicies`` / ``GetRolePolicy``,
   ``ListAttachedRolePolicies`` / ``GetPolicy`` / ``GetPolicyVersion`` of the default version), evaluated by
   :mod:`dr_infra.targets.iam_evaluator` - the evaluator the embedded target authorizes requests with.
@@ -74,18 +76,29 @@ class SimulatedPermissions:
             PolicySourceArn=self.role_arn, ActionNames=[action], ResourceArns=[resource], ContextEntries=entries
         )
         result = answer["EvaluationResults"][0]
+        specific = list(result.get("ResourceSpecificResults", []))
+        matched = list(result.get("MatchedStatements", [])) or [
+            m for r in specific for m in r.get("MatchedStatements", [])
+        ]
         statements = tuple(
-            f"{m.get('SourcePolicyId', '?')} line {m.get('StartPosition', {}).get('Line', '?')}"
-            for m in result.get("MatchedStatements", [])
+            dict.fromkeys(
+                f"{m.get('SourcePolicyId', '?')} line {m.get('StartPosition', {}).get('Line', '?')}" for m in matched
+            )
         )
-        missing = result.get("MissingContextValues", [])
+        # With ResourceArns given, IAM reports the keys it lacked per resource (ResourceSpecificResults), not at
+        # the top: both are read. A missing key means a statement was judged without it, so only an explicit
+        # Deny (which holds whatever else the request carries) is decided; allowed or not, the rest is unknown.
+        missing = sorted(
+            {str(k) for k in result.get("MissingContextValues", [])}
+            | {str(k) for r in specific for k in r.get("MissingContextValues", [])}
+        )
         decision = result["EvalDecision"]
-        if decision == "allowed":
-            return Evaluation(Decision.ALLOWED, statements)
-        if decision == "explicitDeny":
+        if decision == "explicitDeny" or any(r.get("EvalResourceDecision") == "explicitDeny" for r in specific):
             return Evaluation(Decision.EXPLICIT_DENY, statements)
         if missing:
-            return Evaluation(Decision.UNDECIDABLE, reasons=(f"simulator lacks context values {missing}",))
+            return Evaluation(Decision.UNDECIDABLE, reasons=(f"IAM's simulator lacked the context keys {missing}",))
+        if decision == "allowed":
+            return Evaluation(Decision.ALLOWED, statements)
         return Evaluation(Decision.IMPLICIT_DENY)
 
 

@@ -53,3 +53,32 @@ def test_allowed_names_the_matched_statement() -> None:
 )
 def test_denials_and_missing_context(result: dict[str, Any], decision: Decision) -> None:
     assert _simulate(result, {"iam:PassedToService": "backup.amazonaws.com"}).decision is decision
+
+
+def _per_resource(decision: str, missing: list[str]) -> dict[str, Any]:
+    """IAM's answer when ResourceArns names the resource: the keys it lacked are listed per resource."""
+    return {
+        "EvalDecision": decision,
+        "ResourceSpecificResults": [
+            {"EvalResourceName": TABLE, "EvalResourceDecision": decision, "MissingContextValues": missing}
+        ],
+    }
+
+
+@pytest.mark.parametrize("decision", ["implicitDeny", "allowed"])
+def test_context_the_simulator_lacked_for_the_resource_is_undecidable_not_a_pass(decision: str) -> None:
+    # e.g. an Allow of dynamodb:* on the table under a condition on aws:SourceVpc: judged without the key it is
+    # "implicitDeny", and "DeleteTable denied" would pass although the role deletes the table from that VPC
+    answer = _simulate(_per_resource(decision, ["aws:SourceVpc"]))
+    assert answer.decision is Decision.UNDECIDABLE
+    assert "aws:SourceVpc" in answer.explain()
+
+
+def test_an_explicit_deny_holds_whatever_context_was_missing() -> None:
+    answer = _simulate(_per_resource("explicitDeny", ["aws:SourceVpc"]))
+    assert answer.decision is Decision.EXPLICIT_DENY
+
+
+def test_per_resource_results_without_missing_context_are_decided() -> None:
+    assert _simulate(_per_resource("implicitDeny", [])).decision is Decision.IMPLICIT_DENY
+    assert _simulate(_per_resource("allowed", [])).decision is Decision.ALLOWED
