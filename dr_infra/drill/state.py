@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from dr_infra.drill import aws_time
 from dr_infra.drill.inject import Injection
 from dr_infra.drill.items import ItemMaker
 from dr_infra.drill.oracle import Oracle
@@ -317,9 +318,19 @@ class Drill:
                 self.record.rpo.measured_s = round(age, 3)
                 self.record.rpo.note = self.record.rpo.note or "age of the restored state at the change (no canaries)"
         scale = self.time_scale
-        for figure in (self.record.rto, self.record.rpo):
-            if scale != 1 and figure.measured_s is not None:
-                figure.aws_equivalent_s = round(figure.measured_s / scale, 3)
+        if scale != 1:
+            for phase in self.record.rto.phases:
+                equivalent = aws_time.phase_equivalent(phase, scale)
+                phase.aws_equivalent_s = None if equivalent is None else round(equivalent, 3)
+            if self.record.rto.measured_s is not None:
+                self.record.rto.aws_equivalent_s = round(
+                    aws_time.rto_equivalent(
+                        self.record.rto.phases, self.record.rto.measured_s, scale, self._cold_start_extra()
+                    ),
+                    3,
+                )
+            if self.record.rpo.measured_s is not None:
+                self.record.rpo.aws_equivalent_s = round(self.record.rpo.measured_s / scale, 3)
         if inc.change_at is None:
             # No harmful change, no recovery: RTO and RPO targets do not apply (posture-only scenarios).
             return
@@ -339,6 +350,28 @@ class Drill:
     def aws_seconds(self, wall: float) -> float:
         """``wall`` seconds as AWS seconds: itself, or / scale under the embedded target's aws-scaled profile."""
         return wall / self.time_scale
+
+    def aws_rto_seconds(self, end: datetime) -> float:
+        """The harmful change to ``end`` in AWS seconds: as measured, or phase by phase under aws-scaled
+        (:mod:`dr_infra.drill.aws_time`: modelled latencies / scale, the target's own work as measured)."""
+        change_at = self.incident.change_at
+        assert change_at is not None
+        took = (end - change_at).total_seconds()
+        if self.time_scale == 1:
+            return took
+        until = iso(end) or ""
+        phases = [p for p in self.phases() if p.finished_at is not None and p.finished_at <= until]
+        return aws_time.rto_equivalent(phases, took, self.time_scale, self._cold_start_extra())
+
+    def _cold_start_extra(self) -> float:
+        """AWS's cold start less its scaled length here, when the monitor's invocation is inside the RTO: the one
+        modelled latency inside a work phase, added back so the AWS equivalent is never kinder than AWS."""
+        if self.incident.monitor_invoked_at is None:
+            return 0.0
+        timing = getattr(self.target, "timing", None)
+        latencies = (timing() if callable(timing) else {}).get("latencies") or {}
+        start = latencies.get("function_start") or {}
+        return max(0.0, float(start.get("aws_s", 0.0)) - float(start.get("here_s", 0.0)))
 
     def wall_seconds(self, aws: float) -> float:
         """An AWS-time limit as wall seconds on this target (the inverse of :meth:`aws_seconds`)."""

@@ -43,6 +43,9 @@ class Phase:
     stream_record_at: str | None = None
     """First phase only: the harmful write's stream record ApproximateCreationDateTime (``started_at`` is the
     client clock)."""
+    aws_equivalent_s: float | None = None
+    """Under the embedded target's aws-scaled profile: the phase in AWS seconds (``duration_s`` / scale for a
+    modelled AWS latency, as measured for the target's own work: :mod:`dr_infra.drill.aws_time`)."""
 
 
 @dataclass
@@ -55,7 +58,8 @@ class Measure:
     note: str | None = None
     phases: list[Phase] = field(default_factory=list)
     aws_equivalent_s: float | None = None
-    """Under the embedded target's aws-scaled profile: ``measured_s`` / scale, the figure AWS would show; the
+    """Under the embedded target's aws-scaled profile: the figure AWS would show (RPO ``measured_s`` / scale, RTO
+    phase by phase, :mod:`dr_infra.drill.aws_time`); the
     target is judged against it (``None`` on every other run)."""
 
     @property

@@ -47,7 +47,8 @@ class MeasureView:
     target_s: float | None
     measured_s: float | None
     aws_equivalent_s: float | None = None
-    """aws-scaled runs: measured / scale, the figure judged against the target (shown beside the measurement)."""
+    """aws-scaled runs: AWS seconds (RPO measured / scale, RTO phase by phase), the figure judged against the
+    target (shown beside the measurement)."""
 
     @property
     def verdict(self) -> str:

@@ -2,8 +2,9 @@
 
 ``instant`` (the default) keeps the embedded target as fast as it can be. ``aws-scaled`` runs every AWS latency
 the embedded target models (:data:`dr_infra.targets.embedded.settings.AWS_LATENCIES`, each with its AWS page)
-at ``scale`` times its AWS length, and every measured RTO/RPO also carries ``aws_equivalent_s`` (measured /
-scale), judged against the policy: with ``policies/aws.toml`` (the default policy under aws-scaled) that is the
+at ``scale`` times its AWS length, and every measured RTO/RPO also carries ``aws_equivalent_s`` (RPO: measured /
+scale; RTO: its modelled-latency phases / scale, the target's own work as measured, :mod:`dr_infra.drill.aws_time`),
+judged against the policy: with ``policies/aws.toml`` (the default policy under aws-scaled) that is the
 staging verdict, rehearsed offline. Chosen with ``drdrill run --embedded-profile aws-scaled [--embedded-scale
 0.01]`` (env ``DRDRILL_EMBEDDED_PROFILE`` / ``DRDRILL_EMBEDDED_SCALE``; pytest ``--dr-embedded-profile`` /
 ``--dr-embedded-scale``). Checked here, before any target starts, with one line naming the fix.

@@ -10,8 +10,8 @@ through their transitional states, a backup plan runs on its schedule) and lets 
   start at once, logs are readable as soon as they are written, a backup plan's clock runs with the wall clock.
 * ``aws-scaled``: every latency in :data:`AWS_LATENCIES` (AWS's figure, with the page it comes from) multiplied
   by ``scale`` (default 0.01: a 20-minute restore takes 12 s, the 5-minute PITR lag 3 s, a 12-hour plan
-  interval 432 s). A drill under it reports each measured RTO/RPO also as ``aws_equivalent_s`` (measured /
-  scale), so ``policies/aws.toml`` can be judged offline (:mod:`dr_infra.targets.timing`).
+  interval 432 s). A drill under it reports each measured RTO/RPO also as ``aws_equivalent_s`` (AWS seconds:
+  :mod:`dr_infra.drill.aws_time`), so ``policies/aws.toml`` can be judged offline (:mod:`dr_infra.targets.timing`).
 
 ``pitr_lag_seconds`` set explicitly wins over the profile's lag; likewise ``mapping_transition_seconds`` (how
 long an event source mapping stays ``Creating`` / ``Enabling`` / ``Disabling`` / ``Updating``, see
