@@ -176,62 +176,108 @@ def _within(text: str, default: float) -> float:
     return float(found.group("s")) if found else default
 
 
+@dataclass
+class _Walk:
+    """What the steps so far have set up: the strategy, the restore's length, the harm, the monitor attached."""
+
+    t: Timings
+    restore_s: float
+    strategy: str = "backup"
+    restored: bool = False
+    harmed: int = 0
+    table_loss: bool = False
+    attached: bool = False
+
+
+def _setup_seconds(text: str, walk: _Walk) -> float | None:
+    """A step that builds the drill (table, recovery point, plan runs, faults); None when ``text`` is not one."""
+    t = walk.t
+    if text.startswith("a DR-protected table"):
+        count = _COUNT.search(text)
+        return t.provision_s + (int(count.group("n")) if count else 0) / t.seed_items_per_s
+    if text == "a recovery point of the table exists":
+        return t.backup_job_s
+    if (runs := _PLAN_RUNS.match(text)) is not None:
+        return int(runs.group("n")) * t.plan_run_s
+    if (taken := _TAKE.match(text)) is not None:
+        walk.restore_s = float(taken.group("s"))
+        return 0.0
+    if (canary := _CANARY.match(text)) is not None:
+        return min(1.0, int(canary.group("ms")) / 1000 * 3)
+    if (throttled := _THROTTLED.search(text)) is not None:
+        return int(throttled.group("n")) * 0.8  # botocore's standard-mode backoff between retries
+    return None
+
+
+def _change_seconds(text: str, walk: _Walk) -> float:
+    """A When step: the change, and the monitor's mapping starting before the first one."""
+    t = walk.t
+    count = _COUNT.search(text)
+    walk.harmed = max(walk.harmed, int(count.group("n")) if count else 1)
+    walk.table_loss = walk.table_loss or text == TABLE_LOSS_STEP
+    seconds = t.change_s + (0.0 if walk.attached else t.mapping_start_s)  # the monitor attaches before the first
+    walk.attached = True
+    return seconds
+
+
+def _recovery_seconds(text: str, walk: _Walk) -> float | None:
+    """A step that waits for the recovery (restore, repair, or its failure); None when ``text`` is not one."""
+    t = walk.t
+    if text.startswith("a restore job completes within") and not walk.restored:
+        walk.restored = True
+        lag = t.pitr_lag_s if walk.strategy == "pitr" and not walk.table_loss else 0.0
+        return (0.0 if walk.table_loss else t.detect_s) + lag + walk.restore_s + t.restore_overhead_s
+    if text.startswith("the table is repaired in place within"):
+        return t.detect_s + walk.harmed * t.repair_per_item_s
+    if text.startswith("the restore fails within"):
+        return t.detect_s + walk.restore_s + t.restore_overhead_s
+    if text.startswith("the restore could not be started within"):
+        return _within(text, t.detect_s)
+    if text.startswith("the change is reported as never detected within"):
+        return min(_within(text, 0.0), 3 * t.detect_s)
+    return None
+
+
+def _check_seconds(text: str, walk: _Walk) -> float | None:
+    """A step that checks the monitor, the restore count or the restored table; None when ``text`` is not one."""
+    t = walk.t
+    if text == "the change monitor's event source mapping is disabled":
+        walk.attached = True
+        return 2 * t.mapping_start_s  # attached (Creating -> Enabled), then Disabling -> Disabled
+    if text == "the change monitor was never invoked":
+        return 3.0 + t.detect_s
+    if text == "the change monitor logged no recovery point before the change":
+        return t.detect_s
+    if text.startswith("exactly") and text.endswith("started"):
+        return t.settle_s
+    if text == "the restored table is protected again":
+        return t.reprotect_s
+    if text.startswith(("the restored table matches", "no data written before", "at most")):
+        return t.verify_s
+    return None
+
+
+def _step_seconds(kind: str, text: str, walk: _Walk) -> float:
+    """One step's phase, in seconds (a step that waits for nothing: :attr:`Timings.step_s`)."""
+    chosen = STRATEGY_STEP.match(text)
+    if chosen:
+        walk.strategy = chosen.group("strategy")
+    seconds = _setup_seconds(text, walk)
+    if seconds is None and kind == "when":
+        seconds = _change_seconds(text, walk)
+    for phase in (_recovery_seconds, _check_seconds):
+        if seconds is None:
+            seconds = phase(text, walk)
+    return walk.t.step_s if seconds is None else seconds
+
+
 def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
     """One scenario's wall time: each step's phase, in order, then teardown."""
-    strategy, restore_s, restored, harmed, table_loss, attached = "backup", t.restore_s, False, 0, False, False
+    walk = _Walk(t=t, restore_s=t.restore_s)
     total = 0.0
     for kind, raw in steps:
-        text = raw.strip()
-        chosen = STRATEGY_STEP.match(text)
-        if chosen:
-            strategy = chosen.group("strategy")
-        if text.startswith("a DR-protected table"):
-            count = _COUNT.search(text)
-            total += t.provision_s + (int(count.group("n")) if count else 0) / t.seed_items_per_s
-        elif text == "a recovery point of the table exists":
-            total += t.backup_job_s
-        elif (runs := _PLAN_RUNS.match(text)) is not None:
-            total += int(runs.group("n")) * t.plan_run_s
-        elif (taken := _TAKE.match(text)) is not None:
-            restore_s = float(taken.group("s"))
-        elif (canary := _CANARY.match(text)) is not None:
-            total += min(1.0, int(canary.group("ms")) / 1000 * 3)
-        elif (throttled := _THROTTLED.search(text)) is not None:
-            total += int(throttled.group("n")) * 0.8  # botocore's standard-mode backoff between retries
-        elif kind == "when":
-            count = _COUNT.search(text)
-            harmed = max(harmed, int(count.group("n")) if count else 1)
-            table_loss = table_loss or text == TABLE_LOSS_STEP
-            total += t.change_s + (0.0 if attached else t.mapping_start_s)  # the monitor attaches before the first
-            attached = True
-        elif text.startswith("a restore job completes within") and not restored:
-            restored = True
-            lag = t.pitr_lag_s if strategy == "pitr" and not table_loss else 0.0
-            total += (0.0 if table_loss else t.detect_s) + lag + restore_s + t.restore_overhead_s
-        elif text.startswith("the table is repaired in place within"):
-            total += t.detect_s + harmed * t.repair_per_item_s
-        elif text.startswith("the restore fails within"):
-            total += t.detect_s + restore_s + t.restore_overhead_s
-        elif text.startswith("the restore could not be started within"):
-            total += _within(text, t.detect_s)
-        elif text.startswith("the change is reported as never detected within"):
-            total += min(_within(text, 0.0), 3 * t.detect_s)
-        elif text == "the change monitor's event source mapping is disabled":
-            total += 2 * t.mapping_start_s  # attached (Creating -> Enabled), then Disabling -> Disabled
-            attached = True
-        elif text == "the change monitor was never invoked":
-            total += 3.0 + t.detect_s
-        elif text == "the change monitor logged no recovery point before the change":
-            total += t.detect_s
-        elif text.startswith("exactly") and text.endswith("started"):
-            total += t.settle_s
-        elif text == "the restored table is protected again":
-            total += t.reprotect_s
-        elif text.startswith(("the restored table matches", "no data written before", "at most")):
-            total += t.verify_s
-        else:
-            total += t.step_s
-    return round(total + t.teardown_s + (t.mapping_start_s if attached else 0.0), 3)
+        total += _step_seconds(kind, raw.strip(), walk)
+    return round(total + t.teardown_s + (t.mapping_start_s if walk.attached else 0.0), 3)
 
 
 def makespan(durations: Sequence[float], workers: int, t: Timings, cores: int = 2) -> float:
