@@ -32,6 +32,23 @@ def render_text(described: dict[str, Any], target: str) -> str:
     if described.get("duration_estimate_s") is not None:
         timing = {**described["duration_estimate_s"], "shards": described.get("shards")}
         out += ["", *_time_lines(timing, described.get("duration") or {}, target)]
+    out += _definition_lines(described)
+    out += ["", "Resources", *_resource_lines(described)]
+    out += ["", "IAM policy documents", *_iam_lines(described["iam"])]
+    out += ["", "Tags (on every taggable resource; drdrill janitor finds leftovers by them)"]
+    out += [f"  {key} = {value}" for key, value in described["tags"].items()]
+    out.append(f"  not taggable: {', '.join(described['untaggable'])}")
+    out += ["", *_cost_lines(described["cost"])]
+    if run is not None:
+        out += ["", *_run_cost_lines(run["cost"])]
+    if target != "aws":
+        out.append(f"  (the {target} target bills nothing; this is what the same run costs with --target aws)")
+    return "\n".join(out)
+
+
+def _definition_lines(described: dict[str, Any]) -> list[str]:
+    """The stack definition the resources follow, the other definitions scenarios name, and a deployed stack."""
+    out: list[str] = []
     if described.get("definition"):
         out += ["", f"Stack definition (--stack): {described['definition']['file']}; the resources below follow it"]
     others = [
@@ -48,7 +65,12 @@ def render_text(described: dict[str, Any], target: str) -> str:
         from dr_infra.app.plan_deployed import lines
 
         out += ["", *lines(described["deployed"])]
-    out += ["", "Resources"]
+    return out
+
+
+def _resource_lines(described: dict[str, Any]) -> list[str]:
+    """Each resource with its role, ARN and settings."""
+    out: list[str] = []
     if described.get("deployed") and not described["resources"]:
         out.append("  none: the deployed stack's own parts are drilled")
     for resource in described["resources"]:
@@ -61,19 +83,24 @@ def render_text(described: dict[str, Any], target: str) -> str:
         for key, value in resource.get("settings", {}).items():
             rendered = value if isinstance(value, str | int | bool) else json.dumps(value)
             out.append(f"      {key}: {rendered}")
-    out += ["", "IAM policy documents"]
-    for role, documents in described["iam"].items():
+    return out
+
+
+def _iam_lines(iam: dict[str, Any]) -> list[str]:
+    """Each role's trust and permission policy documents."""
+    out: list[str] = []
+    for role, documents in iam.items():
         out.append(f"  role {role}")
         out.append("    trust policy:")
         out.append(_indent(_json(documents["trust"]), "      "))
         out.append("    permission policy (inline, named drdrill):")
         out.append(_indent(_json(documents["permissions"]), "      "))
-    out += ["", "Tags (on every taggable resource; drdrill janitor finds leftovers by them)"]
-    out += [f"  {key} = {value}" for key, value in described["tags"].items()]
-    out.append(f"  not taggable: {', '.join(described['untaggable'])}")
-    cost = described["cost"]
-    out += [
-        "",
+    return out
+
+
+def _cost_lines(cost: dict[str, Any]) -> list[str]:
+    """One drill's estimated AWS cost, line by line, with its assumptions and sources."""
+    out = [
         f"Estimated cost of one drill on AWS for a {cost['table_gb']:g} GB table "
         f"(ESTIMATE, {cost['region']} list prices)",
     ]
@@ -85,18 +112,17 @@ def render_text(described: dict[str, Any], target: str) -> str:
     assumptions = ", ".join(f"{k}={v}" for k, v in cost["assumptions"].items())
     out += [f"  assumptions: {assumptions}", f"  note: {cost['note']}", "  sources:"]
     out += [f"    {url}" for url in cost["sources"]]
-    if run is not None:
-        total = run["cost"]
-        out += [
-            "",
-            f"Estimated cost of the run on AWS: ${total['total_usd']:,.4f} (ESTIMATE) = {total['scenarios']} "
-            f"drill(s) x ${total['per_drill_usd']:,.4f} + {total['restoring']} restore(s) x "
-            f"${total['per_restore_usd']:,.4f}",
-            "  (the one-drill figure above includes one restore; --max-cost compares this run figure)",
-        ]
-    if target != "aws":
-        out.append(f"  (the {target} target bills nothing; this is what the same run costs with --target aws)")
-    return "\n".join(out)
+    return out
+
+
+def _run_cost_lines(total: dict[str, Any]) -> list[str]:
+    """The whole run's estimated AWS cost: drills and restores."""
+    return [
+        f"Estimated cost of the run on AWS: ${total['total_usd']:,.4f} (ESTIMATE) = {total['scenarios']} "
+        f"drill(s) x ${total['per_drill_usd']:,.4f} + {total['restoring']} restore(s) x "
+        f"${total['per_restore_usd']:,.4f}",
+        "  (the one-drill figure above includes one restore; --max-cost compares this run figure)",
+    ]
 
 
 def _run_lines(run: dict[str, Any]) -> list[str]:
