@@ -122,67 +122,101 @@ def _discard(state: MappingState, discarded: Discarded) -> None:
 
 def process(state: MappingState, first_batch: list[StreamRecord]) -> None:
     """Deliver one batch with AWS's retry / bisect / partial-failure rules; advances ``state.position``."""
-    stats = state.stats
-    pending: list[list[StreamRecord]] = [first_batch]
-    attempts = 0
-    invocations = 0
-    last_error: str | None = None
-
-    def checkpoint(after: StreamRecord) -> None:
-        shard_start = sequence(after) - state.position_base
-        state.position = max(state.position or 0, shard_start + 1)
-        stats.last_sequence_number = str(sequence(after))
-
-    def give_up(batch: list[StreamRecord], condition: str) -> None:
-        nonlocal attempts, invocations
-        _discard(state, Discarded(batch, condition, invocations, last_error))
-        checkpoint(batch[-1])
-        pending.pop(0)
-        attempts = invocations = 0
-
-    while pending:
+    delivery = _Delivery(state, first_batch)
+    while delivery.pending:
         if should_pause(state):
             return  # position stays at the checkpoint: the batch is read again on resume
-        esm = state.esm
-        batch = pending[0]
-        max_age = esm.max_record_age
-        if max_age is not None and max_age != -1:
-            now = time.time() + _record_age_offset(state)
-            fresh = [r for r in batch if now - created_at(r) <= max_age]
-            if len(fresh) < len(batch):
-                expired = [r for r in batch if r not in fresh]
-                if not fresh:
-                    give_up(batch, RECORD_AGE_EXCEEDED)
-                    continue
-                _discard(state, Discarded(expired, RECORD_AGE_EXCEEDED, invocations, last_error))
-                batch = pending[0] = fresh
-        verdict, index = _invoke(state, esm, batch)
-        invocations += 1
-        last_error = None if verdict == "partial" else "Unhandled"
+        delivery.attempt()
+
+
+class _Delivery:
+    """One batch's delivery in progress: the batches still to deliver (the halves after a bisection, first
+    first), the retries of the first one, and the invocations since it was last checkpointed."""
+
+    def __init__(self, state: MappingState, first_batch: list[StreamRecord]) -> None:
+        self.state = state
+        self.stats = state.stats
+        self.pending: list[list[StreamRecord]] = [first_batch]
+        self.attempts = 0
+        self.invocations = 0
+        self.last_error: str | None = None
+
+    def attempt(self) -> None:
+        """Invoke the function once with the first pending batch and act on its verdict."""
+        esm = self.state.esm
+        batch = self._fresh_head(esm)
+        if batch is None:
+            return
+        verdict, index = _invoke(self.state, esm, batch)
+        self.invocations += 1
+        self.last_error = None if verdict == "partial" else "Unhandled"
         if verdict == "ok":
-            stats.records_delivered += len(batch)
-            checkpoint(batch[-1])
-            pending.pop(0)
-            attempts = invocations = 0
-            continue
+            self.stats.records_delivered += len(batch)
+            self._checkpoint(batch[-1])
+            self._next_batch()
+            return
         if verdict == "partial":
-            if index > 0:
-                stats.records_delivered += index
-                checkpoint(batch[index - 1])
-                batch = pending[0] = batch[index:]
-            attempts += 1
+            batch = self._resume_at(batch, index)
+            self.attempts += 1
         elif esm.bisect_on_error and len(batch) > 1:
-            middle = len(batch) // 2
-            pending[0:1] = [batch[:middle], batch[middle:]]
-            stats.bisections += 1
-            attempts = invocations = 0  # splitting a batch does not count towards the retry quota
-            sleep(state, POLL_INTERVAL)
-            continue
+            self._bisect(batch)
+            return
         else:
-            attempts += 1
+            self.attempts += 1
         max_retries = esm.max_retry_attempts
-        if max_retries is not None and max_retries != -1 and attempts > int(max_retries):
-            give_up(batch, RETRIES_EXHAUSTED)
-            continue
-        stats.retries += 1
-        sleep(state, min(MAX_BACKOFF, POLL_INTERVAL * 2 ** (attempts - 1)))
+        if max_retries is not None and max_retries != -1 and self.attempts > int(max_retries):
+            self._give_up(batch, RETRIES_EXHAUSTED)
+            return
+        self.stats.retries += 1
+        sleep(self.state, min(MAX_BACKOFF, POLL_INTERVAL * 2 ** (self.attempts - 1)))
+
+    def _fresh_head(self, esm: EventSourceMapping) -> list[StreamRecord] | None:
+        """The first pending batch without its records older than MaximumRecordAgeInSeconds (those are
+        discarded); None when every record was too old (the whole batch is discarded)."""
+        batch = self.pending[0]
+        max_age = esm.max_record_age
+        if max_age is None or max_age == -1:
+            return batch
+        now = time.time() + _record_age_offset(self.state)
+        fresh = [r for r in batch if now - created_at(r) <= max_age]
+        if len(fresh) == len(batch):
+            return batch
+        if not fresh:
+            self._give_up(batch, RECORD_AGE_EXCEEDED)
+            return None
+        expired = [r for r in batch if r not in fresh]
+        _discard(self.state, Discarded(expired, RECORD_AGE_EXCEEDED, self.invocations, self.last_error))
+        self.pending[0] = fresh
+        return fresh
+
+    def _resume_at(self, batch: list[StreamRecord], index: int) -> list[StreamRecord]:
+        """A partial batch failure: the records before the first failed one are delivered; retry from it."""
+        if index <= 0:
+            return batch
+        self.stats.records_delivered += index
+        self._checkpoint(batch[index - 1])
+        self.pending[0] = batch[index:]
+        return self.pending[0]
+
+    def _bisect(self, batch: list[StreamRecord]) -> None:
+        """BisectBatchOnFunctionError: retry the two halves separately."""
+        middle = len(batch) // 2
+        self.pending[0:1] = [batch[:middle], batch[middle:]]
+        self.stats.bisections += 1
+        self.attempts = self.invocations = 0  # splitting a batch does not count towards the retry quota
+        sleep(self.state, POLL_INTERVAL)
+
+    def _checkpoint(self, after: StreamRecord) -> None:
+        state = self.state
+        shard_start = sequence(after) - state.position_base
+        state.position = max(state.position or 0, shard_start + 1)
+        self.stats.last_sequence_number = str(sequence(after))
+
+    def _next_batch(self) -> None:
+        self.pending.pop(0)
+        self.attempts = self.invocations = 0
+
+    def _give_up(self, batch: list[StreamRecord], condition: str) -> None:
+        _discard(self.state, Discarded(batch, condition, self.invocations, self.last_error))
+        self._checkpoint(batch[-1])
+        self._next_batch()

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,7 @@ class Worker:
     def invoke(
         self, event_json: str, request_id: str, invoked_arn: str, fault: dict[str, Any] | None
     ) -> InvocationResult:
+        """One invocation framed as Lambda logs it: START, the function's lines, END, REPORT."""
         spec = self.spec
         self.invocations += 1
         log: list[str] = []
@@ -153,47 +155,87 @@ class Worker:
         if fault is not None and fault.get("kind") == "timeout":
             timed_out = True
         else:
-            request = {
-                "t": "invoke",
-                "id": request_id,
-                "handler": spec.handler,
-                "event": event_json,
-                "deadline_ms": deadline_ms,
-                "fault": fault,
-                "context": {
-                    "function_name": spec.function_name,
-                    "function_version": spec.version,
-                    "invoked_function_arn": invoked_arn,
-                    "memory_limit_in_mb": spec.memory_size,
-                    "aws_request_id": request_id,
-                    "log_group_name": spec.log_group,
-                    "log_stream_name": self.log_stream,
-                },
-            }
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write((json.dumps(request) + "\n").encode())
-                self.proc.stdin.flush()
-            except (OSError, ValueError):
-                exited = True
-            timed_out = False
-            while not exited and done is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out = True
-                    break
-                try:
-                    message = self.messages.get(timeout=min(remaining, 0.5))
-                except queue.Empty:
-                    continue
-                kind = message.get("t")
-                if kind == "log":
-                    emit(int(message.get("ts") or now_ms()), str(message.get("msg", "")))
-                elif kind == "done" and message.get("id") == request_id:
-                    done = message
-                elif kind == "eof":
-                    exited = True
+            exited = not self._send(self._request(event_json, request_id, invoked_arn, fault, deadline_ms))
+            done, exited, timed_out = self._await_done(request_id, deadline, emit, exited)
         elapsed_ms = (time.monotonic() - started) * 1000
+        result = self._result(request_id, done, exited, timed_out, elapsed_ms, emit)
+        emit(now_ms(), f"END RequestId: {request_id}")
+        emit(now_ms(), self._report_line(result, done, timed_out))
+        result.worker_pid = self.pid
+        tail = "\n".join(log).encode()[-LOG_TAIL_BYTES:]
+        result.log_tail = tail.decode("utf-8", "ignore")
+        return result
+
+    def _request(
+        self, event_json: str, request_id: str, invoked_arn: str, fault: dict[str, Any] | None, deadline_ms: int
+    ) -> dict[str, Any]:
+        """The worker protocol's invoke message: the event, the deadline, the fault and the Lambda context."""
+        spec = self.spec
+        return {
+            "t": "invoke",
+            "id": request_id,
+            "handler": spec.handler,
+            "event": event_json,
+            "deadline_ms": deadline_ms,
+            "fault": fault,
+            "context": {
+                "function_name": spec.function_name,
+                "function_version": spec.version,
+                "invoked_function_arn": invoked_arn,
+                "memory_limit_in_mb": spec.memory_size,
+                "aws_request_id": request_id,
+                "log_group_name": spec.log_group,
+                "log_stream_name": self.log_stream,
+            },
+        }
+
+    def _send(self, request: dict[str, Any]) -> bool:
+        """Write one message to the worker; False when its stdin is gone (the process exited)."""
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _await_done(
+        self, request_id: str, deadline: float, emit: Callable[[int, str], None], exited: bool
+    ) -> tuple[dict[str, Any] | None, bool, bool]:
+        """Relay the worker's log lines until its ``done`` for ``request_id``, its exit, or the deadline.
+
+        Returns ``(done, exited, timed_out)``.
+        """
+        done: dict[str, Any] | None = None
+        while not exited and done is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, False, True
+            try:
+                message = self.messages.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            kind = message.get("t")
+            if kind == "log":
+                emit(int(message.get("ts") or now_ms()), str(message.get("msg", "")))
+            elif kind == "done" and message.get("id") == request_id:
+                done = message
+            elif kind == "eof":
+                exited = True
+        return done, exited, False
+
+    def _result(
+        self,
+        request_id: str,
+        done: dict[str, Any] | None,
+        exited: bool,
+        timed_out: bool,
+        elapsed_ms: float,
+        emit: Callable[[int, str], None],
+    ) -> InvocationResult:
+        """The invocation's result: a timeout and a runtime exit as Lambda reports them (and the environment reset),
+        else the function's own payload."""
+        spec = self.spec
         if timed_out:
             text = f"Task timed out after {spec.timeout:.2f} seconds"
             emit(now_ms(), f"{iso_now()} {request_id} {text}")
@@ -203,7 +245,8 @@ class Worker:
             }
             result = InvocationResult(request_id, json.dumps(payload).encode(), True, True, spec.timeout * 1000)
             self.kill()  # AWS resets the execution environment after a timeout
-        elif exited or done is None:
+            return result
+        if exited or done is None:
             code = self.proc.wait(timeout=5) if self.proc.poll() is None else self.proc.returncode
             text = f"Runtime exited with error: exit status {code}"
             emit(now_ms(), f"RequestId: {request_id} Error: {text}")
@@ -213,24 +256,22 @@ class Worker:
             }
             result = InvocationResult(request_id, json.dumps(payload).encode(), True, False, elapsed_ms)
             self.kill()
-        else:
-            duration = float(done.get("duration_ms") or elapsed_ms)
-            result = InvocationResult(
-                request_id, str(done.get("payload", "null")).encode(), not done.get("ok"), False, duration
-            )
-        emit(now_ms(), f"END RequestId: {request_id}")
+            return result
+        duration = float(done.get("duration_ms") or elapsed_ms)
+        return InvocationResult(
+            request_id, str(done.get("payload", "null")).encode(), not done.get("ok"), False, duration
+        )
+
+    def _report_line(self, result: InvocationResult, done: dict[str, Any] | None, timed_out: bool) -> str:
+        """Lambda's REPORT line: duration, billed duration, memory, init duration, timeout status."""
         report = (
-            f"REPORT RequestId: {request_id}\tDuration: {result.duration_ms:.2f} ms\t"
+            f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\t"
             f"Billed Duration: {max(1, math.ceil(result.duration_ms))} ms\t"
-            f"Memory Size: {spec.memory_size} MB\t"
+            f"Memory Size: {self.spec.memory_size} MB\t"
             f"Max Memory Used: {int((done or {}).get('max_memory_mb') or 0) or '-'} MB"
         )
         if done and done.get("init_ms"):
             report += f"\tInit Duration: {float(done['init_ms']):.2f} ms"
         if timed_out:
             report += "\tStatus: timeout"
-        emit(now_ms(), report)
-        result.worker_pid = self.pid
-        tail = "\n".join(log).encode()[-LOG_TAIL_BYTES:]
-        result.log_tail = tail.decode("utf-8", "ignore")
-        return result
+        return report
