@@ -6,6 +6,12 @@ both use one mapping. Actions, resource types and condition keys follow the Serv
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html,
 .../list_awsbackup.html, .../list_awslambda.html, .../list_amazoncloudwatchlogs.html,
 .../list_awsidentityandaccessmanagementiam.html, .../list_awssecuritytokenservice.html.
+A Query or Scan of a secondary index is authorized on the index's ARN (``table/NAME/index/INDEX``), which a
+grant on the table's ARN does not cover
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html);
+``TransactWriteItems`` / ``TransactGetItems`` are each item's ``PutItem`` / ``UpdateItem`` / ``DeleteItem`` /
+``ConditionCheckItem`` / ``GetItem`` on its table, with ``dynamodb:EnclosingOperation``
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 Beyond the action on its resource: ``RestoreTableToPointInTime`` / ``RestoreTableFromBackup`` need read/write
 on the target table (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html);
 ``StartBackupJob`` / ``StartRestoreJob`` pass their ``IamRoleArn`` to AWS Backup and ``CreateFunction`` /
@@ -77,6 +83,15 @@ _TABLE_NAME_OPERATIONS = frozenset(
 )
 _RESOURCE_ARN_OPERATIONS = frozenset({"ListTagsOfResource", "TagResource", "UntagResource"})
 _STREAM_OPERATIONS = frozenset({"DescribeStream", "GetShardIterator"})
+_TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+"""A transaction's items are authorized as the item operations they are (ConditionCheck: ConditionCheckItem),
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html."""
 RESTORE_TARGET_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -264,9 +279,26 @@ def _unqualified(arn: str) -> str:
     return ":".join(parts[:7]) if len(parts) > 7 else arn
 
 
+def _transaction(operation: str, params: Mapping[str, Any], region: str, account: str) -> list[Permission]:
+    """Each item's own action on its table, with ``dynamodb:EnclosingOperation`` naming the transaction."""
+    needs: list[Permission] = []
+    for item in params["TransactItems"]:
+        for kind, body in dict(item).items():
+            table = _table_arn(str(body["TableName"]), region, account)
+            permission = Permission(_TRANSACT_ACTIONS[kind], table, (("dynamodb:EnclosingOperation", operation),))
+            if permission not in needs:
+                needs.append(permission)
+    return needs
+
+
 def _dynamodb(
     operation: str, action: str, params: Mapping[str, Any], region: str, account: str
 ) -> list[Permission] | None:
+    if operation in ("Query", "Scan") and params.get("IndexName"):  # an index is its own resource
+        table = _table_arn(str(params["TableName"]), region, account)
+        return [Permission(action, f"{table}/index/{params['IndexName']}")]
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return _transaction(operation, params, region, account)
     if operation in _TABLE_NAME_OPERATIONS:
         return [Permission(action, _table_arn(str(params["TableName"]), region, account))]
     if operation in _RESOURCE_ARN_OPERATIONS:

@@ -141,3 +141,66 @@ def test_assume_role_needs_a_trust_policy_that_names_the_caller_or_its_account(p
     assert missing.value.response["Error"]["Code"] == "AccessDenied"
     clients, _ = principals.session_of(principals.role("lambda.amazonaws.com", account_may_assume=True))
     assert ":assumed-role/lp-role-" in clients("sts").get_caller_identity()["Arn"]
+
+
+def test_a_query_of_an_index_needs_the_indexs_arn(principals: Principals, embedded: EmbeddedTarget) -> None:
+    ddb = embedded.client("dynamodb")
+    table = f"lp-idx-{principals.role('lambda.amazonaws.com')[-8:]}"
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+        query = {
+            "TableName": table,
+            "KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": {"S": "x"}},
+        }
+        on_index = {
+            **query,
+            "IndexName": "by-g",
+            "KeyConditionExpression": "g = :v",
+        }
+        table_only = principals.user(policy({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": _arn(table)}))
+        assert table_only("dynamodb").query(**query)["Count"] == 0
+        with pytest.raises(ClientError) as refused:
+            table_only("dynamodb").query(**on_index)
+        assert f"dynamodb:Query on resource: {_arn(table)}/index/by-g " in denied(refused, 400)
+        index = {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": f"{_arn(table)}/index/*"}
+        assert principals.user(policy(index))("dynamodb").query(**on_index)["Count"] == 0
+    finally:
+        ddb.delete_table(TableName=table)
+
+
+def test_a_transaction_needs_each_items_action_on_its_table(
+    principals: Principals, embedded: EmbeddedTarget, table: str
+) -> None:
+    check = {"TableName": table, "Key": {"pk": {"S": "t0"}}, "ConditionExpression": "attribute_not_exists(pk)"}
+    items = [{"Put": {"TableName": table, "Item": {"pk": {"S": "t1"}}}}, {"ConditionCheck": check}]
+    put_only = principals.user(policy({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": _arn(table)}))
+    with pytest.raises(ClientError) as refused:
+        put_only("dynamodb").transact_write_items(TransactItems=items)
+    assert f"dynamodb:ConditionCheckItem on resource: {_arn(table)} " in denied(refused, 400)
+    root = embedded.client("dynamodb")
+    assert "Item" not in root.get_item(TableName=table, Key={"pk": {"S": "t1"}})
+    both = {
+        "Effect": "Allow",
+        "Action": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+        "Resource": _arn(table),
+        "Condition": {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}},
+    }
+    principals.user(policy(both))("dynamodb").transact_write_items(TransactItems=items)
+    assert "Item" in root.get_item(TableName=table, Key={"pk": {"S": "t1"}})
