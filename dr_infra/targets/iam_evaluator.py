@@ -27,12 +27,14 @@ for the key's prefix, as the embedded target does for ``aws:ResourceTag/`` of a 
 holds: then a missing key is absent, as on AWS) - is *undecidable*, never guessed: an
 undecidable ``Deny`` (or an undecidable ``Allow`` when nothing else allows) makes the whole answer
 :attr:`Decision.UNDECIDABLE`, naming the statement and the reason. The embedded target refuses such a request;
-a posture check fails on it. Not modelled: permissions boundaries, session policies, SCPs and resource-based
-policies (identity policies of one account only).
+a posture check fails on it. A permissions boundary and a session policy cap the identity policies
+(:func:`evaluate_effective`). Not modelled: SCPs and resource-based policies (identity policies of one account
+only).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import re
@@ -75,6 +77,8 @@ class Evaluation:
     decision: Decision
     statements: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default=())
+    policy_type: str = ""
+    """Which kind of policy decided (:data:`PERMISSIONS_BOUNDARY`, ...; empty: the identity policies)."""
 
     @property
     def allowed(self) -> bool:
@@ -88,7 +92,16 @@ class Evaluation:
             return "explicitly denied by " + ", ".join(self.statements)
         if self.decision is Decision.UNDECIDABLE:
             return "cannot be evaluated: " + "; ".join(self.reasons)
+        if self.policy_type and self.policy_type != IDENTITY_POLICY:
+            return f"no statement of the {self.policy_type} allows it"
         return "no statement allows it"
+
+
+IDENTITY_POLICY = "identity-based policy"
+PERMISSIONS_BOUNDARY = "permissions boundary"
+SESSION_POLICY = "session policy"
+"""Policy types as AWS names them in access-denied messages ("because no permissions boundary allows ...",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)."""
 
 
 class _Undecidable(Exception):
@@ -306,6 +319,37 @@ def evaluate(
     if unknown_allows:
         return Evaluation(Decision.UNDECIDABLE, reasons=tuple(unknown_allows))
     return Evaluation(Decision.IMPLICIT_DENY)
+
+
+def evaluate_effective(
+    identity: Iterable[NamedPolicy],
+    action: str,
+    resource: str,
+    context: Mapping[str, ContextValue] | None = None,
+    complete: Iterable[str] = (),
+    boundary: NamedPolicy | None = None,
+    session: NamedPolicy | None = None,
+) -> Evaluation:
+    """The decision under the identity policies, the permissions boundary and the session policy together.
+
+    A permissions boundary and a session policy grant nothing; they cap: a request is allowed only when every
+    one of them allows it, and an explicit Deny in any wins
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html). The answer's
+    :attr:`Evaluation.policy_type` names the kind of policy that decided a refusal: an explicit Deny first, then
+    one that surely does not allow, then one that cannot be evaluated (a sure refusal elsewhere needs no guess)."""
+    complete = tuple(complete)
+    layers: list[tuple[str, list[NamedPolicy]]] = [(IDENTITY_POLICY, list(identity))]
+    if boundary is not None:
+        layers.append((PERMISSIONS_BOUNDARY, [boundary]))
+    if session is not None:
+        layers.append((SESSION_POLICY, [session]))
+    results = [(kind, evaluate(policies, action, resource, context, complete)) for kind, policies in layers]
+    for wanted in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY, Decision.UNDECIDABLE):
+        for kind, result in results:
+            if result.decision is wanted:
+                return dataclasses.replace(result, policy_type=kind)
+    return dataclasses.replace(results[0][1], policy_type=IDENTITY_POLICY)
 
 
 def _principal_matches(principal: Any, kind: str, identities: Sequence[str]) -> bool:

@@ -13,7 +13,9 @@ denied".
   ``ResourceArns`` names the resource: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ResourceSpecificResult.html)
   is undecidable, not a pass, whether the simulator said allowed or denied; only an explicit Deny is decided.
 * every other target: the role's policies read back from IAM (``ListRolePolicies`` / ``GetRolePolicy``,
-  ``ListAttachedRolePolicies`` / ``GetPolicy`` / ``GetPolicyVersion`` of the default version), evaluated by
+  ``ListAttachedRolePolicies`` / ``GetPolicy`` / ``GetPolicyVersion`` of the default version) and its
+  permissions boundary (``GetRole``'s ``PermissionsBoundary``, which caps them:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html), evaluated by
   :mod:`dr_infra.targets.iam_evaluator` - the evaluator the embedded target authorizes requests with.
 """
 
@@ -23,7 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dr_infra.targets.base import Target
-from dr_infra.targets.iam_evaluator import Decision, Evaluation, NamedPolicy, evaluate
+from dr_infra.targets.iam_evaluator import Decision, Evaluation, NamedPolicy, evaluate_effective
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -35,11 +37,18 @@ class PermissionSource(Protocol):
     def evaluate(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> Evaluation: ...
 
 
-class RolePolicies:
-    """The role's inline and attached managed policies, read back from IAM, evaluated by drdrill."""
+def _managed_document(iam: IAMClient, arn: str) -> Any:
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
 
-    def __init__(self, policies: list[NamedPolicy]) -> None:
+
+class RolePolicies:
+    """The role's inline and attached managed policies, capped by its permissions boundary, read back from IAM
+    and evaluated by drdrill."""
+
+    def __init__(self, policies: list[NamedPolicy], boundary: NamedPolicy | None = None) -> None:
         self.policies = policies
+        self.boundary = boundary
 
     @classmethod
     def read(cls, iam: IAMClient, role_name: str) -> RolePolicies:
@@ -51,13 +60,15 @@ class RolePolicies:
         for attached_page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
             for attached in attached_page["AttachedPolicies"]:
                 arn = attached["PolicyArn"]
-                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-                document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-                policies.append(NamedPolicy.parse(arn, document))  # type: ignore[arg-type]
-        return cls(policies)
+                policies.append(NamedPolicy.parse(arn, _managed_document(iam, arn)))
+        boundary_arn = (
+            iam.get_role(RoleName=role_name)["Role"].get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        )
+        boundary = NamedPolicy.parse(boundary_arn, _managed_document(iam, boundary_arn)) if boundary_arn else None
+        return cls(policies, boundary)
 
     def evaluate(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> Evaluation:
-        return evaluate(self.policies, action, resource, context)
+        return evaluate_effective(self.policies, action, resource, context, boundary=self.boundary)
 
 
 class SimulatedPermissions:

@@ -173,3 +173,25 @@ def test_the_mapping_reads_the_stream_with_the_roles_permissions(
         assert "records 1" in _log_lines(embedded, reader)
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_permissions_boundary_caps_what_the_function_may_do(
+    embedded: EmbeddedTarget, principals: Principals, functions: list[str], table: str
+) -> None:
+    iam = embedded.client("iam")
+    reads = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]}
+    arn = iam.create_policy(PolicyName=f"lp-reads-{table}", PolicyDocument=json.dumps(reads))["Policy"]["Arn"]
+    writer = principals.role(
+        "lambda.amazonaws.com", policy({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"})
+    )
+    iam.put_role_permissions_boundary(RoleName=writer.split("/")[-1], PermissionsBoundary=arn)
+    try:
+        name = _function(embedded, functions, writer)
+        error, failed = _invoke(embedded, name, {"put": table})
+        assert failed and "because no permissions boundary allows the dynamodb:PutItem action" in error["errorMessage"]
+        assert "Item" not in embedded.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "from-function"}})
+    finally:
+        iam.delete_role_permissions_boundary(RoleName=writer.split("/")[-1])
+        iam.delete_policy(PolicyArn=arn)
+    ok, failed = _invoke(embedded, name, {"put": table})  # the boundary is gone: the role's own policy holds
+    assert not failed and ok == "written"

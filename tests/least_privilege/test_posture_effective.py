@@ -32,6 +32,7 @@ def stack(embedded: EmbeddedTarget) -> Iterator[Stack]:
     finally:
         iam = embedded.client("iam")
         role = names.monitor_role
+        iam.delete_role_permissions_boundary(RoleName=role)
         for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=role, PolicyArn=attached["PolicyArn"])
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
@@ -131,3 +132,29 @@ def test_a_statement_that_cannot_be_evaluated_fails_the_check_with_the_reason(
     assert not check.ok
     reason = "cannot be evaluated: test-odd#1 (OfficeHoursOnly): condition operator DateGreaterThan"
     assert f"StartRestoreJob(this run's recovery point): {reason}" in check.actual
+
+
+def test_a_permissions_boundary_caps_what_the_monitor_role_may_do(embedded: EmbeddedTarget, stack: Stack) -> None:
+    # drdrill's own policy allows the restores, but a boundary without backup:StartRestoreJob takes them away:
+    # reading the role's policies alone would pass "the change monitor can start restore jobs"
+    iam = embedded.client("iam")
+    no_restores = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "NotAction": "backup:StartRestoreJob", "Resource": "*"}],
+    }
+    boundary = iam.create_policy(PolicyName=f"lp-boundary-{stack.names.run_id}", PolicyDocument=json.dumps(no_restores))
+    arn = boundary["Policy"]["Arn"]
+    try:
+        iam.put_role_permissions_boundary(RoleName=stack.names.monitor_role, PermissionsBoundary=arn)
+        check = PostureInspector(embedded, stack).monitor_can_restore()
+        assert not check.ok
+        assert (
+            "StartRestoreJob(this run's recovery point): no statement of the permissions boundary allows it"
+            in check.actual
+        )
+        iam.put_role_permissions_boundary(RoleName=stack.names.monitor_role, PermissionsBoundary=ADMIN)
+        check = PostureInspector(embedded, stack).monitor_can_restore()  # a boundary that allows it all caps nothing
+        assert check.ok, check.actual
+    finally:
+        iam.delete_role_permissions_boundary(RoleName=stack.names.monitor_role)
+        iam.delete_policy(PolicyArn=arn)

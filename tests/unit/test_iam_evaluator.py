@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from dr_infra.targets.iam_evaluator import Decision, NamedPolicy, arn_like, evaluate
+from dr_infra.targets.iam_evaluator import (
+    PERMISSIONS_BOUNDARY,
+    SESSION_POLICY,
+    Decision,
+    NamedPolicy,
+    arn_like,
+    evaluate,
+    evaluate_effective,
+)
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 ADMIN = NamedPolicy("AdministratorAccess", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
@@ -154,3 +162,25 @@ def test_an_undecidable_allow_does_not_matter_when_another_statement_allows() ->
 def test_documents_as_iam_returns_them() -> None:
     assert NamedPolicy.parse("p", '{"Statement": []}').document == {"Statement": []}
     assert NamedPolicy.parse("p", "%7B%22Statement%22%3A%20%5B%5D%7D").document == {"Statement": []}
+
+
+def test_a_permissions_boundary_and_a_session_policy_cap_and_are_named() -> None:
+    reads = _policy({"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": "*"}, name="boundary")
+    capped = evaluate_effective([ADMIN], "dynamodb:DeleteTable", TABLE, boundary=reads)
+    assert capped.decision is Decision.IMPLICIT_DENY and capped.policy_type == PERMISSIONS_BOUNDARY
+    assert capped.explain() == "no statement of the permissions boundary allows it"
+    assert evaluate_effective([ADMIN], "dynamodb:GetItem", TABLE, boundary=reads).allowed
+    # a boundary grants nothing by itself
+    assert not evaluate_effective([_policy()], "dynamodb:GetItem", TABLE, boundary=reads).allowed
+    deny = _policy({"Effect": "Deny", "Action": "dynamodb:GetItem", "Resource": "*"}, name="session")
+    refused = evaluate_effective([ADMIN], "dynamodb:GetItem", TABLE, boundary=reads, session=deny)
+    assert refused.decision is Decision.EXPLICIT_DENY and refused.policy_type == SESSION_POLICY
+
+
+def test_a_sure_refusal_needs_no_guess_about_a_boundary_it_cannot_evaluate() -> None:
+    odd = _policy(
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+        name="boundary",
+    )
+    assert evaluate_effective([_policy()], "dynamodb:PutItem", TABLE, boundary=odd).decision is Decision.IMPLICIT_DENY
+    assert evaluate_effective([ADMIN], "dynamodb:PutItem", TABLE, boundary=odd).decision is Decision.UNDECIDABLE

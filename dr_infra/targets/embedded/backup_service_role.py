@@ -15,7 +15,7 @@ the embedded target's recovery points are) ``dynamodb:DescribeTable``, ``dynamod
 ``dynamodb:StartAwsBackupJob`` on the table (``AWSBackupServiceRolePolicyForBackup``); a restore
 ``dynamodb:RestoreTableFromAwsBackup``, ``DescribeTable`` and the item reads/writes on the target table
 (``AWSBackupServiceRolePolicyForRestores``). Evaluated by :mod:`dr_infra.targets.iam_evaluator` over the
-role's inline and attached managed policies.
+role's inline and attached managed policies, capped by its permissions boundary.
 """
 
 from __future__ import annotations

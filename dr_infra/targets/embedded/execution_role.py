@@ -20,9 +20,9 @@ https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permi
   perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
 
 What is modelled: all of the above, evaluated by :mod:`dr_infra.targets.iam_evaluator` over the role's
-inline and attached managed policies (a trust policy with a condition is evaluated too; an undecidable one
-does not trust). Credentials come from moto's STS backend (``STSBackend.assume_role``), so the embedded
-target's authorizer recognises them as the role's session.
+inline and attached managed policies, capped by its permissions boundary (a trust policy with a condition
+is evaluated too; an undecidable one does not trust). Credentials come from moto's STS backend
+(``STSBackend.assume_role``), so the embedded target's authorizer recognises them as the role's session.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from moto.sts.models import sts_backends
 
 from dr_infra.targets.embedded import principals
-from dr_infra.targets.iam_evaluator import Evaluation, NamedPolicy, evaluate, trusts_service
+from dr_infra.targets.iam_evaluator import Evaluation, NamedPolicy, evaluate_effective, trusts_service
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.sts.models.STSBackend.assume_role",)
 
@@ -99,7 +99,9 @@ def role_allows(role_arn: str, account: str, region: str, action: str, resource:
         "aws:RequestedRegion": region,
         "aws:SecureTransport": "true",  # Lambda's own calls to AWS use TLS
     }
-    return evaluate(_policies(role_arn, account), action, resource, context)
+    role_account = _account_of(role_arn, account)
+    boundary = principals.role_boundary(role_account, role_arn)
+    return evaluate_effective(_policies(role_arn, account), action, resource, context, boundary=boundary)
 
 
 def can_write_logs(role_arn: str, account: str, region: str, group: str, stream: str, group_exists: bool) -> bool:

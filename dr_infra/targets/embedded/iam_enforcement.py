@@ -23,7 +23,9 @@ What is modelled: ``ActionAuthenticatorMixin._authenticate_and_authorize_normal_
   authorized for each permission :func:`dr_infra.targets.iam_calls.permissions_for_call` lists for the call
   (a call it does not map is checked as its action on ``"*"``, so only a ``*`` grant allows it), by
   :func:`dr_infra.targets.iam_evaluator.evaluate` over the principal's inline and attached managed policies
-  (and its groups'; a session policy must allow too). Condition keys supplied: ``aws:PrincipalArn``,
+  (and its groups'; a role's permissions boundary and a session policy must allow too, and a refusal names
+  the policy type that refused: "because no permissions boundary allows ...").
+  Condition keys supplied: ``aws:PrincipalArn``,
   ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:RequestedRegion``, ``aws:SecureTransport``
   (``false``), ``aws:username`` for users, the call's own keys (``iam:PassedToService``,
   ``lambda:FunctionArn``), and ``aws:ResourceTag/<key>`` of a recovery point from the tags it carries
@@ -37,7 +39,7 @@ What is modelled: ``ActionAuthenticatorMixin._authenticate_and_authorize_normal_
   issued credentials also needs ``sts:AssumeRole`` in its own policies (AWS waives that when the trust policy
   names the caller itself: stricter here, never kinder). AWS's refusal of root credentials is not modelled.
 
-Not modelled: resource-based policies (Lambda function policies, vault access policies), permissions
+Not modelled: resource-based policies (Lambda function policies, vault access policies), users' permissions
 boundaries, SCPs, signature verification, and S3.
 """
 
@@ -53,7 +55,7 @@ from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, J
 
 from dr_infra.targets.embedded import backup_tags, moto_patch, principals
 from dr_infra.targets.iam_calls import IAM_PREFIX, Permission, UnknownCall, permissions_for_call
-from dr_infra.targets.iam_evaluator import Decision, Evaluation, evaluate, trusts_principal
+from dr_infra.targets.iam_evaluator import IDENTITY_POLICY, Decision, Evaluation, evaluate_effective, trusts_principal
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.authorization.ActionAuthenticatorMixin._authenticate_and_authorize_normal_action",
@@ -96,11 +98,14 @@ class QueryAccessDenied(AccessDeniedError):
 
 
 def denial_message(caller: str, permission: Permission, evaluation: Evaluation) -> str:
-    """AWS's wording for a refused permission (plus drdrill's reason when the evaluator could not decide)."""
+    """AWS's wording for a refused permission (plus drdrill's reason when the evaluator could not decide); the
+    policy type is the one that refused (identity-based policy, permissions boundary, session policy)."""
     head = f"User: {caller} is not authorized to perform: {permission.action} on resource: {permission.resource}"
+    kind = evaluation.policy_type or IDENTITY_POLICY
     if evaluation.decision is Decision.EXPLICIT_DENY:
-        return f"{head} with an explicit deny in an identity-based policy"
-    tail = f"{head} because no identity-based policy allows the {permission.action} action"
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{head} with an explicit deny in {article} {kind}"
+    tail = f"{head} because no {kind} allows the {permission.action} action"
     if evaluation.decision is Decision.UNDECIDABLE:
         tail += f" (drdrill: {evaluation.explain()})"
     return tail
@@ -114,9 +119,15 @@ def authorize(
     for permission in needed:
         context = {**base, **dict(permission.context)}
         complete = permission.complete
-        result = evaluate(principal.policies, permission.action, permission.resource, context, complete)
-        if result.allowed and principal.session_policy is not None:
-            result = evaluate([principal.session_policy], permission.action, permission.resource, context, complete)
+        result = evaluate_effective(
+            principal.policies,
+            permission.action,
+            permission.resource,
+            context,
+            complete,
+            boundary=principal.boundary,
+            session=principal.session_policy,
+        )
         if not result.allowed:
             return permission, result
     return None

@@ -13,7 +13,10 @@ presigned ``X-Amz-Credential``) and looks it up in moto's IAM backends (``IAMBac
 holds user keys and the keys moto's STS issues) and STS backends (``assumed_roles``, for the session token,
 expiry and session policy). A key the target never issued returns ``None``: the caller acts as the account's
 root (what users' own tools and drdrill's set-up send). Signatures are not verified (a known key id with a
-wrong secret is treated as that principal), and permissions boundaries are not modelled.
+wrong secret is treated as that principal). A role's permissions boundary (``PutRolePermissionsBoundary``, a
+managed policy) caps its sessions (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html);
+a boundary naming a policy that does not exist allows nothing. Users' boundaries are not modelled (moto 5.2.5
+does not store them).
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.iam.models.IAMBackend.get_role_by_arn",
     "moto.sts.models.sts_backends",
 )
-"""It also reads ``IAMBackend.access_keys`` / ``users`` / ``roles``, ``AccessKey.user_name`` / ``role_arn`` /
-``status``, ``Role.policies`` / ``managed_policies`` / ``assume_role_policy_document``, ``ManagedPolicy.versions``
+"""It also reads ``IAMBackend.access_keys`` / ``users`` / ``roles`` / ``managed_policies``, ``AccessKey.user_name`` /
+``role_arn`` / ``status``, ``Role.policies`` / ``managed_policies`` / ``assume_role_policy_document`` /
+``permissions_boundary_arn``, ``ManagedPolicy.versions``
 (``is_default``, ``document``) and ``AssumedRole.access_key_id`` / ``session_token`` / ``expiration`` / ``policy``."""
 
 PARTITION = "aws"
@@ -61,6 +65,7 @@ class Principal:
     account: str
     policies: tuple[NamedPolicy, ...]
     session_policy: NamedPolicy | None = None
+    boundary: NamedPolicy | None = None
     extra_context: Mapping[str, str] = field(default_factory=dict)
 
     def context(self, region: str) -> dict[str, str]:
@@ -111,6 +116,22 @@ def role_policies(account: str, role_arn: str) -> tuple[NamedPolicy, ...]:
     return tuple(_policies_of(role))
 
 
+def role_boundary(account: str, role_arn: str) -> NamedPolicy | None:
+    """The role's permissions boundary (``None``: it has none, or the role does not exist)."""
+    backend = iam_backends[account][PARTITION]
+    try:
+        role = backend.get_role_by_arn(role_arn)
+    except Exception:
+        return None
+    arn = getattr(role, "permissions_boundary_arn", None)
+    if not arn:
+        return None
+    policy = dict(getattr(backend, "managed_policies", {}) or {}).get(arn)
+    if policy is None:
+        return NamedPolicy(str(arn), {"Statement": []})  # a boundary that is not there allows nothing
+    return NamedPolicy.parse(str(arn), _document(policy))
+
+
 def role_trust_policy(account: str, role_arn: str) -> NamedPolicy | None:
     """The role's trust policy, ``None`` when the role does not exist."""
     backend = iam_backends[account][PARTITION]
@@ -146,7 +167,15 @@ def _assumed_role(account: str, key_id: str, role_arn: str, token: str | None) -
     role_name = role_arn.split("/")[-1]
     arn = f"arn:aws:sts::{account}:assumed-role/{role_name}/{session.session_name}"
     session_policy = NamedPolicy.parse("session policy", session.policy) if session.policy else None
-    return Principal("AssumedRole", arn, role_arn, account, role_policies(account, role_arn), session_policy)
+    return Principal(
+        "AssumedRole",
+        arn,
+        role_arn,
+        account,
+        role_policies(account, role_arn),
+        session_policy,
+        role_boundary(account, role_arn),
+    )
 
 
 def of_request(headers: Mapping[str, Any], query: Mapping[str, Any] | None = None) -> Principal | None:
