@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from dr_infra.app.parser import build_parser
+from dr_infra.app.process_exit import exit_now
 from dr_infra.app.run_command import run
 from dr_infra.app.shipped import shipped_features as shipped_features
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
@@ -129,5 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+def entry() -> None:
+    """The ``drdrill`` console script: :func:`main`, then out without the interpreter's teardown
+    (:mod:`dr_infra.app.process_exit`)."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
