@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from dr_infra.app.shipped import shipped_features
 from dr_infra.app.streams import HeldStdout as _HeldStdout
@@ -123,19 +124,10 @@ def run(args: argparse.Namespace) -> int:
     from dr_infra.bdd.bdd_version import check_version  # an unsupported pytest-bdd is one line, before anything
 
     check_version()
-    from dr_infra.app.plan import check_max_duration
-    from dr_infra.app.terminal import RunTerminal, print_summary
-    from dr_infra.drill.policy import load_policy
-    from dr_infra.targets.timing import parse as parse_timing
+    from dr_infra.app.terminal import RunTerminal
 
     argv = _pytest_args(args)
-    load_policy(args.policy)  # a malformed policy is one line before anything starts
-    parse_timing(  # an unknown profile or a bad scale is one line before anything starts
-        args.embedded_profile or os.environ.get("DRDRILL_EMBEDDED_PROFILE"),
-        args.embedded_scale or os.environ.get("DRDRILL_EMBEDDED_SCALE"),
-        args.target,
-    )
-    check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts
+    _check_before_start(args)
     stdout = _HeldStdout(sys.stdout)
     collector = _Collector(stdout)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -150,6 +142,32 @@ def run(args: argparse.Namespace) -> int:
             stdout.discard()  # before any scenario ran: drdrill's one line says it all
         stdout.release()
     ds = collector.session
+    early = _exit_before_verdict(code, ds, stderr)
+    if early is not None:
+        return early
+    return _finish(args, ds)
+
+
+def _check_before_start(args: argparse.Namespace) -> None:
+    """Refuse in one line, before any target starts: a malformed policy, an unknown embedded profile or a bad
+    scale, a run whose estimate exceeds --max-duration."""
+    from dr_infra.app.plan import check_max_duration
+    from dr_infra.drill.policy import load_policy
+    from dr_infra.targets.timing import parse as parse_timing
+
+    load_policy(args.policy)  # a malformed policy is one line before anything starts
+    parse_timing(  # an unknown profile or a bad scale is one line before anything starts
+        args.embedded_profile or os.environ.get("DRDRILL_EMBEDDED_PROFILE"),
+        args.embedded_scale or os.environ.get("DRDRILL_EMBEDDED_SCALE"),
+        args.target,
+    )
+    check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts
+
+
+def _exit_before_verdict(code: int, ds: Any, stderr: _PytestErrorFilter) -> int | None:
+    """The exit code of a run that reached no verdict (interrupted, usage errors, nothing ran); None otherwise."""
+    import pytest
+
     journal = getattr(ds, "journal", None)
     if code == pytest.ExitCode.INTERRUPTED and journal is not None and journal.status == "interrupted":
         _say_interrupted(ds)
@@ -160,17 +178,20 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for line in stderr.usage_errors[:10]:
         print(f"drdrill: {line}", file=sys.stderr)
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-        return EXIT_USAGE
-    if code == pytest.ExitCode.INTERRUPTED:
-        if journal is not None and journal.status == "interrupted":
-            _say_interrupted(ds)
-            return EXIT_INTERRUPTED
-        return EXIT_USAGE
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
+        return EXIT_USAGE  # an interrupted run whose journal says so returned above
     if journal is None or journal.status == "running":
         print("drdrill: no scenario ran: check the paths and the -k/--tags filters", file=sys.stderr)
         return EXIT_USAGE
-    out = ds.config.stash.get(_report_key(), None)  # type: ignore[attr-defined]
+    return None
+
+
+def _finish(args: argparse.Namespace, ds: Any) -> int:
+    """A run with a verdict: the summary, the step summary, the Cucumber annotations; the verdict's exit code."""
+    from dr_infra.app.terminal import print_summary
+
+    journal = ds.journal
+    out = ds.config.stash.get(_report_key(), None)
     data = journal.to_dict()
     if not args.quiet:
         print_summary(data, str(out) if out is not None else None)

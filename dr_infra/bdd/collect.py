@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,36 +184,45 @@ def _description_lines(path: Path) -> list[tuple[int, str, str]]:
         document = Parser().parse("\n".join(lines) + "\n")
     except (OSError, UnicodeDecodeError, CompositeParserException):
         return []
-    found: list[tuple[int, str, str]] = []
-
-    def visit(node: dict[str, Any], where: str) -> None:
-        cursor = int(node.get("location", {}).get("line", 0))  # the keyword line, 1-based
-        for text in str(node.get("description") or "").splitlines():
-            if not text.strip():
-                continue
-            for index in range(cursor, len(lines)):
-                if lines[index].strip() == text.strip():
-                    found.append((index + 1, text.strip(), where))
-                    cursor = index + 1
-                    break
-
     feature: dict[str, Any] = dict(document.get("feature") or {})  # the AST as plain dicts
-    visit(feature, "the feature description")
+    found: list[tuple[int, str, str]] = []
+    for node, where in _described_nodes(feature):
+        found += _located(lines, node, where)
+    return found
 
-    def children(node: dict[str, Any]) -> None:
-        for child in node.get("children", []):
-            if "rule" in child:
-                visit(child["rule"], f"the description of rule {child['rule'].get('name', '')!r}")
-                children(child["rule"])
-            elif "background" in child:
-                visit(child["background"], "the Background description")
-            elif "scenario" in child:
-                scenario = child["scenario"]
-                visit(scenario, f"the description of scenario {scenario.get('name', '')!r}")
-                for examples in scenario.get("examples", []):
-                    visit(examples, f"the Examples description of scenario {scenario.get('name', '')!r}")
 
-    children(feature)
+def _described_nodes(feature: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """The feature and every rule, background, scenario and examples under it, with how a message names it."""
+    yield feature, "the feature description"
+    yield from _described_children(feature)
+
+
+def _described_children(node: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    for child in node.get("children", []):
+        if "rule" in child:
+            yield child["rule"], f"the description of rule {child['rule'].get('name', '')!r}"
+            yield from _described_children(child["rule"])
+        elif "background" in child:
+            yield child["background"], "the Background description"
+        elif "scenario" in child:
+            scenario = child["scenario"]
+            yield scenario, f"the description of scenario {scenario.get('name', '')!r}"
+            for examples in scenario.get("examples", []):
+                yield examples, f"the Examples description of scenario {scenario.get('name', '')!r}"
+
+
+def _located(lines: list[str], node: dict[str, Any], where: str) -> list[tuple[int, str, str]]:
+    """Each non-blank line of ``node``'s description with its line number: the first match after its keyword."""
+    found: list[tuple[int, str, str]] = []
+    cursor = int(node.get("location", {}).get("line", 0))  # the keyword line, 1-based
+    for text in str(node.get("description") or "").splitlines():
+        if not text.strip():
+            continue
+        for index in range(cursor, len(lines)):
+            if lines[index].strip() == text.strip():
+                found.append((index + 1, text.strip(), where))
+                cursor = index + 1
+                break
     return found
 
 

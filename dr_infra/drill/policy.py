@@ -111,7 +111,20 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{source}: unknown section [{unknown[0]}] (allowed: {', '.join(sorted(allowed))})")
-    backup = data.get("backup", {})
+    frequency, retention, job_timeout = _backup_section(data.get("backup", {}), source)
+    guarantees = _guarantees_section(data.get("guarantees", {}), source)  # its errors come before [defaults]'s
+    return Policy(
+        source=source,
+        frequency_hours=float(frequency),
+        retention_days=retention,
+        backup_job_timeout_seconds=float(job_timeout),
+        defaults=_targets(data.get("defaults", {}), "defaults.", source),
+        guarantees=guarantees,
+    )
+
+
+def _backup_section(backup: Any, source: str) -> tuple[Any, int, Any]:
+    """``[backup]``: (frequency_hours, retention_days, job_timeout_seconds), each checked, defaults filled in."""
     if not isinstance(backup, dict):
         raise ConfigError(f"{source}: [backup] must be a table")
     unknown_backup = sorted(set(backup) - {"frequency_hours", "retention_days", "job_timeout_seconds"})
@@ -129,10 +142,14 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
         raise ConfigError(f"{source}: backup.frequency_hours must be a positive number, got {frequency!r}")
     if isinstance(retention, bool) or not isinstance(retention, int) or not 0 < retention <= 36_500:
         raise ConfigError(f"{source}: backup.retention_days must be a positive whole number, got {retention!r}")
-    guarantees: dict[str, dict[str, Targets]] = {}
-    raw_guarantees = data.get("guarantees", {})
+    return frequency, retention, job_timeout
+
+
+def _guarantees_section(raw_guarantees: Any, source: str) -> dict[str, dict[str, Targets]]:
+    """``[guarantees.NAME]`` and ``[guarantees.NAME.STRATEGY]``: each guarantee's targets ("" for any strategy)."""
     if not isinstance(raw_guarantees, dict):
         raise ConfigError(f"{source}: [guarantees] must be a table")
+    guarantees: dict[str, dict[str, Targets]] = {}
     for name, table in raw_guarantees.items():
         per: dict[str, Targets] = {"": _targets(table, f"guarantees.{name}.", source)}
         for strategy, sub in table.items():
@@ -143,14 +160,7 @@ def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
                     )
                 per[strategy] = _targets(sub, f"guarantees.{name}.{strategy}.", source)
         guarantees[name] = per
-    return Policy(
-        source=source,
-        frequency_hours=float(frequency),
-        retention_days=retention,
-        backup_job_timeout_seconds=float(job_timeout),
-        defaults=_targets(data.get("defaults", {}), "defaults.", source),
-        guarantees=guarantees,
-    )
+    return guarantees
 
 
 def policies_dir() -> Path:

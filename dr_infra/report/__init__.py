@@ -94,6 +94,17 @@ def read_journal(path: str | Path) -> dict[str, Any]:
     a list of objects).
     """
     file = Path(path)
+    data = _read_json(file)
+    if not isinstance(data, dict):
+        raise NotAJournal(f"{file} is not a drdrill journal: the document is {_kind(data)}, not an object")
+    problem = _journal_problem(data)
+    if problem:
+        raise NotAJournal(f"{file} is not a drdrill journal: {problem}")
+    return data
+
+
+def _read_json(file: Path) -> Any:
+    """The JSON document in ``file``; :class:`NotAJournal` when it is missing, unreadable or not JSON."""
     if not file.is_file():
         raise NotAJournal(f"no such journal file: {file}" if not file.exists() else f"{file} is not a file")
     try:
@@ -103,26 +114,25 @@ def read_journal(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise NotAJournal(f"{file} is not a drdrill journal: not UTF-8 text") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotAJournal(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if not isinstance(data, dict):
-        raise NotAJournal(f"{file} is not a drdrill journal: the document is {_kind(data)}, not an object")
-    problem = None
+
+
+def _journal_problem(data: dict[str, Any]) -> str | None:
+    """Why ``data`` is not a ``drdrill-journal/N`` document (None when it is one)."""
     schema = data.get("schema")
     if "schema" not in data:
-        problem = "missing 'schema'"
-    elif not isinstance(schema, str) or not schema.startswith(SCHEMA_PREFIX):
-        problem = f"'schema' is {json.dumps(schema)[:60]}, expected '{SCHEMA_PREFIX}1'"
-    elif not isinstance(data.get("run_id"), str) or not data["run_id"]:
-        problem = "missing 'run_id'"
-    elif not isinstance(data.get("scenarios", []), list):
-        problem = f"'scenarios' is {_kind(data['scenarios'])}, not a list"
-    elif not all(isinstance(s, dict) for s in data.get("scenarios", [])):
-        problem = "'scenarios' holds something that is not an object"
-    if problem:
-        raise NotAJournal(f"{file} is not a drdrill journal: {problem}")
-    return data
+        return "missing 'schema'"
+    if not isinstance(schema, str) or not schema.startswith(SCHEMA_PREFIX):
+        return f"'schema' is {json.dumps(schema)[:60]}, expected '{SCHEMA_PREFIX}1'"
+    if not isinstance(data.get("run_id"), str) or not data["run_id"]:
+        return "missing 'run_id'"
+    if not isinstance(data.get("scenarios", []), list):
+        return f"'scenarios' is {_kind(data['scenarios'])}, not a list"
+    if not all(isinstance(s, dict) for s in data.get("scenarios", [])):
+        return "'scenarios' holds something that is not an object"
+    return None
 
 
 def render_all(

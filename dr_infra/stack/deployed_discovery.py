@@ -163,6 +163,7 @@ def _covering_selection(backup: Any, plan_id: str, table_arn: str) -> dict[str, 
 
 
 def _backup(target: Target, parts: DeployedParts, deployed: DeployedDefinition, where: str) -> None:
+    """The backup plan whose selection covers the table (or the one the definition names), and its vault."""
     if "backup" not in target.capabilities:
         return
     backup = target.client("backup")
@@ -174,39 +175,47 @@ def _backup(target: Target, parts: DeployedParts, deployed: DeployedDefinition, 
                 f"{where}: deployed.plan: no backup plan named {deployed.plan!r} in {target.region}; "
                 "name the deployed plan (BackupPlanName), or leave plan out to use the one covering the table"
             )
-    chosen: dict[str, Any] | None = None
-    for plan in plans:
-        selection = (
-            _covering_selection(backup, plan["BackupPlanId"], parts.table_arn)
-            if "backup_selections" in target.capabilities
-            else None
-        )
-        if selection is not None:
-            chosen = plan
-            parts.selection_id, parts.selection_name = selection["SelectionId"], str(selection.get("SelectionName"))
-            parts.backup_role_arn = str(selection.get("IamRoleArn", ""))
-            break
+    chosen = _covering_plan(target, backup, parts, plans)
     if chosen is None and deployed.plan:
         chosen = plans[0]  # named, but no selection of it covers the table: posture says so
     if chosen is None:
         parts.notes.append("no backup plan has a selection covering the table")
     else:
         parts.plan_id, parts.plan_name = str(chosen["BackupPlanId"]), str(chosen.get("BackupPlanName"))
+    _vault(target, backup, parts, deployed, where)
+
+
+def _covering_plan(target: Target, backup: Any, parts: DeployedParts, plans: list[dict[str, Any]]) -> Any:
+    """The first plan with a selection covering the table (its selection recorded in ``parts``), or None."""
+    if "backup_selections" not in target.capabilities:
+        return None
+    for plan in plans:
+        selection = _covering_selection(backup, plan["BackupPlanId"], parts.table_arn)
+        if selection is not None:
+            parts.selection_id, parts.selection_name = selection["SelectionId"], str(selection.get("SelectionName"))
+            parts.backup_role_arn = str(selection.get("IamRoleArn", ""))
+            return plan
+    return None
+
+
+def _vault(target: Target, backup: Any, parts: DeployedParts, deployed: DeployedDefinition, where: str) -> None:
+    """The vault the definition names, else the one the chosen plan's first rule targets."""
     vault = deployed.vault
     if vault is None and parts.plan_id:
         rules = backup.get_backup_plan(BackupPlanId=parts.plan_id)["BackupPlan"].get("Rules", [])
         vault = rules[0].get("TargetBackupVaultName") if rules else None
-    if vault:
-        try:
-            parts.vault_arn = str(backup.describe_backup_vault(BackupVaultName=vault)["BackupVaultArn"])
-        except ClientError as exc:
-            if deployed.vault and _code(exc) in {"ResourceNotFoundException", "AccessDeniedException"}:
-                raise ConfigError(
-                    f"{where}: deployed.vault: no backup vault {vault!r} in {target.region}; "
-                    "name the deployed vault, or leave vault out to use the plan's"
-                ) from None
-            raise
-        parts.vault = vault
+    if not vault:
+        return
+    try:
+        parts.vault_arn = str(backup.describe_backup_vault(BackupVaultName=vault)["BackupVaultArn"])
+    except ClientError as exc:
+        if deployed.vault and _code(exc) in {"ResourceNotFoundException", "AccessDeniedException"}:
+            raise ConfigError(
+                f"{where}: deployed.vault: no backup vault {vault!r} in {target.region}; "
+                "name the deployed vault, or leave vault out to use the plan's"
+            ) from None
+        raise
+    parts.vault = vault
 
 
 def discover(target: Target, deployed: DeployedDefinition, where: str) -> DeployedParts:
