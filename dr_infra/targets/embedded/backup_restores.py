@@ -85,6 +85,22 @@ def dynamodb_metadata(metadata: Any) -> dict[str, str]:
     https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html#DDB-CreateTable-request-TableName
     Other keys are passed over, as AWS Backup ignores what the resource type does not use.
     """
+    found = _canonical_metadata(metadata)
+    target = found.get("targetTableName")
+    if not target:
+        raise InvalidParameterValueException("Metadata must contain targetTableName for a DynamoDB restore")
+    if not TABLE_NAME.match(target):
+        raise InvalidParameterValueException(
+            f"Invalid targetTableName {target!r}: a DynamoDB table name is 3 to 255 characters of a-z, A-Z, 0-9, "
+            "'_', '.' and '-'"
+        )
+    _check_encryption_and_protection(found)
+    return found
+
+
+def _canonical_metadata(metadata: Any) -> dict[str, str]:
+    """The documented keys of ``metadata`` in their documented spelling (matched without case; a key named
+    twice in two spellings is AWS's error), other keys passed over."""
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
@@ -98,14 +114,11 @@ def dynamodb_metadata(metadata: Any) -> dict[str, str]:
         if canonical in found:
             raise InvalidParameterValueException(f"Metadata names {canonical} twice (keys are not case-sensitive)")
         found[canonical] = value
-    target = found.get("targetTableName")
-    if not target:
-        raise InvalidParameterValueException("Metadata must contain targetTableName for a DynamoDB restore")
-    if not TABLE_NAME.match(target):
-        raise InvalidParameterValueException(
-            f"Invalid targetTableName {target!r}: a DynamoDB table name is 3 to 255 characters of a-z, A-Z, 0-9, "
-            "'_', '.' and '-'"
-        )
+    return found
+
+
+def _check_encryption_and_protection(found: dict[str, str]) -> None:
+    """``encryptionType`` (``Default`` or ``KMS``, ``KMS`` with a key ARN) and ``deletionProtection`` (true/false)."""
     encryption = found.get("encryptionType", "Default")
     if encryption not in ENCRYPTION_TYPES:
         raise InvalidParameterValueException(
@@ -117,7 +130,6 @@ def dynamodb_metadata(metadata: Any) -> dict[str, str]:
         raise InvalidParameterValueException(
             f"Invalid deletionProtection {found['deletionProtection']!r}: use true or false"
         )
-    return found
 
 
 def start_restore_job(

@@ -71,60 +71,90 @@ def _query_scope(environ: dict[str, Any]) -> str | None:
     return check_scope(values[-1]) if values else None
 
 
+def _info(environ: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "drdrill": True,
+        "capabilities": list(EMBEDDED_CAPABILITIES),
+        "faults": FAULTS.active(),
+        "throttled": throttle.served(_query_scope(environ)),
+        "throttled_by_scope": throttle.served_by_scope(),
+        "settings": dataclasses.asdict(settings.current()),
+        "iam_enforcement": iam_enforcement.state(),
+    }
+
+
+def _set_fault(environ: dict[str, Any]) -> dict[str, Any]:
+    body = _read_json(environ)
+    params = body.get("params") or {}
+    if not isinstance(params, dict) or "scope" in params:
+        raise ValueError("params must be a JSON object (the scope goes beside it, not inside)")
+    FAULTS.set(str(body.get("name")), body.get("count"), scope=body.get("scope"), **params)
+    return {"faults": FAULTS.active()}
+
+
+def _reset_faults(environ: dict[str, Any]) -> dict[str, Any]:
+    scope = _query_scope(environ)
+    FAULTS.reset(scope)
+    throttle.reset_counts(scope)
+    return {"faults": FAULTS.active()}
+
+
+def _update_settings(environ: dict[str, Any]) -> dict[str, Any]:
+    return dataclasses.asdict(settings.update(**_read_json(environ)))
+
+
+def _reset_settings(environ: dict[str, Any]) -> dict[str, Any]:
+    settings.reset()
+    return dataclasses.asdict(settings.current())
+
+
+def _enable_iam(environ: dict[str, Any]) -> dict[str, Any]:
+    scoped = _read_json(environ).get("resource_scoped", True)
+    if not isinstance(scoped, bool):
+        raise ValueError("resource_scoped must be true or false")
+    return iam_enforcement.enable(resource_scoped=scoped)
+
+
+def _disable_iam(environ: dict[str, Any]) -> dict[str, Any]:
+    return iam_enforcement.disable()
+
+
+def _advance_plan_clock(environ: dict[str, Any]) -> dict[str, Any]:
+    body = _read_json(environ)
+    scope = check_scope(body["scope"]) if body.get("scope") is not None else None
+    return {"plans": backup_schedule.advance(body.get("advance_s"), scope)}  # type: ignore[arg-type]
+
+
+def _plan_clock(environ: dict[str, Any]) -> dict[str, Any]:
+    return {"plans": backup_schedule.describe(_query_scope(environ)), "sweep_errors": backup_schedule.SWEEP_ERRORS}
+
+
+ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("info", "GET"): _info,
+    ("faults", "POST"): _set_fault,
+    ("faults", "DELETE"): _reset_faults,
+    ("settings", "POST"): _update_settings,
+    ("settings", "DELETE"): _reset_settings,
+    ("iam-enforcement", "POST"): _enable_iam,
+    ("iam-enforcement", "DELETE"): _disable_iam,
+    ("plan-clock", "POST"): _advance_plan_clock,
+    ("plan-clock", "GET"): _plan_clock,
+}
+"""The control routes: (path under :data:`PREFIX`, method) -> the handler answering 200 with its JSON body."""
+
+
 def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-    """Serve one control request."""
+    """Serve one control request: 200 with the route's body, 400 for a bad request, 404 for no such route."""
     path = environ.get("PATH_INFO", "")[len(PREFIX) :].strip("/")
     method = environ.get("REQUEST_METHOD", "GET")
+    route = ROUTES.get((path, method))
+    if route is None:
+        return _respond(start_response, "404 Not Found", {"error": f"no control route {method} {PREFIX}{path}"})
     try:
-        if path == "info" and method == "GET":
-            return _respond(
-                start_response,
-                "200 OK",
-                {
-                    "drdrill": True,
-                    "capabilities": list(EMBEDDED_CAPABILITIES),
-                    "faults": FAULTS.active(),
-                    "throttled": throttle.served(_query_scope(environ)),
-                    "throttled_by_scope": throttle.served_by_scope(),
-                    "settings": dataclasses.asdict(settings.current()),
-                    "iam_enforcement": iam_enforcement.state(),
-                },
-            )
-        if path == "faults" and method == "POST":
-            body = _read_json(environ)
-            params = body.get("params") or {}
-            if not isinstance(params, dict) or "scope" in params:
-                raise ValueError("params must be a JSON object (the scope goes beside it, not inside)")
-            FAULTS.set(str(body.get("name")), body.get("count"), scope=body.get("scope"), **params)
-            return _respond(start_response, "200 OK", {"faults": FAULTS.active()})
-        if path == "faults" and method == "DELETE":
-            scope = _query_scope(environ)
-            FAULTS.reset(scope)
-            throttle.reset_counts(scope)
-            return _respond(start_response, "200 OK", {"faults": FAULTS.active()})
-        if path == "settings" and method == "POST":
-            new = settings.update(**_read_json(environ))
-            return _respond(start_response, "200 OK", dataclasses.asdict(new))
-        if path == "settings" and method == "DELETE":
-            settings.reset()
-            return _respond(start_response, "200 OK", dataclasses.asdict(settings.current()))
-        if path == "iam-enforcement" and method == "POST":
-            scoped = _read_json(environ).get("resource_scoped", True)
-            if not isinstance(scoped, bool):
-                raise ValueError("resource_scoped must be true or false")
-            return _respond(start_response, "200 OK", iam_enforcement.enable(resource_scoped=scoped))
-        if path == "plan-clock" and method == "POST":
-            body = _read_json(environ)
-            scope = check_scope(body["scope"]) if body.get("scope") is not None else None
-            return _respond(start_response, "200 OK", {"plans": backup_schedule.advance(body.get("advance_s"), scope)})  # type: ignore[arg-type]
-        if path == "plan-clock" and method == "GET":
-            plans = backup_schedule.describe(_query_scope(environ))
-            return _respond(start_response, "200 OK", {"plans": plans, "sweep_errors": backup_schedule.SWEEP_ERRORS})
-        if path == "iam-enforcement" and method == "DELETE":
-            return _respond(start_response, "200 OK", iam_enforcement.disable())
+        body = route(environ)
     except (UnknownFault, ValueError, TypeError) as exc:
         return _respond(start_response, "400 Bad Request", {"error": str(exc)})
-    return _respond(start_response, "404 Not Found", {"error": f"no control route {method} {PREFIX}{path}"})
+    return _respond(start_response, "200 OK", body)
 
 
 def refusal(environ: dict[str, Any], token: str | None) -> str | None:

@@ -60,6 +60,7 @@ from dataclasses import asdict
 from typing import Any
 
 from moto.awslambda.models import EventSourceMapping, LambdaBackend
+from moto.dynamodb.models.table import StreamRecord, StreamShard
 
 from dr_infra.targets.embedded import (
     changefeed,
@@ -136,51 +137,75 @@ def stream_access_problem(state: esm_state.MappingState, esm: EventSourceMapping
 
 def _poll(state: esm_state.MappingState) -> None:
     while not state.stop.is_set() and esm_state.running.is_set():
-        generation = esm_state.generation()
-        esm = esm_state.current_esm(state)
-        if esm is None:
-            with _lock:
-                if _states.get(state.uuid) is state:
-                    del _states[state.uuid]
+        if not _poll_once(state):
             return
-        shard = esm_state.shard_for(esm.event_source_arn) if esm_lifecycle.polling(state.uuid) else None
-        if shard is None:
-            esm_state.sleep(state, POLL_INTERVAL, generation)
-            continue
-        state.position_base = shard.starting_sequence_number
-        items = shard.items
-        oldest = stream_store.horizon(items)
-        if state.position is None:  # LATEST: the tip of the shard as it was when the mapping became Enabled
-            started = esm_lifecycle.settled_at(state.uuid)
-            state.position = oldest + sum(1 for record in items if created_at(record) < started)
-        elif state.position < oldest:  # records trimmed (24 h) before they were read are lost, as on AWS
-            state.position = oldest
-        available = len(items) - state.position
-        if available <= 0:
-            state.window_started = None
-            esm_state.sleep(state, POLL_INTERVAL, generation)
-            continue
-        batch_size = int(esm.batch_size or 100)
-        window = float(esm.max_batch_window or 0)
-        if window > 0 and available < batch_size:
-            now = time.monotonic()
-            if state.window_started is None:
-                state.window_started = now
-            if now - state.window_started < window:
-                esm_state.sleep(state, min(POLL_INTERVAL, window - (now - state.window_started)))
-                continue
-        state.window_started = None
-        problem = stream_access_problem(state, esm)
-        if problem is not None:  # the role cannot read the stream: nothing is read, nothing is lost
-            state.stats.last_error = problem
-            state.stats.last_processing_result = f"PROBLEM: {problem}"
-            esm_state.sleep(state, ACCESS_RECHECK)
-            continue
-        try:
-            batch = list(items[state.position : state.position + batch_size])
-        except stream_store.TrimmedDataAccessException:  # trimmed since the horizon was read: start again
-            continue
+
+
+def _poll_once(state: esm_state.MappingState) -> bool:
+    """One turn of the poller: deliver the next batch, or wait; False when the mapping is gone."""
+    generation = esm_state.generation()
+    esm = esm_state.current_esm(state)
+    if esm is None:
+        with _lock:
+            if _states.get(state.uuid) is state:
+                del _states[state.uuid]
+        return False
+    shard = esm_state.shard_for(esm.event_source_arn) if esm_lifecycle.polling(state.uuid) else None
+    if shard is None:
+        esm_state.sleep(state, POLL_INTERVAL, generation)
+        return True
+    batch = _next_batch(state, esm, shard, generation)
+    if batch is not None:
         esm_batch.process(state, batch)
+    return True
+
+
+def _next_batch(
+    state: esm_state.MappingState, esm: EventSourceMapping, shard: StreamShard, generation: int
+) -> list[StreamRecord] | None:
+    """The records to deliver from the position on, up to the batch size; None (having waited where AWS
+    waits) when there are none, the batching window is still gathering, or the role cannot read the stream."""
+    state.position_base = shard.starting_sequence_number
+    items = shard.items
+    oldest = stream_store.horizon(items)
+    if state.position is None:  # LATEST: the tip of the shard as it was when the mapping became Enabled
+        started = esm_lifecycle.settled_at(state.uuid)
+        state.position = oldest + sum(1 for record in items if created_at(record) < started)
+    elif state.position < oldest:  # records trimmed (24 h) before they were read are lost, as on AWS
+        state.position = oldest
+    available = len(items) - state.position
+    if available <= 0:
+        state.window_started = None
+        esm_state.sleep(state, POLL_INTERVAL, generation)
+        return None
+    batch_size = int(esm.batch_size or 100)
+    if _gathering(state, esm, available, batch_size):
+        return None
+    state.window_started = None
+    problem = stream_access_problem(state, esm)
+    if problem is not None:  # the role cannot read the stream: nothing is read, nothing is lost
+        state.stats.last_error = problem
+        state.stats.last_processing_result = f"PROBLEM: {problem}"
+        esm_state.sleep(state, ACCESS_RECHECK)
+        return None
+    try:
+        return list(items[state.position : state.position + batch_size])
+    except stream_store.TrimmedDataAccessException:  # trimmed since the horizon was read: start again
+        return None
+
+
+def _gathering(state: esm_state.MappingState, esm: EventSourceMapping, available: int, batch_size: int) -> bool:
+    """MaximumBatchingWindowInSeconds: fewer records than the batch size wait (up to the window) for more."""
+    window = float(esm.max_batch_window or 0)
+    if window <= 0 or available >= batch_size:
+        return False
+    now = time.monotonic()
+    if state.window_started is None:
+        state.window_started = now
+    if now - state.window_started < window:
+        esm_state.sleep(state, min(POLL_INTERVAL, window - (now - state.window_started)))
+        return True
+    return False
 
 
 def _start_poller(state: esm_state.MappingState) -> None:

@@ -108,21 +108,8 @@ def _model_problems(spec: Mapping[str, Any]) -> list[str]:
             problems.append(f"Value '{value}' at '{member}' failed to satisfy constraint: Member must be a boolean")
     for key, (member, low, high) in RANGES.items():
         value = spec.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"Value '{value}' at '{member}' failed to satisfy constraint: Member must be an integer")
-            continue
-        if value < low:
-            problems.append(
-                f"Value '{value}' at '{member}' failed to satisfy constraint: "
-                f"Member must have value greater than or equal to {low}"
-            )
-        elif value > high:
-            problems.append(
-                f"Value '{value}' at '{member}' failed to satisfy constraint: "
-                f"Member must have value less than or equal to {high}"
-            )
+        if value is not None and (problem := _range_problem(value, member, low, high)) is not None:
+            problems.append(problem)
     position = spec.get("StartingPosition")
     if position is not None and position not in STARTING_POSITIONS:
         problems.append(
@@ -130,22 +117,44 @@ def _model_problems(spec: Mapping[str, Any]) -> list[str]:
             f"Member must satisfy enum value set: [{', '.join(STARTING_POSITIONS)}]"
         )
     types = spec.get("FunctionResponseTypes")
-    if types is not None and not isinstance(types, list):
-        problems.append(
-            f"Value '{types}' at 'functionResponseTypes' failed to satisfy constraint: Member must be a list"
+    if types is not None:
+        problems += _response_type_problems(types)
+    return problems
+
+
+def _range_problem(value: Any, member: str, low: int, high: int) -> str | None:
+    """An integer member's constraint message: not an integer, below ``low`` or above ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"Value '{value}' at '{member}' failed to satisfy constraint: Member must be an integer"
+    if value < low:
+        return (
+            f"Value '{value}' at '{member}' failed to satisfy constraint: "
+            f"Member must have value greater than or equal to {low}"
         )
-    elif types is not None:
-        listed = list(types)
-        if len(listed) > 1:
-            problems.append(
-                f"Value '[{', '.join(map(str, listed))}]' at 'functionResponseTypes' failed to satisfy constraint: "
-                "Member must have length less than or equal to 1"
-            )
-        if any(t not in RESPONSE_TYPES for t in listed):
-            problems.append(
-                f"Value '[{', '.join(map(str, listed))}]' at 'functionResponseTypes' failed to satisfy constraint: "
-                f"Member must satisfy constraint: [Member must satisfy enum value set: [{', '.join(RESPONSE_TYPES)}]]"
-            )
+    if value > high:
+        return (
+            f"Value '{value}' at '{member}' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {high}"
+        )
+    return None
+
+
+def _response_type_problems(types: Any) -> list[str]:
+    """``FunctionResponseTypes``: a list of at most one of :data:`RESPONSE_TYPES`."""
+    if not isinstance(types, list):
+        return [f"Value '{types}' at 'functionResponseTypes' failed to satisfy constraint: Member must be a list"]
+    problems = []
+    listed = list(types)
+    if len(listed) > 1:
+        problems.append(
+            f"Value '[{', '.join(map(str, listed))}]' at 'functionResponseTypes' failed to satisfy constraint: "
+            "Member must have length less than or equal to 1"
+        )
+    if any(t not in RESPONSE_TYPES for t in listed):
+        problems.append(
+            f"Value '[{', '.join(map(str, listed))}]' at 'functionResponseTypes' failed to satisfy constraint: "
+            f"Member must satisfy constraint: [Member must satisfy enum value set: [{', '.join(RESPONSE_TYPES)}]]"
+        )
     return problems
 
 

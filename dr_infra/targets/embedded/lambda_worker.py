@@ -252,7 +252,20 @@ def main() -> int:
     writer = _LogWriter(channel)
     sys.stdout = writer  # type: ignore[assignment]
     sys.stderr = writer  # type: ignore[assignment]
+    runtime = _Runtime(channel, writer, _install_log_handler(channel))
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    for line in sys.__stdin__ or []:
+        message = json.loads(line)
+        if message.get("t") == "stop":
+            break
+        if message.get("t") == "invoke":
+            channel.send(runtime.invoke(message))
+    return 0
 
+
+def _install_log_handler(channel: _Channel) -> _RequestIdFilter:
+    """The root logger writes Lambda's log format (level, time, request id) to the channel; returns the filter
+    that stamps the current request id."""
     request_filter = _RequestIdFilter()
     log_handler = _LambdaLogHandler(channel)
     formatter = logging.Formatter(
@@ -262,41 +275,36 @@ def main() -> int:
     log_handler.setFormatter(formatter)
     log_handler.addFilter(request_filter)
     logging.getLogger().addHandler(log_handler)
+    return request_filter
 
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
-    handler: Any = None
-    for line in sys.__stdin__ or []:
-        message = json.loads(line)
-        if message.get("t") == "stop":
-            break
-        if message.get("t") != "invoke":
-            continue
+class _Runtime:
+    """The execution environment's handler (loaded on the first invocation, again after an init error) and
+    how each invocation's reply is built."""
+
+    def __init__(self, channel: _Channel, writer: _LogWriter, request_filter: _RequestIdFilter) -> None:
+        self.channel = channel
+        self.writer = writer
+        self.request_filter = request_filter
+        self.handler: Any = None
+
+    def invoke(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Run one ``invoke`` message; the ``done`` reply (payload, ok, duration, init duration, memory)."""
         request_id = message["id"]
-        request_filter.request_id = request_id
+        self.request_filter.request_id = request_id
         init_ms: float | None = None
         started = time.perf_counter()
         reply: dict[str, Any] = {"t": "done", "id": request_id}
         try:
-            if handler is None:
+            if self.handler is None:
                 init_started = time.perf_counter()
-                handler = _load_handler(message["handler"])
+                self.handler = _load_handler(message["handler"])
                 init_ms = (time.perf_counter() - init_started) * 1000
                 started = time.perf_counter()
-            fault = message.get("fault")
-            event = json.loads(message["event"])
-            context = LambdaContext(message["context"], int(message["deadline_ms"]))
-            if fault:
-                error_class = type(str(fault.get("type") or "InjectedFunctionError"), (Exception,), {})
-                raise error_class(str(fault.get("message") or "function_error fault injected by drdrill"))
-            result = handler(event, context)
-            try:
-                reply["payload"] = json.dumps(result)
-            except (TypeError, ValueError) as exc:
-                raise _InitError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
+            reply["payload"] = self._call(message)
             reply["ok"] = True
         except _InitError as exc:
-            handler = None if exc.error_type != "Runtime.MarshalError" else handler
+            self.handler = None if exc.error_type != "Runtime.MarshalError" else self.handler
             payload = {
                 "errorMessage": str(exc),
                 "errorType": exc.error_type,
@@ -304,19 +312,32 @@ def main() -> int:
                 "stackTrace": [],
             }
             reply.update(ok=False, payload=json.dumps(payload))
-            channel.send({"t": "log", "ts": int(time.time() * 1000), "msg": f"[ERROR] {exc.error_type}: {exc}"})
+            self.channel.send({"t": "log", "ts": int(time.time() * 1000), "msg": f"[ERROR] {exc.error_type}: {exc}"})
         except Exception as exc:
             payload = _error_payload(exc, request_id)
             reply.update(ok=False, payload=json.dumps(payload))
             text = f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\n"
             text += "Traceback (most recent call last):\n"
-            channel.send({"t": "log", "ts": int(time.time() * 1000), "msg": text + "".join(payload["stackTrace"])})
-        writer.flush()
+            self.channel.send({"t": "log", "ts": int(time.time() * 1000), "msg": text + "".join(payload["stackTrace"])})
+        self.writer.flush()
         reply["duration_ms"] = (time.perf_counter() - started) * 1000
         reply["init_ms"] = init_ms
         reply["max_memory_mb"] = _max_memory_mb()
-        channel.send(reply)
-    return 0
+        return reply
+
+    def _call(self, message: dict[str, Any]) -> str:
+        """The handler's result as JSON (an injected ``function_error`` fault raises instead)."""
+        fault = message.get("fault")
+        event = json.loads(message["event"])
+        context = LambdaContext(message["context"], int(message["deadline_ms"]))
+        if fault:
+            error_class = type(str(fault.get("type") or "InjectedFunctionError"), (Exception,), {})
+            raise error_class(str(fault.get("message") or "function_error fault injected by drdrill"))
+        result = self.handler(event, context)
+        try:
+            return json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            raise _InitError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
 
 
 if __name__ == "__main__":
