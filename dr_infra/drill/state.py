@@ -317,20 +317,8 @@ class Drill:
             if age is not None:
                 self.record.rpo.measured_s = round(age, 3)
                 self.record.rpo.note = self.record.rpo.note or "age of the restored state at the change (no canaries)"
-        scale = self.time_scale
-        if scale != 1:
-            for phase in self.record.rto.phases:
-                equivalent = aws_time.phase_equivalent(phase, scale)
-                phase.aws_equivalent_s = None if equivalent is None else round(equivalent, 3)
-            if self.record.rto.measured_s is not None:
-                self.record.rto.aws_equivalent_s = round(
-                    aws_time.rto_equivalent(
-                        self.record.rto.phases, self.record.rto.measured_s, scale, self._cold_start_extra()
-                    ),
-                    3,
-                )
-            if self.record.rpo.measured_s is not None:
-                self.record.rpo.aws_equivalent_s = round(self.record.rpo.measured_s / scale, 3)
+        if self.time_scale != 1:
+            self._fill_aws_equivalents(self.time_scale)
         if inc.change_at is None:
             # No harmful change, no recovery: RTO and RPO targets do not apply (posture-only scenarios).
             return
@@ -341,6 +329,21 @@ class Drill:
         for measure, note in self.violations.items():
             target = self.record.rto if measure == "rto" else self.record.rpo
             target.met, target.note = False, note
+
+    def _fill_aws_equivalents(self, scale: float) -> None:
+        """On a scaled target: each RTO phase's, the RTO's and the RPO's AWS-equivalent seconds."""
+        for phase in self.record.rto.phases:
+            equivalent = aws_time.phase_equivalent(phase, scale)
+            phase.aws_equivalent_s = None if equivalent is None else round(equivalent, 3)
+        if self.record.rto.measured_s is not None:
+            self.record.rto.aws_equivalent_s = round(
+                aws_time.rto_equivalent(
+                    self.record.rto.phases, self.record.rto.measured_s, scale, self._cold_start_extra()
+                ),
+                3,
+            )
+        if self.record.rpo.measured_s is not None:
+            self.record.rpo.aws_equivalent_s = round(self.record.rpo.measured_s / scale, 3)
 
     @property
     def time_scale(self) -> float:

@@ -224,31 +224,28 @@ def _operator_holds(operator: str, pairs: Mapping[str, Any], ctx: RequestContext
         raise _Undecidable(f"condition qualifier {qualifier} is not supported")
     if name not in SUPPORTED_OPERATORS:
         raise _Undecidable(f"condition operator {operator} is not supported by drdrill's evaluator")
-    for key, expected in pairs.items():
-        values = [str(v) for v in _as_list(expected)]
-        actual = ctx.value(key)
-        if name == "Null":
-            present = actual is not None and len(actual) > 0
-            if any(v.lower() == "true" for v in values) == present:
-                return False
-            continue
-        if actual is None:
-            if if_exists or qualifier == "ForAllValues":
-                continue
-            if name in _NEGATED and not qualifier:
-                continue
-            return False
-        negated = name in _NEGATED
-        compare = _POSITIVE[_NEGATED.get(name, name)]
+    return all(
+        _pair_holds(name, qualifier, if_exists, [str(v) for v in _as_list(expected)], ctx.value(key))
+        for key, expected in pairs.items()
+    )
 
-        def one(value: str, compare: Any = compare, values: list[str] = values, negated: bool = negated) -> bool:
-            hit = any(compare(e, value) for e in values)
-            return not hit if negated else hit
 
-        ok = all(one(v) for v in actual) if qualifier == "ForAllValues" else any(one(v) for v in actual)
-        if not ok:
-            return False
-    return True
+def _pair_holds(name: str, qualifier: str, if_exists: bool, values: list[str], actual: list[str] | None) -> bool:
+    """One ``key: expected`` pair of a condition operator ``name`` against the request's values of the key."""
+    if name == "Null":
+        present = actual is not None and len(actual) > 0
+        return any(v.lower() == "true" for v in values) != present
+    if actual is None:
+        # a missing key: ...IfExists and ForAllValues hold; a negated operator without a qualifier holds
+        return if_exists or qualifier == "ForAllValues" or (name in _NEGATED and not qualifier)
+    negated = name in _NEGATED
+    compare = _POSITIVE[_NEGATED.get(name, name)]
+
+    def one(value: str) -> bool:
+        hit = any(compare(e, value) for e in values)
+        return not hit if negated else hit
+
+    return all(one(v) for v in actual) if qualifier == "ForAllValues" else any(one(v) for v in actual)
 
 
 def _conditions_hold(condition: Mapping[str, Any] | None, ctx: RequestContext) -> bool:
@@ -286,39 +283,53 @@ def evaluate(
 
     ``complete``: condition-key prefixes the context holds every key of (see :attr:`RequestContext.complete`)."""
     ctx = RequestContext(action, resource, context or {}, tuple(complete))
-    allows: list[str] = []
-    denies: list[str] = []
-    unknown_allows: list[str] = []
-    unknown_denies: list[str] = []
+    tally = _Tally()
     for policy in policies:
         for index, statement in enumerate(_as_list(policy.document.get("Statement")), start=1):
-            if not isinstance(statement, Mapping):
-                unknown_denies.append(f"{policy.name}#{index}: not a statement object")
-                continue
-            label = statement_label(policy.name, index, statement)
-            effect = statement.get("Effect")
-            try:
-                matched = _statement_matches(statement, ctx)
-            except _Undecidable as exc:
-                (unknown_denies if effect != "Allow" else unknown_allows).append(f"{label}: {exc}")
-                continue
-            if not matched:
-                continue
-            if effect == "Deny":
-                denies.append(label)
-            elif effect == "Allow":
-                allows.append(label)
-            else:
-                unknown_denies.append(f"{label}: Effect {effect!r} is neither Allow nor Deny")
-    if denies:
-        return Evaluation(Decision.EXPLICIT_DENY, tuple(denies))
-    if unknown_denies:
-        return Evaluation(Decision.UNDECIDABLE, reasons=tuple(unknown_denies))
-    if allows:
-        return Evaluation(Decision.ALLOWED, tuple(allows))
-    if unknown_allows:
-        return Evaluation(Decision.UNDECIDABLE, reasons=tuple(unknown_allows))
-    return Evaluation(Decision.IMPLICIT_DENY)
+            tally.add(policy.name, index, statement, ctx)
+    return tally.decision()
+
+
+@dataclass
+class _Tally:
+    """The statements that matched a request, by effect, and those that could not be evaluated."""
+
+    allows: list[str] = field(default_factory=list)
+    denies: list[str] = field(default_factory=list)
+    unknown_allows: list[str] = field(default_factory=list)
+    unknown_denies: list[str] = field(default_factory=list)
+
+    def add(self, policy: str, index: int, statement: Any, ctx: RequestContext) -> None:
+        if not isinstance(statement, Mapping):
+            self.unknown_denies.append(f"{policy}#{index}: not a statement object")
+            return
+        label = statement_label(policy, index, statement)
+        effect = statement.get("Effect")
+        try:
+            matched = _statement_matches(statement, ctx)
+        except _Undecidable as exc:
+            (self.unknown_denies if effect != "Allow" else self.unknown_allows).append(f"{label}: {exc}")
+            return
+        if not matched:
+            return
+        if effect == "Deny":
+            self.denies.append(label)
+        elif effect == "Allow":
+            self.allows.append(label)
+        else:
+            self.unknown_denies.append(f"{label}: Effect {effect!r} is neither Allow nor Deny")
+
+    def decision(self) -> Evaluation:
+        """An explicit Deny wins; then a Deny that cannot be evaluated; then an Allow; then an undecidable Allow."""
+        if self.denies:
+            return Evaluation(Decision.EXPLICIT_DENY, tuple(self.denies))
+        if self.unknown_denies:
+            return Evaluation(Decision.UNDECIDABLE, reasons=tuple(self.unknown_denies))
+        if self.allows:
+            return Evaluation(Decision.ALLOWED, tuple(self.allows))
+        if self.unknown_allows:
+            return Evaluation(Decision.UNDECIDABLE, reasons=tuple(self.unknown_allows))
+        return Evaluation(Decision.IMPLICIT_DENY)
 
 
 def evaluate_effective(

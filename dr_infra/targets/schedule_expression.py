@@ -101,26 +101,33 @@ class Schedule:
         if until <= after:
             return
         if self.rate_s is not None:
-            k = max(1, int((after - origin) // self.rate_s) + 1)
-            while origin + k * self.rate_s <= until:
-                moment = origin + k * self.rate_s
-                if moment > after:
-                    yield moment
-                k += 1
+            yield from self._rate_times(after, until, origin, self.rate_s)
             return
+        for moment in self._cron_moments(after, until):
+            if moment > until:
+                return
+            if moment > after:
+                yield moment
+
+    @staticmethod
+    def _rate_times(after: float, until: float, origin: float, rate_s: float) -> Iterator[float]:
+        """``rate(...)``: every ``rate_s`` from ``origin``, in ``(after, until]``."""
+        k = max(1, int((after - origin) // rate_s) + 1)
+        while origin + k * rate_s <= until:
+            moment = origin + k * rate_s
+            if moment > after:
+                yield moment
+            k += 1
+
+    def _cron_moments(self, after: float, until: float) -> Iterator[float]:
+        """``cron(...)``: every matching minute of the matching days from ``after``'s day to ``until``'s, in order."""
         minutes = sorted(self.minutes if self.minutes is not None else range(60))
         hours = sorted(self.hours if self.hours is not None else range(24))
         day = datetime.fromtimestamp(after, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         last = datetime.fromtimestamp(until, UTC)
         while day <= last:
             if self._day_matches(day):
-                for hour in hours:
-                    for minute in minutes:
-                        moment = day.replace(hour=hour, minute=minute).timestamp()
-                        if moment > until:
-                            return
-                        if moment > after:
-                            yield moment
+                yield from (day.replace(hour=hour, minute=minute).timestamp() for hour in hours for minute in minutes)
             day += timedelta(days=1)
 
     def next_times(self, after: float, origin: float, count: int, horizon_s: float = 400 * 86400) -> list[float]:

@@ -146,6 +146,7 @@ def _drill(
     group: set[int],
     diff: Diff,
 ) -> None:
+    """Compare the items of the partitions in ``group`` one by one: extra, changed and missing items."""
     held: dict[bytes, tuple[bytes, Item]] = {}
     for item in expected():
         key = keyer.key(item)
@@ -154,30 +155,35 @@ def _drill(
             held[key] = (_digest(item, ignore), item)
     for item in actual():
         key = keyer.key(item)
-        if keyer.partition(key) not in group:
-            continue
-        diff.drilldown_items += 1
-        found = held.pop(key, None)
-        if found is None:
-            diff.extra += 1
-            if diff.wants_examples:
-                diff.add_example({"kind": "extra", "key": keyer.key_of(item), "attribute_diffs": []})
-            continue
-        digest, expected_item = found
-        if digest != _digest(item, ignore):
-            diff.changed += 1
-            if diff.wants_examples:
-                diff.add_example(
-                    {
-                        "kind": "changed",
-                        "key": keyer.key_of(item),
-                        "attribute_diffs": attribute_diffs(expected_item, item, ignore),
-                    }
-                )
+        if keyer.partition(key) in group:
+            diff.drilldown_items += 1
+            _compare_one(item, held.pop(key, None), keyer, ignore, diff)
     for _digest_value, expected_item in held.values():
         diff.missing += 1
         if diff.wants_examples:
             diff.add_example({"kind": "missing", "key": keyer.key_of(expected_item), "attribute_diffs": []})
+
+
+def _compare_one(
+    item: Item, found: tuple[bytes, Item] | None, keyer: _Keyer, ignore: frozenset[str], diff: Diff
+) -> None:
+    """One actual item against the expected item of its key (``found``: its digest and the item, or None)."""
+    if found is None:
+        diff.extra += 1
+        if diff.wants_examples:
+            diff.add_example({"kind": "extra", "key": keyer.key_of(item), "attribute_diffs": []})
+        return
+    digest, expected_item = found
+    if digest != _digest(item, ignore):
+        diff.changed += 1
+        if diff.wants_examples:
+            diff.add_example(
+                {
+                    "kind": "changed",
+                    "key": keyer.key_of(item),
+                    "attribute_diffs": attribute_diffs(expected_item, item, ignore),
+                }
+            )
 
 
 def compare_streams(

@@ -195,29 +195,10 @@ _DONE = object()
 
 
 def _parallel_scan(client: Any, table_name: str, segments: int, consistent: bool) -> Iterator[dict[str, Any]]:
-    pages: queue.Queue[Any] = queue.Queue(maxsize=segments * _QUEUE_PAGES_PER_SEGMENT)
-    stop = threading.Event()
-
-    def put(value: Any) -> bool:
-        while not stop.is_set():
-            try:
-                pages.put(value, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def worker(index: int) -> None:
-        try:
-            for page in _scan_pages(client, table_name, (index, segments), consistent):
-                if not put(page):
-                    return
-            put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(exc)
-
+    """Scan ``segments`` segments at once (one thread each), yielding their items as their pages arrive."""
+    scan = _SegmentPages(client, table_name, segments, consistent)
     threads = [
-        threading.Thread(target=worker, args=(i,), name=f"drdrill-scan-{table_name}-{i}", daemon=True)
+        threading.Thread(target=scan.read_segment, args=(i,), name=f"drdrill-scan-{table_name}-{i}", daemon=True)
         for i in range(segments)
     ]
     for thread in threads:
@@ -225,7 +206,7 @@ def _parallel_scan(client: Any, table_name: str, segments: int, consistent: bool
     try:
         running = segments
         while running:
-            value = pages.get()
+            value = scan.pages.get()
             if value is _DONE:
                 running -= 1
             elif isinstance(value, BaseException):
@@ -234,6 +215,34 @@ def _parallel_scan(client: Any, table_name: str, segments: int, consistent: bool
                 for item in value:
                     yield _wire(item)
     finally:
-        stop.set()
+        scan.stop.set()
         for thread in threads:
             thread.join(timeout=5)
+
+
+class _SegmentPages:
+    """The bounded queue the segment threads hand their pages to (then ``_DONE``, or the exception that
+    stopped them); ``stop`` tells them the consumer has gone."""
+
+    def __init__(self, client: Any, table_name: str, segments: int, consistent: bool) -> None:
+        self.client, self.table_name, self.segments, self.consistent = client, table_name, segments, consistent
+        self.pages: queue.Queue[Any] = queue.Queue(maxsize=segments * _QUEUE_PAGES_PER_SEGMENT)
+        self.stop = threading.Event()
+
+    def put(self, value: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.pages.put(value, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read_segment(self, index: int) -> None:
+        try:
+            for page in _scan_pages(self.client, self.table_name, (index, self.segments), self.consistent):
+                if not self.put(page):
+                    return
+            self.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self.put(exc)
