@@ -203,18 +203,7 @@ class _Protector:
 
     def _mapping(self, restored_stream_arn: str) -> None:
         function = self.runtime.settings.monitor_function_arn
-        try:
-            source_stream = self.ddb.describe_table(TableName=self.source.name)["Table"].get("LatestStreamArn")
-        except ClientError as exc:
-            if not self._source_gone(exc):
-                raise
-            source_stream = None
-        template: EventSourceMappingConfigurationTypeDef | None = None
-        if source_stream:
-            candidates = self._mappings(EventSourceArn=source_stream)
-            matching = [m for m in candidates if function and m.get("FunctionArn") == function]
-            chosen = matching or candidates
-            template = chosen[0] if chosen else None
+        template = self._source_mapping(function)
         if function is None and template is not None:
             function = template.get("FunctionArn")
         if not function:
@@ -223,19 +212,13 @@ class _Protector:
         existing = self._mappings(EventSourceArn=restored_stream_arn)
         if any(m.get("FunctionArn") == function for m in existing):
             return
-        settings: dict[str, Any] = {}
-        if template is not None:
-            settings = {k: template[k] for k in _COPIED_MAPPING_SETTINGS if template.get(k) is not None}  # type: ignore[literal-required]
-            destination = template.get("DestinationConfig", {}).get("OnFailure", {})
-            if destination.get("Destination"):
-                settings["DestinationConfig"] = {"OnFailure": {"Destination": destination["Destination"]}}
         try:
             self.runtime.clients.lambda_.create_event_source_mapping(
                 EventSourceArn=restored_stream_arn,
                 FunctionName=function,
                 StartingPosition="TRIM_HORIZON",
                 Enabled=True,
-                **settings,
+                **_copied_settings(template),
             )
         except ClientError as exc:
             # Same stream and function already mapped (e.g. named differently): done.
@@ -243,3 +226,29 @@ class _Protector:
                 raise
             return
         self.actions.append("mapping")
+
+    def _source_mapping(self, function: str | None) -> EventSourceMappingConfigurationTypeDef | None:
+        """The source table's stream mapping to copy (the monitor's, else the first), None when it has none."""
+        try:
+            source_stream = self.ddb.describe_table(TableName=self.source.name)["Table"].get("LatestStreamArn")
+        except ClientError as exc:
+            if not self._source_gone(exc):
+                raise
+            return None
+        if not source_stream:
+            return None
+        candidates = self._mappings(EventSourceArn=source_stream)
+        matching = [m for m in candidates if function and m.get("FunctionArn") == function]
+        chosen = matching or candidates
+        return chosen[0] if chosen else None
+
+
+def _copied_settings(template: EventSourceMappingConfigurationTypeDef | None) -> dict[str, Any]:
+    """The source mapping's settings the restored table's mapping keeps (batching, retries, its OnFailure)."""
+    if template is None:
+        return {}
+    settings: dict[str, Any] = {k: template[k] for k in _COPIED_MAPPING_SETTINGS if template.get(k) is not None}  # type: ignore[literal-required]
+    destination = template.get("DestinationConfig", {}).get("OnFailure", {})
+    if destination.get("Destination"):
+        settings["DestinationConfig"] = {"OnFailure": {"Destination": destination["Destination"]}}
+    return settings

@@ -300,13 +300,9 @@ def _event_for(table: str, when: float, *names: str) -> dict[str, Any]:
     return {"Records": records}
 
 
-@pytest.fixture
-def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
-    """Run every flow of the monitor against moto (AWS Backup stubbed) and return the calls it made."""
-    lam = boto3.client("lambda", region_name=REGION)
-    backup_client = boto3.client("backup", region_name=REGION)
-    calls: list[Call] = []
-    # -- the stack: protected table (stream, PITR, tags), ledger, monitor function and its mapping
+def _monitor_stack(ddb: Any, lam: Any) -> tuple[str, float]:
+    """The stack: protected table (stream, PITR, tags), ledger, re-protected table, monitor function and its
+    mapping. Returns the function's ARN and when PITR was enabled."""
     _create_table(ddb, PROTECTED, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     ddb.update_continuous_backups(
         TableName=PROTECTED, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -343,6 +339,30 @@ def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
         StartingPosition="LATEST",
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
+    return function_arn, pitr_enabled
+
+
+def _item_flows(ddb: Any, runtime_for: Callable[[str], Runtime]) -> None:
+    """Revert a REMOVE, a MODIFY and an INSERT in place on both tables (mappings removed first, with an
+    unrecorded client: moto would try to run the function in Docker on every stream write)."""
+    admin = boto3.client("lambda", region_name=REGION)
+    for mapping in admin.list_event_source_mappings()["EventSourceMappings"]:
+        admin.delete_event_source_mapping(UUID=mapping["UUID"])
+    for table in (PROTECTED, REPROTECTED):
+        event = _event_for(table, time.time(), "remove.json", "modify.json", "insert.json")
+        for record in event["Records"][1:]:  # the MODIFY and the INSERT left their NewImage in the table
+            ddb.put_item(TableName=table, Item=to_client_image(record["dynamodb"]["NewImage"]))
+        response = process_event(event, None, runtime_for("item"))
+        assert response == {"batchItemFailures": []}
+
+
+@pytest.fixture
+def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
+    """Run every flow of the monitor against moto (AWS Backup stubbed) and return the calls it made."""
+    lam = boto3.client("lambda", region_name=REGION)
+    backup_client = boto3.client("backup", region_name=REGION)
+    calls: list[Call] = []
+    function_arn, pitr_enabled = _monitor_stack(ddb, lam)
     stack = Stack(NAMES, StackSpec(), REGION, ACCOUNT, Cleanups(), monitor_function_arn=function_arn)
     stack.backup_role_arn = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.backup_role}"
     _record_calls(calls, ddb, lam, backup_client)
@@ -408,17 +428,8 @@ def monitor_calls(ddb: Any, make_runtime: Callable[..., Runtime]) -> list[Call]:
         response = process_event(_event_for(table, second, "remove.json"), context, runtime_for("pitr", context))
         assert response == {"batchItemFailures": []}
 
-    # 4. item: revert a REMOVE, a MODIFY and an INSERT in place, on both tables (mappings removed first, with an
-    # unrecorded client: moto would try to run the function in Docker on every stream write)
-    admin = boto3.client("lambda", region_name=REGION)
-    for mapping in admin.list_event_source_mappings()["EventSourceMappings"]:
-        admin.delete_event_source_mapping(UUID=mapping["UUID"])
-    for table in (PROTECTED, REPROTECTED):
-        event = _event_for(table, time.time(), "remove.json", "modify.json", "insert.json")
-        for record in event["Records"][1:]:  # the MODIFY and the INSERT left their NewImage in the table
-            ddb.put_item(TableName=table, Item=to_client_image(record["dynamodb"]["NewImage"]))
-        response = process_event(event, None, runtime_for("item"))
-        assert response == {"batchItemFailures": []}
+    # 4. item: revert a REMOVE, a MODIFY and an INSERT in place, on both tables
+    _item_flows(ddb, runtime_for)
     return calls
 
 
