@@ -311,14 +311,19 @@ def _dynamodb(
         return [Permission(action, _table_arn(str(t), region, account)) for t in params["RequestItems"]]
     if operation in ("DescribeBackup", "DeleteBackup"):
         return [Permission(action, str(params["BackupArn"]))]
+    if operation in ("RestoreTableToPointInTime", "RestoreTableFromBackup"):
+        return _restore(operation, action, params, region, account)
+    return None
+
+
+def _restore(operation: str, action: str, params: Mapping[str, Any], region: str, account: str) -> list[Permission]:
+    """A restore's action on its source (table or backup) and the target table's actions."""
     if operation == "RestoreTableToPointInTime":
         source = _table_arn(str(params.get("SourceTableArn") or params["SourceTableName"]), region, account)
-        target = _table_arn(str(params["TargetTableName"]), region, account)
-        return [Permission(action, source)] + [Permission(a, target) for a in RESTORE_TARGET_ACTIONS]
-    if operation == "RestoreTableFromBackup":
-        target = _table_arn(str(params["TargetTableName"]), region, account)
-        return [Permission(action, str(params["BackupArn"]))] + [Permission(a, target) for a in RESTORE_TARGET_ACTIONS]
-    return None
+    else:
+        source = str(params["BackupArn"])
+    target = _table_arn(str(params["TargetTableName"]), region, account)
+    return [Permission(action, source)] + [Permission(a, target) for a in RESTORE_TARGET_ACTIONS]
 
 
 def _backup(
