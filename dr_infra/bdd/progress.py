@@ -4,8 +4,9 @@ Real restores take 20 minutes or more; a silent terminal for that long looks lik
 that print nothing for a while. Every line names the scenario (and the xdist worker under ``-n``), the time since
 the scenario started and, once the harmful change is made, the time left against its RTO. Where output is a log
 (CI, a pipe) a line is printed once a phase has waited :data:`QUIET_S` seconds and when it ends, plus a heartbeat
-at least every :data:`HEARTBEAT_S` seconds while it waits; a shorter wait prints nothing (the scenario's own line
-says how it ended).
+every :data:`HEARTBEAT_S` seconds while it waits, late by at most :data:`~dr_infra.drill.waits.OBSERVER_SLICE_S`
+however rarely the wait polls (a plan's own runs are polled once a minute): never 30 s without a line. A shorter wait
+prints nothing (the scenario's own line says how it ended).
 Output goes to the real stderr, past pytest's capture, because the person waiting is not pytest.
 """
 
@@ -247,6 +248,17 @@ class AutoProgress:
         self._pick().finish(phase, probe, elapsed, ok)
 
 
+def table_settles(name: str, elapsed: float, finished: bool) -> None:
+    """A teardown's DeleteTable waiting for a table a restore is still creating, as a progress phase."""
+    state = "deleted" if finished else "CREATING or UPDATING: DeleteTable refused"
+    waits.report_progress(f"table {name} settles before DeleteTable", state, elapsed, finished=finished)
+
+
 def install(mode: str, stream: IO[str] | None = None) -> None:
-    """Make every :class:`~dr_infra.drill.waits.WaitPolicy` report to the chosen observer."""
-    waits.set_observer(choose(mode, stream))
+    """Make every :class:`~dr_infra.drill.waits.WaitPolicy`, and a teardown's DeleteTable waiting for a table to
+    settle, report to the chosen observer."""
+    from dr_infra.stack import table_delete
+
+    observer = choose(mode, stream)
+    waits.set_observer(observer)
+    table_delete.set_wait_reporter(table_settles if observer is not None else None)

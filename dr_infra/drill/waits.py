@@ -94,6 +94,12 @@ class ProgressTicker:
             report_progress(f"{self.what}: {self.done:,} items", "done", self.clock() - self.started, finished=True)
 
 
+#: Longest sleep between two words to the observer while a wait polls slowly (a plan's own runs are polled once a
+#: minute): a long sleep is cut into slices this long and the observer is told, without a poll, after each one, so
+#: its heartbeat (:data:`dr_infra.bdd.progress.HEARTBEAT_S`) never depends on the poll interval.
+OBSERVER_SLICE_S = 5.0
+
+
 @dataclass(frozen=True)
 class WaitPolicy:
     """How long and how often to poll one phase."""
@@ -136,6 +142,14 @@ class WaitPolicy:
                 observer.finish(self.phase, last[0], clock() - started, ok=False)
             raise WaitTimeout(self.phase, last[0].state, clock() - started)
 
+        def pause(seconds: float) -> None:
+            """``sleep(seconds)``, in slices while someone listens: told the last state after each slice."""
+            while observer is not None and seconds > OBSERVER_SLICE_S:
+                sleep(OBSERVER_SLICE_S)
+                seconds -= OBSERVER_SLICE_S
+                observer.poll(self.phase, last[0], clock() - started)
+            sleep(seconds)
+
         backoff = wait_exponential(multiplier=self.first_interval, max=self.max_interval)
 
         def wait(state: RetryCallState) -> float:
@@ -145,7 +159,7 @@ class WaitPolicy:
             retry=retry_if_result(lambda p: not p.done),
             stop=_stop_before(self.timeout, clock, started),
             wait=wait,
-            sleep=sleep,
+            sleep=pause,
             retry_error_callback=give_up,
             reraise=True,
         )(poll)

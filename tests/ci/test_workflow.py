@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,6 +93,9 @@ def test_the_assumed_role_session_outlasts_the_drill(workflow: dict[Any, Any]) -
     assert _job_timeout_s(workflow) <= duration <= 43_200
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert f"MaxSessionDuration of at least {duration} seconds" in readme
+    # every figure the README gives for the role's MaxSessionDuration is the workflow's (troubleshooting too)
+    figures = {int(n) for n in re.findall(r"MaxSessionDuration (?:of |to )?at least (\d+) seconds", readme)}
+    assert figures == {duration}, figures
 
 
 def _actionlint() -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import time
 
@@ -119,3 +120,100 @@ def test_lines_name_the_scenario_worker_and_rto_left(monkeypatch: pytest.MonkeyP
     assert line.startswith("[drdrill] gw1 | A deleted item is restored | ")
     assert re.search(r"\| 12\.\d s in, RTO left (19\.\d|20\.0) s \|", line), line
     assert line.endswith("| waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING, 3.0 s so far)")
+
+
+def _slow_poll_wait(observer: waits.WaitObserver | None, clock: FakeClock, out: io.StringIO) -> tuple[int, list[float]]:
+    """A wait polled once a minute (as the plan's own runs are) that ends after 5 minutes: (polls, line times)."""
+    polls = [0]
+    stamps: list[float] = []
+
+    class Stamped(io.StringIO):
+        def write(self, text: str) -> int:
+            if text.strip():
+                stamps.append(clock.now)
+            return out.write(text)
+
+    if observer is not None:
+        observer.stream = Stamped()  # type: ignore[attr-defined]
+    waits.set_observer(observer)
+
+    def probe() -> waits.Probe:
+        polls[0] += 1
+        return waits.Probe(clock.now >= 300, f"{polls[0]} polls")
+
+    waits.WaitPolicy("backup plan's own runs", 600, first_interval=60.0, max_interval=60.0).run(
+        probe, sleep=clock.sleep, clock=clock
+    )
+    return polls[0], stamps
+
+
+def test_a_wait_that_polls_once_a_minute_still_has_a_heartbeat_under_30_s() -> None:
+    clock = FakeClock()
+    out = io.StringIO()
+    polls, stamps = _slow_poll_wait(progress.PlainProgress(out, clock=clock), clock, out)
+    gaps = [b - a for a, b in itertools.pairwise([0.0, *stamps, clock.now])]
+    assert clock.now >= 300 and max(gaps) < 30, (gaps, out.getvalue())
+    assert "still waiting: backup plan's own runs" in out.getvalue()
+    # the heartbeat costs no extra calls: as many polls as the same wait makes unobserved
+    silent_clock = FakeClock()
+    assert _slow_poll_wait(None, silent_clock, io.StringIO())[0] == polls
+    assert silent_clock.now == clock.now
+
+
+def test_without_a_slice_the_same_wait_would_be_silent_for_a_minute() -> None:
+    """The negative case: told only at polls (slices as long as the poll interval), lines are a minute apart."""
+    clock = FakeClock()
+    out = io.StringIO()
+    original = waits.OBSERVER_SLICE_S
+    waits.OBSERVER_SLICE_S = 60.0
+    try:
+        _, stamps = _slow_poll_wait(progress.PlainProgress(out, clock=clock), clock, out)
+    finally:
+        waits.OBSERVER_SLICE_S = original
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert gaps and max(gaps) >= 60
+
+
+class CreatingTable:
+    """A DynamoDB client refusing DeleteTable (ResourceInUseException) while the table is CREATING."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy, self.calls = busy, 0
+
+    def delete_table(self, TableName: str) -> dict[str, object]:
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        if self.calls <= self.busy:
+            error = {"Code": "ResourceInUseException", "Message": f"Table is being created: {TableName}"}
+            raise ClientError({"Error": error}, "DeleteTable")
+        return {"TableDescription": {"TableName": TableName, "TableStatus": "DELETING"}}
+
+
+def test_a_teardown_waiting_for_a_restored_table_to_settle_says_so() -> None:
+    """A restore still running when the drill ends holds its table CREATING: teardown's wait for it is a phase."""
+    from dr_infra.stack.table_delete import delete_table_when_settled
+
+    out = io.StringIO()
+    progress.install("plain", out)
+    clock = FakeClock()
+    client = CreatingTable(busy=6)  # refused for 0.2 + 0.4 + ... + 6.4 s: past the quiet 2 s
+    delete_table_when_settled(client, "orders-restored-1", sleep=clock.sleep, clock=clock)
+    lines = out.getvalue().splitlines()
+    assert client.calls == 7 and len(lines) == 2, lines
+    assert lines[0].startswith("[drdrill] waiting: table orders-restored-1 settles before DeleteTable (now CREATING")
+    assert "table orders-restored-1 settles before DeleteTable done after" in lines[1] and lines[1].endswith("deleted")
+
+
+def test_a_table_deleted_at_once_or_without_progress_prints_nothing() -> None:
+    from dr_infra.stack.table_delete import delete_table_when_settled
+
+    out = io.StringIO()
+    progress.install("plain", out)
+    delete_table_when_settled(CreatingTable(busy=0), "t")
+    assert out.getvalue() == ""
+    progress.install("off", out)
+    clock = FakeClock()
+    client = CreatingTable(busy=6)
+    delete_table_when_settled(client, "t", sleep=clock.sleep, clock=clock)
+    assert client.calls == 7 and out.getvalue() == ""
