@@ -195,3 +195,26 @@ def test_a_permissions_boundary_caps_what_the_function_may_do(
         iam.delete_policy(PolicyArn=arn)
     ok, failed = _invoke(embedded, name, {"put": table})  # the boundary is gone: the role's own policy holds
     assert not failed and ok == "written"
+
+
+def test_update_function_configuration_refuses_a_role_lambda_cannot_assume(
+    embedded: EmbeddedTarget, principals: Principals, functions: list[str]
+) -> None:
+    lam = embedded.client("lambda")
+    first = principals.role("lambda.amazonaws.com")
+    name = _function(embedded, functions, first)
+    for role in (principals.role("backup.amazonaws.com"), f"arn:aws:iam::123456789012:role/lp-missing-{name}"):
+        with pytest.raises(ClientError) as refused:
+            lam.update_function_configuration(FunctionName=name, Role=role)
+        error = refused.value.response["Error"]
+        assert error["Code"] == "InvalidParameterValueException"
+        assert error["Message"] == "The role defined for the function cannot be assumed by Lambda."
+        assert lam.get_function_configuration(FunctionName=name)["Role"] == first  # nothing changed
+    who, failed = _invoke(embedded, name, {"whoami": True})
+    assert not failed and f"assumed-role/{first.split('/')[-1]}/" in who
+
+    second = principals.role("lambda.amazonaws.com")
+    lam.update_function_configuration(FunctionName=name, Role=second)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+    who, failed = _invoke(embedded, name, {"whoami": True})
+    assert not failed and f"assumed-role/{second.split('/')[-1]}/" in who  # the new role's credentials

@@ -13,6 +13,11 @@ https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html; responses
   (``LastUpdateStatusReasonCode``, ``LastUpdateStatusReason``) until the update is applied, then ``Successful``
   (``function_updated_v2`` waits for it); another update meanwhile fails with ``ResourceConflictException`` "The
   operation cannot be performed at this time. An update is in progress for resource: <function ARN>".
+  UpdateFunctionConfiguration with a ``Role`` Lambda cannot assume (missing, or not trusting
+  ``lambda.amazonaws.com``) is refused as CreateFunction refuses it, ``InvalidParameterValueException`` "The role
+  defined for the function cannot be assumed by Lambda."
+  (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html#API_UpdateFunctionConfiguration_Errors),
+  and the function keeps its role.
 
 * While an update is ``InProgress``, "the function continues to run with the previous code and configuration"
   until the update is applied (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html, "Function
@@ -32,10 +37,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
-from dr_infra.targets.embedded import moto_patch, settings
+from dr_infra.targets.embedded import execution_role, moto_patch, settings
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -46,7 +51,8 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaBackend.get_function",
     "moto.awslambda.models.LambdaFunction.get_configuration",
 )
-"""It also reads ``LambdaFunction.function_arn``."""
+"""It also reads ``LambdaFunction.function_arn`` / ``account_id`` and raises
+``moto.awslambda.exceptions.InvalidParameterValueException``."""
 
 
 class FunctionConflict(LambdaClientError):
@@ -142,6 +148,9 @@ def _patched_update_configuration(
 ) -> dict[str, Any] | None:
     fn = self.get_function(function_name, qualifier)
     _check_ready(fn, updating_too=True)
+    role = (body or {}).get("Role")
+    if role and not execution_role.lambda_may_assume(str(role), str(fn.account_id)):
+        raise InvalidParameterValueException(execution_role.ROLE_NOT_ASSUMABLE)  # as CreateFunction: nothing changes
     _updated(fn)
     return _original_update_configuration(self, function_name, qualifier, body)
 
