@@ -17,7 +17,15 @@ def human_duration(delta: timedelta) -> str:
     return " ".join(f"{n}{unit}" for n, unit in parts if n) or f"{int(delta.total_seconds())}s"
 
 
-def render(result: JanitorResult, delete: bool, now: datetime | None = None) -> str:
+#: Said with an empty sweep of the embedded target, lest "no leftovers" read as an all-clear about anything else.
+EMBEDDED_SCOPE = (
+    "(embedded target: this janitor swept an embedded target of its own process, which holds only what that "
+    "process made; an earlier drdrill run's embedded resources ended with its process. Leftovers on AWS or "
+    "LocalStack: --target aws or --target localstack)"
+)
+
+
+def render(result: JanitorResult, delete: bool, now: datetime | None = None, target: str | None = None) -> str:
     """The sweep as readable lines: what was found (with age), then what was deleted or failed."""
     now = now or datetime.now(UTC)
     out: list[str] = []
@@ -28,6 +36,8 @@ def render(result: JanitorResult, delete: bool, now: datetime | None = None) -> 
         out += [f"  {r.describe()}, age {human_duration(now - r.started_at)}" for r in ordered]
     else:
         out.append(f"no drdrill leftovers older than {threshold}")
+        if target == "embedded":
+            out.append(EMBEDDED_SCOPE)
     if result.kept_recent:
         out.append(f"left alone: {len(result.kept_recent)} tagged resource(s) of runs newer than {threshold}")
     if result.kept_unknown_run:
@@ -58,5 +68,5 @@ def janitor(args: argparse.Namespace) -> int:
         result = sweep(target, older_than, delete=bool(args.yes))
     finally:
         target.stop()
-    print(render(result, bool(args.yes)))
+    print(render(result, bool(args.yes), target=str(args.target)))
     return EXIT_OK if result.ok else EXIT_VIOLATED

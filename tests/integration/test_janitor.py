@@ -202,6 +202,7 @@ def test_cli_lists_without_yes_and_exits_zero(target: EmbeddedTarget, capsys: py
         assert code == 0
         assert old.names.table in out and old.names.backup_role in out
         assert "run again with --yes to delete" in out
+        assert "ended with its process" not in out  # it found something: no caveat about what it could not see
         assert stack_resources(old) <= existing(target)
     finally:
         assert sweep(target, TWO_HOURS, delete=True).ok
@@ -229,3 +230,14 @@ def test_bad_older_than_is_a_one_line_usage_error(text: str, capsys: pytest.Capt
 )
 def test_older_than_formats(text: str, expected: timedelta) -> None:
     assert parse_older_than(text) == expected
+
+
+def test_an_empty_embedded_sweep_says_what_it_could_not_see() -> None:
+    """'No leftovers' from a janitor's own fresh embedded target is no all-clear about earlier runs: it says so;
+    on aws or localstack an empty sweep is the plain line, and a sweep that found something needs no caveat."""
+    empty = JanitorResult(older_than=TWO_HOURS)
+    text = render(empty, delete=False, target="embedded")
+    assert text.splitlines()[0] == "no drdrill leftovers older than 2h"
+    assert "ended with its process" in text and "--target aws" in text
+    for other in ("aws", "localstack", None):
+        assert render(empty, delete=False, target=other) == "no drdrill leftovers older than 2h"
