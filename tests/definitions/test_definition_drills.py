@@ -132,6 +132,56 @@ def test_the_definition_shapes_the_table_ttl_and_items(tmp_path: Path) -> None:
         target.stop()
 
 
+PROVISIONED = """
+[table]
+hash_key = { name = "sku", type = "S" }
+range_key = { name = "version", type = "N" }
+billing_mode = "PROVISIONED"
+read_capacity = 7
+write_capacity = 3
+[[table.global_secondary_indexes]]
+name = "by-status"
+hash_key = { name = "status", type = "S" }
+projection = "KEYS_ONLY"
+read_capacity = 2
+write_capacity = 4
+"""
+
+
+def test_a_provisioned_definition_gets_its_capacity(tmp_path: Path) -> None:
+    """billing_mode = "PROVISIONED": the table and its global index are created with the capacity the definition
+    gives (DescribeTable's ProvisionedThroughput, BillingModeSummary), and seeded items fit its keys."""
+    from dr_infra.drill.inject import seed
+    from dr_infra.drill.oracle import Oracle
+    from dr_infra.drill.state import item_maker
+    from dr_infra.stack.cleanup import Cleanups
+    from dr_infra.stack.definition import load_definition
+    from dr_infra.stack.names import StackNames, new_run_id
+    from dr_infra.stack.provision import provision
+    from dr_infra.stack.spec import StackSpec
+    from dr_infra.targets import make_target
+
+    (tmp_path / "skus.toml").write_text(PROVISIONED, encoding="utf-8")
+    spec = StackSpec.from_definition(load_definition(tmp_path / "skus.toml"), logical_table="skus")
+    target = make_target("embedded", None, frozenset())
+    target.start()
+    cleanups = Cleanups()
+    try:
+        stack = provision(target, StackNames(new_run_id(), 1, "skus"), spec, cleanups)
+        ddb = target.client("dynamodb")
+        table = ddb.describe_table(TableName=stack.names.table)["Table"]
+        assert table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == "PROVISIONED"
+        throughput = table["ProvisionedThroughput"]
+        assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (7, 3)
+        index = table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
+        assert (index["ReadCapacityUnits"], index["WriteCapacityUnits"]) == (2, 4)
+        seed(ddb, stack.names.table, Oracle.for_maker(item_maker(spec)), 6)
+        assert ddb.scan(TableName=stack.names.table, Select="COUNT")["Count"] == 6
+    finally:
+        assert cleanups.run() == []
+        target.stop()
+
+
 def test_a_bad_definition_named_by_a_step_stops_the_run_before_anything(tmp_path: Path) -> None:
     feature = _tree(tmp_path)
     (tmp_path / "stacks" / "orders.toml").write_text(ORDERS.replace('type = "N" }', 'type = "Q" }', 1), "utf-8")

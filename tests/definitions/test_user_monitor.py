@@ -185,3 +185,66 @@ def test_the_shipped_chaos_outcomes_judge_a_users_monitor_from_aws(tmp_path: Pat
     retried = next(s for s in journal["scenarios"] if s["name"].startswith("A change monitor that fails its first"))
     assert retried["evidence"]["monitor_retries"]["invocations"] >= 3
     assert len(retried["evidence"]["monitor_retries"]["function_errors"]) == 2
+
+
+WATCHFUL = """
+import os
+import boto3
+
+backup = boto3.client("backup")
+
+
+def handler(event, context):
+    names = [r["eventName"] for r in event["Records"]]
+    points = backup.list_recovery_points_by_resource(ResourceArn=os.environ["TABLE_ARN"])["RecoveryPoints"]
+    if any(name != "REMOVE" for name in names):
+        # Something other than the drill's change reached the monitor: it would have been taken for harm. Deleting
+        # the recovery points makes that visible whenever it happened (the deletion's restore then never starts).
+        for point in points:
+            backup.delete_recovery_point(
+                BackupVaultName=point["BackupVaultName"], RecoveryPointArn=point["RecoveryPointArn"]
+            )
+        print("HARM BEFORE THE CHANGE: saw", ",".join(names))
+        return
+    newest = max(points, key=lambda p: p["CreationDate"])
+    target = os.environ["TABLE_NAME"] + "-restored-copy"
+    job = backup.start_restore_job(
+        RecoveryPointArn=newest["RecoveryPointArn"], IamRoleArn=os.environ["ROLE"], ResourceType="DynamoDB",
+        Metadata={"targetTableName": target}, IdempotencyToken=target,
+    )
+    print("saw", ",".join(names), "so I restored it as", target, "job", job["RestoreJobId"])
+"""
+WIDE_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+QUIET_SETUP = """Feature: Setting up a drill does not look like harm to the user's monitor
+  Scenario: Only the drill's deletion reaches the user's monitor
+    Given a DR-protected table "locks" with 12 items as defined in "stack.toml"
+    And the table holds the item "kept-lock"
+    And the change monitor restores with the "backup" strategy
+    And the change monitor reacts to "REMOVE" events
+    And a recovery point of the table exists
+    Then point-in-time recovery is enabled on the table
+    And the backup selection covers the table
+    When 1 item is deleted
+    Then a restore job completes within 60 seconds
+    And the restored table matches the table as it was before the change
+    And exactly 1 restore job started
+"""
+
+
+def test_nothing_the_drill_does_before_the_change_reaches_the_users_monitor(tmp_path: Path) -> None:
+    """Seeding, a named item, the strategy and trigger steps, an on-demand recovery point, arming the monitor and
+    posture checks write nothing a monitor would take for harm: the user's monitor sees only the REMOVE. (Were any
+    other record delivered to it, before the change or with it, it deletes the recovery points and no restore
+    starts.)"""
+    _zip(tmp_path / "monitor.zip", "watchful", WATCHFUL)
+    (tmp_path / "policy.json").write_text(json.dumps(WIDE_POLICY), encoding="utf-8")
+    definition = DEFINITION.format(source="monitor.zip", handler="watchful.handler", pattern="")
+    definition = definition.replace("timeout_seconds = 30", 'timeout_seconds = 30\nrole_policy = "policy.json"')
+    (tmp_path / "stack.toml").write_text(definition, encoding="utf-8")
+    (tmp_path / "quiet.feature").write_text(QUIET_SETUP, encoding="utf-8")
+    result = run_drdrill("run", "quiet.feature", "--report-dir", "r", "-q", cwd=tmp_path, timeout=300)
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
+    scenario = _journal(tmp_path / "r")["scenarios"][0]
+    said = [line["message"] for line in scenario["evidence"]["monitor_output"]]
+    assert said and all(line.startswith("saw REMOVE so I restored it") for line in said), said
+    assert scenario["evidence"]["restore_jobs"][0]["status"] == "COMPLETED"
