@@ -6,7 +6,7 @@ the drill's names. Handler: ``recovery-lambda.lambda_handler``.
 """
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 
@@ -23,9 +23,9 @@ def latest_recovery_point_before(moment):
     pages = backup.get_paginator("list_recovery_points_by_resource").paginate(ResourceArn=TABLE_ARN)
     for page in pages:
         for point in page["RecoveryPoints"]:
-            if point.get("Status") == "COMPLETED" and point["CreationDate"] < moment:
-                if best is None or point["CreationDate"] > best["CreationDate"]:
-                    best = point
+            before = point.get("Status") == "COMPLETED" and point["CreationDate"] < moment
+            if before and (best is None or point["CreationDate"] > best["CreationDate"]):
+                best = point
     return best
 
 
@@ -35,7 +35,7 @@ def lambda_handler(event, context):
         print("nothing to do: no INSERT, MODIFY or REMOVE in this batch")
         return {"restored": None}
     first = min(records, key=lambda r: r["dynamodb"]["ApproximateCreationDateTime"])
-    changed_at = datetime.fromtimestamp(first["dynamodb"]["ApproximateCreationDateTime"], timezone.utc)
+    changed_at = datetime.fromtimestamp(first["dynamodb"]["ApproximateCreationDateTime"], UTC)
     point = latest_recovery_point_before(changed_at)
     if point is None:
         print(f"{first['eventName']} at {changed_at.isoformat()}: NO RECOVERY POINT BEFORE THE CHANGE")
