@@ -174,3 +174,38 @@ def _throttles(raw: Any) -> dict[str, Any]:
 
 #: How many differing items of a diff the report shows (the journal keeps what the drill recorded).
 DIFF_EXAMPLES = 10
+#: How many of a user's monitor's own log lines report.md shows for a scenario that met its guarantee.
+MONITOR_LINES = 10
+_USER_MONITOR = "(the user's monitor: "
+
+
+def user_monitor(evidence: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The change monitor of a scenario drilled with the user's code (a stack definition's ``[monitor]``), for
+    report.md: the function drdrill deployed it as, its handler and runtime, and its own log lines since the change
+    (evidence ``monitor_output``, the first :data:`MONITOR_LINES`; ``total`` ``None`` when the scenario read none:
+    no change was made); ``None`` for drdrill's own monitor.
+
+    Read from the journal alone: ``stack.created`` names the function (``lambda function NAME (the user's monitor:
+    SOURCE, HANDLER)``), ``stack.definition.monitor`` its handler and runtime."""
+    stack = evidence.get("stack")
+    if not isinstance(stack, Mapping):
+        return None
+    created = [str(c) for c in _as_list(stack.get("created"))]
+    entry = next((c for c in created if c.startswith("lambda function ") and _USER_MONITOR in c), None)
+    if entry is None:
+        return None
+    definition = stack.get("definition")
+    monitor = definition.get("monitor") if isinstance(definition, Mapping) else None
+    monitor = monitor if isinstance(monitor, Mapping) else {}
+    lines = [
+        {"timestamp": line.get("timestamp"), "message": str(line.get("message") or line.get("value") or "")}
+        for line in _dicts(evidence.get("monitor_output"))
+    ]
+    return {
+        "function": entry.removeprefix("lambda function ").split(" (", 1)[0],
+        "handler": str(monitor.get("handler") or entry.split(_USER_MONITOR, 1)[1].rstrip(")").split(", ")[-1]),
+        "runtime": str(monitor.get("runtime") or ""),
+        "lines": lines[:MONITOR_LINES],
+        "more": max(0, len(lines) - MONITOR_LINES),
+        "total": len(lines) if "monitor_output" in evidence else None,
+    }

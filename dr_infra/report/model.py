@@ -23,6 +23,7 @@ from dr_infra.report.evidence_view import (
     _throttles,
     evidence_lines,
     evidence_title,
+    user_monitor,
 )
 from dr_infra.report.fmt import compact, fmt_seconds, fmt_time
 from dr_infra.report.verdict import expected_measures, run_verdict, scenario_status, unexpected_violations
@@ -94,6 +95,9 @@ class ScenarioView:
     """The ``Scenario:`` line in ``feature_file``."""
     expected_measures: set[str] = field(default_factory=set)
     """The measures (``rto``/``rpo``) the scenario's injected fault was meant to violate."""
+    user_monitor: dict[str, Any] | None = None
+    """A user's change monitor (its function, handler, its own log lines), ``None`` for drdrill's
+    (:func:`~dr_infra.report.evidence_view.user_monitor`)."""
 
     @property
     def other_evidence_text(self) -> list[tuple[str, list[str]]]:
@@ -258,6 +262,7 @@ def scenario_view(raw: Mapping[str, Any], index: int) -> ScenarioView:
         notes=[compact(n) for n in _as_list(evidence.get("notes"))],
         other_evidence={k: v for k, v in evidence.items() if k not in KNOWN_EVIDENCE},
         expected_measures=expected_measures(raw),
+        user_monitor=user_monitor(evidence),
         line=raw.get("line") if isinstance(raw.get("line"), int) and not isinstance(raw.get("line"), bool) else None,
     )
 

@@ -163,6 +163,9 @@ def test_the_seed_runbook_example_passes_with_its_own_monitor(tmp_path: Path) ->
     assert any("RESTORE JOB STARTED" in line["message"] for line in evidence["monitor_output"])
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "RESTORE JOB STARTED" in html and "recovery-lambda.lambda_handler" in html
+    markdown = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")  # the PR comment / CI page shows it too
+    assert "the user's function" in markdown and "(handler `recovery-lambda.lambda_handler`" in markdown
+    assert f"`{evidence['restore_jobs'][0]['job_id']}`" in markdown and "RESTORE JOB STARTED: " in markdown
     assert all(s["status"] == "passed" for s in journal["scenarios"])
 
 

@@ -97,3 +97,40 @@ def test_evidence_dicts_are_key_value_lines_and_points_appear_once() -> None:
     assert "{'" not in text and '{"prefix"' not in text
     section = text.split("**Recovery points**", 1)[1].split("**", 1)[0]
     assert section.count("01740816000000-6f1e4a2b") == 1
+
+
+def _with_users_monitor(lines: int) -> dict:
+    """The passed journal's first scenario as if drilled with a user's [monitor] that logged ``lines`` lines."""
+    data = journals.as_dict(journals.passed_journal())
+    evidence = data["scenarios"][0]["evidence"]
+    stack = evidence["stack"]
+    stack["created"] = [
+        *stack.get("created", []),
+        "lambda function drdrill-dd-1-monitor (the user's monitor: lambda, recovery-lambda.lambda_handler)",
+    ]
+    stack["definition"] = {"monitor": {"handler": "recovery-lambda.lambda_handler", "runtime": "python3.13"}}
+    evidence["monitor_output"] = [
+        {"timestamp": f"2025-03-01T10:16:{n:02d}.000+00:00", "message": f"RESTORE JOB STARTED: job-{n} <b>"}
+        for n in range(lines)
+    ]
+    return data
+
+
+def test_a_users_monitor_its_function_and_log_lines_are_shown_for_a_met_scenario() -> None:
+    text = render_markdown(_with_users_monitor(12))
+    assert (
+        "**Change monitor:** the user's function `drdrill-dd-1-monitor` (handler `recovery-lambda.lambda_handler`"
+        in text
+    )
+    assert "12 log lines of its own since the change:" in text
+    assert "RESTORE JOB STARTED: job-0 " in text and "RESTORE JOB STARTED: job-9 " in text
+    assert "job-10 " not in text and "... and 2 more (report.html has every line)" in text
+    assert "<b>" not in text  # the user's lines are untrusted text: inert
+
+
+def test_drdrills_own_monitor_gets_no_users_monitor_lines() -> None:
+    text = render_markdown(journals.as_dict(journals.passed_journal()))
+    assert "the user's function" not in text
+    data = _with_users_monitor(1)
+    data["scenarios"][0]["evidence"]["stack"]["created"].pop()  # the function drdrill deployed is its own
+    assert "the user's function" not in render_markdown(data)
