@@ -68,6 +68,10 @@ GUARANTEES: dict[str, tuple[str, str]] = {
     "table_loss": ("A lost table is recovered", "A deleted table is restored from a backup or PITR."),
     "idempotency": ("Recovery is idempotent", "Repeated or duplicate events never start a second restore."),
     "rpo": ("Recovery point objective", "Backups are recent enough that little data can be lost."),
+    "plan_rpo": (
+        "The backup plan's cadence bounds the RPO",
+        "Restoring from the plan's own scheduled recovery points loses at most one plan interval of writes.",
+    ),
     "posture": ("Stack posture", "The stack is configured the way the DR policy requires."),
     "restore_faults": ("Restore faults are handled", "Failing restores are reported and retried sensibly."),
 }

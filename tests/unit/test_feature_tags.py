@@ -37,3 +37,12 @@ def test_every_shipped_feature_is_tagged_with_its_guarantee_and_strategy() -> No
                 r"throttled|restore jobs (take|fail)|is denied|fails its next|times out|is disabled", body
             )
             assert ("@chaos" in tags) == bool(chaos), (path, body.splitlines()[0])
+
+
+def test_every_shipped_guarantee_has_a_title_in_words() -> None:
+    """The report's sign-off scope and headings name each guarantee in words, not as its folder ("Plan rpo")."""
+    from dr_infra.report.words import GUARANTEES, guarantee_title
+
+    folders = {path.parent.name for path in (REPO / "features").glob("*/*.feature")}
+    assert folders and folders <= set(GUARANTEES), sorted(folders - set(GUARANTEES))
+    assert guarantee_title("not_shipped") == "Not shipped"  # a user's folder still gets a readable name
