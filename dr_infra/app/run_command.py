@@ -18,26 +18,8 @@ from typing import Any
 from dr_infra.app.shipped import shipped_features
 from dr_infra.app.streams import HeldStdout as _HeldStdout
 from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
+from dr_infra.bdd.options import pytest_args
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
-
-#: ``drdrill run`` options passed on as ``--dr-x=VALUE`` when given (attribute of the parsed args, pytest option).
-_VALUE_OPTIONS = (
-    ("policy", "--dr-policy"),
-    ("report_dir", "--dr-report-dir"),
-    ("region", "--dr-region"),
-    ("history_dir", "--dr-history-dir"),
-    ("stop_alarm", "--dr-stop-alarm"),
-    ("max_cost", "--dr-max-cost"),
-    ("stack", "--dr-stack"),
-    ("stack_from", "--dr-stack-from"),
-    ("embedded_profile", "--dr-embedded-profile"),
-    ("embedded_scale", "--dr-embedded-scale"),
-    ("cucumberjson", "--cucumberjson"),
-)
-#: Options passed on as a bare flag when set.
-_FLAG_OPTIONS = (("redact", "--dr-redact"), ("cleanup_restored", "--dr-cleanup-restored"))
-#: Options passed on as two arguments (pytest's own ``-k``, ``-m``, xdist's ``-n``).
-_PAIR_OPTIONS = (("keyword", "-k"), ("tags", "-m"), ("workers", "-n"))
 
 
 def _pytest_args(args: argparse.Namespace) -> list[str]:
@@ -56,22 +38,12 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         "no:hypothesispytest",
         "-p",
         "no:unraisableexception",
-        f"--dr-target={args.target}",
         "-o",
         "python_files=",
         "--rootdir",
         str(Path.cwd()),
     ]
-    for attribute, option in _VALUE_OPTIONS:
-        value = getattr(args, attribute, None)
-        if value:
-            argv.append(f"{option}={value}")
-    argv.extend(f"--dr-allow-account={account}" for account in args.allow_account or [])
-    argv.extend(flag for attribute, flag in _FLAG_OPTIONS if getattr(args, attribute, False))
-    for attribute, option in _PAIR_OPTIONS:
-        value = getattr(args, attribute, None)
-        if value:
-            argv += [option, str(value)]
+    argv += pytest_args(args)  # every drill option, from the table the plugin's options come from
     argv.append(f"--dr-progress={'off' if args.quiet else 'auto'}")
     if getattr(args, "verbose", False):
         argv += ["-v", "--tb=short"]  # pytest's own lines and tracebacks, for debugging drdrill or a step
