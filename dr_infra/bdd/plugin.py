@@ -1,11 +1,8 @@
 """drdrill's pytest plugin (registered through the ``pytest11`` entry point).
 
-Options (each with an environment variable): ``--dr-target`` (DRDRILL_TARGET: embedded | localstack | aws,
-default embedded), ``--dr-report-dir`` (DRDRILL_REPORT_DIR, default ``reports/<run-id>``), ``--dr-policy``
-(DRDRILL_POLICY), ``--dr-allow-account`` (DRDRILL_ALLOWED_ACCOUNTS), ``--dr-region`` (DRDRILL_REGION),
-``--dr-redact`` (DRDRILL_REDACT=1), ``--dr-run-id`` (DRDRILL_RUN_ID), ``--dr-stack`` (DRDRILL_STACK: the stack
-definition every "a DR-protected table" step creates), ``--dr-embedded-profile`` / ``--dr-embedded-scale``
-(DRDRILL_EMBEDDED_PROFILE / DRDRILL_EMBEDDED_SCALE, :mod:`dr_infra.targets.timing`).
+Options: the ``--dr-*`` options of the option table (:mod:`dr_infra.bdd.options`), each with its environment
+variable (``--dr-target`` / DRDRILL_TARGET, ``--dr-stack`` / DRDRILL_STACK, ...); ``drdrill run``'s are built
+from the same records.
 
 The plugin is inert in a pytest session that runs no drill: the target starts on first use, and a journal
 and report are written only when at least one scenario ran. It collects ``.feature`` files, registers the
