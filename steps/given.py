@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from pytest_bdd import given, parsers
 
 from dr_infra.bdd.step_checks import checks
-from dr_infra.drill import inject, plan_runs, table_setup
+from dr_infra.drill import inject, monitor_faults, plan_runs, recovery_point, table_setup
 from dr_infra.drill.canary import CanaryWriter
 from dr_infra.drill.state import Drill
-from dr_infra.drill.waits import PHASE_BACKUP_JOB, Probe, WaitPolicy, backup_job_probe
 from dr_infra.errors import ConfigError
-from dr_infra.report.journal import iso
 from dr_infra.stack.spec import TRIGGER_EVENTS, check_strategy
 from dr_infra.targets.control_client import ControlClient
 
@@ -101,23 +98,7 @@ def _(drill: Drill, events: str) -> None:
 @given("a recovery point of the table exists")
 def _(drill: Drill) -> None:
     drill.require("backup_jobs", why="recovery points come from AWS Backup jobs")
-    stack = drill.require_stack()
-    backup = drill.client("backup")
-    job = backup.start_backup_job(  # tagged: the monitor may restore only this run's recovery points
-        BackupVaultName=stack.names.vault,
-        ResourceArn=stack.table_arn,
-        IamRoleArn=stack.backup_role_arn,
-        RecoveryPointTags=stack.names.tags(),
-    )
-    limit = drill.policy.backup_job_timeout_seconds  # minutes on AWS: policies/aws.toml
-    done = WaitPolicy(PHASE_BACKUP_JOB, limit).run(backup_job_probe(backup, job["BackupJobId"])).value
-    point = backup.describe_recovery_point(BackupVaultName=stack.names.vault, RecoveryPointArn=done["RecoveryPointArn"])
-    created = point.get("CreationDate")
-    drill.incident.recovery_point_arn = done["RecoveryPointArn"]
-    drill.incident.recovery_point_at = created
-    drill.record.add_evidence(
-        "recovery_points", {"arn": done["RecoveryPointArn"], "created_at": iso(created), "origin": "on demand"}
-    )
+    recovery_point.take_recovery_point(drill)
 
 
 @given(parsers.re(rf"the backup plan has run {COUNT} times?"))
@@ -257,26 +238,4 @@ def _(drill: Drill, how: str, count: str) -> None:
 def _(drill: Drill) -> None:
     """Attach the monitor now, then disable its mapping (UpdateEventSourceMapping Enabled=False)."""
     drill.require("lambda_execution", why="a disabled mapping is only observable when the monitor runs")
-    stack = drill.require_stack()
-    if stack.spec.deployed:
-        raise ConfigError(
-            "'the change monitor's event source mapping is disabled' would change the deployed stack's mapping: "
-            "drdrill never changes a deployed stack (its posture reports a disabled mapping as violated)"
-        )
-    drill.ensure_monitor_attached()
-    if not stack.mapping_uuid:
-        raise ConfigError("the change monitor has no event source mapping to disable")
-    lam = drill.client("lambda")
-    lam.update_event_source_mapping(UUID=stack.mapping_uuid, Enabled=False)
-    state = (
-        WaitPolicy("event source mapping Enabled -> Disabled", 30)
-        .run(lambda: _mapping_state(lam, stack.mapping_uuid))
-        .value
-    )
-    drill.record.evidence["event_source_mapping"] = {"uuid": stack.mapping_uuid, "state": state}
-    drill.record.add_evidence("notes", f"fault: event source mapping {stack.mapping_uuid} disabled")
-
-
-def _mapping_state(lam: Any, uuid: str) -> Probe:
-    state = str(lam.get_event_source_mapping(UUID=uuid).get("State"))
-    return Probe(state == "Disabled", state, state)
+    monitor_faults.disable_mapping(drill)

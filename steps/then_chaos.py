@@ -9,7 +9,7 @@ from typing import Any
 from pytest_bdd import parsers, then
 
 from dr_infra.bdd.step_checks import checks
-from dr_infra.drill import recovery
+from dr_infra.drill import monitor_faults, recovery
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import iso
@@ -179,119 +179,19 @@ def _(drill: Drill) -> None:
     )
 
 
-def _monitor_log_group(drill: Drill) -> str:
-    stack = drill.require_stack()
-    return stack.names.log_group(stack.names.monitor_function)
-
-
 @then(parsers.re(r"the change monitor failed (?P<count>-?\d+) invocations? before the restore started"))
 def _(drill: Drill, count: str) -> None:
-    from dr_infra.drill import user_monitor
-    from dr_infra.verify import monitor_log as evidence
-
-    expected = int(count)
-    if expected < 0:
-        raise ConfigError("a number of invocations cannot be negative")
-    logs, group = drill.client("logs"), _monitor_log_group(drill)
-    errors = evidence.function_errors(logs, group, drill.incident.change_at)
-    starts = evidence.invocation_starts(logs, group, drill.incident.change_at)
-    if user_monitor.is_user_monitor(drill):
-        # A user's monitor logs no decisions: the restore's start is what AWS reports (its creation time).
-        first = user_monitor.first_restore_ms(drill)
-        started = [{"timestamp": first}] if first is not None else []
-    else:
-        started = [line for line in recovery.decisions(drill) if line.get("decision") in recovery.STARTED]
-    drill.record.evidence["monitor_retries"] = {"invocations": len(starts), "function_errors": errors[:10]}
-    assert len(errors) == expected, f"{len(errors)} failed invocation(s) logged, expected {expected}: {errors[:3]}"
-    assert len(starts) >= expected + 1, f"the monitor was invoked {len(starts)} time(s): no retry after the failures"
-    # whole seconds: AWS Backup reports job creation times to the second, Lambda's START lines to the millisecond
-    assert started and started[0]["timestamp"] >= starts[expected] // 1000 * 1000, (
-        "the restore did not start after the retries"
-    )
-    drill.record.add_evidence("notes", f"the mapping retried the batch after {expected} failed invocation(s)")
+    monitor_faults.check_failed_before_restore(drill, int(count))
 
 
 @then(parsers.re(rf"the change is reported as never detected within {SECONDS} seconds?"))
 @checks(seconds=_seconds)
 def _(drill: Drill, seconds: str) -> None:
     """The mapping gave up (MaximumRetryAttempts used up): no decision, the batch discarded, the change lost."""
-    from dr_infra.drill import user_monitor
-    from dr_infra.drill.waits import Probe, WaitPolicy
-    from dr_infra.verify import monitor_log as evidence
-
-    stack = drill.require_stack()
-    logs, group, lam = drill.client("logs"), _monitor_log_group(drill), drill.client("lambda")
-    since = drill.incident.change_at
-
-    def probe() -> Probe:
-        mapping = lam.get_event_source_mapping(UUID=stack.mapping_uuid)
-        retries = int(mapping.get("MaximumRetryAttempts", -1))
-        starts = evidence.invocation_starts(logs, group, since)
-        result = str(mapping.get("LastProcessingResult"))
-        gave_up = retries >= 0 and len(starts) >= retries + 1 and result.startswith("PROBLEM")
-        return Probe(
-            gave_up,
-            f"{len(starts)} invocation(s), MaximumRetryAttempts {retries}, {result}",
-            (mapping, starts),
-        )
-
-    mapping, _starts = WaitPolicy("event source mapping gives up on the batch", _seconds(seconds)).run(probe).value
-    time.sleep(1.0)  # a mapping that had not given up would invoke again now
-    again = evidence.invocation_starts(logs, group, since)
-    # A user's monitor logs no decisions: what it decided is what AWS shows it started.
-    decided = (
-        [{"decision": f"restore {key} started"} for key in recovery.started_restores(drill)]
-        if user_monitor.is_user_monitor(drill)
-        else recovery.decisions(drill)
-    )
-    errors = evidence.function_errors(logs, group, since)
-    retries = int(mapping["MaximumRetryAttempts"])
-    assert not decided, f"the monitor did decide: {[_summary_of(line) for line in decided][:3]}"
-    assert len(again) == retries + 1, f"{len(again)} invocations, expected 1 + MaximumRetryAttempts ({retries})"
-    assert len(errors) == len(again), f"{len(errors)} of {len(again)} invocations failed: {errors[:3]}"
-    note = (
-        f"the change was never detected: the change monitor failed all {len(again)} invocations "
-        f"(1 + MaximumRetryAttempts {retries}), so the event source mapping discarded the batch "
-        f"(LastProcessingResult: {mapping.get('LastProcessingResult')}); last error: {errors[-1].splitlines()[0]}"
-    )
-    recovery.note_stream_record(drill)
-    drill.record.evidence["lost_detection"] = {
-        "mapping_uuid": stack.mapping_uuid,
-        "invocations": len(again),
-        "maximum_retry_attempts": retries,
-        "last_processing_result": mapping.get("LastProcessingResult"),
-        "function_errors": errors[:10],
-    }
-    drill.violate("rto", note, expected=True)
-
-
-def _summary_of(line: dict[str, Any]) -> str:
-    return f"{line.get('decision')}: {line.get('reason') or line.get('error') or ''}".rstrip(": ")
-
-
-NEVER_INVOKED_WINDOW_S = 3.0
+    monitor_faults.check_never_detected(drill, _seconds(seconds))
 
 
 @then("the change monitor was never invoked")
 def _(drill: Drill) -> None:
     """No START line after the change within a window where an attached monitor always runs."""
-    from dr_infra.drill import user_monitor
-    from dr_infra.errors import WaitTimeout
-
-    stack = drill.require_stack()
-    if user_monitor.is_user_monitor(drill):
-        user_monitor.assert_never_invoked(drill, NEVER_INVOKED_WINDOW_S)
-    else:
-        try:
-            recovery.wait_restore_started(drill, time.monotonic() + NEVER_INVOKED_WINDOW_S)
-        except WaitTimeout as exc:
-            assert exc.last_state == "monitor never invoked", f"the monitor was invoked: {exc.last_state}"
-        else:
-            raise AssertionError("the monitor started a restore, so it was invoked")
-    recovery.note_stream_record(drill)
-    mapping = drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid) if stack.mapping_uuid else {}
-    note = (
-        f"RTO violated: monitor never invoked within {NEVER_INVOKED_WINDOW_S:g} s of the change "
-        f"(event source mapping {stack.mapping_uuid or 'missing'}: State {mapping.get('State', '-')})"
-    )
-    drill.violate("rto", note, expected=True)
+    monitor_faults.check_never_invoked(drill)

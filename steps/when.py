@@ -13,7 +13,6 @@ from dr_infra.drill.items import Item
 from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError
-from dr_infra.report.journal import utcnow
 from dr_infra.stack import safety
 
 COUNT = r"(?P<count>-?\d+)"
@@ -92,27 +91,9 @@ def _(drill: Drill) -> None:
 
     On AWS, detection would be an EventBridge rule on CloudTrail's DeleteTable event.
     """
-    stack = drill.require_stack()
-    safety.check_drill_table(drill, "delete")
-    drill.ensure_monitor_attached()
-    inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
     from dr_infra.drill import runbook
 
-    start = utcnow()
-    drill.client("dynamodb").delete_table(TableName=stack.names.table)
-    drill.incident.table_lost = True
-    drill.mark_change(inject.Injection("delete-table", 1, start, utcnow(), []))
-    how = (
-        "restore to the second before the deletion by the table's ARN"
-        if drill.strategy == "pitr"
-        else "restore from the latest recovery point"
-    )
-    drill.record.add_evidence(
-        "notes",
-        "table loss: DeleteTable emits no stream records, so the monitor cannot see it; "
-        f"the drill ran the recovery runbook itself ({how})",
-    )
-    runbook.restore_lost_table(drill)
+    runbook.lose_table(drill)
 
 
 @when("the last stream records are delivered again")

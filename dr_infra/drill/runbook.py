@@ -17,9 +17,35 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from dr_infra.drill import inject
 from dr_infra.drill.state import Drill
 from dr_infra.errors import DrDrillError
-from dr_infra.report.journal import iso
+from dr_infra.report.journal import iso, utcnow
+from dr_infra.stack import safety
+
+
+def lose_table(drill: Drill) -> str:
+    """Delete the drill's table (DeleteTable) as its harmful change, then run the recovery runbook (the monitor
+    cannot see the loss); returns what :func:`restore_lost_table` started."""
+    stack = drill.require_stack()
+    safety.check_drill_table(drill, "delete")
+    drill.ensure_monitor_attached()
+    inject.wait_for_quiet_second(drill.require_oracle(), also_after=drill.incident.recovery_point_at)
+    start = utcnow()
+    drill.client("dynamodb").delete_table(TableName=stack.names.table)
+    drill.incident.table_lost = True
+    drill.mark_change(inject.Injection("delete-table", 1, start, utcnow(), []))
+    how = (
+        "restore to the second before the deletion by the table's ARN"
+        if drill.strategy == "pitr"
+        else "restore from the latest recovery point"
+    )
+    drill.record.add_evidence(
+        "notes",
+        "table loss: DeleteTable emits no stream records, so the monitor cannot see it; "
+        f"the drill ran the recovery runbook itself ({how})",
+    )
+    return restore_lost_table(drill)
 
 
 def restore_lost_table(drill: Drill) -> str:
