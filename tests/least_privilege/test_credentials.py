@@ -204,3 +204,23 @@ def test_a_transaction_needs_each_items_action_on_its_table(
     }
     principals.user(policy(both))("dynamodb").transact_write_items(TransactItems=items)
     assert "Item" in root.get_item(TableName=table, Key={"pk": {"S": "t1"}})
+
+
+def test_query_protocol_services_refuse_in_their_own_shape(principals: Principals) -> None:
+    # a monitor that notifies through SNS without sns:Publish must see SNS's AuthorizationError, not a body its
+    # SDK cannot parse; CloudFormation (query protocol too) answers AccessDenied
+    nothing = principals.user(policy({"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"}))
+    for service, call, code in (
+        ("sns", lambda c: c.list_topics(), "AuthorizationError"),
+        ("cloudformation", lambda c: c.list_stacks(), "AccessDenied"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call(nothing(service))
+        error = refused.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (code, 403), service
+        assert "is not authorized to perform: " in error["Error"]["Message"]
+    allowed = principals.user(
+        policy({"Effect": "Allow", "Action": ["sns:ListTopics", "cloudformation:ListStacks"], "Resource": "*"})
+    )
+    assert "Topics" in allowed("sns").list_topics()
+    assert "StackSummaries" in allowed("cloudformation").list_stacks()

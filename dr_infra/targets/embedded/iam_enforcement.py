@@ -8,7 +8,8 @@ https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartRestoreJob.html#
 each request is authorized for every permission the call needs (the action on the resource ARN it names, plus
 e.g. ``iam:PassRole`` for a role it passes) against the caller's identity policies. A refusal is
 ``AccessDeniedException`` for JSON services (DynamoDB and CloudWatch Logs: HTTP 400; Lambda and AWS Backup:
-HTTP 403) and ``AccessDenied`` (HTTP 403) for IAM and STS, with the message ``User: <caller ARN> is not
+HTTP 403) and ``AccessDenied`` (HTTP 403, XML) for IAM, STS and every other query-protocol service (CloudFormation,
+...; SNS: ``AuthorizationError``), with the message ``User: <caller ARN> is not
 authorized to perform: <action> on resource: <ARN> because no identity-based policy allows the <action>
 action`` (``... with an explicit deny in an identity-based policy`` when a Deny matched).
 
@@ -45,11 +46,13 @@ boundaries, SCPs, signature verification, and S3.
 
 from __future__ import annotations
 
+import functools
 import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+import botocore.loaders
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, JsonRESTError
 
@@ -71,6 +74,10 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 ``body``, ``raw_body``, ``uri_match``, ``region``, ``normalized_request`` and ``_get_action()``."""
 
 _QUERY_SERVICES = frozenset({"iam", "sts"})
+"""Query-protocol services drdrill itself calls; any other whose botocore model says ``query`` answers alike."""
+_QUERY_DENIAL_CODES = {"sns": "AuthorizationError"}
+"""Query services whose refusal is not ``AccessDenied``: SNS's is ``AuthorizationError`` (HTTP 403,
+https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors)."""
 _FORBIDDEN_SERVICES = frozenset({"lambda", "backup"})
 """JSON services whose AccessDeniedException is HTTP 403 (DynamoDB and CloudWatch Logs answer 400)."""
 _MISSING = object()
@@ -88,13 +95,26 @@ class AccessDenied(JsonRESTError):
 
 
 class QueryAccessDenied(AccessDeniedError):
-    """``AccessDenied`` as IAM and STS answer it (XML, HTTP 403)."""
+    """``AccessDenied`` as IAM and STS answer it (XML, HTTP 403); ``code`` for a query service that names it
+    otherwise (SNS: ``AuthorizationError``)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "AccessDenied") -> None:
         super().__init__("", "")
         from moto.core.exceptions import _RESTError
 
-        _RESTError.__init__(self, "AccessDenied", message)
+        _RESTError.__init__(self, code, message)
+
+
+@functools.lru_cache(maxsize=64)
+def _speaks_query(service: str) -> bool:
+    """Does botocore's model of ``service`` use the query protocol (XML errors: a JSON body cannot be parsed)?"""
+    if service in _QUERY_SERVICES:
+        return True
+    try:
+        model = botocore.loaders.create_loader().load_service_model(service, "service-2")
+    except Exception:
+        return False
+    return str(model.get("metadata", {}).get("protocol", "")) == "query"
 
 
 def denial_message(caller: str, permission: Permission, evaluation: Evaluation) -> str:
@@ -163,13 +183,13 @@ def _request_params(response: Any) -> dict[str, Any]:
 
 
 def _refusal(service: str, message: str) -> Exception:
-    if service in _QUERY_SERVICES:
-        return QueryAccessDenied(message)
+    if _speaks_query(service):
+        return QueryAccessDenied(message, _QUERY_DENIAL_CODES.get(service, "AccessDenied"))
     return AccessDenied(message, 403 if service in _FORBIDDEN_SERVICES else 400)
 
 
 def _invalid_token(service: str, error: principals.InvalidToken) -> Exception:
-    if service in _QUERY_SERVICES:
+    if _speaks_query(service):
         return InvalidClientTokenIdError()
     error.code = 403 if service in _FORBIDDEN_SERVICES else 400
     return error
