@@ -129,8 +129,8 @@ def _check_before_start(args: argparse.Namespace) -> None:
 
     load_policy(args.policy)  # a malformed policy is one line before anything starts
     parse_timing(  # an unknown profile or a bad scale is one line before anything starts
-        args.embedded_profile or os.environ.get("DRDRILL_EMBEDDED_PROFILE"),
-        args.embedded_scale or os.environ.get("DRDRILL_EMBEDDED_SCALE"),
+        args.embedded_profile,  # the environment's default included (dr_infra.bdd.options)
+        args.embedded_scale,
         args.target,
     )
     check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts

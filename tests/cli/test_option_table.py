@@ -23,6 +23,7 @@ from dr_infra.app.parser import COMMANDS, build_parser
 from dr_infra.app.run_command import _pytest_args
 from dr_infra.bdd import options
 from dr_infra.bdd.options import OPTIONS, Option
+from tests.cli.conftest import run_drdrill
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN_OPTIONS = [option for option in OPTIONS if option.plugin]
@@ -201,3 +202,29 @@ def test_another_commands_variant_of_a_drill_option_is_never_the_plugins() -> No
     plan = options.STACK.variant("plan", help="plan it")
     assert plan.plugin is None and plan.passes_as is None and plan.commands == ("plan",)
     assert plan.env == options.STACK.env  # the same variable unless the variant says otherwise
+
+
+def test_max_duration_estimates_the_profile_the_run_will_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--max-duration`` is checked before pytest starts, from drdrill run's own arguments: with the environment
+    default in them, ``DRDRILL_EMBEDDED_PROFILE=aws-scaled`` is estimated as aws-scaled (it was estimated as
+    instant while only the plugin read the variable)."""
+    from dr_infra.app.plan import check_max_duration
+
+    for option in OPTIONS:
+        if option.env:
+            monkeypatch.delenv(option.env, raising=False)
+    argv = [str(REPO / "features" / "deletion"), "--max-duration", "10h"]
+    instant = check_max_duration(_drdrill_run(argv))
+    monkeypatch.setenv("DRDRILL_EMBEDDED_PROFILE", "aws-scaled")
+    scaled = check_max_duration(_drdrill_run(argv))
+    assert instant is not None and scaled is not None
+    assert scaled > 2 * instant
+
+
+def test_a_bad_profile_in_the_environment_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    result = run_drdrill(
+        "run", str(REPO / "features" / "deletion"), cwd=tmp_path, env={"DRDRILL_EMBEDDED_PROFILE": "warp"}
+    )
+    assert result.code == 2
+    assert len(result.error_lines) == 1 and "warp" in result.error_lines[0], result.stderr
+    assert not (tmp_path / "reports").exists()
