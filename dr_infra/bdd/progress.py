@@ -248,17 +248,16 @@ class AutoProgress:
         self._pick().finish(phase, probe, elapsed, ok)
 
 
-def table_settles(name: str, elapsed: float, finished: bool) -> None:
-    """A teardown's DeleteTable waiting for a table a restore is still creating, as a progress phase."""
-    state = "deleted" if finished else "CREATING or UPDATING: DeleteTable refused"
-    waits.report_progress(f"table {name} settles before DeleteTable", state, elapsed, finished=finished)
+def stack_wait(phase: str, state: str, elapsed: float, finished: bool) -> None:
+    """A stack-layer wait (a mapping starting, a restored table settling before DeleteTable) as a progress phase."""
+    waits.report_progress(phase, state, elapsed, finished=finished)
 
 
 def install(mode: str, stream: IO[str] | None = None) -> None:
-    """Make every :class:`~dr_infra.drill.waits.WaitPolicy`, and a teardown's DeleteTable waiting for a table to
-    settle, report to the chosen observer."""
-    from dr_infra.stack import table_delete
+    """Make every :class:`~dr_infra.drill.waits.WaitPolicy`, and the stack layer's own waits (a mapping starting,
+    teardown's DeleteTable waiting for a restored table to settle), report to the chosen observer."""
+    from dr_infra.stack import wait_report
 
     observer = choose(mode, stream)
     waits.set_observer(observer)
-    table_delete.set_wait_reporter(table_settles if observer is not None else None)
+    wait_report.set_reporter(stack_wait if observer is not None else None)

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from tenacity import Retrying, retry_if_exception, retry_if_result, stop_before_delay, wait_exponential
 
 from dr_infra.errors import DrDrillError
+from dr_infra.stack import wait_report
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,12 +47,16 @@ def _until(check: Any, timeout: float, what: str, max_interval: float = 2.0) -> 
     def give_up(state: Any) -> None:
         raise NotArmed(f"{what} did not happen within {timeout:.0f} s")
 
-    return Retrying(
+    wait = wait_report.Wait(what)  # minutes on AWS: said on drdrill run's progress lines (heartbeat included)
+    result = Retrying(
         retry=retry_if_result(lambda value: not value),
         wait=wait_exponential(multiplier=0.05, max=max(0.05, max_interval)),
         stop=stop_before_delay(timeout),
         retry_error_callback=give_up,
+        before_sleep=lambda state: wait.tick("not yet"),
     )(check)
+    wait.done("done")
+    return result
 
 
 def enable_stream(

@@ -7,7 +7,7 @@ creating when a drill ends (an interrupted drill, a slow restore) must therefore
 not given up on: the delete is retried (tenacity) until the table can be deleted or is gone, up to
 :data:`SETTLE_TIMEOUT_S` (a DynamoDB restore can take well over 20 minutes on AWS). A table already gone is
 fine (the cleanup records it as such). That wait can be as long as a restore, so whoever watches the run is told
-about it (:func:`set_wait_reporter`; ``drdrill run``'s progress lines): a teardown is never silent for long.
+about it (:mod:`dr_infra.stack.wait_report`; ``drdrill run``'s progress lines): a teardown is never silent for long.
 """
 
 from __future__ import annotations
@@ -19,18 +19,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
+from dr_infra.stack import wait_report
+
 SETTLE_TIMEOUT_S = 3600.0
-
-#: Told while a DeleteTable waits for a CREATING/UPDATING table: (table name, seconds waited, finished).
-WaitReporter = Callable[[str, float, bool], None]
-_reporter: WaitReporter | None = None
-
-
-def set_wait_reporter(reporter: WaitReporter | None) -> None:
-    """Tell ``reporter`` about every retry of a refused DeleteTable and, once one was told, its end (``None``:
-    silence; :func:`dr_infra.bdd.progress.install` sets it)."""
-    global _reporter
-    _reporter = reporter
 
 
 def _in_use(exc: BaseException) -> bool:
@@ -45,15 +36,10 @@ def delete_table_when_settled(
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """``DeleteTable`` once DynamoDB accepts it; ResourceInUseException (CREATING/UPDATING) is waited out."""
-    reporter = _reporter
-    started = clock()
-    told = False
+    wait = wait_report.Wait(f"table {name} settles before DeleteTable", clock)
 
     def before_sleep(state: RetryCallState) -> None:
-        nonlocal told
-        if reporter is not None:
-            told = True
-            reporter(name, clock() - started, False)
+        wait.tick("CREATING or UPDATING: DeleteTable refused")
 
     for attempt in Retrying(
         retry=retry_if_exception(_in_use),
@@ -65,8 +51,7 @@ def delete_table_when_settled(
     ):
         with attempt:
             ddb.delete_table(TableName=name)
-    if told and reporter is not None:
-        reporter(name, clock() - started, True)
+    wait.done("deleted")
 
 
 def delete_system_backups(ddb: Any, prefix: str) -> None:

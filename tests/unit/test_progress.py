@@ -217,3 +217,48 @@ def test_a_table_deleted_at_once_or_without_progress_prints_nothing() -> None:
     client = CreatingTable(busy=6)
     delete_table_when_settled(client, "t", sleep=clock.sleep, clock=clock)
     assert client.calls == 7 and out.getvalue() == ""
+
+
+class StartingMapping:
+    """A Lambda client whose event source mapping is Creating for ``creating`` GetEventSourceMapping calls."""
+
+    def __init__(self, creating: int) -> None:
+        self.creating, self.calls = creating, 0
+
+    def get_event_source_mapping(self, UUID: str) -> dict[str, str]:
+        self.calls += 1
+        return {"UUID": UUID, "State": "Creating" if self.calls <= self.creating else "Enabled"}
+
+
+def test_a_mapping_that_takes_long_to_start_is_reported_then_done() -> None:
+    """On AWS a new mapping can take minutes to start polling: the provisioning wait speaks like a restore's."""
+    from dr_infra.stack import protect, wait_report
+
+    told: list[tuple[str, float, bool]] = []
+    wait_report.set_reporter(lambda phase, state, elapsed, finished: told.append((phase, elapsed, finished)))
+    try:
+        protect.wait_mapping_state(StartingMapping(creating=3), "m-1", "Enabled", timeout=5, max_interval=0.01)  # type: ignore[arg-type]
+        assert [f for _, _, f in told] == [False, False, False, True]
+        assert {p for p, _, _ in told} == {"event source mapping m-1 becoming Enabled"}
+        told.clear()
+        protect.wait_mapping_state(StartingMapping(creating=0), "m-2", "Enabled", timeout=5)  # type: ignore[arg-type]
+        assert told == []  # ready at once: nothing to say
+        with pytest.raises(protect.NotArmed):
+            protect.wait_mapping_state(
+                StartingMapping(creating=10**6), "m-3", "Enabled", timeout=0.2, max_interval=0.01
+            )  # type: ignore[arg-type]
+        assert told and not any(f for _, _, f in told)  # a wait that gave up is never reported done
+    finally:
+        wait_report.set_reporter(None)
+
+
+def test_progress_install_routes_stack_waits_to_the_progress_lines() -> None:
+    from dr_infra.stack import wait_report
+
+    out = io.StringIO()
+    progress.install("plain", out)
+    assert wait_report._reporter is progress.stack_wait
+    wait_report._reporter("event source mapping m-1 becoming Enabled", "not yet", 3.0, False)
+    assert out.getvalue().startswith("[drdrill] waiting: event source mapping m-1 becoming Enabled (now not yet")
+    progress.install("off", out)
+    assert wait_report._reporter is None
