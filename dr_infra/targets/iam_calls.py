@@ -14,7 +14,8 @@ grant on the table's ARN does not cover
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 Beyond the action on its resource: ``RestoreTableToPointInTime`` / ``RestoreTableFromBackup`` need read/write
 on the target table (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html);
-``StartBackupJob`` / ``StartRestoreJob`` pass their ``IamRoleArn`` to AWS Backup and ``CreateFunction`` /
+``StartBackupJob`` / ``StartRestoreJob`` / ``CreateBackupSelection`` (on its plan, ``backup-plan:ID``) pass
+their ``IamRoleArn`` to AWS Backup and ``CreateFunction`` /
 ``UpdateFunctionConfiguration`` pass ``Role`` to Lambda (``iam:PassRole`` with ``iam:PassedToService``,
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html). A call not listed raises
 :class:`UnknownCall`: the authorizer then checks its action on ``"*"`` (only a ``*`` grant allows it) and a
@@ -169,6 +170,16 @@ _IAM_USER_OPERATIONS = frozenset(
         "CreateAccessKey",
         "DeleteAccessKey",
         "ListAccessKeys",
+    }
+)
+_BACKUP_PLAN_OPERATIONS = frozenset(
+    {
+        "GetBackupPlan",
+        "UpdateBackupPlan",
+        "DeleteBackupPlan",
+        "GetBackupSelection",
+        "ListBackupSelections",
+        "DeleteBackupSelection",
     }
 )
 _IAM_POLICY_OPERATIONS = frozenset({"GetPolicy", "GetPolicyVersion", "DeletePolicy", "ListPolicyVersions"})
@@ -337,6 +348,13 @@ def _backup(
         ]
     if operation == "StartBackupJob":
         return [Permission(action, vault), _pass_role(params["IamRoleArn"], "backup.amazonaws.com")]
+    plan = (
+        f"arn:aws:backup:{region}:{account}:backup-plan:{params.get('backupPlanId') or params.get('BackupPlanId', '')}"
+    )
+    if operation == "CreateBackupSelection":  # the selection's role is passed to AWS Backup
+        return [Permission(action, plan), _pass_role(params["BackupSelection"]["IamRoleArn"], "backup.amazonaws.com")]
+    if operation in _BACKUP_PLAN_OPERATIONS:
+        return [Permission(action, plan)]
     if operation in ("DescribeRecoveryPoint", "DeleteRecoveryPoint", "GetRecoveryPointRestoreMetadata"):
         return [Permission(action, str(params["RecoveryPointArn"]))]
     if operation in (

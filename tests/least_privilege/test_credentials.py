@@ -224,3 +224,36 @@ def test_query_protocol_services_refuse_in_their_own_shape(principals: Principal
     )
     assert "Topics" in allowed("sns").list_topics()
     assert "StackSummaries" in allowed("cloudformation").list_stacks()
+
+
+def test_a_backup_selection_passes_its_role_to_backup(principals: Principals, embedded: EmbeddedTarget) -> None:
+    role = principals.role("backup.amazonaws.com")
+    backup = embedded.client("backup")
+    vault = f"lp-vault-sel-{role[-8:]}"
+    backup.create_backup_vault(BackupVaultName=vault)
+    rule = {"RuleName": "daily", "TargetBackupVaultName": vault, "ScheduleExpression": "cron(0 5 * * ? *)"}
+    plan_id = backup.create_backup_plan(BackupPlan={"BackupPlanName": f"lp-plan-{role[-8:]}", "Rules": [rule]})[
+        "BackupPlanId"
+    ]
+    plan_arn = f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-plan:{plan_id}"
+    selection = {"SelectionName": "lp", "IamRoleArn": role, "Resources": [_arn("lp-anything")]}
+    create = {"Effect": "Allow", "Action": "backup:CreateBackupSelection", "Resource": plan_arn}
+    try:
+        with pytest.raises(ClientError) as refused:
+            principals.user(policy(create))("backup").create_backup_selection(
+                BackupPlanId=plan_id, BackupSelection=selection
+            )
+        assert f"iam:PassRole on resource: {role}" in denied(refused, 403)
+        pass_role = {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": role,
+            "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
+        }
+        made = principals.user(policy(create, pass_role))("backup").create_backup_selection(
+            BackupPlanId=plan_id, BackupSelection=selection
+        )
+        backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=made["SelectionId"])
+    finally:
+        backup.delete_backup_plan(BackupPlanId=plan_id)
+        backup.delete_backup_vault(BackupVaultName=vault)
