@@ -215,3 +215,53 @@ def test_all_skipped_is_not_measured() -> None:
     assert journal.status == "not-measured"
     page = render_html(journals.as_dict(journal))
     assert "Nothing measured" in page and "7 skipped of 7 scenarios" in page
+
+
+def _trend_run(day: int, target: str, rto: dict[str, float]) -> dict:
+    """A journal with one scenario per guarantee in ``rto`` (backup strategy, 60 s target on embedded)."""
+    goal = 3600.0 if target == "aws" else 60.0
+    return {
+        "run_id": f"r{day}-{target}",
+        "started_at": f"2026-11-{day:02d}T00:00:00+00:00",
+        "target": {"name": target},
+        "scenarios": [
+            {"guarantee": g, "strategy": "backup", "rto": {"measured_s": v, "target_s": goal}} for g, v in rto.items()
+        ],
+    }
+
+
+def test_trend_has_one_panel_per_target_guarantee_and_strategy() -> None:
+    """Seconds on the embedded target and an hour on AWS share no scale: each series gets its own panel, axis and
+    target line, never one plot of lines with repeated colours."""
+    from dr_infra.report.charts import trend_chart
+
+    runs = [
+        _trend_run(1, "embedded", {"deletion": 2.0, "table_loss": 1.0}),
+        _trend_run(2, "aws", {"deletion": 1500.0}),
+        _trend_run(3, "embedded", {"deletion": 3.0, "table_loss": 1.5}),
+        _trend_run(4, "aws", {"deletion": 1700.0}),
+    ]
+    chart = trend_chart(runs, "rto", "trend-rto")
+    assert chart is not None
+    titles = [p.title for p in chart.panels]
+    assert titles == sorted(
+        [
+            "Deleted items come back · backup on aws",
+            "Deleted items come back · backup on embedded",
+            "A lost table is recovered · backup on embedded",
+        ]
+    )
+    aws = chart.panels[titles.index("Deleted items come back · backup on aws")]
+    embedded = chart.panels[titles.index("Deleted items come back · backup on embedded")]
+    assert aws.target_text == "target 1 h 00 min" and embedded.target_text == "target 1 min 00 s"
+    assert aws.last_text == "latest 28 min 20 s" and embedded.last_text == "latest 3.0 s"
+    assert len({p.colour for p in chart.panels}) == len(chart.panels)
+    assert len(aws.dots) == 2 and len(embedded.dots) == 2  # each series only has the runs of its target
+
+
+def test_no_trend_from_a_single_measured_run() -> None:
+    from dr_infra.report.charts import trend_chart
+
+    assert trend_chart([_trend_run(1, "embedded", {"deletion": 2.0})], "rto", "t") is None
+    unmeasured = _trend_run(2, "embedded", {})
+    assert trend_chart([_trend_run(1, "embedded", {"deletion": 2.0}), unmeasured], "rto", "t") is None
