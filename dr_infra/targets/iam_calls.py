@@ -237,6 +237,21 @@ def with_resource_tags(permission: Permission, resource_tags: ResourceTags | Non
     return Permission(permission.action, permission.resource, permission.context + keys, (RESOURCE_TAG,))
 
 
+ACTION_NAMES = {
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "lambda:InvokeFunction",
+}
+"""API operations whose IAM action has another name: Invoke is authorized as ``lambda:InvokeFunction``
+(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html,
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html)."""
+
+
+def action_of(service: str, operation: str) -> str:
+    """The IAM action an API call is authorized as (``service`` is botocore's name)."""
+    named = ACTION_NAMES.get((service, operation))
+    return named or f"{IAM_PREFIX.get(service, service)}:{operation}"
+
+
 class UnknownCall(ValueError):
     """An API call :func:`permissions_for_call` does not know the authorization of (teach it, don't guess)."""
 
@@ -261,7 +276,7 @@ def permissions_for_call(
     prefix = IAM_PREFIX.get(service)
     if prefix is None:
         raise UnknownCall(f"{service}:{operation}: service not covered")
-    action = f"{prefix}:{operation}"
+    action = action_of(service, operation)
     if action in NO_RESOURCE_LEVEL:
         if operation == "CreateEventSourceMapping":
             function = _function_arn(str(params["FunctionName"]), region, account)

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from dr_infra.targets.embedded import EmbeddedTarget
 
-from .conftest import Principals, policy, wait_active
+from .conftest import Principals, denied, policy, wait_active
 
 HANDLER = """
 import boto3
@@ -218,3 +218,17 @@ def test_update_function_configuration_refuses_a_role_lambda_cannot_assume(
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
     who, failed = _invoke(embedded, name, {"whoami": True})
     assert not failed and f"assumed-role/{second.split('/')[-1]}/" in who  # the new role's credentials
+
+
+def test_invoking_a_function_needs_lambda_invoke_function_on_it(
+    embedded: EmbeddedTarget, principals: Principals, functions: list[str]
+) -> None:
+    name = _function(embedded, functions, principals.role("lambda.amazonaws.com"))
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    reader = principals.user(policy({"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": arn}))
+    with pytest.raises(ClientError) as refused:
+        reader("lambda").invoke(FunctionName=name, Payload=b"{}")
+    assert f"lambda:InvokeFunction on resource: {arn} " in denied(refused, 403)
+    invoker = principals.user(policy({"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}))
+    answer = invoker("lambda").invoke(FunctionName=name, Payload=b"{}")
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer

@@ -184,3 +184,9 @@ def test_monitor_policy_lets_a_reprotected_table_be_restored_and_reprotected_aga
         assert iam_eval.allows(MONITOR, action, restored), action
     assert iam_eval.allows(MONITOR, "backup:StartRestoreJob", f"{restored}/backup/01740000000000-abcdef12")
     assert not iam_eval.allows(MONITOR, "dynamodb:DeleteTable", restored)
+
+
+def test_an_operation_is_authorized_as_its_iam_action_not_its_api_name() -> None:
+    fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES.monitor_function}"
+    assert _needs("lambda", "Invoke", FunctionName=NAMES.monitor_function) == [("lambda:InvokeFunction", fn, {})]
+    assert _needs("lambda", "Invoke", FunctionName=f"{fn}:7") == [("lambda:InvokeFunction", fn, {})]

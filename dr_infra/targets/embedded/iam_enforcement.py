@@ -57,7 +57,7 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, JsonRESTError
 
 from dr_infra.targets.embedded import backup_tags, moto_patch, principals
-from dr_infra.targets.iam_calls import IAM_PREFIX, Permission, UnknownCall, permissions_for_call
+from dr_infra.targets.iam_calls import Permission, UnknownCall, action_of, permissions_for_call
 from dr_infra.targets.iam_evaluator import IDENTITY_POLICY, Decision, Evaluation, evaluate_effective, trusts_principal
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -210,14 +210,13 @@ def _authorize_request(self: Any, resource: str = "*") -> None:
         _check_trust(_request_params(self), principal, str(self.current_account))
     if principal is None:
         return
-    prefix = IAM_PREFIX.get(service, service)
     try:
         params = _request_params(self)
         needed = permissions_for_call(
             service, str(operation), params, region, principal.account, resource_tags=backup_tags.tags_of
         )
     except (UnknownCall, KeyError):
-        needed = [Permission(f"{prefix}:{operation}", "*")]
+        needed = [Permission(action_of(service, str(operation)), "*")]
     missing = authorize(principal, needed, region)
     if missing is not None:
         raise _refusal(service, denial_message(principal.arn, *missing))
