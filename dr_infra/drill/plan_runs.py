@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dr_infra.drill.state import Drill
 from dr_infra.drill.waits import Probe, WaitPolicy
@@ -33,6 +33,9 @@ from dr_infra.report.journal import iso
 from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.spec import DEFAULT_SCHEDULE
 from dr_infra.targets.schedule_expression import ScheduleError, parse
+
+if TYPE_CHECKING:
+    from mypy_boto3_backup.type_defs import BackupJobTypeDef
 
 MAX_RUNS = 50
 WALL_MARGIN_S = 120.0
@@ -48,7 +51,7 @@ def check_runs(count: int | str) -> int:
     return number
 
 
-def plan_jobs(drill: Drill) -> list[dict[str, Any]]:
+def plan_jobs(drill: Drill) -> list[BackupJobTypeDef]:
     """The stack's plan-made backup jobs of the table (``CreatedBy.BackupPlanId``), oldest first."""
     stack = drill.require_stack()
     backup = drill.client("backup")
@@ -146,7 +149,7 @@ def plan_rules(definition: StackDefinition | None) -> list[dict[str, Any]]:
     return [{"ScheduleExpression": DEFAULT_SCHEDULE}]
 
 
-def runs_due(plan: str, rules: list[dict[str, Any]], needed: int, now: float) -> tuple[float, float] | str:
+def runs_due(plan: str, rules: Sequence[Mapping[str, Any]], needed: int, now: float) -> tuple[float, float] | str:
     """``(time of the needed-th next scheduled run, its rule's start window in s)``, or why it cannot be told
     (``plan``: how the reason names the plan)."""
     due: list[tuple[float, float]] = []
@@ -165,7 +168,7 @@ def runs_due(plan: str, rules: list[dict[str, Any]], needed: int, now: float) ->
     return due[needed - 1]
 
 
-def wait_too_long(plan: str, rules: list[dict[str, Any]], needed: int, now: float, limit_s: float) -> str | None:
+def wait_too_long(plan: str, rules: Sequence[Mapping[str, Any]], needed: int, now: float, limit_s: float) -> str | None:
     """Why waiting for ``needed`` more scheduled runs of ``plan`` from ``now`` skips the scenario, else ``None``.
 
     The wait lasts until the ``needed``-th next scheduled time plus that rule's start window (a job may start

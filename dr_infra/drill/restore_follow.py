@@ -7,7 +7,7 @@ Shared by drdrill's own monitor (:mod:`dr_infra.drill.recovery`) and a user's mo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +43,7 @@ def remaining(deadline: float) -> float:
 
 
 def _job_evidence(
-    drill: Drill, job_id: str, job: dict[str, Any], started: datetime | None, completed: datetime | None
+    drill: Drill, job_id: str, job: Mapping[str, Any], started: datetime | None, completed: datetime | None
 ) -> dict[str, Any]:
     """A restore job as the journal keeps it (restore-jobs.csv is rendered from these), finished or FAILED."""
     return {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dr_infra.drill import inject
 from dr_infra.drill.state import Drill
@@ -46,6 +46,9 @@ def lose_table(drill: Drill) -> str:
         f"the drill ran the recovery runbook itself ({how})",
     )
     return restore_lost_table(drill)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 
 def restore_lost_table(drill: Drill) -> str:
@@ -106,7 +109,7 @@ def restore_lost_table_from_backup(drill: Drill) -> str:
     drill.incident.restored_table = target
     drill.incident.recovery_point_arn = newest["RecoveryPointArn"]
     drill.incident.recovery_point_at = newest["CreationDate"]
-    drill.incident.restore_started_at = job.get("CreationDate") or datetime.now(UTC)
+    drill.incident.restore_started_at = datetime.now(UTC)  # StartRestoreJob answers only the RestoreJobId
     return str(job["RestoreJobId"])
 
 
@@ -121,7 +124,7 @@ def redeliver_last_records(drill: Drill) -> int:
     if change is None:
         raise DrDrillError("'the last stream records are delivered again' needs a change first (a When step)")
     streams = drill.client("dynamodbstreams")
-    records: list[dict[str, Any]] = []
+    records: list[RecordTypeDef] = []
     shards = streams.describe_stream(StreamArn=stack.stream_arn)["StreamDescription"].get("Shards", [])
     for shard in shards:
         iterator = streams.get_shard_iterator(
@@ -138,7 +141,7 @@ def redeliver_last_records(drill: Drill) -> int:
     recent = [r for r in records if (_epoch(r["dynamodb"].get("ApproximateCreationDateTime")) or 0) >= cutoff]
     event = {"Records": []}  # type: dict[str, list[dict[str, Any]]]
     for record in recent:
-        dynamodb = dict(record["dynamodb"])
+        dynamodb: dict[str, Any] = dict(record["dynamodb"])
         dynamodb["ApproximateCreationDateTime"] = _epoch(dynamodb.get("ApproximateCreationDateTime"))
         entry: dict[str, Any] = {
             "eventID": record.get("eventID"),

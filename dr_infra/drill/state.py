@@ -27,6 +27,7 @@ from dr_infra.stack.names import StackNames, check_logical_table_name
 from dr_infra.stack.provision import Stack, attach_monitor, provision
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.base import Target
+from dr_infra.targets.client_types import ClientSource
 
 
 def item_maker(spec: StackSpec) -> ItemMaker:
@@ -174,8 +175,10 @@ class Drill:
         assert self.oracle is not None
         return self.oracle
 
-    def client(self, service: str) -> Any:
-        return self.target.client(service)
+    @property
+    def client(self) -> ClientSource:
+        """``drill.client("dynamodb")``: the target's client for a service (typed per service)."""
+        return self.target.client
 
     def configure_monitor(self) -> None:
         """Push the scenario's strategy and trigger events into the monitor's DR_* variables."""

@@ -14,8 +14,9 @@ with the reason: a stack without a monitor or a plan is a stack that does not re
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -23,6 +24,9 @@ from dr_infra.errors import ConfigError
 from dr_infra.stack.deployed import DeployedDefinition
 from dr_infra.stack.table_shape import KeyAttribute, SecondaryIndex, TableShape
 from dr_infra.targets.base import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass
@@ -87,7 +91,7 @@ def _index(raw: dict[str, Any], types: dict[str, str]) -> SecondaryIndex:
     )
 
 
-def shape_of(ddb: Any, description: dict[str, Any]) -> TableShape:
+def shape_of(ddb: DynamoDBClient, description: Mapping[str, Any]) -> TableShape:
     """The deployed table's shape from DescribeTable (and DescribeTimeToLive), as drdrill's items must fit it."""
     types = {a["AttributeName"]: a["AttributeType"] for a in description.get("AttributeDefinitions", [])}
     hash_key = _key(description["KeySchema"], types, "HASH")
@@ -247,5 +251,5 @@ def discover(target: Target, deployed: DeployedDefinition, where: str) -> Deploy
     return parts
 
 
-def _stream_on(description: dict[str, Any]) -> bool:
+def _stream_on(description: Mapping[str, Any]) -> bool:
     return bool((description.get("StreamSpecification") or {}).get("StreamEnabled"))

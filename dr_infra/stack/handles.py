@@ -7,12 +7,16 @@ read one (posture, plans) need not import the provisioner: imports point down, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
 
 from dr_infra.stack.cleanup import Cleanups
 from dr_infra.stack.names import StackNames
 from dr_infra.stack.spec import StackSpec
 
-RUNTIME = "python3.13"
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TagTypeDef
+
+RUNTIME: Final = "python3.13"
 MONITOR_HANDLER = "change_monitor.handler.lambda_handler"
 REPROTECT_HANDLER = "change_monitor.handler.on_restore_completed"
 
@@ -39,7 +43,7 @@ class Stack:
     code_sha256: str = ""
     created: list[str] = field(default_factory=list)
 
-    def tag_list(self) -> list[dict[str, str]]:
+    def tag_list(self) -> list[TagTypeDef]:
         return [{"Key": k, "Value": v} for k, v in self.names.tags().items()]
 
     def monitor_environment(self) -> dict[str, str]:

@@ -33,6 +33,7 @@ from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, run_started_at
 from dr_infra.stack.restored import restored_source_run
 from dr_infra.stack.table_delete import delete_table_when_settled
 from dr_infra.targets.base import Target
+from dr_infra.targets.client_types import ClientSource
 
 DURATION = re.compile(r"(\d+)\s*([smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -139,8 +140,9 @@ class _Sweeper:
         self.cutoff = now - older_than
         self.result = JanitorResult(older_than)
 
-    def c(self, service: str) -> Any:
-        return self.t.client(service)
+    @property
+    def c(self) -> ClientSource:
+        return self.t.client
 
     # -- selection -------------------------------------------------------------------------------------------
     def consider(self, kind: str, name: str, tags: dict[str, str], arn: str = "", ref: str = "") -> None:

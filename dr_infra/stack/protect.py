@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
 STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
-STARTING_POSITION = "TRIM_HORIZON"
+STARTING_POSITION: Final = "TRIM_HORIZON"
 MAPPING_START_TIMEOUT_S = 900.0
 """How long to wait for a new mapping to become Enabled (AWS: minutes; undocumented upper bound)."""
 STREAM_ENABLE_TIMEOUT_S = 300.0

@@ -33,6 +33,7 @@ from dr_infra.stack.packaging import build_package
 from dr_infra.stack.spec import StackSpec
 from dr_infra.stack.table_delete import delete_system_backups, delete_table_when_settled
 from dr_infra.targets.base import Target
+from dr_infra.targets.client_types import ClientSource
 
 
 def _role_not_ready(exc: BaseException) -> bool:
@@ -108,8 +109,9 @@ class _Provisioner:
         self.s = stack
         self.n = stack.names
 
-    def c(self, service: str) -> Any:
-        return self.t.client(service)
+    @property
+    def c(self) -> ClientSource:
+        return self.t.client
 
     def run(self) -> None:
         self.roles()

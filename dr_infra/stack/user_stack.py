@@ -13,12 +13,15 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dr_infra.stack import function_ready, placeholders, safety
 from dr_infra.stack.handles import Stack, placeholder_values
 from dr_infra.stack.packaging import user_package
 from dr_infra.targets.base import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_backup.type_defs import BackupPlanInputTypeDef, BackupSelectionTypeDef
 
 RESTORE_SETTLE_S = 120.0
 """How long teardown waits for a restore the user's monitor started to finish, so its table can be deleted."""
@@ -38,15 +41,16 @@ def _tagged(rule: dict[str, Any], stack: Stack) -> dict[str, Any]:
     return {**rule, "RecoveryPointTags": {**dict(rule.get("RecoveryPointTags") or {}), **stack.names.tags()}}
 
 
-def plan_document(stack: Stack) -> dict[str, Any]:
+def plan_document(stack: Stack) -> BackupPlanInputTypeDef:
     """CreateBackupPlan's ``BackupPlan``: the user's (filled in, renamed) or the original design's 12 h / 35 days.
 
-    Every rule tags its recovery points with the run's tags (:func:`_tagged`)."""
+    Every rule tags its recovery points with the run's tags (:func:`_tagged`). The user's document is passed as
+    written (checked by the definition's schema, then by AWS Backup), hence the cast."""
     spec = stack.spec
     if spec.definition is not None and spec.definition.backup is not None:
         plan: dict[str, Any] = placeholders.fill(spec.definition.backup.plan, _values(stack))
         rules = [_tagged(rule, stack) for rule in plan.get("Rules", [])]
-        return {**plan, "BackupPlanName": stack.names.plan, "Rules": rules}
+        return cast("BackupPlanInputTypeDef", {**plan, "BackupPlanName": stack.names.plan, "Rules": rules})
     return {
         "BackupPlanName": stack.names.plan,
         "Rules": [
@@ -62,12 +66,12 @@ def plan_document(stack: Stack) -> dict[str, Any]:
     }
 
 
-def selection_document(stack: Stack) -> dict[str, Any]:
+def selection_document(stack: Stack) -> BackupSelectionTypeDef:
     """CreateBackupSelection's ``BackupSelection``: the user's (filled in, renamed) or the table and its restores."""
     spec = stack.spec
     if spec.definition is not None and spec.definition.backup is not None:
         selection: dict[str, Any] = placeholders.fill(spec.definition.backup.selection, _values(stack))
-        return {**selection, "SelectionName": stack.names.selection}
+        return cast("BackupSelectionTypeDef", {**selection, "SelectionName": stack.names.selection})
     return {
         "SelectionName": stack.names.selection,
         "IamRoleArn": stack.backup_role_arn,

@@ -16,6 +16,8 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
+from dr_infra.targets.client_types import ClientSource
+
 RETRY_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 8},
     connect_timeout=5,
@@ -92,8 +94,12 @@ class Target(ABC):
             raise RuntimeError(f"target {self.name!r} is not started")
         return self._clients
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` on this target."""
+    @property
+    def client(self) -> ClientSource:
+        """``target.client("dynamodb")``: a boto3 client for a service on this target (typed per service)."""
+        return self._client
+
+    def _client(self, service: str) -> Any:
         return self.clients(service)
 
     @property

@@ -20,7 +20,7 @@ as the user likes: the drill asks only what its recovery needs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dr_infra.stack.provision import Stack
 from dr_infra.targets.base import Target
@@ -28,8 +28,11 @@ from dr_infra.targets.iam_evaluator import Decision
 from dr_infra.verify import effective_permissions
 from dr_infra.verify.posture import PostureCheck, PostureInspector
 
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.type_defs import EventSourceMappingConfigurationTypeDef
 
-def _mappings(target: Target, stack: Stack) -> list[dict[str, Any]]:
+
+def _mappings(target: Target, stack: Stack) -> list[EventSourceMappingConfigurationTypeDef]:
     if not stack.stream_arn or not stack.names.monitor_function:
         return []
     lam = target.client("lambda")

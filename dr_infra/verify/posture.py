@@ -9,15 +9,19 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from dr_infra.stack.handles import Stack
 from dr_infra.stack.names import TAG_RUN_ID
 from dr_infra.targets.base import Target
+from dr_infra.targets.client_types import ClientSource
 from dr_infra.targets.iam_evaluator import Decision
 from dr_infra.verify import effective_permissions
+
+if TYPE_CHECKING:
+    from mypy_boto3_backup.type_defs import BackupRuleTypeDef
 
 CRON = re.compile(r"^cron\((?P<min>\S+) (?P<hour>\S+) (?P<dom>\S+) (?P<mon>\S+) (?P<dow>\S+) (?P<year>\S+)\)$")
 
@@ -69,8 +73,9 @@ class PostureInspector:
         self.target = target
         self.stack = stack
 
-    def c(self, service: str) -> Any:
-        return self.target.client(service)
+    @property
+    def c(self) -> ClientSource:
+        return self.target.client
 
     def pitr_enabled(self) -> PostureCheck:
         """The table's own point-in-time recovery setting (DescribeContinuousBackups), and what the plan's flag is.
@@ -111,7 +116,7 @@ class PostureInspector:
         actual = spec.get("StreamViewType", "NONE") if spec.get("StreamEnabled") else "DISABLED"
         return PostureCheck("stream view type", "NEW_AND_OLD_IMAGES", actual, actual == "NEW_AND_OLD_IMAGES")
 
-    def _plan_rules(self) -> list[dict[str, Any]]:
+    def _plan_rules(self) -> list[BackupRuleTypeDef]:
         plan = self.c("backup").get_backup_plan(BackupPlanId=self.stack.plan_id)
         return list(plan["BackupPlan"]["Rules"])
 
