@@ -8,16 +8,19 @@ A writer stops at teardown, or at once (:meth:`CanaryWriter.halt`) when the run'
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dr_infra.drill.inject import put_item
 from dr_infra.drill.oracle import CANARY_KIND, Oracle, Write
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 class CanaryWriter:
     """Writes ``canary-000001``, ``canary-000002``, ... every ``interval_s`` until stopped."""
 
-    def __init__(self, client: Any, table: str, oracle: Oracle, interval_s: float) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, oracle: Oracle, interval_s: float) -> None:
         self.client = client
         self.table = table
         self.oracle = oracle

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.restore_count import settled_restores
@@ -36,6 +36,9 @@ from dr_infra.stack.names import StackNames, check_logical_table_name
 from dr_infra.stack.provision import Stack
 from dr_infra.stack.spec import StackSpec
 from dr_infra.verify.deployed_posture import check_deployed
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SETTLE_S = 120.0
 """How long clean-up waits for restores the drill caused (also by deleting its own items) to settle."""
@@ -140,7 +143,7 @@ def _arm_cleanup(drill: Drill, stack: Stack) -> None:
     )
 
 
-def _delete_items(drill: Drill, ddb: Any, stack: Stack) -> None:
+def _delete_items(drill: Drill, ddb: DynamoDBClient, stack: Stack) -> None:
     count = parts_of.delete_drill_items(ddb, stack)
     drill.record.evidence.setdefault("deployed_cleanup", {})["items_deleted"] = count
 
@@ -149,7 +152,7 @@ REWRITE_ROUNDS = 3
 """How many times clean-up deletes drill items a deployed monitor wrote back before it reports them as left."""
 
 
-def _items_gone(drill: Drill, ddb: Any, stack: Stack) -> None:
+def _items_gone(drill: Drill, ddb: DynamoDBClient, stack: Stack) -> None:
     """Once the restores settled: a monitor that repairs deletions in place writes the drill's deleted items back
     (their REMOVE records are harm to it). They are deleted again, a few rounds, each after the monitor had time to
     react; any still there is a clean-up failure naming them, never a silent leak."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
@@ -22,6 +22,9 @@ from dr_infra.drill.oracle import Oracle, Write
 from dr_infra.drill.waits import ProgressTicker
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import utcnow
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 BATCH = 25
 MAX_ITEMS = 200_000
@@ -49,7 +52,7 @@ def seed_count(text: str) -> int:
     return check_count(int(text))
 
 
-def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
+def _batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:
     """One BatchWriteItem call plus retries of whatever DynamoDB left unprocessed."""
     pending: dict[str, Any] = {table: requests}
 
@@ -80,7 +83,7 @@ def _in_batches(requests: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, A
 
 
 def write_batches(
-    client: Any,
+    client: DynamoDBClient,
     table: str,
     requests: Iterable[dict[str, Any]],
     workers: int = 4,
@@ -124,7 +127,7 @@ def write_batches(
     return count
 
 
-def seed(client: Any, table: str, oracle: Oracle, count: int) -> None:
+def seed(client: DynamoDBClient, table: str, oracle: Oracle, count: int) -> None:
     """Put ``count`` seed items (every DynamoDB type) and record the seeding in the oracle."""
     check_count(count)
     requests = ({"PutRequest": {"Item": oracle.seed(i)}} for i in range(count))
@@ -149,7 +152,7 @@ def _record_all(oracle: Oracle, pairs: Sequence[tuple[Item, Item | None]], start
         oracle.record(Write(oracle.key(before), after, start, end, harmful=True))
 
 
-def delete_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
+def delete_items(client: DynamoDBClient, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
     """Delete ``items`` (a bulk delete when there are many)."""
     check_count(len(items), minimum=1)
     keys = [key_of(i, oracle.key_attributes) for i in items]
@@ -163,7 +166,7 @@ def delete_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
     return Injection("delete", len(items), start, end, keys)
 
 
-def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
+def modify_items(client: DynamoDBClient, table: str, oracle: Oracle, items: Sequence[Item]) -> Injection:
     """Overwrite ``items`` with tampered versions (MODIFY records)."""
     check_count(len(items), minimum=1)
     generation = len(oracle.writes) + 1
@@ -178,7 +181,7 @@ def modify_items(client: Any, table: str, oracle: Oracle, items: Sequence[Item])
     return Injection("modify", len(items), start, end, [key_of(i, oracle.key_attributes) for i in items])
 
 
-def insert_items(client: Any, table: str, oracle: Oracle, count: int) -> Injection:
+def insert_items(client: DynamoDBClient, table: str, oracle: Oracle, count: int) -> Injection:
     """Insert ``count`` new items that were never there (INSERT records)."""
     check_count(count, minimum=1)
     base = oracle.seed_count + 1_000_000 + len(oracle.writes)
@@ -193,7 +196,7 @@ def insert_items(client: Any, table: str, oracle: Oracle, count: int) -> Injecti
     return Injection("insert", count, start, end, [key_of(i, oracle.key_attributes) for i in new])
 
 
-def put_item(client: Any, table: str, oracle: Oracle, item: Item, canary: bool = False) -> Write:
+def put_item(client: DynamoDBClient, table: str, oracle: Oracle, item: Item, canary: bool = False) -> Write:
     """A legitimate (non-harmful) write, recorded in the oracle."""
     start = utcnow()
     client.put_item(TableName=table, Item=item)

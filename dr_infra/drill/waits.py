@@ -11,12 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 from tenacity import RetryCallState, Retrying, retry_if_result, wait_exponential
 
 from dr_infra.errors import RestoreFailed, WaitTimeout
+
+if TYPE_CHECKING:
+    from mypy_boto3_backup import BackupClient
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
 PHASE_RESTORE_JOB = "restore job CREATED/RUNNING -> COMPLETED"
@@ -179,7 +183,7 @@ def _stop_before(timeout: float, clock: Callable[[], float], started: float) -> 
     return stop
 
 
-def restore_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
+def restore_job_probe(backup: BackupClient, job_id: str) -> Callable[[], Probe]:
     """Poll DescribeRestoreJob; FAILED/ABORTED raise :class:`RestoreFailed` at once."""
 
     def probe() -> Probe:
@@ -196,7 +200,7 @@ def restore_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
     return probe
 
 
-def backup_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
+def backup_job_probe(backup: BackupClient, job_id: str) -> Callable[[], Probe]:
     """Poll DescribeBackupJob until COMPLETED."""
 
     def probe() -> Probe:
@@ -209,7 +213,7 @@ def backup_job_probe(backup: Any, job_id: str) -> Callable[[], Probe]:
     return probe
 
 
-def table_active_probe(dynamodb: Any, table: str) -> Callable[[], Probe]:
+def table_active_probe(dynamodb: DynamoDBClient, table: str) -> Callable[[], Probe]:
     """Poll DescribeTable until ACTIVE (a missing table is a state, not an error)."""
 
     def probe() -> Probe:

@@ -26,7 +26,11 @@ from dr_infra.stack.table_shape import KeyAttribute, SecondaryIndex, TableShape
 from dr_infra.targets.base import Target
 
 if TYPE_CHECKING:
+    from mypy_boto3_backup import BackupClient
+    from mypy_boto3_backup.type_defs import BackupPlansListMemberTypeDef
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_lambda.type_defs import EventSourceMappingConfigurationTypeDef
 
 
 @dataclass
@@ -40,7 +44,7 @@ class DeployedParts:
     function: str = ""
     function_arn: str = ""
     monitor_role_arn: str = ""
-    mappings: list[dict[str, Any]] = field(default_factory=list)
+    mappings: list[EventSourceMappingConfigurationTypeDef] = field(default_factory=list)
     """The event source mappings of the monitor on the table's current stream (ListEventSourceMappings)."""
     plan_id: str = ""
     plan_name: str = ""
@@ -108,7 +112,7 @@ def shape_of(ddb: DynamoDBClient, description: Mapping[str, Any]) -> TableShape:
     )
 
 
-def _mappings(lam: Any, stream_arn: str) -> list[dict[str, Any]]:
+def _mappings(lam: LambdaClient, stream_arn: str) -> list[EventSourceMappingConfigurationTypeDef]:
     if not stream_arn:
         return []
     pages = lam.get_paginator("list_event_source_mappings").paginate(EventSourceArn=stream_arn)
@@ -148,11 +152,11 @@ def _function(target: Target, parts: DeployedParts, named: str | None, where: st
     parts.mappings = mappings
 
 
-def _plans(backup: Any) -> list[dict[str, Any]]:
+def _plans(backup: BackupClient) -> list[BackupPlansListMemberTypeDef]:
     return [p for page in backup.get_paginator("list_backup_plans").paginate() for p in page.get("BackupPlansList", [])]
 
 
-def _covering_selection(backup: Any, plan_id: str, table_arn: str) -> dict[str, Any] | None:
+def _covering_selection(backup: BackupClient, plan_id: str, table_arn: str) -> dict[str, Any] | None:
     for page in backup.get_paginator("list_backup_selections").paginate(BackupPlanId=plan_id):
         for item in page.get("BackupSelectionsList", []):
             selection = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=item["SelectionId"])
@@ -189,7 +193,9 @@ def _backup(target: Target, parts: DeployedParts, deployed: DeployedDefinition, 
     _vault(target, backup, parts, deployed, where)
 
 
-def _covering_plan(target: Target, backup: Any, parts: DeployedParts, plans: list[dict[str, Any]]) -> Any:
+def _covering_plan(
+    target: Target, backup: BackupClient, parts: DeployedParts, plans: list[BackupPlansListMemberTypeDef]
+) -> BackupPlansListMemberTypeDef | None:
     """The first plan with a selection covering the table (its selection recorded in ``parts``), or None."""
     if "backup_selections" not in target.capabilities:
         return None
@@ -202,7 +208,9 @@ def _covering_plan(target: Target, backup: Any, parts: DeployedParts, plans: lis
     return None
 
 
-def _vault(target: Target, backup: Any, parts: DeployedParts, deployed: DeployedDefinition, where: str) -> None:
+def _vault(
+    target: Target, backup: BackupClient, parts: DeployedParts, deployed: DeployedDefinition, where: str
+) -> None:
     """The vault the definition names, else the one the chosen plan's first rule targets."""
     vault = deployed.vault
     if vault is None and parts.plan_id:

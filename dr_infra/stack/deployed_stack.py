@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -31,6 +31,11 @@ from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID, StackNames
 from dr_infra.stack.provision import Stack
 from dr_infra.stack.spec import StackSpec
 from dr_infra.targets.base import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_backup import BackupClient
+    from mypy_boto3_backup.type_defs import RecoveryPointByResourceTypeDef
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def _role_name(arn: str) -> str:
@@ -124,7 +129,7 @@ def _names(stack: Stack) -> DeployedNames:
     return stack.names
 
 
-def drill_item_keys(ddb: Any, stack: Stack) -> list[dict[str, Any]]:
+def drill_item_keys(ddb: DynamoDBClient, stack: Stack) -> list[dict[str, Any]]:
     """The keys of this drill's items in the deployed table (a Scan filtered on the hash-key prefix)."""
     names = _names(stack)
     keys = stack.spec.table.key_attributes
@@ -151,7 +156,7 @@ def _prefix_value(stack: Stack) -> dict[str, Any]:
     return {"B": prefix.encode()} if stack.spec.table.hash_key.type == "B" else {"S": prefix}
 
 
-def delete_drill_items(ddb: Any, stack: Stack) -> int:
+def delete_drill_items(ddb: DynamoDBClient, stack: Stack) -> int:
     """Delete this drill's items, each only if its hash key starts with the drill's prefix; returns how many."""
     names = _names(stack)
     deleted = 0
@@ -171,7 +176,7 @@ def delete_drill_items(ddb: Any, stack: Stack) -> int:
     return deleted
 
 
-def drill_recovery_points(backup: Any, stack: Stack) -> list[dict[str, Any]]:
+def drill_recovery_points(backup: BackupClient, stack: Stack) -> list[RecoveryPointByResourceTypeDef]:
     """Recovery points of the deployed table that carry this run's tags (the drill's on-demand backups)."""
     run_id = stack.names.run_id
     found = []
@@ -183,7 +188,7 @@ def drill_recovery_points(backup: Any, stack: Stack) -> list[dict[str, Any]]:
     return found
 
 
-def delete_drill_recovery_points(backup: Any, stack: Stack) -> int:
+def delete_drill_recovery_points(backup: BackupClient, stack: Stack) -> int:
     points = drill_recovery_points(backup, stack)
     for point in points:
         vault, arn = point["BackupVaultName"], point["RecoveryPointArn"]
@@ -197,7 +202,7 @@ def _aware(moment: Any) -> datetime | None:
     return None
 
 
-def caused_restores(ddb: Any, stack: Stack, since: datetime) -> list[str]:
+def caused_restores(ddb: DynamoDBClient, stack: Stack, since: datetime) -> list[str]:
     """Tables restored from the deployed table (RestoreSummary.SourceTableArn) created at or after ``since``."""
     found = restored.tables_restored_from(ddb, {stack.table_arn}, None, frozenset({stack.names.table}))
     names = []

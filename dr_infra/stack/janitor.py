@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
@@ -34,6 +34,9 @@ from dr_infra.stack.restored import restored_source_run
 from dr_infra.stack.table_delete import delete_table_when_settled
 from dr_infra.targets.base import Target
 from dr_infra.targets.client_types import ClientSource
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
 
 DURATION = re.compile(r"(\d+)\s*([smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -249,7 +252,7 @@ class _Sweeper:
                 self.consider("log group", name, tags, arn)
 
     @staticmethod
-    def _log_group_tags(logs: Any, arn: str, name: str) -> Any:
+    def _log_group_tags(logs: CloudWatchLogsClient, arn: str, name: str) -> Any:
         """The current API first; the deprecated one where an endpoint does not serve it yet."""
         try:
             return logs.list_tags_for_resource(resourceArn=arn).get("tags", {})

@@ -15,7 +15,7 @@ run - also when a scenario fails midway.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
@@ -34,6 +34,9 @@ from dr_infra.stack.spec import StackSpec
 from dr_infra.stack.table_delete import delete_system_backups, delete_table_when_settled
 from dr_infra.targets.base import Target
 from dr_infra.targets.client_types import ClientSource
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def _role_not_ready(exc: BaseException) -> bool:
@@ -181,7 +184,7 @@ class _Provisioner:
         if ledger_arn:
             self._wait_active(ddb, self.n.ledger_table)  # the monitor writes to it: only an ACTIVE table takes writes
 
-    def _create_ledger(self, ddb: Any) -> str:
+    def _create_ledger(self, ddb: DynamoDBClient) -> str:
         """The incident ledger (drdrill's own monitor's only); its ARN, or "" when the user brings a monitor."""
         if self.s.spec.user_monitor:
             return ""
@@ -197,12 +200,14 @@ class _Provisioner:
         self.s.created.append(f"dynamodb table {self.n.ledger_table}")
         return arn
 
-    def _wait_active(self, ddb: Any, name: str) -> None:
+    def _wait_active(self, ddb: DynamoDBClient, name: str) -> None:
         """CreateTable answers CREATING; reads and writes are refused until ACTIVE (boto3's table_exists waiter,
         polling at the target's pace for up to 2 minutes)."""
         delay = min(1.0, self.t.max_poll_interval)
         ddb.get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": delay, "MaxAttempts": int(120 / delay)}
+            TableName=name,
+            # the stubs say int (seconds); botocore sleeps the number as given, and the embedded target polls at 0.1 s
+            WaiterConfig={"Delay": delay, "MaxAttempts": int(120 / delay)},  # type: ignore[typeddict-item]
         )
 
     def _delete_restored(self) -> None:

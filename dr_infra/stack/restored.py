@@ -11,13 +11,18 @@ restore.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from dr_infra.report.journal import iso
 from dr_infra.stack.table_delete import delete_table_when_settled
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TableDescriptionTypeDef
 
 
 def _aware(moment: Any) -> datetime | None:
@@ -26,10 +31,10 @@ def _aware(moment: Any) -> datetime | None:
     return None
 
 
-def describe_restored(ddb: Any, name: str) -> dict[str, Any] | None:
+def describe_restored(ddb: DynamoDBClient, name: str) -> TableDescriptionTypeDef | None:
     """DescribeTable's ``Table`` of ``name`` if it is a restored table (it has a RestoreSummary), else ``None``."""
     try:
-        table: dict[str, Any] = ddb.describe_table(TableName=name)["Table"]
+        table = ddb.describe_table(TableName=name)["Table"]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return None
@@ -38,14 +43,14 @@ def describe_restored(ddb: Any, name: str) -> dict[str, Any] | None:
 
 
 def tables_restored_from(
-    ddb: Any, source_arns: set[str], name_prefix: str | None = None, exclude: frozenset[str] = frozenset()
-) -> dict[str, dict[str, Any]]:
+    ddb: DynamoDBClient, source_arns: set[str], name_prefix: str | None = None, exclude: frozenset[str] = frozenset()
+) -> dict[str, TableDescriptionTypeDef]:
     """``{name: DescribeTable Table}`` of every table whose RestoreSummary names one of ``source_arns``.
 
     ``name_prefix`` narrows the tables described (drdrill's own monitor names its restores after the stack);
     without it every table of the account and region is described, as a user's monitor may name them anyhow.
     """
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, TableDescriptionTypeDef] = {}
     for page in ddb.get_paginator("list_tables").paginate():
         for name in page.get("TableNames", []):
             if name in exclude or (name_prefix is not None and not name.startswith(name_prefix)):
@@ -56,7 +61,9 @@ def tables_restored_from(
     return found
 
 
-def tables_restored_from_closure(ddb: Any, source_arn: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+def tables_restored_from_closure(
+    ddb: DynamoDBClient, source_arn: str, exclude: frozenset[str] = frozenset()
+) -> list[str]:
     """Tables restored from ``source_arn``, and from those (a restore of a restored table), newest generation
     first: what a drill's table caused, to delete."""
     sources: set[str] = {source_arn}
@@ -69,7 +76,7 @@ def tables_restored_from_closure(ddb: Any, source_arn: str, exclude: frozenset[s
         sources = {str(t.get("TableArn")) for t in found.values()}
 
 
-def summary(table: dict[str, Any]) -> dict[str, Any]:
+def summary(table: Mapping[str, Any]) -> dict[str, Any]:
     """What the journal keeps about a restored table."""
     restore = table.get("RestoreSummary") or {}
     created = _aware(table.get("CreationDateTime"))
@@ -90,7 +97,7 @@ DRILL_TABLE_ARN = re.compile(
 """The ARN of a drill's protected table (``drdrill-<run id>-<stack no>-<logical table>``, see StackNames)."""
 
 
-def restored_source_run(ddb: Any, name: str) -> str | None:
+def restored_source_run(ddb: DynamoDBClient, name: str) -> str | None:
     """The run id of the drill whose table ``name`` was restored from (any name, no tags), else ``None``."""
     table = describe_restored(ddb, name)
     if table is None:
@@ -99,7 +106,7 @@ def restored_source_run(ddb: Any, name: str) -> str | None:
     return found.group("run") if found else None
 
 
-def delete_restored(ddb: Any, name: str) -> None:
+def delete_restored(ddb: DynamoDBClient, name: str) -> None:
     """DeleteTable once the restore has settled (:mod:`dr_infra.stack.table_delete`); a table gone already is fine."""
     try:
         delete_table_when_settled(ddb, name)

@@ -20,11 +20,17 @@ import contextlib
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dr_infra.errors import ConfigError, DrDrillError, UnsafeOperation
 from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID
 from dr_infra.stack.table_delete import delete_table_when_settled
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_iam.type_defs import TagTypeDef as IAMTagTypeDef
+    from mypy_boto3_lambda import LambdaClient
 
 STOP_ALARM_ENV = "DRDRILL_STOP_ALARM"
 MAX_COST_ENV = "DRDRILL_MAX_COST"
@@ -57,7 +63,7 @@ def require_ours(tags: Any, run_id: str, what: str, action: str) -> None:
     )
 
 
-def table_tags(ddb: Any, table_arn: str) -> dict[str, str]:
+def table_tags(ddb: DynamoDBClient, table_arn: str) -> dict[str, str]:
     """Every tag of a DynamoDB table (ListTagsOfResource, following NextToken)."""
     tags: dict[str, str] = {}
     kwargs: dict[str, Any] = {"ResourceArn": table_arn}
@@ -70,7 +76,7 @@ def table_tags(ddb: Any, table_arn: str) -> dict[str, str]:
         kwargs["NextToken"] = token
 
 
-def check_table(ddb: Any, table_arn: str, run_id: str, action: str = "change") -> None:
+def check_table(ddb: DynamoDBClient, table_arn: str, run_id: str, action: str = "change") -> None:
     """Refuse unless the table at ``table_arn`` is tagged as this run's."""
     require_ours(table_tags(ddb, table_arn), run_id, f"table {table_arn.rsplit('/', 1)[-1]}", action)
 
@@ -106,13 +112,13 @@ def check_deployed_keys(drill: Any, action: str) -> None:
 
 
 # -- guarded deletions (teardown) ---------------------------------------------------------------------------
-def delete_table(ddb: Any, table_arn: str, run_id: str) -> None:
+def delete_table(ddb: DynamoDBClient, table_arn: str, run_id: str) -> None:
     check_table(ddb, table_arn, run_id, "delete")
     delete_table_when_settled(ddb, table_arn.rsplit("/", 1)[-1])
 
 
-def delete_role(iam: Any, role: str, run_id: str) -> None:
-    tags: list[dict[str, str]] = []
+def delete_role(iam: IAMClient, role: str, run_id: str) -> None:
+    tags: list[IAMTagTypeDef] = []
     kwargs: dict[str, Any] = {"RoleName": role}
     while True:
         page = iam.list_role_tags(**kwargs)
@@ -124,7 +130,7 @@ def delete_role(iam: Any, role: str, run_id: str) -> None:
     iam.delete_role(RoleName=role)
 
 
-def delete_function(lam: Any, function_arn: str, run_id: str) -> None:
+def delete_function(lam: LambdaClient, function_arn: str, run_id: str) -> None:
     tags = lam.list_tags(Resource=function_arn).get("Tags", {})
     require_ours(tags, run_id, f"function {function_arn.rsplit(':', 1)[-1]}", "delete")
     lam.delete_function(FunctionName=function_arn)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from dr_infra.stack import wait_report
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SETTLE_TIMEOUT_S = 3600.0
 
@@ -29,7 +32,7 @@ def _in_use(exc: BaseException) -> bool:
 
 
 def delete_table_when_settled(
-    ddb: Any,
+    ddb: DynamoDBClient,
     name: str,
     timeout_s: float = SETTLE_TIMEOUT_S,
     sleep: Callable[[float], None] = time.sleep,
@@ -54,7 +57,7 @@ def delete_table_when_settled(
     wait.done("deleted")
 
 
-def delete_system_backups(ddb: Any, prefix: str) -> None:
+def delete_system_backups(ddb: DynamoDBClient, prefix: str) -> None:
     """Delete the SYSTEM backups DynamoDB made of the tables named ``prefix``... that drdrill deleted.
 
     Deleting a table with point-in-time recovery on makes DynamoDB keep a system backup of it for 35 days

@@ -9,12 +9,18 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_logs import CloudWatchLogsClient
 
-def monitor_decisions(logs: Any, log_group: str, since: datetime | None = None) -> list[dict[str, Any]]:
+
+def monitor_decisions(
+    logs: CloudWatchLogsClient, log_group: str, since: datetime | None = None
+) -> list[dict[str, Any]]:
     """Every JSON decision line in ``log_group`` (oldest first), each with its CloudWatch ``timestamp``."""
     kwargs: dict[str, Any] = {"logGroupName": log_group}
     if since is not None:
@@ -41,7 +47,7 @@ def monitor_decisions(logs: Any, log_group: str, since: datetime | None = None) 
     return decisions
 
 
-def invocation_starts(logs: Any, log_group: str, since: datetime | None = None) -> list[int]:
+def invocation_starts(logs: CloudWatchLogsClient, log_group: str, since: datetime | None = None) -> list[int]:
     """Timestamps (ms) of the function's START lines: when the monitor was invoked."""
     kwargs: dict[str, Any] = {"logGroupName": log_group, "filterPattern": "START"}
     if since is not None:
@@ -60,7 +66,7 @@ def invocation_starts(logs: Any, log_group: str, since: datetime | None = None) 
     return sorted(int(e["timestamp"]) for e in events)
 
 
-def log_lines(logs: Any, log_group: str, since: datetime | None = None) -> list[tuple[int, str]]:
+def log_lines(logs: CloudWatchLogsClient, log_group: str, since: datetime | None = None) -> list[tuple[int, str]]:
     """Every log event of ``log_group`` as ``(timestamp ms, message)``, oldest first: a user's monitor prints what it
     likes (plain text included), so nothing is parsed."""
     kwargs: dict[str, Any] = {"logGroupName": log_group}
@@ -81,7 +87,7 @@ def log_lines(logs: Any, log_group: str, since: datetime | None = None) -> list[
 FUNCTION_ERROR_MARKERS = ("[ERROR]", "Task timed out after", "Runtime exited with error")
 
 
-def function_errors(logs: Any, log_group: str, since: datetime | None = None) -> list[str]:
+def function_errors(logs: CloudWatchLogsClient, log_group: str, since: datetime | None = None) -> list[str]:
     """Log lines of failed invocations (unhandled exception, timeout, crash), oldest first, as Lambda writes them."""
     return [
         message.strip()
@@ -111,7 +117,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def stream_record_times(
-    streams: Any, stream_arn: str, keys: list[dict[str, Any]], since: datetime, page_limit: int = 1000
+    streams: DynamoDBStreamsClient, stream_arn: str, keys: list[dict[str, Any]], since: datetime, page_limit: int = 1000
 ) -> list[datetime]:
     """ApproximateCreationDateTime of the stream records of ``keys`` created at or after ``since``.
 

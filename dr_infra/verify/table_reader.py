@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 from dr_infra.targets import control_token
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from dr_infra.targets.base import Target
 
 FAST_EXPORT = "fast_export"
@@ -169,7 +171,7 @@ def scan_items(
 
 
 def _scan_pages(
-    client: Any, table_name: str, segment: tuple[int, int] | None, consistent: bool
+    client: DynamoDBClient, table_name: str, segment: tuple[int, int] | None, consistent: bool
 ) -> Iterator[list[dict[str, Any]]]:
     kwargs: dict[str, Any] = {"TableName": table_name, "ConsistentRead": consistent}
     if segment is not None:
@@ -184,7 +186,7 @@ def _scan_pages(
 
 
 def _scan_segment_items(
-    client: Any, table_name: str, segment: tuple[int, int] | None, consistent: bool
+    client: DynamoDBClient, table_name: str, segment: tuple[int, int] | None, consistent: bool
 ) -> Iterator[dict[str, Any]]:
     for page in _scan_pages(client, table_name, segment, consistent):
         for item in page:
@@ -194,7 +196,9 @@ def _scan_segment_items(
 _DONE = object()
 
 
-def _parallel_scan(client: Any, table_name: str, segments: int, consistent: bool) -> Iterator[dict[str, Any]]:
+def _parallel_scan(
+    client: DynamoDBClient, table_name: str, segments: int, consistent: bool
+) -> Iterator[dict[str, Any]]:
     """Scan ``segments`` segments at once (one thread each), yielding their items as their pages arrive."""
     scan = _SegmentPages(client, table_name, segments, consistent)
     threads = [
@@ -224,7 +228,7 @@ class _SegmentPages:
     """The bounded queue the segment threads hand their pages to (then ``_DONE``, or the exception that
     stopped them); ``stop`` tells them the consumer has gone."""
 
-    def __init__(self, client: Any, table_name: str, segments: int, consistent: bool) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, segments: int, consistent: bool) -> None:
         self.client, self.table_name, self.segments, self.consistent = client, table_name, segments, consistent
         self.pages: queue.Queue[Any] = queue.Queue(maxsize=segments * _QUEUE_PAGES_PER_SEGMENT)
         self.stop = threading.Event()

@@ -10,12 +10,16 @@ reported and not judged.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from dr_infra.stack.table_shape import SecondaryIndex, TableShape
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
-def _types(table: dict[str, Any]) -> dict[str, str]:
+
+def _types(table: Mapping[str, Any]) -> dict[str, str]:
     return {d["AttributeName"]: d["AttributeType"] for d in table.get("AttributeDefinitions", [])}
 
 
@@ -40,7 +44,7 @@ def _index_differences(kind: str, wanted: tuple[SecondaryIndex, ...], actual: li
     return problems
 
 
-def shape_differences(table: dict[str, Any], shape: TableShape) -> list[str]:
+def shape_differences(table: Mapping[str, Any], shape: TableShape) -> list[str]:
     """Every way DescribeTable's ``table`` differs from ``shape`` in keys and indexes (empty: the same shape)."""
     problems = []
     if table.get("KeySchema") != shape.key_schema():
@@ -54,7 +58,7 @@ def shape_differences(table: dict[str, Any], shape: TableShape) -> list[str]:
     return problems
 
 
-def check_restored_shape(ddb: Any, table_name: str, shape: TableShape) -> dict[str, Any]:
+def check_restored_shape(ddb: DynamoDBClient, table_name: str, shape: TableShape) -> dict[str, Any]:
     """The journal's ``restored_shape`` record: the restored table's keys and indexes against the definition."""
     table = ddb.describe_table(TableName=table_name)["Table"]
     problems = shape_differences(table, shape)
