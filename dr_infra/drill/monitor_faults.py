@@ -144,9 +144,13 @@ def check_never_invoked(drill: Drill) -> None:
         else:
             raise AssertionError("the monitor started a restore, so it was invoked")
     recovery.note_stream_record(drill)
-    mapping = drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid) if stack.mapping_uuid else {}
+    state = (
+        drill.client("lambda").get_event_source_mapping(UUID=stack.mapping_uuid).get("State", "-")
+        if stack.mapping_uuid
+        else "-"
+    )
     note = (
         f"RTO violated: monitor never invoked within {NEVER_INVOKED_WINDOW_S:g} s of the change "
-        f"(event source mapping {stack.mapping_uuid or 'missing'}: State {mapping.get('State', '-')})"
+        f"(event source mapping {stack.mapping_uuid or 'missing'}: State {state})"
     )
     drill.violate("rto", note, expected=True)

@@ -23,6 +23,9 @@ from dr_infra.errors import DrDrillError
 from dr_infra.report.journal import iso, utcnow
 from dr_infra.stack import safety
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+
 
 def lose_table(drill: Drill) -> str:
     """Delete the drill's table (DeleteTable) as its harmful change, then run the recovery runbook (the monitor
@@ -46,9 +49,6 @@ def lose_table(drill: Drill) -> str:
         f"the drill ran the recovery runbook itself ({how})",
     )
     return restore_lost_table(drill)
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 
 def restore_lost_table(drill: Drill) -> str:
