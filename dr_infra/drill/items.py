@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dr_infra.verify.canonical import canonical_binary
+
 Item = dict[str, dict[str, Any]]
 Key = tuple[tuple[str, str], ...]
 
@@ -129,11 +131,16 @@ def modified(item: Item, generation: int) -> Item:
 
 
 def item_key(item: Item, key_attributes: tuple[str, ...]) -> Key:
-    """A hashable key for an item (attribute name, type+value) per key attribute."""
+    """A hashable key for an item (attribute name, type+value) per key attribute.
+
+    A binary key is spelled as the base64 of its bytes whichever form it came in: drdrill's items carry ``bytes``
+    (what boto3's client takes and returns), items read back through the embedded target's export carry the wire
+    JSON's base64 text; both must give the same key, or a key read from a restored table is never the one the
+    drill changed."""
     parts = []
     for name in key_attributes:
         ((type_, value),) = item[name].items()
-        parts.append((name, f"{type_}:{value}"))
+        parts.append((name, f"B:{canonical_binary(value)}" if type_ == "B" else f"{type_}:{value}"))
     return tuple(parts)
 
 

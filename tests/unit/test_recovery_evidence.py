@@ -161,11 +161,13 @@ def test_harmful_decisions_leave_out_the_item_strategys_own_repair_write() -> No
 
 
 # -- the harmful change itself must be absent --------------------------------------------------------------------
-def _oracle_drill(monkeypatch: pytest.MonkeyPatch, kind: str, restored: list[dict[str, Any]]) -> Drill:
+def _oracle_drill(
+    monkeypatch: pytest.MonkeyPatch, kind: str, restored: list[dict[str, Any]], oracle: Oracle | None = None
+) -> Drill:
     from dr_infra.drill import rpo
 
     drill = _drill({})
-    oracle = Oracle(hash_key="LockId")
+    oracle = oracle or Oracle(hash_key="LockId")
     oracle.seed_count, oracle.seeded_at = 3, CHANGE - timedelta(minutes=1)
     drill.oracle = oracle
     drill.stack.names.table = "drdrill-run-1-orders"  # type: ignore[union-attr]
@@ -214,6 +216,47 @@ def test_deleted_items_still_missing_are_a_surviving_change(monkeypatch: pytest.
     drill = _oracle_drill(monkeypatch, "delete", [oracle.seed(0), oracle.seed(2)])
     survived = rpo.surviving_change(drill, "t")
     assert len(survived) == 1 and "deleted, still missing" in survived[0]
+
+
+def _binary_oracle() -> Oracle:
+    from dr_infra.drill.items import ItemMaker
+
+    return Oracle.for_maker(ItemMaker(hash_key=("digest", "B"), range_key=("part", "B")))
+
+
+def _wire(value: Any) -> Any:
+    """An item as a table read yields it: binary as the wire JSON's base64 text (drdrill's items carry bytes)."""
+    import base64
+
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
+
+
+def test_binary_keys_read_back_as_base64_are_the_keys_the_drill_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table read gives binary keys as base64 text, the drill's items hold bytes: a deleted item the restore
+    brought back is found (no false 'still missing'), an inserted item the restore kept is caught."""
+    from dr_infra.drill import rpo
+
+    maker = _binary_oracle()
+    restored = [_wire(maker.seed(i)) for i in range(3)]
+    assert rpo.surviving_change(_oracle_drill(monkeypatch, "delete", restored, _binary_oracle()), "t") == []
+    kept = _oracle_drill(monkeypatch, "insert", [*restored, _wire(maker.seed(1_000_001))], _binary_oracle())
+    survived = rpo.surviving_change(kept, "t")
+    assert len(survived) == 1 and "inserted, present" in survived[0], survived
+    missing = _oracle_drill(monkeypatch, "delete", [restored[0], restored[2]], _binary_oracle())
+    assert [s.endswith("(deleted, still missing)") for s in rpo.surviving_change(missing, "t")] == [True]
+
+
+def test_a_binary_key_is_one_key_as_bytes_or_base64() -> None:
+    oracle = _binary_oracle()
+    item = oracle.seed(4)
+    assert oracle.key(item) == oracle.key(_wire(item))
+    assert oracle.key(item) != oracle.key(_wire(oracle.seed(5)))
 
 
 # -- expected violations stay violations -------------------------------------------------------------------------
