@@ -7,7 +7,9 @@ low-level wire format (``{"S": "x"}``) that boto3's client API takes and returns
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dr_infra.verify.canonical import canonical_binary
@@ -25,10 +27,32 @@ def key_value(index: int, key_type: str, prefix: str = "item") -> dict[str, Any]
     return {"S": f"{prefix}-{index:07d}"}
 
 
+NAMED_NUMBER_BASE = 10**15
+"""Where the numbers of named items start on a Number-keyed table: far above any seed index (at most 200,000) and
+positive (canaries are negative), so a named item never is a seeded one."""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def named_number(text: str) -> str:
+    """The Number key of a named item: the name itself when it is a number, else a stable number of the name
+    (the same in every step and run: ``the table holds the item "customer-42"`` and ``the item "customer-42" is
+    deleted`` mean one item)."""
+    if _is_number(text):
+        return text
+    return str(NAMED_NUMBER_BASE + int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big"))
+
+
 def named_value(text: str, key_type: str) -> dict[str, Any]:
-    """A key a scenario names (``the item "customer-42"``) in the key's type: B keys are the text's UTF-8 bytes."""
+    """A key a scenario names (``the item "customer-42"``) in the key's type: B keys are the text's UTF-8 bytes,
+    N keys the number it names (:func:`named_number`)."""
     if key_type == "N":
-        return {"N": text}
+        return {"N": named_number(text)}
     if key_type == "B":
         return {"B": text.encode()}
     return {"S": text}

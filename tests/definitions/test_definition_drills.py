@@ -233,6 +233,29 @@ def test_the_shipped_features_run_unchanged_on_a_composite_indexed_definition(tm
         assert stack["definition"]["table"]["KeySchema"][1] == {"AttributeName": "orderId", "KeyType": "RANGE"}
 
 
+ACCOUNTS = """
+[table]
+hash_key = { name = "accountNo", type = "N" }
+"""
+
+
+def test_the_shipped_named_item_scenarios_run_on_a_number_key(tmp_path: Path) -> None:
+    """'the table holds the item "customer-42"' and 'the item "customer-42" is deleted/modified', unchanged, on a
+    table whose hash key is a Number (PutItem refused "customer-42" as a number before)."""
+    (tmp_path / "accounts.toml").write_text(ACCOUNTS, encoding="utf-8")
+    features = [str(REPO / "features" / "deletion"), str(REPO / "features" / "modification")]
+    result = run_drdrill(
+        "run", *features, "--stack", "accounts.toml", "--tags", "item", "--report-dir", "r", "-q", cwd=tmp_path,
+        timeout=600,
+    )  # fmt: skip
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
+    journal = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert len(journal["scenarios"]) == 2
+    for scenario in journal["scenarios"]:
+        assert scenario["status"] == "passed", (scenario["name"], scenario["failure"])
+        assert int(scenario["evidence"]["change"]["keys"][0]["accountNo"]["N"]) >= 10**15
+
+
 def test_plain_pytest_takes_the_run_definition_with_dr_stack(tmp_path: Path) -> None:
     import subprocess
     import sys

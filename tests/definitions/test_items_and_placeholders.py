@@ -29,6 +29,18 @@ def test_sample_items_are_repeated_and_rekeyed_binary_keys_included() -> None:
     assert sample[0]["digest"] == {"B": b"\x00"}  # the sample itself is never changed
 
 
+def test_a_named_item_on_a_number_key_is_a_stable_number_of_its_name() -> None:
+    """'the table holds the item "customer-42"' on a Number-keyed table: a valid number, the same in every step
+    (so the When step finds it), never a seeded item's or a canary's; a name that is a number keeps it."""
+    maker = ItemMaker(hash_key=("accountNo", "N"))
+    named = maker.named("customer-42")["accountNo"]["N"]
+    assert named == ItemMaker(hash_key=("accountNo", "N")).named("customer-42")["accountNo"]["N"]
+    assert int(named) >= 10**15 and named != maker.named("invoice-7")["accountNo"]["N"]
+    assert maker.named("42")["accountNo"] == {"N": "42"}
+    assert maker.named("-1.5")["accountNo"] == {"N": "-1.5"}
+    assert ItemMaker(hash_key=("id", "S")).named("customer-42")["id"] == {"S": "customer-42"}
+
+
 def test_placeholders_fill_strings_only_and_leave_iam_variables_alone() -> None:
     policy = {"Resource": ["{table_arn}", "arn:aws:s3:::${aws:username}/*"], "Count": 3}
     filled = placeholders.fill(policy, {"table_arn": "arn:t"})
