@@ -11,7 +11,10 @@ grant on the table's ARN does not cover
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html);
 ``TransactWriteItems`` / ``TransactGetItems`` are each item's ``PutItem`` / ``UpdateItem`` / ``DeleteItem`` /
 ``ConditionCheckItem`` / ``GetItem`` on its table, with ``dynamodb:EnclosingOperation``
-(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html); a PartiQL
+statement (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction) is ``dynamodb:PartiQLSelect`` /
+``PartiQLInsert`` / ``PartiQLUpdate`` / ``PartiQLDelete`` on the table or index it names
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html).
 Beyond the action on its resource: ``RestoreTableToPointInTime`` / ``RestoreTableFromBackup`` need read/write
 on the target table (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html);
 ``StartBackupJob`` / ``StartRestoreJob`` / ``CreateBackupSelection`` (on its plan, ``backup-plan:ID``) pass
@@ -34,6 +37,7 @@ AWS. A DynamoDB backup carries no tags (tags are on tables), so its tag context 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -317,14 +321,55 @@ def _transaction(operation: str, params: Mapping[str, Any], region: str, account
     return needs
 
 
+_ITEM_OPERATIONS_ELSEWHERE = frozenset(
+    {"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction", "TransactWriteItems", "TransactGetItems"}
+)
+_PARTIQL_TARGET = r'(?:"(?P<qt>[^"]+)"|(?P<bt>[A-Za-z0-9_\-]+))(?:\s*\.\s*(?:"(?P<qi>[^"]+)"|(?P<bi>[A-Za-z0-9_\-]+)))?'
+_PARTIQL = (
+    ("dynamodb:PartiQLSelect", re.compile(r"^\s*SELECT\b.*?\bFROM\s+" + _PARTIQL_TARGET, re.IGNORECASE | re.DOTALL)),
+    ("dynamodb:PartiQLInsert", re.compile(r"^\s*INSERT\s+INTO\s+" + _PARTIQL_TARGET, re.IGNORECASE)),
+    ("dynamodb:PartiQLUpdate", re.compile(r"^\s*UPDATE\s+" + _PARTIQL_TARGET, re.IGNORECASE)),
+    ("dynamodb:PartiQLDelete", re.compile(r"^\s*DELETE\s+FROM\s+" + _PARTIQL_TARGET, re.IGNORECASE)),
+)
+
+
+def _partiql(statements: Iterable[str], region: str, account: str) -> list[Permission] | None:
+    """``dynamodb:PartiQLSelect/Insert/Update/Delete`` on the table (or ``table/T/index/I``) each statement names;
+    ``None`` when a statement is not one of those shapes (the call is then unknown, checked on ``*``)."""
+    needs: list[Permission] = []
+    for statement in statements:
+        matched = next(((a, m) for a, p in _PARTIQL if (m := p.match(statement))), None)
+        if matched is None:
+            return None
+        action, found = matched
+        table = _table_arn(found.group("qt") or found.group("bt"), region, account)
+        index = found.group("qi") or found.group("bi")
+        permission = Permission(action, f"{table}/index/{index}" if index else table)
+        if permission not in needs:
+            needs.append(permission)
+    return needs
+
+
+def _dynamodb_items(
+    operation: str, action: str, params: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
+    """Item calls authorized on something else than the table they name: PartiQL, transactions, indexes."""
+    if operation == "ExecuteStatement":
+        return _partiql([str(params["Statement"])], region, account)
+    if operation in ("BatchExecuteStatement", "ExecuteTransaction"):
+        key = "Statements" if operation == "BatchExecuteStatement" else "TransactStatements"
+        return _partiql([str(s["Statement"]) for s in params[key]], region, account)
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return _transaction(operation, params, region, account)
+    table = _table_arn(str(params["TableName"]), region, account)  # Query / Scan of an index
+    return [Permission(action, f"{table}/index/{params['IndexName']}")]
+
+
 def _dynamodb(
     operation: str, action: str, params: Mapping[str, Any], region: str, account: str
 ) -> list[Permission] | None:
-    if operation in ("Query", "Scan") and params.get("IndexName"):  # an index is its own resource
-        table = _table_arn(str(params["TableName"]), region, account)
-        return [Permission(action, f"{table}/index/{params['IndexName']}")]
-    if operation in ("TransactWriteItems", "TransactGetItems"):
-        return _transaction(operation, params, region, account)
+    if operation in _ITEM_OPERATIONS_ELSEWHERE or (operation in ("Query", "Scan") and params.get("IndexName")):
+        return _dynamodb_items(operation, action, params, region, account)
     if operation in _TABLE_NAME_OPERATIONS:
         return [Permission(action, _table_arn(str(params["TableName"]), region, account))]
     if operation in _RESOURCE_ARN_OPERATIONS:

@@ -257,3 +257,18 @@ def test_a_backup_selection_passes_its_role_to_backup(principals: Principals, em
     finally:
         backup.delete_backup_plan(BackupPlanId=plan_id)
         backup.delete_backup_vault(BackupVaultName=vault)
+
+
+def test_a_partiql_statement_needs_its_partiql_action_on_the_table(
+    principals: Principals, embedded: EmbeddedTarget, table: str
+) -> None:
+    insert = f"INSERT INTO \"{table}\" VALUE {{'pk': 'q1'}}"
+    select = f"SELECT * FROM \"{table}\" WHERE pk = 'q1'"  # noqa: S608 - a test table's name
+    reader = principals.user(policy({"Effect": "Allow", "Action": "dynamodb:PartiQLSelect", "Resource": _arn(table)}))
+    with pytest.raises(ClientError) as refused:
+        reader("dynamodb").execute_statement(Statement=insert)
+    assert f"dynamodb:PartiQLInsert on resource: {_arn(table)} " in denied(refused, 400)
+    assert "Item" not in embedded.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "q1"}})
+    writer = principals.user(policy({"Effect": "Allow", "Action": "dynamodb:PartiQLInsert", "Resource": _arn(table)}))
+    writer("dynamodb").execute_statement(Statement=insert)
+    assert reader("dynamodb").execute_statement(Statement=select)["Items"] == [{"pk": {"S": "q1"}}]

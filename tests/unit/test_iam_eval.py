@@ -190,3 +190,22 @@ def test_an_operation_is_authorized_as_its_iam_action_not_its_api_name() -> None
     fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES.monitor_function}"
     assert _needs("lambda", "Invoke", FunctionName=NAMES.monitor_function) == [("lambda:InvokeFunction", fn, {})]
     assert _needs("lambda", "Invoke", FunctionName=f"{fn}:7") == [("lambda:InvokeFunction", fn, {})]
+
+
+def test_partiql_statements_are_authorized_on_the_table_or_index_they_name() -> None:
+    table = TABLE_ARN
+    name = NAMES.table
+    select = f'select * from "{name}"."by-status" where s = 1'  # noqa: S608 - a statement, never run
+    assert _needs("dynamodb", "ExecuteStatement", Statement=select) == [
+        ("dynamodb:PartiQLSelect", f"{table}/index/by-status", {})
+    ]
+    batch = [
+        {"Statement": f"UPDATE {name} SET a = 1 WHERE pk = 'x'"},  # noqa: S608
+        {"Statement": f"DELETE FROM \"{name}\" WHERE pk = 'y'"},  # noqa: S608
+    ]
+    assert _needs("dynamodb", "BatchExecuteStatement", Statements=batch) == [
+        ("dynamodb:PartiQLUpdate", table, {}),
+        ("dynamodb:PartiQLDelete", table, {}),
+    ]
+    with pytest.raises(iam_eval.UnknownCall):  # a statement it cannot read is not guessed
+        iam_eval.permissions_for_call("dynamodb", "ExecuteStatement", {"Statement": "EXISTS(...)"}, REGION, ACCOUNT)
