@@ -60,6 +60,13 @@ class _Collector:
         self.session: object | None = None
         self.stdout = stdout
 
+    def pytest_sessionstart(self, session: Any) -> None:
+        """(Not pytest_configure: pytest's terminal reporter may not be registered yet when this plugin's runs.)"""
+        if not session.config.getoption("verbose") > 0:
+            from dr_infra.bdd.bdd_internals import silence_keyboard_interrupt_banner
+
+            silence_keyboard_interrupt_banner(session.config)  # drdrill's own line says it (_say_interrupted)
+
     def pytest_runtest_logstart(self) -> None:
         if self.stdout is not None:
             self.stdout.release()

@@ -37,6 +37,14 @@ def fixture_manager(session: Any) -> Any:
     return session._fixturemanager
 
 
+def silence_keyboard_interrupt_banner(config: Any) -> None:
+    """No "!!! KeyboardInterrupt !!!" banner, source line and "--full-trace" hint from pytest's terminal reporter:
+    ``drdrill run`` says in its own line that the run was interrupted and what its teardown did."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and hasattr(reporter, "_report_keyboardinterrupt"):
+        reporter._report_keyboardinterrupt = lambda: None
+
+
 __all__ = [
     "EXAMPLE_PARAM",
     "SUPPORTED_PYTEST_BDD",
@@ -52,5 +60,6 @@ __all__ = [
     "getfixturedefs",
     "make_python_name",
     "scenario_wrapper_template_registry",
+    "silence_keyboard_interrupt_banner",
     "step_function_context_registry",
 ]

@@ -55,7 +55,7 @@ def _start_slow_drill(endpoint: str, tmp_path: Path) -> tuple[subprocess.Popen[s
         ],
         cwd=tmp_path,
         env=clean_env(endpoint, DRDRILL_RUN_ID=run_id),
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=_sigint_as_in_a_terminal,
@@ -95,11 +95,14 @@ def test_signal_mid_scenario_tears_down_reports_interrupted_and_exits_130(
     try:
         _wait_for_restore_in_flight(serve_endpoint, process, prefix)
         process.send_signal(signum)
-        _, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate(timeout=120)
     finally:
         _stop(process)
     assert process.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr
+    # drdrill's own line, not pytest's "!!! KeyboardInterrupt !!!" banner with a source line
+    assert "drdrill: interrupted" in stderr
+    assert "KeyboardInterrupt" not in stdout + stderr and "full-trace" not in stdout + stderr, stdout[-2000:]
     journal = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))
     assert journal["status"] == "interrupted"
     [scenario] = journal["scenarios"]
