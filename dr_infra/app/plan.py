@@ -34,6 +34,7 @@ from dr_infra.app.plan_time import (
 from dr_infra.app.plan_validate import table_of, validate_steps
 from dr_infra.bdd.needs import starts_restore
 from dr_infra.errors import EXIT_OK, ConfigError
+from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.pricing import estimate_cost, estimate_run
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
@@ -164,6 +165,27 @@ def run_estimate(
     return estimate(durations, timings, workers, budget_s, cores)
 
 
+def _plan_stack(
+    args: argparse.Namespace, scenarios: list[PlannedScenario], lag: float
+) -> tuple[StackDefinition | None, StackSpec, bool]:
+    """The definition and stack the plan describes, and whether the scenarios chose it: ``--stack`` /
+    ``--stack-from``; else, when every scenario names one definition ('as defined in'), that one (the stack they
+    all build); else the seed's. The table takes the first scenario's name, as in a run."""
+    from dr_infra.bdd.definitions import run_definition
+
+    given = getattr(args, "stack", None), getattr(args, "stack_from", None)
+    named = {plan_definition.scenario_definition(s.feature_file, s.steps) for s in scenarios}
+    shared = named.pop() if not any(given) and len(named) == 1 else None
+    definition = run_definition(shared) if shared else run_definition(*given)
+    spec = StackSpec.from_definition(definition)
+    if not spec.user_monitor:  # a user's monitor keeps the timeout it declares
+        spec = StackSpec.from_definition(definition, function_timeout_s=monitor_timeout_for(lag))
+    first_table = next((table for s in scenarios if (table := table_of(s.steps))), None)
+    if first_table and (definition is None or definition.deployed is None):
+        spec = StackSpec(**{**vars(spec), "logical_table": first_table})
+    return definition, spec, shared is not None
+
+
 def plan(args: argparse.Namespace) -> int:
     """The CLI entry: print the plan for ``args.target``; never starts the target."""
     table_gb = float(args.table_gb)
@@ -175,12 +197,6 @@ def plan(args: argparse.Namespace) -> int:
     budget_s = parse_duration(getattr(args, "max_duration", None))
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
-    from dr_infra.bdd.definitions import run_definition
-
-    definition = run_definition(getattr(args, "stack", None), getattr(args, "stack_from", None))
-    spec = StackSpec.from_definition(definition)
-    if not spec.user_monitor:  # a user's monitor keeps the timeout it declares
-        spec = StackSpec.from_definition(definition, function_timeout_s=monitor_timeout_for(lag))
     workers = _workers(getattr(args, "workers", None))
     from dr_infra.app.shipped import shipped_features
 
@@ -189,9 +205,7 @@ def plan(args: argparse.Namespace) -> int:
     if not scenarios:
         raise ConfigError("no scenario would run: check the paths and the -k/--tags filters")
     validate_steps(paths, str(args.target))
-    first_table = next((table for s in scenarios if (table := table_of(s.steps))), None)
-    if definition is None and first_table:  # the stack below is the one the first scenario builds
-        spec = StackSpec(**{**vars(spec), "logical_table": first_table})
+    definition, spec, shared = _plan_stack(args, scenarios, lag)
     cores = os.cpu_count() or 1
     timings = timings_for(str(args.target), getattr(args, "embedded_profile", None), cores)
     deployed = definition is not None and definition.deployed is not None
@@ -202,6 +216,9 @@ def plan(args: argparse.Namespace) -> int:
         cleanup = bool(getattr(args, "cleanup_restored", False))
         described["deployed"] = touches(definition, described["sample_run_id"], cleanup)
         described["resources"], described["iam"] = [], {}
+    if definition is not None:
+        given = "--stack" if getattr(args, "stack", None) else "--stack-from"
+        described["definition_from"] = "every scenario's 'as defined in' step" if shared else given
     profile = getattr(args, "embedded_profile", None)
     run_stack = str(Path(args.stack).resolve()) if getattr(args, "stack", None) else None
     limit = _job_timeout(None, str(args.target))

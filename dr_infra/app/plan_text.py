@@ -50,7 +50,8 @@ def _definition_lines(described: dict[str, Any]) -> list[str]:
     """The stack definition the resources follow, the other definitions scenarios name, and a deployed stack."""
     out: list[str] = []
     if described.get("definition"):
-        out += ["", f"Stack definition (--stack): {described['definition']['file']}; the resources below follow it"]
+        source = described.get("definition_from") or "--stack"
+        out += ["", f"Stack definition ({source}): {described['definition']['file']}; the resources below follow it"]
     others = [
         path for path in described.get("definitions") or {} if path != (described.get("definition") or {}).get("file")
     ]

@@ -72,6 +72,43 @@ def test_plan_names_the_definition_each_scenario_uses(tmp_path: Path) -> None:
     assert shipped["definitions"] == {}
 
 
+def test_plan_of_scenarios_that_all_name_one_definition_shows_its_stack(tmp_path: Path) -> None:
+    """`drdrill plan examples/seed-runbook` (no --stack): every scenario names stack.toml, so the resources are what
+    that definition creates (the user's function, no incident ledger), under the scenarios' table name; a run whose
+    scenarios use drdrill's stack still shows drdrill's."""
+    plan = _plan(tmp_path, str(REPO / "examples" / "seed-runbook"))
+    assert plan["definition_from"] == "every scenario's 'as defined in' step"
+    assert plan["definition"]["file"] == str((REPO / "examples" / "seed-runbook" / "stack.toml").resolve())
+    assert [f["settings"]["Handler"] for f in _by_kind(plan, "lambda function")] == ["recovery-lambda.lambda_handler"]
+    (table,) = _by_kind(plan, "dynamodb table")
+    assert table["name"].endswith("-dynamo-demo")
+    with_stack = _plan(
+        tmp_path,
+        "--stack",
+        str(REPO / "examples" / "seed-runbook" / "stack.toml"),
+        str(REPO / "examples" / "seed-runbook"),
+    )
+    assert with_stack["definition_from"] == "--stack" and _by_kind(with_stack, "dynamodb table")[0]["name"].endswith(
+        "-dynamo-demo"
+    )
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.feature").write_text(
+        (REPO / "examples" / "seed-runbook" / "seed-runbook.feature")
+        .read_text(encoding="utf-8")
+        .replace('"stack.toml"', f'"{REPO / "examples" / "seed-runbook" / "stack.toml"}"'),
+        encoding="utf-8",
+    )
+    (mixed / "b.feature").write_text(
+        'Feature: b\n  Scenario: c\n    Given a DR-protected table "t" with 3 items\n'
+        "    Then point-in-time recovery is enabled on the table\n",
+        encoding="utf-8",
+    )
+    own = _plan(tmp_path, str(mixed))
+    assert own["definition"] is None and "definition_from" not in own
+    assert len(_by_kind(own, "lambda function")) == 2  # drdrill's monitor and re-protection
+
+
 def test_plan_of_a_feature_naming_a_bad_definition_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('[items]\ncount = "many"\n', encoding="utf-8")
     (tmp_path / "x.feature").write_text(
