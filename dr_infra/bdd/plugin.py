@@ -48,6 +48,7 @@ from dr_infra.errors import DrDrillError
 from dr_infra.report.journal import iso, utcnow
 from dr_infra.targets import Target
 
+_PROGRESS_SCOPE = pytest.StashKey[contextlib.ExitStack]()
 pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then", "steps.then_chaos"]
 
 
@@ -57,7 +58,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: Gherkin tag of drdrill's shipped features")
     from dr_infra.bdd import progress
 
-    progress.install(str(config.getoption("--dr-progress")), cast("IO[str]", UncapturedStderr(config)))
+    scope = config.stash[_PROGRESS_SCOPE] = contextlib.ExitStack()  # closed by pytest_unconfigure
+    scope.enter_context(
+        progress.installed(str(config.getoption("--dr-progress")), cast("IO[str]", UncapturedStderr(config)))
+    )
     config.pluginmanager.register(progress.ScenarioTracker(), "drdrill-progress")  # lines name their scenario
     try:
         config.stash[SESSION_KEY] = build_session(config)
@@ -103,6 +107,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     interrupts.GUARD.uninstall()
+    scope = config.stash.get(_PROGRESS_SCOPE, None)
+    if scope is not None:
+        scope.close()  # the progress observer installed at configure goes, so nothing outlives this run
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -16,7 +16,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -253,11 +254,13 @@ def stack_wait(phase: str, state: str, elapsed: float, finished: bool) -> None:
     waits.report_progress(phase, state, elapsed, finished=finished)
 
 
-def install(mode: str, stream: IO[str] | None = None) -> None:
-    """Make every :class:`~dr_infra.drill.waits.WaitPolicy`, and the stack layer's own waits (a mapping starting,
-    teardown's DeleteTable waiting for a restored table to settle), report to the chosen observer."""
+@contextmanager
+def installed(mode: str, stream: IO[str] | None = None) -> Iterator[waits.WaitObserver | None]:
+    """Within the block, make every :class:`~dr_infra.drill.waits.WaitPolicy`, and the stack layer's own waits (a
+    mapping starting, teardown's DeleteTable waiting for a restored table to settle), report to the chosen observer;
+    what reported before is back when the block ends (the plugin holds it from configure to unconfigure)."""
     from dr_infra.stack import wait_report
 
     observer = choose(mode, stream)
-    waits.set_observer(observer)
-    wait_report.set_reporter(stack_wait if observer is not None else None)
+    with waits.observing(observer), wait_report.reporting(stack_wait if observer is not None else None):
+        yield observer

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -50,10 +51,16 @@ class WaitObserver(Protocol):
 _observer: WaitObserver | None = None
 
 
-def set_observer(observer: WaitObserver | None) -> None:
-    """Report progress of every wait to ``observer`` (``None``: silence)."""
+@contextmanager
+def observing(observer: WaitObserver | None) -> Iterator[WaitObserver | None]:
+    """Within the block, report progress of every wait to ``observer`` (``None``: silence); the observer before it
+    is back when the block ends, so nothing outlives the scope that installed it (no test resets it by hand)."""
     global _observer
-    _observer = observer
+    previous, _observer = _observer, observer
+    try:
+        yield observer
+    finally:
+        _observer = previous
 
 
 def report_progress(phase: str, state: str, elapsed: float, *, finished: bool = False) -> None:

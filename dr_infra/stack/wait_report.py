@@ -2,7 +2,7 @@
 holds CREATING when teardown deletes it.
 
 Those waits poll with tenacity below the drill layer, where :mod:`dr_infra.drill.waits`' observer is out of reach
-(imports only point down). ``drdrill run``'s progress lines (:func:`dr_infra.bdd.progress.install`) set a reporter
+(imports only point down). ``drdrill run``'s progress lines (:func:`dr_infra.bdd.progress.installed`) set a reporter
 here, so a long provisioning or teardown wait gets the same "waiting" / heartbeat / "done" lines as a restore: a CI
 job is never silent for minutes. Without a reporter (library use, the janitor) the waits are silent.
 """
@@ -10,17 +10,24 @@ job is never silent for minutes. Without a reporter (library use, the janitor) t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 #: (phase, state, seconds waited, finished) -> None
 Reporter = Callable[[str, str, float, bool], None]
 _reporter: Reporter | None = None
 
 
-def set_reporter(reporter: Reporter | None) -> None:
-    """Tell ``reporter`` about the stack layer's waits (``None``: silence)."""
+@contextmanager
+def reporting(reporter: Reporter | None) -> Iterator[Reporter | None]:
+    """Within the block, tell ``reporter`` about the stack layer's waits (``None``: silence); the reporter before it
+    is back when the block ends."""
     global _reporter
-    _reporter = reporter
+    previous, _reporter = _reporter, reporter
+    try:
+        yield reporter
+    finally:
+        _reporter = previous
 
 
 class Wait:

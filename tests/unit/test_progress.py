@@ -24,42 +24,36 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture(autouse=True)
-def _no_observer_after() -> object:
-    yield
-    waits.set_observer(None)
-
-
 def test_plain_progress_prints_one_line_per_phase_not_per_poll() -> None:
     out = io.StringIO()
-    progress.install("plain", out)
-    clock = FakeClock()
-    states = iter(["RUNNING 10%", "RUNNING 50%", "RUNNING 90%", "COMPLETED"])
+    with progress.installed("plain", out):
+        clock = FakeClock()
+        states = iter(["RUNNING 10%", "RUNNING 50%", "RUNNING 90%", "COMPLETED"])
 
-    def probe() -> waits.Probe:
-        state = next(states)
-        clock.now += 1.5  # each DescribeRestoreJob takes a while
-        return waits.Probe(state == "COMPLETED", state)
+        def probe() -> waits.Probe:
+            state = next(states)
+            clock.now += 1.5  # each DescribeRestoreJob takes a while
+            return waits.Probe(state == "COMPLETED", state)
 
-    waits.set_observer(progress.PlainProgress(out, clock=clock))
-    waits.WaitPolicy("restore job CREATED/RUNNING -> COMPLETED", 60).run(probe, sleep=clock.sleep, clock=clock)
-    lines = [line for line in out.getvalue().splitlines() if line]
-    assert lines == [
-        "[drdrill] waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING 50%, 3.0 s so far)",
-        lines[1],
-    ]
-    assert "done after" in lines[1] and lines[1].endswith("COMPLETED")
+        with waits.observing(progress.PlainProgress(out, clock=clock)):
+            waits.WaitPolicy("restore job CREATED/RUNNING -> COMPLETED", 60).run(probe, sleep=clock.sleep, clock=clock)
+            lines = [line for line in out.getvalue().splitlines() if line]
+            assert lines == [
+                "[drdrill] waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING 50%, 3.0 s so far)",
+                lines[1],
+            ]
+            assert "done after" in lines[1] and lines[1].endswith("COMPLETED")
 
 
 def test_plain_progress_says_when_a_wait_gives_up() -> None:
     out = io.StringIO()
-    progress.install("plain", out)
-    clock = FakeClock()
-    with pytest.raises(waits.WaitTimeout):
-        waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(
-            lambda: waits.Probe(False, "CREATING"), sleep=clock.sleep, clock=clock
-        )
-    assert "restored table CREATING -> ACTIVE gave up after" in out.getvalue()
+    with progress.installed("plain", out):
+        clock = FakeClock()
+        with pytest.raises(waits.WaitTimeout):
+            waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(
+                lambda: waits.Probe(False, "CREATING"), sleep=clock.sleep, clock=clock
+            )
+        assert "restored table CREATING -> ACTIVE gave up after" in out.getvalue()
 
 
 def test_off_is_silent_and_unknown_modes_are_refused() -> None:
@@ -78,30 +72,30 @@ def test_auto_is_plain_when_the_stream_is_not_a_terminal() -> None:
 
 def test_a_short_wait_prints_nothing() -> None:
     out = io.StringIO()
-    progress.install("plain", out)
-    waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(lambda: waits.Probe(True, "ACTIVE"))
-    states = iter([False, False, True])
-    waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(lambda: waits.Probe(next(states), "CREATING"))
-    assert out.getvalue() == ""
+    with progress.installed("plain", out):
+        waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(lambda: waits.Probe(True, "ACTIVE"))
+        states = iter([False, False, True])
+        waits.WaitPolicy("restored table CREATING -> ACTIVE", 5).run(lambda: waits.Probe(next(states), "CREATING"))
+        assert out.getvalue() == ""
 
 
 def test_heartbeat_while_waiting_long() -> None:
     clock = FakeClock()
     out = io.StringIO()
-    waits.set_observer(progress.PlainProgress(out, clock=clock))
-    polls = iter(range(100))
+    with waits.observing(progress.PlainProgress(out, clock=clock)):
+        polls = iter(range(100))
 
-    def probe() -> waits.Probe:
-        n = next(polls)
-        return waits.Probe(n >= 60, f"RUNNING {n}%")
+        def probe() -> waits.Probe:
+            n = next(polls)
+            return waits.Probe(n >= 60, f"RUNNING {n}%")
 
-    waits.WaitPolicy("restore job CREATED/RUNNING -> COMPLETED", 600, max_interval=2.0).run(
-        probe, sleep=clock.sleep, clock=clock
-    )
-    lines = out.getvalue().splitlines()
-    beats = [line for line in lines if "still waiting" in line]
-    assert clock.now > 100 and len(beats) >= int(clock.now // progress.HEARTBEAT_S) - 1
-    assert lines[0].startswith("[drdrill] waiting:") and "done after" in lines[-1]
+        waits.WaitPolicy("restore job CREATED/RUNNING -> COMPLETED", 600, max_interval=2.0).run(
+            probe, sleep=clock.sleep, clock=clock
+        )
+        lines = out.getvalue().splitlines()
+        beats = [line for line in lines if "still waiting" in line]
+        assert clock.now > 100 and len(beats) >= int(clock.now // progress.HEARTBEAT_S) - 1
+        assert lines[0].startswith("[drdrill] waiting:") and "done after" in lines[-1]
 
 
 def test_lines_name_the_scenario_worker_and_rto_left(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,12 +108,14 @@ def test_lines_name_the_scenario_worker_and_rto_left(monkeypatch: pytest.MonkeyP
     scene = progress.Scene("A deleted item is restored", "gw1", time.monotonic() - 12.0, lambda: drill)
     monkeypatch.setattr(progress, "_scene", scene)
     out = io.StringIO()
-    progress.install("plain", out)
-    progress.choose("plain", out).poll("restore job CREATED/RUNNING -> COMPLETED", waits.Probe(False, "RUNNING"), 3.0)
-    line = out.getvalue().strip()
-    assert line.startswith("[drdrill] gw1 | A deleted item is restored | ")
-    assert re.search(r"\| 12\.\d s in, RTO left (19\.\d|20\.0) s \|", line), line
-    assert line.endswith("| waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING, 3.0 s so far)")
+    with progress.installed("plain", out):
+        progress.choose("plain", out).poll(
+            "restore job CREATED/RUNNING -> COMPLETED", waits.Probe(False, "RUNNING"), 3.0
+        )
+        line = out.getvalue().strip()
+        assert line.startswith("[drdrill] gw1 | A deleted item is restored | ")
+        assert re.search(r"\| 12\.\d s in, RTO left (19\.\d|20\.0) s \|", line), line
+        assert line.endswith("| waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING, 3.0 s so far)")
 
 
 def _slow_poll_wait(observer: waits.WaitObserver | None, clock: FakeClock, out: io.StringIO) -> tuple[int, list[float]]:
@@ -135,16 +131,16 @@ def _slow_poll_wait(observer: waits.WaitObserver | None, clock: FakeClock, out: 
 
     if observer is not None:
         observer.stream = Stamped()  # type: ignore[attr-defined]
-    waits.set_observer(observer)
+    with waits.observing(observer):
 
-    def probe() -> waits.Probe:
-        polls[0] += 1
-        return waits.Probe(clock.now >= 300, f"{polls[0]} polls")
+        def probe() -> waits.Probe:
+            polls[0] += 1
+            return waits.Probe(clock.now >= 300, f"{polls[0]} polls")
 
-    waits.WaitPolicy("backup plan's own runs", 600, first_interval=60.0, max_interval=60.0).run(
-        probe, sleep=clock.sleep, clock=clock
-    )
-    return polls[0], stamps
+        waits.WaitPolicy("backup plan's own runs", 600, first_interval=60.0, max_interval=60.0).run(
+            probe, sleep=clock.sleep, clock=clock
+        )
+        return polls[0], stamps
 
 
 def test_a_wait_that_polls_once_a_minute_still_has_a_heartbeat_under_30_s() -> None:
@@ -195,28 +191,32 @@ def test_a_teardown_waiting_for_a_restored_table_to_settle_says_so() -> None:
     from dr_infra.stack.table_delete import delete_table_when_settled
 
     out = io.StringIO()
-    progress.install("plain", out)
-    clock = FakeClock()
-    client = CreatingTable(busy=6)  # refused for 0.2 + 0.4 + ... + 6.4 s: past the quiet 2 s
-    delete_table_when_settled(client, "orders-restored-1", sleep=clock.sleep, clock=clock)
-    lines = out.getvalue().splitlines()
-    assert client.calls == 7 and len(lines) == 2, lines
-    assert lines[0].startswith("[drdrill] waiting: table orders-restored-1 settles before DeleteTable (now CREATING")
-    assert "table orders-restored-1 settles before DeleteTable done after" in lines[1] and lines[1].endswith("deleted")
+    with progress.installed("plain", out):
+        clock = FakeClock()
+        client = CreatingTable(busy=6)  # refused for 0.2 + 0.4 + ... + 6.4 s: past the quiet 2 s
+        delete_table_when_settled(client, "orders-restored-1", sleep=clock.sleep, clock=clock)
+        lines = out.getvalue().splitlines()
+        assert client.calls == 7 and len(lines) == 2, lines
+        assert lines[0].startswith(
+            "[drdrill] waiting: table orders-restored-1 settles before DeleteTable (now CREATING"
+        )
+        assert "table orders-restored-1 settles before DeleteTable done after" in lines[1] and lines[1].endswith(
+            "deleted"
+        )
 
 
 def test_a_table_deleted_at_once_or_without_progress_prints_nothing() -> None:
     from dr_infra.stack.table_delete import delete_table_when_settled
 
     out = io.StringIO()
-    progress.install("plain", out)
-    delete_table_when_settled(CreatingTable(busy=0), "t")
-    assert out.getvalue() == ""
-    progress.install("off", out)
-    clock = FakeClock()
-    client = CreatingTable(busy=6)
-    delete_table_when_settled(client, "t", sleep=clock.sleep, clock=clock)
-    assert client.calls == 7 and out.getvalue() == ""
+    with progress.installed("plain", out):
+        delete_table_when_settled(CreatingTable(busy=0), "t")
+        assert out.getvalue() == ""
+        with progress.installed("off", out):
+            clock = FakeClock()
+            client = CreatingTable(busy=6)
+            delete_table_when_settled(client, "t", sleep=clock.sleep, clock=clock)
+            assert client.calls == 7 and out.getvalue() == ""
 
 
 class StartingMapping:
@@ -235,8 +235,7 @@ def test_a_mapping_that_takes_long_to_start_is_reported_then_done() -> None:
     from dr_infra.stack import protect, wait_report
 
     told: list[tuple[str, float, bool]] = []
-    wait_report.set_reporter(lambda phase, state, elapsed, finished: told.append((phase, elapsed, finished)))
-    try:
+    with wait_report.reporting(lambda phase, state, elapsed, finished: told.append((phase, elapsed, finished))):
         protect.wait_mapping_state(StartingMapping(creating=3), "m-1", "Enabled", timeout=5, max_interval=0.01)  # type: ignore[arg-type]
         assert [f for _, _, f in told] == [False, False, False, True]
         assert {p for p, _, _ in told} == {"event source mapping m-1 becoming Enabled"}
@@ -248,17 +247,33 @@ def test_a_mapping_that_takes_long_to_start_is_reported_then_done() -> None:
                 StartingMapping(creating=10**6), "m-3", "Enabled", timeout=0.2, max_interval=0.01
             )  # type: ignore[arg-type]
         assert told and not any(f for _, _, f in told)  # a wait that gave up is never reported done
-    finally:
-        wait_report.set_reporter(None)
 
 
 def test_progress_install_routes_stack_waits_to_the_progress_lines() -> None:
     from dr_infra.stack import wait_report
 
     out = io.StringIO()
-    progress.install("plain", out)
-    assert wait_report._reporter is progress.stack_wait
-    wait_report._reporter("event source mapping m-1 becoming Enabled", "not yet", 3.0, False)
-    assert out.getvalue().startswith("[drdrill] waiting: event source mapping m-1 becoming Enabled (now not yet")
-    progress.install("off", out)
-    assert wait_report._reporter is None
+    with progress.installed("plain", out):
+        assert wait_report._reporter is progress.stack_wait
+        wait_report._reporter("event source mapping m-1 becoming Enabled", "not yet", 3.0, False)
+        assert out.getvalue().startswith("[drdrill] waiting: event source mapping m-1 becoming Enabled (now not yet")
+        with progress.installed("off", out):
+            assert wait_report._reporter is None
+
+
+def test_an_observer_lasts_only_as_long_as_its_scope_even_when_the_block_fails() -> None:
+    """Nothing a run or a test installs outlives it: the observer (and stack reporter) before it is back."""
+    from dr_infra.stack import wait_report
+
+    outer, inner = io.StringIO(), io.StringIO()
+    with progress.installed("plain", outer):
+        with pytest.raises(RuntimeError), progress.installed("plain", inner):
+            raise RuntimeError("a drill that blew up")
+        waits.report_progress("seeding", "10 of 250 items", 12.0)
+        assert wait_report._reporter is progress.stack_wait
+    assert inner.getvalue() == "" and outer.getvalue().startswith("[drdrill] waiting: seeding")
+    with progress.installed("plain", outer):
+        pass
+    assert waits._observer is None and wait_report._reporter is None
+    waits.report_progress("seeding", "20 of 250 items", 24.0)  # silent now: nothing left installed
+    assert "20 of 250" not in outer.getvalue()

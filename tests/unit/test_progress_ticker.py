@@ -37,11 +37,8 @@ class Clock:
 @pytest.fixture
 def recorder() -> Any:
     observer = Recorder()
-    waits.set_observer(observer)
-    try:
+    with waits.observing(observer):
         yield observer
-    finally:
-        waits.set_observer(None)
 
 
 def test_a_long_seeding_reports_at_least_every_10_seconds(recorder: Recorder) -> None:
