@@ -58,11 +58,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: Gherkin tag of drdrill's shipped features")
     from dr_infra.bdd import progress
 
+    tracker = progress.ScenarioTracker()  # the lines name their scenario
+    config.pluginmanager.register(tracker, "drdrill-progress")
     scope = config.stash[_PROGRESS_SCOPE] = contextlib.ExitStack()  # closed by pytest_unconfigure
-    scope.enter_context(
-        progress.installed(str(config.getoption("--dr-progress")), cast("IO[str]", UncapturedStderr(config)))
-    )
-    config.pluginmanager.register(progress.ScenarioTracker(), "drdrill-progress")  # lines name their scenario
+    stream = cast("IO[str]", UncapturedStderr(config))
+    scope.enter_context(progress.installed(str(config.getoption("--dr-progress")), stream, tracker.label))
     try:
         config.stash[SESSION_KEY] = build_session(config)
     except DrDrillError as exc:

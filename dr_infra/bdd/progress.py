@@ -60,13 +60,13 @@ class Scene:
         return " | ".join(parts)
 
 
-_scene: Scene | None = None
+#: The running scenario's label for a progress line, ``""`` outside a scenario (:meth:`ScenarioTracker.label`).
+Label = Callable[[], str]
 
 
-def current_label() -> str:
-    """The running scenario's label, or ``""`` outside a scenario."""
-    scene = _scene
-    return scene.label(time.monotonic()) if scene is not None else ""
+def no_label() -> str:
+    """No scenario to name (library use, a test of the lines themselves)."""
+    return ""
 
 
 def _live_drill() -> Any:
@@ -80,17 +80,25 @@ def _live_drill() -> Any:
 
 
 class ScenarioTracker:
-    """A pytest plugin object: tells the progress lines which scenario is running (registered by the plugin)."""
+    """A pytest plugin object: knows which scenario is running, for the progress lines' :meth:`label` (the plugin
+    registers it and hands its ``label`` to :func:`installed`)."""
+
+    def __init__(self) -> None:
+        self.scene: Scene | None = None
+
+    def label(self) -> str:
+        """The running scenario's label, or ``""`` outside a scenario."""
+        scene = self.scene
+        return scene.label(time.monotonic()) if scene is not None else ""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        global _scene
         from dr_infra.bdd.collect import template_of
 
         template = template_of(item)
         if template is None:
             return
-        _scene = Scene(
+        self.scene = Scene(
             name=template.name,
             worker=os.environ.get("PYTEST_XDIST_WORKER"),
             started=time.monotonic(),
@@ -98,28 +106,27 @@ class ScenarioTracker:
         )
 
     def pytest_runtest_logfinish(self) -> None:
-        global _scene
-        _scene = None
+        self.scene = None
 
 
-def _with_scene(text: str) -> str:
-    label = current_label()
+def _with_scene(label: str, text: str) -> str:
     return f"[drdrill] {label} | {text}" if label else f"[drdrill] {text}"
 
 
 class PlainProgress:
     """A line when a phase starts waiting, a heartbeat while it waits, a line when it ends; never one per poll."""
 
-    def __init__(self, stream: IO[str], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, stream: IO[str], clock: Callable[[], float] = time.monotonic, label: Label = no_label) -> None:
         self.stream = stream
         self.clock = clock
+        self.label = label
         self._phase: str | None = None
         self._announced = False
         self._last_line = 0.0
         self._lock = threading.Lock()
 
     def _write(self, text: str) -> None:
-        self.stream.write(_with_scene(text) + "\n")
+        self.stream.write(_with_scene(self.label(), text) + "\n")
         self.stream.flush()
         self._last_line = self.clock()
 
@@ -150,7 +157,7 @@ class PlainProgress:
 class LiveProgress:
     """A rich progress line, redrawn on each poll (no refresh thread: pytest's capture stays untouched)."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], label: Label = no_label) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -167,6 +174,7 @@ class LiveProgress:
         self._task: Any = None
         self._phase: str | None = None
         self._lock = threading.Lock()
+        self.label = label
 
     def poll(self, phase: str, probe: waits.Probe, elapsed: float) -> None:
         percent = _percent(probe)
@@ -180,7 +188,7 @@ class LiveProgress:
                     self.progress.remove_task(self._task)
                 self._task = self.progress.add_task(phase, total=100 if percent is not None else None, state="")
                 self._phase = phase
-            label = current_label()
+            label = self.label()
             self.progress.update(
                 self._task,
                 description=f"{label} | {phase}" if label else phase,
@@ -200,7 +208,7 @@ class LiveProgress:
             if ok and not waited:
                 return
             mark = "[green]done[/green]" if ok else "[red]gave up[/red]"
-            label = current_label()
+            label = self.label()
             where = f"{label} | " if label else ""
             self.progress.console.print(f"{where}{phase} {mark} after {fmt_seconds(elapsed)}", markup=True)
 
@@ -214,16 +222,19 @@ def _percent(probe: waits.Probe) -> float | None:
         return None
 
 
-def choose(mode: str, stream: IO[str] | None = None) -> PlainProgress | LiveProgress | AutoProgress | None:
-    """The observer for ``mode``; ``auto`` is live on a terminal and plain in CI or a pipe."""
+def choose(
+    mode: str, stream: IO[str] | None = None, label: Label = no_label
+) -> PlainProgress | LiveProgress | AutoProgress | None:
+    """The observer for ``mode``, its lines naming the scenario ``label`` gives; ``auto`` is live on a terminal
+    and plain in CI or a pipe."""
     if mode not in MODES:
         raise ValueError(f"unknown progress mode {mode!r}: use one of {', '.join(MODES)}")
     out = stream or sys.__stderr__ or sys.stderr
     if mode == "off":
         return None
     if mode == "auto":
-        return AutoProgress(out)
-    return LiveProgress(out) if mode == "live" else PlainProgress(out)
+        return AutoProgress(out, label)
+    return LiveProgress(out, label) if mode == "live" else PlainProgress(out, label=label)
 
 
 class AutoProgress:
@@ -232,14 +243,17 @@ class AutoProgress:
     Under xdist (``-n``) it is always plain: several workers redrawing one terminal line would garble it.
     """
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], label: Label = no_label) -> None:
         self.stream = stream
+        self.label = label
         self._chosen: PlainProgress | LiveProgress | None = None
 
     def _pick(self) -> PlainProgress | LiveProgress:
         if self._chosen is None:
             live = self.stream.isatty() and not os.environ.get("CI") and not os.environ.get("PYTEST_XDIST_WORKER")
-            self._chosen = LiveProgress(self.stream) if live else PlainProgress(self.stream)
+            self._chosen = (
+                LiveProgress(self.stream, self.label) if live else PlainProgress(self.stream, label=self.label)
+            )
         return self._chosen
 
     def poll(self, phase: str, probe: waits.Probe, elapsed: float) -> None:
@@ -255,12 +269,12 @@ def stack_wait(phase: str, state: str, elapsed: float, finished: bool) -> None:
 
 
 @contextmanager
-def installed(mode: str, stream: IO[str] | None = None) -> Iterator[waits.WaitObserver | None]:
+def installed(mode: str, stream: IO[str] | None = None, label: Label = no_label) -> Iterator[waits.WaitObserver | None]:
     """Within the block, make every :class:`~dr_infra.drill.waits.WaitPolicy`, and the stack layer's own waits (a
     mapping starting, teardown's DeleteTable waiting for a restored table to settle), report to the chosen observer;
     what reported before is back when the block ends (the plugin holds it from configure to unconfigure)."""
     from dr_infra.stack import wait_report
 
-    observer = choose(mode, stream)
+    observer = choose(mode, stream, label)
     with waits.observing(observer), wait_report.reporting(stack_wait if observer is not None else None):
         yield observer

@@ -38,7 +38,6 @@ ALLOWED = {
     "dr_infra.stack.wait_report:_reporter": "wait_report.reporting(): the stack layer's wait reporter, as above",
     # -- one pytest session per process ------------------------------------------------------------------------
     "dr_infra.bdd.session:_current": "the running DrillSession, set at pytest_sessionstart (one per process)",
-    "dr_infra.bdd.progress:_scene": "the scenario the progress lines name, set and cleared by ScenarioTracker hooks",
     "dr_infra.interrupts:GUARD": "the SIGINT handler: a process has one; installed/uninstalled by the plugin",
     # -- the embedded target: moto's backends are process-global, so what drdrill adds to them is too -----------
     # one reset for all of it: the control route's reset (EmbeddedTarget.control.reset_faults/reset_settings)

@@ -98,24 +98,26 @@ def test_heartbeat_while_waiting_long() -> None:
         assert lines[0].startswith("[drdrill] waiting:") and "done after" in lines[-1]
 
 
-def test_lines_name_the_scenario_worker_and_rto_left(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lines_name_the_scenario_worker_and_rto_left() -> None:
     from datetime import UTC, datetime, timedelta
     from types import SimpleNamespace
 
     drill = SimpleNamespace(
         incident=SimpleNamespace(change_at=datetime.now(UTC) - timedelta(seconds=10)), rto_target=30.0
     )
-    scene = progress.Scene("A deleted item is restored", "gw1", time.monotonic() - 12.0, lambda: drill)
-    monkeypatch.setattr(progress, "_scene", scene)
+    tracker = progress.ScenarioTracker()
+    tracker.scene = progress.Scene("A deleted item is restored", "gw1", time.monotonic() - 12.0, lambda: drill)
     out = io.StringIO()
-    with progress.installed("plain", out):
-        progress.choose("plain", out).poll(
-            "restore job CREATED/RUNNING -> COMPLETED", waits.Probe(False, "RUNNING"), 3.0
-        )
-        line = out.getvalue().strip()
-        assert line.startswith("[drdrill] gw1 | A deleted item is restored | ")
-        assert re.search(r"\| 12\.\d s in, RTO left (19\.\d|20\.0) s \|", line), line
-        assert line.endswith("| waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING, 3.0 s so far)")
+    observer = progress.choose("plain", out, tracker.label)
+    assert observer is not None
+    observer.poll("restore job CREATED/RUNNING -> COMPLETED", waits.Probe(False, "RUNNING"), 3.0)
+    line = out.getvalue().strip()
+    assert line.startswith("[drdrill] gw1 | A deleted item is restored | ")
+    assert re.search(r"\| 12\.\d s in, RTO left (19\.\d|20\.0) s \|", line), line
+    assert line.endswith("| waiting: restore job CREATED/RUNNING -> COMPLETED (now RUNNING, 3.0 s so far)")
+    tracker.pytest_runtest_logfinish()  # the scenario ended: the next line names none
+    observer.finish("restore job CREATED/RUNNING -> COMPLETED", waits.Probe(True, "COMPLETED"), 4.0, ok=True)
+    assert out.getvalue().splitlines()[-1].startswith("[drdrill] restore job CREATED/RUNNING -> COMPLETED done")
 
 
 def _slow_poll_wait(observer: waits.WaitObserver | None, clock: FakeClock, out: io.StringIO) -> tuple[int, list[float]]:
