@@ -48,7 +48,7 @@ from dr_infra.errors import DrDrillError
 from dr_infra.report.journal import iso, utcnow
 from dr_infra.targets import Target
 
-_PROGRESS_SCOPE = pytest.StashKey[contextlib.ExitStack]()
+_RUN_SCOPE = pytest.StashKey[contextlib.ExitStack]()
 pytest_plugins = ["steps.posture", "steps.given", "steps.when", "steps.then", "steps.then_chaos"]
 
 
@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     tracker = progress.ScenarioTracker()  # the lines name their scenario
     config.pluginmanager.register(tracker, "drdrill-progress")
-    scope = config.stash[_PROGRESS_SCOPE] = contextlib.ExitStack()  # closed by pytest_unconfigure
+    scope = config.stash[_RUN_SCOPE] = contextlib.ExitStack()  # closed by pytest_unconfigure
     stream = cast("IO[str]", UncapturedStderr(config))
     scope.enter_context(progress.installed(str(config.getoption("--dr-progress")), stream, tracker.label))
     try:
@@ -94,7 +94,7 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    sessions.set_current(drill_session(session.config))
+    session.config.stash[_RUN_SCOPE].enter_context(sessions.running(drill_session(session.config)))
     interrupts.GUARD.reset()
     if workers.controls_workers(session.config):
         # -n N: this process only waits for its workers; Ctrl-C goes on to them, each stops in order and ships
@@ -107,9 +107,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     interrupts.GUARD.uninstall()
-    scope = config.stash.get(_PROGRESS_SCOPE, None)
+    scope = config.stash.get(_RUN_SCOPE, None)
     if scope is not None:
-        scope.close()  # the progress observer installed at configure goes, so nothing outlives this run
+        scope.close()  # the progress observer and the running session go: nothing outlives this run
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

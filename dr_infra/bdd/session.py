@@ -7,6 +7,7 @@ import io
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,13 +158,20 @@ def drill_session(config: pytest.Config) -> DrillSession:
 _current: DrillSession | None = None
 """The running session's drill state, for the few hooks pytest calls without a config
 (pytest_collectreport, pytest_keyboard_interrupt, pytest_runtest_logreport) and for the progress lines.
-One pytest session per process."""
+One pytest session per process; only :func:`running` sets it."""
 
 
-def set_current(session: DrillSession | None) -> None:
-    """Make ``session`` the process's running session (the plugin's ``pytest_sessionstart``)."""
+@contextlib.contextmanager
+def running(session: DrillSession) -> Iterator[DrillSession]:
+    """Within the block, ``session`` is the process's running session (the plugin: pytest_sessionstart to
+    pytest_unconfigure); the one before it (``None`` outside a run) is back when it ends, so a finished run's
+    session never answers for a later one in the same process."""
     global _current
-    _current = session
+    previous, _current = _current, session
+    try:
+        yield session
+    finally:
+        _current = previous
 
 
 def current() -> DrillSession | None:

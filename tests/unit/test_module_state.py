@@ -36,8 +36,8 @@ ALLOWED = {
     # -- scoped: only a context manager sets it and it puts back what was there --------------------------------
     "dr_infra.drill.waits:_observer": "waits.observing(): the run's progress observer (plugin: configure..unconfigure)",
     "dr_infra.stack.wait_report:_reporter": "wait_report.reporting(): the stack layer's wait reporter, as above",
+    "dr_infra.bdd.session:_current": "session.running(): the running DrillSession (plugin: sessionstart..unconfigure)",
     # -- one pytest session per process ------------------------------------------------------------------------
-    "dr_infra.bdd.session:_current": "the running DrillSession, set at pytest_sessionstart (one per process)",
     "dr_infra.interrupts:GUARD": "the SIGINT handler: a process has one; installed/uninstalled by the plugin",
     # -- the embedded target: moto's backends are process-global, so what drdrill adds to them is too -----------
     # one reset for all of it: the control route's reset (EmbeddedTarget.control.reset_faults/reset_settings)
@@ -193,3 +193,27 @@ def test_constants_frozen_values_and_locks_are_not_state() -> None:
         "def local():\n    seen = []\n    seen.append(1)\n    return seen\n"
     )
     assert mutable_globals({"dr_infra.example": source}) == set()
+
+
+def test_a_finished_run_leaves_no_session_observer_or_reporter_behind(tmp_path: Path) -> None:
+    """``drdrill run`` runs pytest in this process: what the run installed goes with it, and what was there
+    before (an observer of the caller's own, the session of the process's own pytest run) is back, so a later run or
+    library call never sees the finished run's session."""
+    from dr_infra.app import cli
+    from dr_infra.bdd import session as sessions
+    from dr_infra.drill import waits
+    from dr_infra.stack import wait_report
+
+    class Mine:
+        def poll(self, phase: str, probe: waits.Probe, elapsed: float) -> None: ...
+        def finish(self, phase: str, probe: waits.Probe | None, elapsed: float, ok: bool) -> None: ...
+
+    mine, before = Mine(), sessions.current()  # this test process's own drdrill session, if the plugin runs here
+    argv = ["run", str(ROOT / "features" / "deletion"), "-k", "no_such_scenario", "--report-dir", str(tmp_path)]
+    with waits.observing(mine):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 2  # nothing selected: a usage error, after the plugin configured and started a session
+        assert sessions.current() is before and waits._observer is mine and wait_report._reporter is None
