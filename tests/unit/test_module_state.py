@@ -49,7 +49,6 @@ ALLOWED = {
     "dr_infra.targets.embedded.history:_deleted": "history of deleted tables (restorable), beside moto's",
     "dr_infra.targets.embedded.history:_last_time": "the history clock's monotonic last stamp",
     "dr_infra.targets.embedded.changefeed:_listeners": "moto write hooks (stream records, history): process-wide",
-    "dr_infra.targets.embedded.backup_schedule:SWEEP_ERRORS": "the plan clock's last 20 sweep failures (control route)",
     "dr_infra.targets.embedded.esm_lifecycle:_lifecycles": "event source mapping state machines beside moto's ESMs",
     "dr_infra.targets.embedded.esm_poller:_states": "per-mapping poller positions beside moto's ESMs",
     "dr_infra.targets.embedded.esm_poller:_endpoints": "servers the poller delivers for (one per process)",

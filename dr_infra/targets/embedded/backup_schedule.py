@@ -50,6 +50,7 @@ cron fields are refused (:mod:`dr_infra.targets.schedule_expression`), shown in 
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -71,7 +72,7 @@ from dr_infra.targets.embedded.backup_plan_runs import redate_snapshot, schedule
 
 __all__ = [
     "MAX_ADVANCE_S",
-    "SWEEP_ERRORS",
+    "SWEEP_ERRORS_KEY",
     "PlanClock",
     "advance",
     "describe",
@@ -90,8 +91,10 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 SECONDS_PER_DAY = backup_lifecycle.SECONDS_PER_DAY
 MAX_ADVANCE_S = 400 * SECONDS_PER_DAY
 """One advance may skip at most this much plan time (a bound on the runs one request creates)."""
-SWEEP_ERRORS: list[str] = []
-"""Errors a sweep before a request met (shown by ``GET /_drdrill/plan-clock``); the request is served anyway."""
+SWEEP_ERRORS_KEY = "drdrill.sweep_errors"
+"""WSGI environ key of the errors the sweeps before this server's requests met (its last 20, oldest first; shown
+by ``GET /_drdrill/plan-clock``): each server's :func:`ticking` wrapper owns its own, so no module keeps them."""
+MAX_SWEEP_ERRORS = 20
 
 
 def sweep(backend: BackupBackend, now: float | None = None) -> None:
@@ -207,14 +210,16 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def ticking(app: WsgiApp) -> WsgiApp:
-    """Wrap the server's WSGI app so due runs and lifecycles happen before each request is served."""
+    """Wrap the server's WSGI app so due runs and lifecycles happen before each request is served; a sweep that
+    fails is recorded (under :data:`SWEEP_ERRORS_KEY` in every request's environ) and the request served anyway."""
+    errors: deque[str] = deque(maxlen=MAX_SWEEP_ERRORS)
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:
             sweep_all()
         except Exception as exc:  # a scheduler bug must not turn every AWS request into an HTTP 500
-            SWEEP_ERRORS.append(f"{type(exc).__name__}: {exc}")
-            del SWEEP_ERRORS[:-20]
+            errors.append(f"{type(exc).__name__}: {exc}")
+        environ[SWEEP_ERRORS_KEY] = errors
         return app(environ, start_response)
 
     return serve

@@ -126,7 +126,10 @@ def _advance_plan_clock(environ: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan_clock(environ: dict[str, Any]) -> dict[str, Any]:
-    return {"plans": backup_schedule.describe(_query_scope(environ)), "sweep_errors": backup_schedule.SWEEP_ERRORS}
+    return {
+        "plans": backup_schedule.describe(_query_scope(environ)),
+        "sweep_errors": list(environ.get(backup_schedule.SWEEP_ERRORS_KEY, ())),
+    }
 
 
 ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
