@@ -23,45 +23,53 @@ class Service:
 
 
 @pytest.fixture
-def fresh(monkeypatch: pytest.MonkeyPatch) -> type[Service]:
-    monkeypatch.setattr(moto_patch, "_applied", {})
+def fresh() -> type[Service]:
     return type("Service", (Service,), {"__module__": "moto.fake.models"})
 
 
-def test_a_wrap_is_applied_once_and_recorded(fresh: type[Service]) -> None:
+@pytest.fixture
+def log() -> moto_patch.PatchLog:
+    """A log of its own: the helper's behaviour over stand-in classes, moto's own log (MOTO) untouched."""
+    return moto_patch.PatchLog()
+
+
+def test_a_wrap_is_applied_once_and_recorded(fresh: type[Service], log: moto_patch.PatchLog) -> None:
     def wrapper(original: Any) -> Any:
         return lambda self: f"drdrill({original(self)})"
 
-    assert moto_patch.wrap(fresh, "call", wrapper, by="gap.one") is True
-    assert moto_patch.wrap(fresh, "call", wrapper, by="gap.one") is False  # a second install changes nothing
+    assert log.wrap(fresh, "call", wrapper, by="gap.one") is True
+    assert log.wrap(fresh, "call", wrapper, by="gap.one") is False  # a second install changes nothing
     assert fresh().call() == "drdrill(moto)"
-    assert moto_patch.applied() == [moto_patch.Patch("moto.fake.models.Service.call", "wrap", "gap.one")]
+    assert log.applied() == [moto_patch.Patch("moto.fake.models.Service.call", "wrap", "gap.one")]
+    assert all(p.target != "moto.fake.models.Service.call" for p in moto_patch.applied())  # moto's log untouched
 
 
-def test_two_gap_fillers_wraps_stack_in_install_order(fresh: type[Service]) -> None:
-    moto_patch.wrap(fresh, "call", lambda original: lambda self: f"a({original(self)})", by="gap.a")
-    moto_patch.wrap(fresh, "call", lambda original: lambda self: f"b({original(self)})", by="gap.b")
+def test_two_gap_fillers_wraps_stack_in_install_order(fresh: type[Service], log: moto_patch.PatchLog) -> None:
+    log.wrap(fresh, "call", lambda original: lambda self: f"a({original(self)})", by="gap.a")
+    log.wrap(fresh, "call", lambda original: lambda self: f"b({original(self)})", by="gap.b")
     assert fresh().call() == "b(a(moto))"
-    assert [p.by for p in moto_patch.applied()] == ["gap.a", "gap.b"]
+    assert [p.by for p in log.applied()] == ["gap.a", "gap.b"]
 
 
-def test_replacing_or_wrapping_what_moto_no_longer_has_is_refused_by_name(fresh: type[Service]) -> None:
+def test_replacing_or_wrapping_what_moto_no_longer_has_is_refused_by_name(
+    fresh: type[Service], log: moto_patch.PatchLog
+) -> None:
     with pytest.raises(MotoInternalsChanged, match=r"moto internal moto\.fake\.models\.Service\.gone no longer exists"):
-        moto_patch.replace(fresh, "gone", lambda self: None, by="gap.one")
+        log.replace(fresh, "gone", lambda self: None, by="gap.one")
     with pytest.raises(MotoInternalsChanged, match=r"gap\.two needs updating"):
-        moto_patch.wrap(fresh, "gone", lambda original: original, by="gap.two")
-    assert moto_patch.applied() == [] and not hasattr(fresh, "gone")
+        log.wrap(fresh, "gone", lambda original: original, by="gap.two")
+    assert log.applied() == [] and not hasattr(fresh, "gone")
 
 
-def test_add_and_once_are_recorded_and_run_once(fresh: type[Service]) -> None:
+def test_add_and_once_are_recorded_and_run_once(fresh: type[Service], log: moto_patch.PatchLog) -> None:
     calls: list[int] = []
     module = types.ModuleType("moto.fake.urls")
-    moto_patch.add(fresh, "new_handler", lambda self: "new", by="gap.one")
-    moto_patch.once("moto.fake.urls.url_paths", lambda: calls.append(1), by="gap.one")
-    moto_patch.once("moto.fake.urls.url_paths", lambda: calls.append(1), by="gap.one")
-    moto_patch.add(module, "url_paths", {}, by="gap.one")
+    log.add(fresh, "new_handler", lambda self: "new", by="gap.one")
+    log.once("moto.fake.urls.url_paths", lambda: calls.append(1), by="gap.one")
+    log.once("moto.fake.urls.url_paths", lambda: calls.append(1), by="gap.one")
+    log.add(module, "url_paths", {}, by="gap.one")
     assert fresh().new_handler() == "new" and calls == [1]  # type: ignore[attr-defined]
-    assert [(p.target, p.kind) for p in moto_patch.applied()] == [
+    assert [(p.target, p.kind) for p in log.applied()] == [
         ("moto.fake.models.Service.new_handler", "add"),
         ("moto.fake.urls.url_paths", "call"),
         ("moto.fake.urls.url_paths", "add"),

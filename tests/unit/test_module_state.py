@@ -67,7 +67,7 @@ ALLOWED = {
     "dr_infra.targets.embedded.ttl_sweeper:_endpoints": "servers the TTL sweeper deletes for",
     "dr_infra.targets.embedded.ttl_sweeper:_thread": "the one TTL sweeper thread",
     "dr_infra.targets.embedded.ttl_sweeper:_running": "the TTL sweeper thread runs",
-    "dr_infra.targets.embedded.moto_patch:_applied": "the moto patches applied to moto's process-global classes",
+    "dr_infra.targets.embedded.moto_patch:MOTO": "the PatchLog of moto's process-global classes (a test keeps its own)",
     "dr_infra.targets.embedded.patches:_installed": "all moto patches installed (moto's classes are per process)",
     "dr_infra.targets.embedded.gc_tuning:_done": "the interpreter's gc thresholds are set once per process",
     "dr_infra.targets.embedded.aws_managed_policies:_parsed": "AWS managed policy documents parsed once (a cache)",

@@ -32,24 +32,11 @@ class Patch:
     by: str
 
 
-_lock = threading.RLock()
-_applied: dict[tuple[str, Kind, str], Patch] = {}
-
-
 def _dotted(owner: Any, name: str) -> str:
     """``moto.dynamodb.responses.DynamoHandler.list_backups``: a class's or a module's attribute, dotted."""
     if isinstance(owner, ModuleType):
         return f"{owner.__name__}.{name}"
     return f"{owner.__module__}.{owner.__qualname__}.{name}"
-
-
-def _record(target: str, kind: Kind, by: str, apply: Callable[[], object]) -> bool:
-    with _lock:
-        if (target, kind, by) in _applied:
-            return False
-        apply()
-        _applied[(target, kind, by)] = Patch(target, kind, by)
-        return True
 
 
 def _existing(owner: Any, name: str, target: str, by: str) -> Any:
@@ -59,39 +46,60 @@ def _existing(owner: Any, name: str, target: str, by: str) -> Any:
         raise MotoInternalsChanged(f"moto internal {target} no longer exists; {by} needs updating") from None
 
 
-def replace(owner: Any, name: str, value: Any, *, by: str) -> bool:
-    """Replace moto's ``owner.name`` (which must exist) with ``value``, once; True when applied now."""
-    target = _dotted(owner, name)
+class PatchLog:
+    """The changes made to one set of classes, each at most once: :data:`MOTO` for moto's own (a test of the
+    helper itself keeps a log of its own, over stand-in classes)."""
 
-    def apply() -> None:
-        _existing(owner, name, target, by)
-        setattr(owner, name, value)
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._applied: dict[tuple[str, Kind, str], Patch] = {}
 
-    return _record(target, "replace", by, apply)
+    def _record(self, target: str, kind: Kind, by: str, apply: Callable[[], object]) -> bool:
+        with self._lock:
+            if (target, kind, by) in self._applied:
+                return False
+            apply()
+            self._applied[(target, kind, by)] = Patch(target, kind, by)
+            return True
+
+    def replace(self, owner: Any, name: str, value: Any, *, by: str) -> bool:
+        """Replace moto's ``owner.name`` (which must exist) with ``value``, once; True when applied now."""
+        target = _dotted(owner, name)
+
+        def apply() -> None:
+            _existing(owner, name, target, by)
+            setattr(owner, name, value)
+
+        return self._record(target, "replace", by, apply)
+
+    def wrap(self, owner: Any, name: str, wrapper: Callable[[Any], Any], *, by: str) -> bool:
+        """Set ``owner.name`` to ``wrapper(original)`` (the original must exist), once; True when applied now."""
+        target = _dotted(owner, name)
+
+        def apply() -> None:
+            setattr(owner, name, wrapper(_existing(owner, name, target, by)))
+
+        return self._record(target, "wrap", by, apply)
+
+    def add(self, owner: Any, name: str, value: Any, *, by: str) -> bool:
+        """Give moto's ``owner`` an attribute it lacks or keeps unimplemented (a handler, a route table), once."""
+        return self._record(_dotted(owner, name), "add", by, lambda: setattr(owner, name, value))
+
+    def once(self, target: str, action: Callable[[], object], *, by: str) -> bool:
+        """Run a change that is no attribute assignment (a route added to a table, an error code registered),
+        once. ``target`` names what it changes (dotted, ``moto.backup.urls.url_paths``)."""
+        return self._record(target, "call", by, action)
+
+    def applied(self) -> list[Patch]:
+        """Every change made so far, in the order it was made."""
+        with self._lock:
+            return list(self._applied.values())
 
 
-def wrap(owner: Any, name: str, wrapper: Callable[[Any], Any], *, by: str) -> bool:
-    """Set ``owner.name`` to ``wrapper(original)`` (the original must exist), once; True when applied now."""
-    target = _dotted(owner, name)
-
-    def apply() -> None:
-        setattr(owner, name, wrapper(_existing(owner, name, target, by)))
-
-    return _record(target, "wrap", by, apply)
-
-
-def add(owner: Any, name: str, value: Any, *, by: str) -> bool:
-    """Give moto's ``owner`` an attribute it lacks or keeps unimplemented (a handler, a route table), once."""
-    return _record(_dotted(owner, name), "add", by, lambda: setattr(owner, name, value))
-
-
-def once(target: str, action: Callable[[], object], *, by: str) -> bool:
-    """Run a change that is no attribute assignment (a route added to a table, an error code registered), once.
-    ``target`` names what it changes (dotted, ``moto.backup.urls.url_paths``)."""
-    return _record(target, "call", by, action)
-
-
-def applied() -> list[Patch]:
-    """Every change made to moto so far, in the order it was made."""
-    with _lock:
-        return list(_applied.values())
+MOTO = PatchLog()
+"""The changes drdrill made to moto: one per process, since moto's classes (and its backends) are process-global."""
+replace = MOTO.replace
+wrap = MOTO.wrap
+add = MOTO.add
+once = MOTO.once
+applied = MOTO.applied
