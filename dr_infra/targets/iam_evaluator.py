@@ -37,14 +37,24 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-ContextValue = str | Sequence[str]
+from dr_infra.targets.iam_conditions import (
+    SUPPORTED_OPERATORS as SUPPORTED_OPERATORS,
+)
+from dr_infra.targets.iam_conditions import (
+    ContextValue,
+    RequestContext,
+    Undecidable,
+    action_matches,
+    as_list,
+    conditions_hold,
+    statement_matches,
+)
+from dr_infra.targets.iam_conditions import arn_like as arn_like
 
 
 class Decision(enum.Enum):
@@ -104,168 +114,6 @@ SESSION_POLICY = "session policy"
 https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)."""
 
 
-class _Undecidable(Exception):
-    pass
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-@lru_cache(maxsize=4096)
-def _glob(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
-
-
-def _like(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    if "${" in pattern:
-        raise _Undecidable(f"policy variable in {pattern!r} is not supported")
-    return _glob(pattern, case_sensitive).fullmatch(value) is not None
-
-
-def arn_like(pattern: str, value: str) -> bool:
-    """ARN matching: ``*``/``?`` within each of the first five ``:`` segments, the resource part as one glob."""
-    if pattern == "*":
-        return True
-    p_parts, v_parts = pattern.split(":", 5), value.split(":", 5)
-    if len(p_parts) != 6 and len(v_parts) == 6 and pattern.startswith("arn:"):
-        return False  # an ARN pattern with too few segments matches no ARN (its wildcard cannot span them)
-    if len(p_parts) != 6 or len(v_parts) != 6:
-        return _like(pattern, value)
-    return all(_like(p, v) for p, v in zip(p_parts, v_parts, strict=True))
-
-
-def _action_matches(patterns: Iterable[Any], action: str) -> bool:
-    return any(_like(str(p), action, case_sensitive=False) for p in patterns)
-
-
-def _resource_matches(patterns: Iterable[Any], resource: str) -> bool:
-    return any(arn_like(str(p), resource) for p in patterns)
-
-
-# -- conditions -----------------------------------------------------------------------------------------------------
-def _string_eq(ignore_case: bool) -> Any:
-    def compare(expected: str, actual: str) -> bool:
-        if "${" in expected:
-            raise _Undecidable(f"policy variable in {expected!r} is not supported")
-        return expected.lower() == actual.lower() if ignore_case else expected == actual
-
-    return compare
-
-
-def _numeric(op: str) -> Any:
-    def compare(expected: str, actual: str) -> bool:
-        try:
-            e, a = float(expected), float(actual)
-        except ValueError:
-            return False
-        return {"Equals": a == e, "LessThan": a < e, "LessThanEquals": a <= e, "GreaterThan": a > e}.get(op, a >= e)
-
-    return compare
-
-
-_POSITIVE: dict[str, Any] = {
-    "StringEquals": _string_eq(False),
-    "StringEqualsIgnoreCase": _string_eq(True),
-    "StringLike": lambda e, a: _like(e, a),
-    "ArnEquals": arn_like,
-    "ArnLike": arn_like,
-    "Bool": lambda e, a: e.lower() == a.lower(),
-    "NumericEquals": _numeric("Equals"),
-    "NumericLessThan": _numeric("LessThan"),
-    "NumericLessThanEquals": _numeric("LessThanEquals"),
-    "NumericGreaterThan": _numeric("GreaterThan"),
-    "NumericGreaterThanEquals": _numeric("GreaterThanEquals"),
-}
-_NEGATED: dict[str, str] = {
-    "StringNotEquals": "StringEquals",
-    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike",
-    "ArnNotEquals": "ArnEquals",
-    "ArnNotLike": "ArnLike",
-    "NumericNotEquals": "NumericEquals",
-}
-SUPPORTED_OPERATORS: tuple[str, ...] = (*_POSITIVE, *_NEGATED, "Null")
-"""Condition operators (each also with ``IfExists`` and ``ForAnyValue:``/``ForAllValues:``) evaluated here."""
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """What IAM knows about one request: action, resource, and condition keys with their values."""
-
-    action: str
-    resource: str
-    keys: Mapping[str, ContextValue] = field(default_factory=dict)
-    complete: tuple[str, ...] = ()
-    """Key prefixes whose every key the request has is in ``keys`` (``aws:ResourceTag/`` when the resource's
-    tags are known): a key with such a prefix that is not in ``keys`` is absent, not unknown."""
-
-    def value(self, key: str) -> list[str] | None:
-        """The key's values, ``None`` when the request has no such key; undecidable when it might."""
-        lowered = {k.lower(): v for k, v in self.keys.items()}
-        if key.lower() in lowered:
-            return [str(v) for v in _as_list(lowered[key.lower()])]
-        if any(key.lower().startswith(prefix.lower()) for prefix in self.complete):
-            return None
-        service = key.split(":", 1)[0].lower()
-        if service == "aws" or service == self.action.split(":", 1)[0].lower():
-            raise _Undecidable(f"condition key {key} is not known for {self.action}")
-        return None  # another service's key is never in this action's request context
-
-
-def _operator_holds(operator: str, pairs: Mapping[str, Any], ctx: RequestContext) -> bool:
-    qualifier, _, base = operator.rpartition(":")
-    if_exists = base.endswith("IfExists")
-    name = base[: -len("IfExists")] if if_exists else base
-    if qualifier not in ("", "ForAnyValue", "ForAllValues"):
-        raise _Undecidable(f"condition qualifier {qualifier} is not supported")
-    if name not in SUPPORTED_OPERATORS:
-        raise _Undecidable(f"condition operator {operator} is not supported by drdrill's evaluator")
-    return all(
-        _pair_holds(name, qualifier, if_exists, [str(v) for v in _as_list(expected)], ctx.value(key))
-        for key, expected in pairs.items()
-    )
-
-
-def _pair_holds(name: str, qualifier: str, if_exists: bool, values: list[str], actual: list[str] | None) -> bool:
-    """One ``key: expected`` pair of a condition operator ``name`` against the request's values of the key."""
-    if name == "Null":
-        present = actual is not None and len(actual) > 0
-        return any(v.lower() == "true" for v in values) != present
-    if actual is None:
-        # a missing key: ...IfExists and ForAllValues hold; a negated operator without a qualifier holds
-        return if_exists or qualifier == "ForAllValues" or (name in _NEGATED and not qualifier)
-    negated = name in _NEGATED
-    compare = _POSITIVE[_NEGATED.get(name, name)]
-
-    def one(value: str) -> bool:
-        hit = any(compare(e, value) for e in values)
-        return not hit if negated else hit
-
-    return all(one(v) for v in actual) if qualifier == "ForAllValues" else any(one(v) for v in actual)
-
-
-def _conditions_hold(condition: Mapping[str, Any] | None, ctx: RequestContext) -> bool:
-    return all(_operator_holds(op, pairs or {}, ctx) for op, pairs in (condition or {}).items())
-
-
-def _statement_matches(statement: Mapping[str, Any], ctx: RequestContext) -> bool:
-    if "NotAction" in statement:
-        if _action_matches(_as_list(statement["NotAction"]), ctx.action):
-            return False
-    elif not _action_matches(_as_list(statement.get("Action")), ctx.action):
-        return False
-    if "NotResource" in statement:
-        if _resource_matches(_as_list(statement["NotResource"]), ctx.resource):
-            return False
-    elif not _resource_matches(_as_list(statement.get("Resource")), ctx.resource):
-        return False
-    return _conditions_hold(statement.get("Condition"), ctx)
-
-
 def statement_label(policy: str, index: int, statement: Mapping[str, Any]) -> str:
     """``AdministratorAccess#1`` or ``monitor#3 (StartRestore)``: how a statement is named in evidence."""
     sid = statement.get("Sid")
@@ -285,7 +133,7 @@ def evaluate(
     ctx = RequestContext(action, resource, context or {}, tuple(complete))
     tally = _Tally()
     for policy in policies:
-        for index, statement in enumerate(_as_list(policy.document.get("Statement")), start=1):
+        for index, statement in enumerate(as_list(policy.document.get("Statement")), start=1):
             tally.add(policy.name, index, statement, ctx)
     return tally.decision()
 
@@ -306,8 +154,8 @@ class _Tally:
         label = statement_label(policy, index, statement)
         effect = statement.get("Effect")
         try:
-            matched = _statement_matches(statement, ctx)
-        except _Undecidable as exc:
+            matched = statement_matches(statement, ctx)
+        except Undecidable as exc:
             (self.unknown_denies if effect != "Allow" else self.unknown_allows).append(f"{label}: {exc}")
             return
         if not matched:
@@ -369,25 +217,25 @@ def _principal_matches(principal: Any, kind: str, identities: Sequence[str]) -> 
         return True
     if not isinstance(principal, Mapping):
         return False
-    if "*" in [str(p) for p in _as_list(principal.get("AWS"))]:
+    if "*" in [str(p) for p in as_list(principal.get("AWS"))]:
         return True
-    named = [str(p) for p in _as_list(principal.get(kind))]
+    named = [str(p) for p in as_list(principal.get(kind))]
     return any(identity in named for identity in identities)
 
 
 def _trusts(trust: NamedPolicy, kind: str, identities: Sequence[str], context: Mapping[str, ContextValue]) -> bool:
     ctx = RequestContext("sts:AssumeRole", "*", context)
     allowed = False
-    for statement in _as_list(trust.document.get("Statement")):
+    for statement in as_list(trust.document.get("Statement")):
         if not isinstance(statement, Mapping) or not _principal_matches(statement.get("Principal"), kind, identities):
             continue
         try:
             if "NotAction" in statement:
-                matched = not _action_matches(_as_list(statement["NotAction"]), ctx.action)
+                matched = not action_matches(as_list(statement["NotAction"]), ctx.action)
             else:
-                matched = _action_matches(_as_list(statement.get("Action")), ctx.action)
-            matched = matched and _conditions_hold(statement.get("Condition"), ctx)
-        except _Undecidable:
+                matched = action_matches(as_list(statement.get("Action")), ctx.action)
+            matched = matched and conditions_hold(statement.get("Condition"), ctx)
+        except Undecidable:
             if statement.get("Effect") != "Allow":
                 return False
             continue
