@@ -99,7 +99,9 @@ def _messages(env: Env) -> list[str]:
         return []
 
 
-def test_changes_while_a_mapping_is_changing_are_refused(env: Env) -> None:
+def test_changes_while_a_mapping_is_changing_are_refused(env: Env, slow_mapping_start: None) -> None:
+    """Each transitional state lasts 3 s (slow_mapping_start), so every call below surely meets it: the default
+    0.3 s Deleting once ended between DeleteEventSourceMapping and the List call on a loaded CI machine."""
     uuid = env.create()["UUID"]
     with pytest.raises(ClientError) as refused:
         env.lam.update_event_source_mapping(UUID=uuid, BatchSize=10)
