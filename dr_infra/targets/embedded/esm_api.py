@@ -27,8 +27,11 @@ moto's create response (201) is answered 202 like AWS's.
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import has_request_context
 from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError, UnknownFunctionException
@@ -80,6 +83,24 @@ _original_get_configuration = EventSourceMapping.get_configuration
 _original_create_response = LambdaResponse.create_event_source_mapping
 
 
+_MAPPINGS_LOCK = threading.RLock()
+"""The embedded server serves requests on threads, and moto iterates its OrderedDict of mappings in Python
+(ListEventSourceMappings, the duplicate check of CreateEventSourceMapping): a create or delete on another thread
+meanwhile raised "OrderedDict mutated during iteration". AWS serves each call whole, so the mapping API is
+serialized here."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _serialized(function: _F) -> _F:
+    @functools.wraps(function)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _MAPPINGS_LOCK:
+            return function(*args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 def _function_arn_and_name(backend: LambdaBackend, name_or_arn: str) -> tuple[str, str]:
     function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(name_or_arn)
     return str(function.function_arn), str(function.function_name)
@@ -116,6 +137,7 @@ def _purge(backend: LambdaBackend) -> None:
         esm_lifecycle.forget(uuid)
 
 
+@_serialized
 def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
     _purge(self)
     name = str(spec.get("FunctionName") or "")
@@ -136,6 +158,7 @@ def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMap
     return esm
 
 
+@_serialized
 def _patched_update(self: LambdaBackend, uuid: str, spec: dict[str, Any]) -> EventSourceMapping | None:
     _purge(self)
     esm = self._event_source_mappings.get(uuid)
@@ -150,6 +173,7 @@ def _patched_update(self: LambdaBackend, uuid: str, spec: dict[str, Any]) -> Eve
     return updated
 
 
+@_serialized
 def _patched_delete(self: LambdaBackend, uuid: str) -> EventSourceMapping | None:
     _purge(self)
     esm = self._event_source_mappings.get(uuid)
@@ -160,11 +184,13 @@ def _patched_delete(self: LambdaBackend, uuid: str) -> EventSourceMapping | None
     return esm
 
 
+@_serialized
 def _patched_get(self: LambdaBackend, uuid: str) -> EventSourceMapping | None:
     _purge(self)
     return _original_get(self, uuid)
 
 
+@_serialized
 def _patched_list(self: LambdaBackend, event_source_arn: str, function_name: str) -> Any:
     _purge(self)
     return _original_list(self, event_source_arn, function_name)
