@@ -374,8 +374,7 @@ class Drill:
         modelled latency inside a work phase, added back so the AWS equivalent is never kinder than AWS."""
         if self.incident.monitor_invoked_at is None:
             return 0.0
-        timing = getattr(self.target, "timing", None)
-        latencies = (timing() if callable(timing) else {}).get("latencies") or {}
+        latencies = self.target.timing().get("latencies") or {}
         start = latencies.get("function_start") or {}
         return max(0.0, float(start.get("aws_s", 0.0)) - float(start.get("here_s", 0.0)))
 

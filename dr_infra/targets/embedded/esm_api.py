@@ -31,7 +31,7 @@ import functools
 import json
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import has_request_context
 from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError, UnknownFunctionException
@@ -89,16 +89,17 @@ _MAPPINGS_LOCK = threading.RLock()
 meanwhile raised "OrderedDict mutated during iteration". AWS serves each call whole, so the mapping API is
 serialized here."""
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def _serialized(function: _F) -> _F:
+def _serialized(function: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(function)
-    def locked(*args: Any, **kwargs: Any) -> Any:
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with _MAPPINGS_LOCK:
             return function(*args, **kwargs)
 
-    return locked  # type: ignore[return-value]
+    return locked
 
 
 def _function_arn_and_name(backend: LambdaBackend, name_or_arn: str) -> tuple[str, str]:
