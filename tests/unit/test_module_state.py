@@ -40,14 +40,12 @@ ALLOWED = {
     # -- one pytest session per process ------------------------------------------------------------------------
     "dr_infra.interrupts:GUARD": "the SIGINT handler: a process has one; installed/uninstalled by the plugin",
     # -- the embedded target: moto's backends are process-global, so what drdrill adds to them is too -----------
-    # The control routes' resets (DELETE /_drdrill/faults, /_drdrill/settings: ControlClient.reset_faults,
-    # reset_settings, which the drill calls at teardown for its scope) clear the switches, counters and settings;
-    # the rest is keyed by moto's resources, the process's servers or its threads and lives as long as they do.
+    # Its switches and tuning (fault switches, throttle counts, settings, strict-credentials mode) are one record
+    # with one reset; process_state.switches_scope() (in the server's process) and ControlClient.switches_scope()
+    # (over the control routes, from any process) put back what was there when their block ends.
+    "dr_infra.targets.embedded.process_state:SWITCHES": "switches and tuning of the one moto server; scoped",
+    "dr_infra.targets.embedded.process_state:MOTO_ADDITIONS": "drdrill's additions to moto's resources, by key",
     # Not gathered into one holder yet (issue 13): each module keeps its own, listed here.
-    "dr_infra.targets.embedded.faults:FAULTS": "fault switches by scope; control reset_faults() clears a scope",
-    "dr_infra.targets.embedded.settings:_current": "latency/tuning settings; control reset_settings()",
-    "dr_infra.targets.embedded.throttle:_counts": "throughput fault counters, part of the fault switches' reset",
-    "dr_infra.targets.embedded.iam_enforcement:_strict": "strict-credentials mode of the one moto server",
     "dr_infra.targets.embedded.history:_histories": "point-in-time item history beside moto's tables",
     "dr_infra.targets.embedded.history:_deleted": "history of deleted tables (restorable), beside moto's",
     "dr_infra.targets.embedded.history:_last_time": "the history clock's monotonic last stamp",

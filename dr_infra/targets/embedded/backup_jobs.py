@@ -12,7 +12,7 @@ What moto 5.2.5 does instead: StartBackupJob and the recovery-point API are miss
 succeeds.
 
 What is modelled here: snapshots are moto DynamoDB backups (``create_backup``), marked ``AWS_BACKUP``; the job
-takes ``settings.current().backup_job_seconds``. Only DynamoDB table ARNs can be backed up. Lists are paged by
+takes ``EmbeddedSettings.backup_job_seconds``. Only DynamoDB table ARNs can be backed up. Lists are paged by
 :mod:`backup_pages`.
 """
 
@@ -27,7 +27,7 @@ from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
 from dr_infra.targets.embedded import backup_model as model
-from dr_infra.targets.embedded import backup_service_role, backup_tags, history, settings
+from dr_infra.targets.embedded import backup_service_role, backup_tags, history, process_state
 from dr_infra.targets.embedded.backup_plans import DEFAULT_START_WINDOW, MAX_WINDOW, MIN_START_WINDOW, check_lifecycle
 from dr_infra.targets.embedded.backup_selections import ROLE_ARN
 
@@ -129,7 +129,7 @@ def start_backup_job(
                 recovery_point_arn="",
                 iam_role_arn=iam_role_arn,
                 created=history.now(),
-                duration=settings.current().backup_job_seconds,
+                duration=process_state.current_settings().backup_job_seconds,
                 lifecycle=lifecycle,
                 start_window_minutes=window,
                 failure=problem,
@@ -153,7 +153,7 @@ def start_backup_job(
             recovery_point_arn=point_arn,
             iam_role_arn=iam_role_arn,
             created=history.now(),
-            duration=settings.current().backup_job_seconds,
+            duration=process_state.current_settings().backup_job_seconds,
             lifecycle=lifecycle,
             start_window_minutes=window,
             snapshot_arn=snapshot.arn,

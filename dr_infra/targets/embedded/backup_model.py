@@ -22,7 +22,7 @@ from moto.backup.exceptions import InvalidParameterValueException
 from moto.backup.models import BackupBackend, backup_backends
 from moto.core.exceptions import JsonRESTError
 
-from dr_infra.targets.embedded import history, settings
+from dr_infra.targets.embedded import history, process_state
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.BackupBackend",
@@ -109,7 +109,7 @@ class BackupJob:
         (``StartBy``, https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeBackupJob.html). The job is
         created at its scheduled time (an on-demand one when requested). Under ``aws-scaled`` the window passes at
         the plan clock's rate, as the schedule does (:mod:`settings`), so it is scaled with it."""
-        return self.created + self.start_window_minutes * 60 * settings.current().plan_time_scale
+        return self.created + self.start_window_minutes * 60 * process_state.current_settings().plan_time_scale
 
     def state(self, at: float) -> str:
         if at >= self.created + self.duration:

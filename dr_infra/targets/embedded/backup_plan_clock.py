@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.backup.models import BackupBackend, Plan, backup_backends
 
-from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded import process_state
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.backup.models.Plan",
@@ -76,7 +76,7 @@ def clocks_of(backend: BackupBackend) -> dict[str, PlanClock]:
 
 
 def _rate() -> float:
-    return settings.current().plan_time_scale
+    return process_state.current_settings().plan_time_scale
 
 
 def clock_of(backend: BackupBackend, plan: Plan, now: float) -> PlanClock:

@@ -15,7 +15,7 @@ https://docs.aws.amazon.com/aws-backup/latest/devguide/aws-backup-limits.html
 
 What moto 5.2.5 does instead: no restore API (HTTP 404/500).
 
-What is modelled here: the job takes ``settings.current().restore_seconds`` (or the ``restore_job_duration``
+What is modelled here: the job takes ``EmbeddedSettings.restore_seconds`` (or the ``restore_job_duration``
 fault's ``seconds``). A successful restore's table exists from the start, ``CREATING`` until the job completes.
 Faults: ``restore_job_fails`` (the job ends FAILED with the fault's ``message``, no table is created),
 ``start_restore_denied`` (``AccessDeniedException``), ``restore_job_duration``.
@@ -32,9 +32,9 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
-from dr_infra.targets.embedded import backup_jobs, backup_service_role, history, settings
+from dr_infra.targets.embedded import backup_jobs, backup_service_role, history, process_state
 from dr_infra.targets.embedded import backup_model as model
-from dr_infra.targets.embedded.faults import FAULTS
+from dr_infra.targets.embedded.process_state import SWITCHES
 from dr_infra.targets.embedded.restored import RestoringTable, item_attributes, point_in_time_restores_in_flight
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -142,7 +142,7 @@ def start_restore_job(
     # a scoped fault applies when the restore's target table or the recovery point's table is in its scope
     named_point = model.state_of(backend).recovery_points.get(recovery_point_arn or "")
     named_target = {k.lower(): v for k, v in (metadata or {}).items()}.get("targettablename")
-    denied = FAULTS.take(
+    denied = SWITCHES.faults.take(
         "start_restore_denied",
         resource=(
             named_target,
@@ -174,13 +174,15 @@ def start_restore_job(
                 f"Concurrent restore job limit of {MAX_RESTORES_IN_FLIGHT} for this account has been reached"
             )
 
-        duration_fault = FAULTS.take("restore_job_duration", resource=(target, point.resource_arn))
-        duration = float(duration_fault["seconds"]) if duration_fault else settings.current().restore_seconds
+        duration_fault = SWITCHES.faults.take("restore_job_duration", resource=(target, point.resource_arn))
+        duration = (
+            float(duration_fault["seconds"]) if duration_fault else process_state.current_settings().restore_seconds
+        )
         account, region, _ = model.table_of(point.resource_arn)
         ddb = dynamodb_backends[account][region]
         snapshot = ddb.get_backup(point.job.snapshot_arn)
         failure: str | None = None
-        failed_fault = FAULTS.take("restore_job_fails", resource=(target, point.resource_arn))
+        failed_fault = SWITCHES.faults.take("restore_job_fails", resource=(target, point.resource_arn))
         if failed_fault is not None:
             failure = str(failed_fault.get("message") or "Restore job failed (drdrill fault)")
         elif target in ddb.tables:

@@ -42,7 +42,7 @@ after it was due. A run starts its job at the scheduled time (the start window's
 that exists (``Resources`` ARNs, ``*`` wildcards, minus ``NotResources``: :mod:`backup_coverage`); a selection
 by tags or conditions is not modelled and is reported in the clock's ``errors``. A lifecycle ends
 at creation + DeleteAfterDays on the plan clock: the recovery point is deleted when its IAM role still
-exists, otherwise it becomes EXPIRED. Jobs finish in ``settings.current().backup_job_seconds``, far inside
+exists, otherwise it becomes EXPIRED. Jobs finish in ``EmbeddedSettings.backup_job_seconds``, far inside
 the 60-minute minimum windows, so no window ever cancels one. Time zones other than UTC and ``L``/``W``/``#``
 cron fields are refused (:mod:`dr_infra.targets.schedule_expression`), shown in ``errors``.
 """

@@ -40,8 +40,9 @@ from urllib.parse import parse_qs
 
 from dr_infra.targets import control_token
 from dr_infra.targets.capabilities import EMBEDDED_CAPABILITIES as CAPABILITIES
-from dr_infra.targets.embedded import backup_schedule, export, iam_enforcement, settings, throttle
-from dr_infra.targets.embedded.faults import FAULTS, UnknownFault, check_scope
+from dr_infra.targets.embedded import backup_schedule, export, iam_enforcement
+from dr_infra.targets.embedded.faults import UnknownFault, check_scope
+from dr_infra.targets.embedded.process_state import SWITCHES
 
 PREFIX = "/_drdrill/"
 EXPORT_DENIED = control_token.EXPORT_DENIED
@@ -75,10 +76,10 @@ def _info(environ: dict[str, Any]) -> dict[str, Any]:
     return {
         "drdrill": True,
         "capabilities": list(EMBEDDED_CAPABILITIES),
-        "faults": FAULTS.active(),
-        "throttled": throttle.served(_query_scope(environ)),
-        "throttled_by_scope": throttle.served_by_scope(),
-        "settings": dataclasses.asdict(settings.current()),
+        "faults": SWITCHES.faults.active(),
+        "throttled": SWITCHES.served(_query_scope(environ)),
+        "throttled_by_scope": SWITCHES.served_by_scope(),
+        "settings": dataclasses.asdict(SWITCHES.settings),
         "iam_enforcement": iam_enforcement.state(),
     }
 
@@ -88,24 +89,22 @@ def _set_fault(environ: dict[str, Any]) -> dict[str, Any]:
     params = body.get("params") or {}
     if not isinstance(params, dict) or "scope" in params:
         raise ValueError("params must be a JSON object (the scope goes beside it, not inside)")
-    FAULTS.set(str(body.get("name")), body.get("count"), scope=body.get("scope"), **params)
-    return {"faults": FAULTS.active()}
+    SWITCHES.faults.set(str(body.get("name")), body.get("count"), scope=body.get("scope"), **params)
+    return {"faults": SWITCHES.faults.active()}
 
 
 def _reset_faults(environ: dict[str, Any]) -> dict[str, Any]:
     scope = _query_scope(environ)
-    FAULTS.reset(scope)
-    throttle.reset_counts(scope)
-    return {"faults": FAULTS.active()}
+    SWITCHES.reset_faults(scope)
+    return {"faults": SWITCHES.faults.active()}
 
 
 def _update_settings(environ: dict[str, Any]) -> dict[str, Any]:
-    return dataclasses.asdict(settings.update(**_read_json(environ)))
+    return dataclasses.asdict(SWITCHES.update_settings(**_read_json(environ)))
 
 
 def _reset_settings(environ: dict[str, Any]) -> dict[str, Any]:
-    settings.reset()
-    return dataclasses.asdict(settings.current())
+    return dataclasses.asdict(SWITCHES.reset_settings())
 
 
 def _enable_iam(environ: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Backup
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import history, moto_patch, settings
+from dr_infra.targets.embedded import history, moto_patch, process_state
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Backup",
@@ -59,7 +59,7 @@ class SystemBackup(Backup):
     """moto's Backup with AWS's ``BackupExpiryDateTime`` (moto leaves it out)."""
 
     def _expiry(self) -> datetime:
-        lifetime = RETENTION_DAYS * SECONDS_PER_DAY * settings.current().plan_time_scale
+        lifetime = RETENTION_DAYS * SECONDS_PER_DAY * process_state.current_settings().plan_time_scale
         return datetime.fromtimestamp(_created(self) + lifetime, UTC)
 
     @property
@@ -83,7 +83,7 @@ def _system(backend: DynamoDBBackend) -> list[Backup]:
 def expire(backend: DynamoDBBackend, now: float | None = None) -> list[str]:
     """Delete the SYSTEM backups of ``backend`` that are 35 days old in plan time; their ARNs."""
     at = history.now() if now is None else now
-    lifetime = RETENTION_DAYS * SECONDS_PER_DAY * settings.current().plan_time_scale
+    lifetime = RETENTION_DAYS * SECONDS_PER_DAY * process_state.current_settings().plan_time_scale
     gone = [b.arn for b in _system(backend) if at - _created(b) >= lifetime]
     for arn in gone:
         backend.backups.pop(arn, None)

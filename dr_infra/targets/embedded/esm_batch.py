@@ -27,7 +27,7 @@ from dr_infra.targets.embedded.esm_state import (
     should_pause,
     sleep,
 )
-from dr_infra.targets.embedded.faults import FAULTS
+from dr_infra.targets.embedded.process_state import SWITCHES
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.awslambda.models.LambdaBackend.get_function_by_arn",)
 
@@ -90,11 +90,11 @@ def _batch_item_failures(response: Any, batch: list[StreamRecord]) -> tuple[str,
 
 def _record_age_offset(state: MappingState) -> float:
     """Seconds the ``stream_records_aged`` fault switch adds to every record's age (0 when off)."""
-    if not FAULTS.any_on("stream_records_aged"):
+    if not SWITCHES.faults.any_on("stream_records_aged"):
         return 0.0
-    params = FAULTS.peek("stream_records_aged", None) or {}
+    params = SWITCHES.faults.peek("stream_records_aged", None) or {}
     table = state.esm.event_source_arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
-    for scope, scoped in FAULTS.active().items():
+    for scope, scoped in SWITCHES.faults.active().items():
         name, _, where = scope.partition("@")
         if name == "stream_records_aged" and where and where in table:
             params = scoped

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from moto.awslambda.exceptions import LambdaClientError
 
-from dr_infra.targets.embedded import settings
+from dr_infra.targets.embedded import process_state
 
 CREATING = "Creating"
 ENABLING = "Enabling"
@@ -87,7 +87,7 @@ _lifecycles: dict[str, Lifecycle] = {}
 
 
 def _transition(uuid: str, state: str, settles_to: str) -> str:
-    delay = settings.current().mapping_transition
+    delay = process_state.current_settings().mapping_transition
     _lifecycles[uuid] = Lifecycle(state, settles_to, time.monotonic() + delay, until_epoch=time.time() + delay)
     return state
 

@@ -24,7 +24,8 @@ the scope as a whole token (not preceded or followed by a letter or digit, so ``
 keyed by ``(name, scope)``; a request matching both uses the scoped one. A request whose resource cannot be
 determined (``resource=None``, e.g. ListTables) matches only unscoped switches. So parallel drills sharing one
 endpoint each steer their own stack, and the framework resets only a scenario's own scope after it
-(:meth:`FaultSwitches.reset`). Switches live in the process because the moto backends they steer do.
+(:meth:`FaultSwitches.reset`). Switches live in the process because the moto backends they steer do: the
+process's one set is :attr:`process_state.Switches.faults`.
 """
 
 from __future__ import annotations
@@ -160,6 +161,14 @@ class FaultSwitches:
                 for key in [key for key in self._switches if key[1] == scope]:
                     del self._switches[key]
 
+    def snapshot(self) -> FaultSwitches:
+        """A copy of the switches that are on (their parameters and remaining activations), for :meth:`restore`."""
+        with self._lock:
+            return FaultSwitches({key: _Switch(dict(s.params), s.remaining) for key, s in self._switches.items()})
 
-FAULTS = FaultSwitches()
-"""The embedded target's switches (one per process, like moto's backends)."""
+    def restore(self, snapshot: FaultSwitches) -> None:
+        """Exactly the switches of ``snapshot`` are on again (each with the activations it had then)."""
+        copied = snapshot.snapshot()
+        with self._lock:
+            self._switches.clear()
+            self._switches.update(copied._switches)

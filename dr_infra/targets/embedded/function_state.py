@@ -40,7 +40,7 @@ from typing import Any
 from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
-from dr_infra.targets.embedded import execution_role, moto_patch, settings
+from dr_infra.targets.embedded import execution_role, moto_patch, process_state
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -111,7 +111,9 @@ def _check_ready(fn: LambdaFunction, updating_too: bool) -> None:
 def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
     fn = _original_create(self, spec)
     with _lock:
-        _timelines[_unqualified(fn.function_arn)] = _Timeline(time.monotonic() + settings.current().function_pending)
+        _timelines[_unqualified(fn.function_arn)] = _Timeline(
+            time.monotonic() + process_state.current_settings().function_pending
+        )
     return fn
 
 
@@ -125,7 +127,7 @@ def _updated(fn: LambdaFunction) -> None:
     previous = FunctionSpec.of(fn)
     with _lock:
         timeline = _timelines.setdefault(_unqualified(fn.function_arn), _Timeline(0.0))
-        timeline.updated_at = time.monotonic() + settings.current().function_pending
+        timeline.updated_at = time.monotonic() + process_state.current_settings().function_pending
         timeline.previous = previous
 
 

@@ -47,7 +47,6 @@ boundaries, SCPs, signature verification, and S3.
 from __future__ import annotations
 
 import functools
-import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +56,7 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, JsonRESTError
 
 from dr_infra.targets.embedded import backup_tags, moto_patch, principals
+from dr_infra.targets.embedded.process_state import SWITCHES
 from dr_infra.targets.iam_calls import Permission, UnknownCall, action_of, permissions_for_call
 from dr_infra.targets.iam_evaluator import IDENTITY_POLICY, Decision, Evaluation, evaluate_effective, trusts_principal
 
@@ -81,9 +81,6 @@ https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors).
 _FORBIDDEN_SERVICES = frozenset({"lambda", "backup"})
 """JSON services whose AccessDeniedException is HTTP 403 (DynamoDB and CloudWatch Logs answer 400)."""
 _MISSING = object()
-
-_lock = threading.Lock()
-_strict = False
 
 
 class AccessDenied(JsonRESTError):
@@ -202,7 +199,7 @@ def _authorize_request(self: Any, resource: str = "*") -> None:
         principal = principals.of_request(self.headers, getattr(self, "querystring", None))
     except principals.InvalidToken as exc:
         raise _invalid_token(service, exc) from None
-    if principal is None and _strict:
+    if principal is None and SWITCHES.strict_credentials:
         raise _invalid_token(service, principals.InvalidToken())
     operation = self._get_action()
     region = str(self.region)
@@ -246,28 +243,20 @@ def _check_trust(params: Mapping[str, Any], principal: principals.Principal | No
 
 def enable(resource_scoped: bool = True) -> dict[str, bool]:
     """Strict mode: keys the target did not issue are refused too (``resource_scoped`` is always true now)."""
-    global _strict
-    with _lock:
-        _strict = True
-        return _state()
+    SWITCHES.set_strict_credentials(True)
+    return state()
 
 
 def disable() -> dict[str, bool]:
     """Back to the default: unknown keys act as the account's root; issued keys are still authorized."""
-    global _strict
-    with _lock:
-        _strict = False
-        return _state()
-
-
-def _state() -> dict[str, bool]:
-    return {"enforced": _strict, "resource_scoped": _strict, "issued_credentials_authorized": True}
+    SWITCHES.set_strict_credentials(False)
+    return state()
 
 
 def state() -> dict[str, bool]:
     """The mode, as ``GET /_drdrill/info`` shows it (``enforced``: strict mode on)."""
-    with _lock:
-        return _state()
+    strict = SWITCHES.strict_credentials
+    return {"enforced": strict, "resource_scoped": strict, "issued_credentials_authorized": True}
 
 
 def install() -> None:

@@ -16,7 +16,7 @@ import time
 
 from moto.logs.models import logs_backends
 
-from dr_infra.targets.embedded import execution_role, settings
+from dr_infra.targets.embedded import execution_role, process_state
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -46,11 +46,11 @@ def may_log(spec: FunctionSpec, stream: str, group_exists: bool) -> bool:
 
 
 def put_logs(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
-    """Deliver log lines to CloudWatch Logs, after ``settings.current().log_delivery_seconds`` (aws-scaled:
+    """Deliver log lines to CloudWatch Logs, after ``EmbeddedSettings.log_delivery_seconds`` (aws-scaled:
     log delivery is asynchronous on AWS, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html)."""
     if not events:
         return
-    delay = settings.current().log_delivery_seconds
+    delay = process_state.current_settings().log_delivery_seconds
     if delay > 0:
         timer = threading.Timer(delay, _deliver_logs, (spec, stream, events))
         timer.daemon = True

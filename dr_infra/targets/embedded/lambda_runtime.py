@@ -74,10 +74,17 @@ from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClie
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from dr_infra.targets.embedded import execution_role, function_state, lambda_logs, lambda_spares, moto_patch, settings
-from dr_infra.targets.embedded.faults import FAULTS
+from dr_infra.targets.embedded import (
+    execution_role,
+    function_state,
+    lambda_logs,
+    lambda_spares,
+    moto_patch,
+    process_state,
+)
 from dr_infra.targets.embedded.lambda_process import Worker, code_dir
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec, InvocationResult
+from dr_infra.targets.embedded.process_state import SWITCHES
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaFunction.invoke",
@@ -167,9 +174,9 @@ def _release(pool: _Pool, worker: Worker) -> None:
 def _take_fault(name: str, function_name: str) -> dict[str, Any] | None:
     """One activation of a function fault for this function: scoped to a prefix of its name, or unscoped;
     a switch with a ``function`` parameter applies to that function only."""
-    if not FAULTS.any_on(name):
+    if not SWITCHES.faults.any_on(name):
         return None
-    return FAULTS.take(name, resource=function_name, function=function_name) or FAULTS.take(
+    return SWITCHES.faults.take(name, resource=function_name, function=function_name) or SWITCHES.faults.take(
         name, resource=function_name, function=None
     )
 
@@ -212,7 +219,7 @@ def run(fn: LambdaFunction, event_json: str, invoked_arn: str | None = None) -> 
     pool, worker = _acquire(spec, endpoint)
     try:
         if worker.invocations == 0:  # a cold start: the runtime's Init phase (aws-scaled profile only)
-            time.sleep(settings.current().function_start_seconds)
+            time.sleep(process_state.current_settings().function_start_seconds)
         return worker.invoke(event_json, request_id, invoked_arn or spec.function_arn, fault)
     finally:
         _release(pool, worker)

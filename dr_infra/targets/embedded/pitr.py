@@ -25,9 +25,9 @@ and any time, and ``LatestRestorableDateTime`` never moves.
 
 What is modelled here: the history of :mod:`history` is rebuilt at the requested time (the state after every
 change made at or before it; the client sends times with millisecond precision). ``LatestRestorableDateTime``
-is now minus ``settings.current().pitr_lag`` (never before ``Earliest``). The new table is a
+is now minus ``EmbeddedSettings.pitr_lag`` (never before ``Earliest``). The new table is a
 :class:`~dr_infra.targets.embedded.restored.RestoringTable`, ``CREATING`` for
-``settings.current().restore_seconds``. ``BillingModeOverride`` is honoured; index, throughput and SSE
+``EmbeddedSettings.restore_seconds``. ``BillingModeOverride`` is honoured; index, throughput and SSE
 overrides are accepted and ignored (the source's indexes and throughput are kept).
 
 Deleted tables (AWS: "you can restore a deleted table to a point in time within its recovery period", named by
@@ -53,7 +53,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from dr_infra.targets.embedded import backup, history, moto_patch, settings
+from dr_infra.targets.embedded import backup, history, moto_patch, process_state
 from dr_infra.targets.embedded.restored import RestoringTable
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -114,7 +114,7 @@ def window(hist: history.TableHistory, at: float | None = None) -> tuple[float, 
     """(EarliestRestorableDateTime, LatestRestorableDateTime) as epoch seconds."""
     at = history.now() if at is None else at
     earliest = hist.earliest(at)
-    return earliest, max(earliest, at - settings.current().pitr_lag)
+    return earliest, max(earliest, at - process_state.current_settings().pitr_lag)
 
 
 def _describe(table_id: history.TableId, description: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +217,7 @@ def restore_to_point_in_time(backend: DynamoDBBackend, body: dict[str, Any]) -> 
         target,
         source=source,
         items=items,
-        ready_at=history.now() + settings.current().restore_seconds,
+        ready_at=history.now() + process_state.current_settings().restore_seconds,
         restore_summary={"SourceTableArn": source.table_arn, "RestoreDateTime": restore_at},
         billing_mode=body.get("BillingModeOverride"),
     )

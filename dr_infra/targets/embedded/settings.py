@@ -18,12 +18,13 @@ long an event source mapping stays ``Creating`` / ``Enabling`` / ``Disabling`` /
 :mod:`esm_lifecycle`), ``function_pending_seconds`` (how long a new function stays ``Pending``, see
 :mod:`function_state`) and ``ttl_delete_delay_seconds`` (how long after its TTL an expired item is deleted,
 see :mod:`ttl_sweeper`).
+
+The settings in force are the process's :attr:`process_state.Switches.settings` (one embedded server per process).
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 AWS_RESTORE_FLOOR_SECONDS = 20 * 60
 AWS_BACKUP_JOB_SECONDS = 60
@@ -196,18 +197,9 @@ class EmbeddedSettings:
         return 1.0
 
 
-_current = EmbeddedSettings()
-_lock = threading.Lock()
-
-
-def current() -> EmbeddedSettings:
-    """The settings in force."""
-    return _current
-
-
-def update(**changes: object) -> EmbeddedSettings:
-    """Change some settings; validates the profile name and numbers."""
-    global _current
+def validate(changes: dict[str, object]) -> dict[str, object]:
+    """``changes`` to :class:`EmbeddedSettings` if every one is valid (a known profile, non-negative numbers, a
+    scale in [:data:`MIN_SCALE`, 1]); else :class:`ValueError` naming the first that is not."""
     profile = changes.get("latency_profile")
     if profile is not None and profile not in PROFILES:
         raise ValueError(f"unknown latency profile {profile!r}; use one of {', '.join(PROFILES)}")
@@ -224,13 +216,4 @@ def update(**changes: object) -> EmbeddedSettings:
     scale = changes.get("scale")
     if scale is not None and not MIN_SCALE <= float(scale) <= 1:  # type: ignore[arg-type]
         raise ValueError(f"scale must lie in [{MIN_SCALE}, 1], got {scale!r}")
-    with _lock:
-        _current = replace(_current, **changes)  # type: ignore[arg-type]
-        return _current
-
-
-def reset() -> None:
-    """Back to the defaults."""
-    global _current
-    with _lock:
-        _current = EmbeddedSettings()
+    return changes

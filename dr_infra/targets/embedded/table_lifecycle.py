@@ -44,7 +44,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import history, moto_patch, settings
+from dr_infra.targets.embedded import history, moto_patch, process_state
 from dr_infra.targets.embedded.restored import RestoringTable
 
 HOOKED_INTERNALS: tuple[str, ...] = (
@@ -84,7 +84,7 @@ class ContinuousBackupsUnavailableException(JsonRESTError):
 def creating_seconds() -> float:
     """How long a new table stays CREATING under the current latency profile (``table_create`` of
     :data:`settings.AWS_LATENCIES` scaled, or :data:`INSTANT_TABLE_CREATE_SECONDS`)."""
-    return settings.current().aws("table_create", instant=INSTANT_TABLE_CREATE_SECONDS)
+    return process_state.current_settings().aws("table_create", instant=INSTANT_TABLE_CREATE_SECONDS)
 
 
 def is_active(table: Table, at: float | None = None) -> bool:

@@ -25,15 +25,14 @@ the ``Metadata`` ``targetTableName`` and the ``RecoveryPointArn``; otherwise the
 URI labels and path (a Lambda function name, a vault name). A request naming none of them (``ListTables``)
 matches only unscoped switches.
 
-Each throttle served is counted per operation and per scope of the switch that served it (:func:`served`,
+Each throttle served is counted per operation and per scope of the switch that served it
+(:meth:`process_state.Switches.served`,
 shown as ``"throttled"`` by ``GET /_drdrill/info[?scope=...]``), so parallel drills each read their own counts.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -44,7 +43,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
 from dr_infra.targets.embedded import moto_patch
-from dr_infra.targets.embedded.faults import FAULTS
+from dr_infra.targets.embedded.process_state import SWITCHES
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.core.responses.BaseResponse.call_action",
@@ -59,9 +58,6 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 ``parse_parameters``), ``body``, ``uri_match``, ``path``, ``region``, ``current_account``."""
 
 MESSAGE = "Rate of requests exceeds the allowed throughput."
-
-_counts: dict[str | None, Counter[str]] = {}
-_lock = threading.Lock()
 
 # request parameters that name the resource a request is about (DynamoDB, AWS Backup, Lambda)
 _RESOURCE_KEYS = (
@@ -82,29 +78,6 @@ _RESOURCE_KEYS = (
 class ThrottlingException(ServiceException):
     code = "ThrottlingException"
     message = MESSAGE
-
-
-def served(scope: str | None = None) -> dict[str, int]:
-    """Throttles served per operation by the switches of ``scope`` (``None``: the unscoped switch).
-
-    Counted since that scope's last :func:`reset_counts`."""
-    with _lock:
-        return dict(_counts.get(scope) or {})
-
-
-def served_by_scope() -> dict[str, dict[str, int]]:
-    """Throttles served per operation by each scoped switch (``{scope: {operation: n}}``)."""
-    with _lock:
-        return {scope: dict(counts) for scope, counts in _counts.items() if scope is not None and counts}
-
-
-def reset_counts(scope: str | None = None) -> None:
-    """Forget every count, or with ``scope`` only that scope's (done with the fault switches)."""
-    with _lock:
-        if scope is None:
-            _counts.clear()
-        else:
-            _counts.pop(scope, None)
 
 
 def _operation(response: BaseResponse) -> str | None:
@@ -171,16 +144,17 @@ def request_resources(response: BaseResponse, operation: str) -> list[str] | Non
 def _wrap_call_action(original: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(original)
     def call_action(self: BaseResponse) -> Any:
-        if FAULTS.any_on("throttle"):
+        if SWITCHES.faults.any_on("throttle"):
             operation = _operation(self)
             taken = (
-                FAULTS.take_scoped("throttle", resource=request_resources(self, operation), operation=operation)
+                SWITCHES.faults.take_scoped(
+                    "throttle", resource=request_resources(self, operation), operation=operation
+                )
                 if operation
                 else None
             )
             if operation and taken is not None:
-                with _lock:
-                    _counts.setdefault(taken[0], Counter())[operation] += 1
+                SWITCHES.count_throttle(taken[0], operation)
                 status, headers, body = self.serialized(ActionResult(ThrottlingException(MESSAGE)))
                 headers["status"] = str(status)
                 return status, headers, body

@@ -31,7 +31,7 @@ from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 
-from dr_infra.targets.embedded import moto_patch, settings
+from dr_infra.targets.embedded import moto_patch, process_state
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.responses.DynamoHandler.update_time_to_live",
@@ -48,7 +48,7 @@ _CHANGED = "_drdrill_ttl_changed_at"
 
 def transition_seconds() -> float:
     """How long ENABLING / DISABLING lasts under the current profile."""
-    current = settings.current()
+    current = process_state.current_settings()
     if current.latency_profile == "aws-scaled":
         return AWS_CHANGE_SECONDS * current.scale
     return INSTANT_TRANSITION_SECONDS
@@ -56,7 +56,7 @@ def transition_seconds() -> float:
 
 def lockout_seconds() -> float:
     """How long after a change another change is refused (AWS: one hour; scaled under aws-scaled)."""
-    current = settings.current()
+    current = process_state.current_settings()
     return AWS_CHANGE_SECONDS * (current.scale if current.latency_profile == "aws-scaled" else 1.0)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
 
-from dr_infra.targets.embedded import item_store, settings, stream_records, ttl_status
+from dr_infra.targets.embedded import item_store, process_state, stream_records, ttl_status
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.dynamodb_backends",
@@ -71,7 +71,7 @@ def _tables() -> list[Any]:
 def sweep(now: float | None = None) -> int:
     """Delete the items due now (expired at least the configured delay ago); returns how many."""
     now = time.time() if now is None else now
-    delay = settings.current().ttl_delete_delay
+    delay = process_state.current_settings().ttl_delete_delay
     deleted = 0
     for table in _tables():
         attribute = table.ttl["AttributeName"]
@@ -88,7 +88,7 @@ def sweep(now: float | None = None) -> int:
 
 
 def _interval() -> float:
-    return max(0.05, min(1.0, settings.current().ttl_delete_delay / 4))
+    return max(0.05, min(1.0, process_state.current_settings().ttl_delete_delay / 4))
 
 
 def _run() -> None:
