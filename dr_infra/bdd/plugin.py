@@ -42,7 +42,7 @@ from dr_infra.bdd.scenario_items import (
 from dr_infra.bdd.session import SESSION_KEY as SESSION_KEY
 from dr_infra.bdd.session import DrillSession, UncapturedStderr, build_session, drill_session
 from dr_infra.bdd.shipped import shipped_tags
-from dr_infra.bdd.teardown import report_abandoned, teardown_drill
+from dr_infra.bdd.teardown import open_switches, report_abandoned, teardown_drill
 from dr_infra.drill.state import Drill
 from dr_infra.errors import DrDrillError
 from dr_infra.report.journal import iso, utcnow
@@ -182,12 +182,13 @@ def drill(request: pytest.FixtureRequest, dr_session: DrillSession, dr_target: T
         definition=dr_session.definition,
         cleanup_restored=bool(dr_session.config.getoption("--dr-cleanup-restored")),
     )
+    switches = open_switches(dr_target)  # what the scenario sets on the target's switches, undone at teardown
     dr_session.live.append(drill)
     try:
         skip_before_first_step(request.node, drill)
         yield drill
     finally:
-        teardown_drill(drill)
+        teardown_drill(drill, switches)
         with contextlib.suppress(ValueError):
             dr_session.live.remove(drill)
 

@@ -9,23 +9,36 @@ from typing import Any
 from dr_infra import interrupts
 from dr_infra.bdd.session import DrillSession
 from dr_infra.drill.state import Drill
+from dr_infra.targets import Target
+from dr_infra.targets.control_client import ControlClient, SwitchesScope
+
+
+def open_switches(target: Target, noted: tuple[str | None, ...] = ()) -> SwitchesScope | None:
+    """A scenario's switches scope on ``target``'s control routes (``None``: the target has none): what the
+    scenario sets is undone at its teardown, and the settings go back to the run's own timing profile."""
+    control = getattr(target, "control", None)
+    if not isinstance(control, ControlClient):
+        return None
+    baseline: dict[str, Any] = getattr(target, "settings_baseline", dict)()
+    return control.switches_scope(settings=baseline, noted=noted)
 
 
 def reset_scenario_faults(control: Any, drill: Drill) -> None:
     """Turn off this scenario's fault switches only: its stack's scope (and any other scope it set), so a
-    parallel drill sharing the endpoint keeps its own; everything when the scenario set an unscoped switch."""
-    scopes = set(control.fault_scopes())
-    if None in scopes:
-        control.reset_faults()
-        return
+    parallel drill sharing the endpoint keeps its own; everything when the scenario set an unscoped switch.
+
+    For a drill torn down without its scope (the run was interrupted): what the client set since it last
+    reset them is the scenario's, as a process runs one scenario at a time."""
+    switches = SwitchesScope(control, noted=control.fault_scopes(), settings={})
     if drill.stack is not None:
-        scopes.add(drill.stack.names.prefix)
-    for scope in sorted(s for s in scopes if s is not None):
-        control.reset_faults(scope=scope)
+        switches.include(drill.stack.names.prefix)
+    switches.close_switches()
 
 
-def teardown_drill(drill: Drill) -> None:
-    """Stop writers, reset this scenario's switches, judge, delete the stack: never cut short by a first Ctrl-C."""
+def teardown_drill(drill: Drill, switches: SwitchesScope | None = None) -> None:
+    """Stop writers, close this scenario's switches scope (its switches, the run's settings), judge, delete the
+    stack: never cut short by a first Ctrl-C. Without ``switches`` (an interrupted run's drills), a scope covering
+    what the target's control client set since its last reset."""
     with interrupts.shielded("tearing down the stack"):
         for worker in drill.background:
             with contextlib.suppress(Exception):
@@ -33,10 +46,13 @@ def teardown_drill(drill: Drill) -> None:
         control = getattr(drill.target, "control", None)
         if control is not None:
             with contextlib.suppress(Exception):
-                drill.record_throttles()  # before the reset zeroes the counts
+                drill.record_throttles()  # before the scope's close zeroes the counts
             with contextlib.suppress(Exception):
-                reset_scenario_faults(control, drill)
-                getattr(drill.target, "reset_settings", control.reset_settings)()  # keeps the run's timing profile
+                switches = switches or open_switches(drill.target, noted=control.fault_scopes())
+                if switches is not None:
+                    if drill.stack is not None:
+                        switches.include(drill.stack.names.prefix)
+                    switches.close()
         with contextlib.suppress(Exception):
             drill.finish_measures()
         failures = drill.cleanups.run()

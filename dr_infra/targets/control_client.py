@@ -8,6 +8,8 @@ Fault switches may be scoped to a resource-name prefix (a drill passes its stack
 one endpoint do not steer each other's restores. A client remembers the scopes it set switches for until they
 are reset (:meth:`ControlClient.fault_scopes`), and :meth:`ControlClient.info` reports the throttle counts of
 the last scope it set (a process runs one scenario at a time), so a scenario reads its own counts.
+:meth:`ControlClient.switches_scope` opens a :class:`SwitchesScope`: what a block (a test, a drill) sets through
+the client is undone when it ends, instead of a reset by hand.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,6 +42,7 @@ class ControlClient:
         self.timeout = timeout
         self.token = token or control_token.read_token(endpoint_url)
         self._scopes: list[str | None] = []  # scopes switches were set for through this client, oldest first
+        self._open: list[SwitchesScope] = []  # the switches scopes open on this client, each noting what it sets
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -91,6 +95,8 @@ class ControlClient:
             body["scope"] = scope
         self._call("POST", "faults", body)
         self._scopes.append(scope)
+        for open_scope in self._open:
+            open_scope.note(scope)
 
     def reset_faults(self, scope: str | None = None) -> None:
         """Turn every fault switch off, or with ``scope`` only that scope's (other scopes' stay on)."""
@@ -130,6 +136,23 @@ class ControlClient:
         """Leave strict mode: unknown keys act as the account's root again (idempotent)."""
         return dict(self._call("DELETE", "iam-enforcement"))
 
+    def switches_scope(
+        self,
+        *scopes: str,
+        settings: Mapping[str, Any] | None = None,
+        noted: Iterable[str | None] = (),
+        every_switch: bool = False,
+    ) -> SwitchesScope:
+        """A :class:`SwitchesScope` opened now: what is set through this client until it closes is undone then.
+
+        ``scopes``: resource scopes whose switches are turned off at the end too (a drill's stack prefix);
+        ``settings``: the settings to go back to (``{}``: the defaults; ``None``: those in force now);
+        ``noted``: switch scopes set before that it is to undo as well (``None``: an unscoped switch);
+        ``every_switch``: turn every switch off at the end, whoever set it (a test suite owning the endpoint)."""
+        opened = SwitchesScope(self, scopes, settings, [*noted, None] if every_switch else noted)
+        self._open.append(opened)
+        return opened
+
     @contextmanager
     def iam_enforced(self, resource_scoped: bool = True) -> Iterator[dict[str, Any]]:
         """:meth:`enforce_iam` for the block, :meth:`stop_enforcing_iam` after it, whatever happens inside."""
@@ -137,3 +160,72 @@ class ControlClient:
             yield self.enforce_iam(resource_scoped)
         finally:
             self.stop_enforcing_iam()
+
+
+class SwitchesScope:
+    """The fault switches and settings a block sets through one :class:`ControlClient`, undone when it ends.
+
+    Opened by :meth:`ControlClient.switches_scope` (one made directly notes nothing set later). :meth:`close`,
+    or leaving its ``with`` block (also by an exception), turns off the switches of every scope set through the
+    client while it was open (every switch when one of them was unscoped: it steered every drill anyway) and of
+    the scopes it was given, which also zeroes their throttle counts, and puts the settings back. It works over
+    the control routes, so it scopes a shared server's switches from any process, and only its own: a parallel
+    drill's scoped switches stay on."""
+
+    def __init__(
+        self,
+        control: ControlClient,
+        scopes: Iterable[str] = (),
+        settings: Mapping[str, Any] | None = None,
+        noted: Iterable[str | None] = (),
+    ) -> None:
+        self.control = control
+        self._scopes: list[str | None] = [*noted, *scopes]
+        if settings is None:
+            settings = (control.info() or {}).get("settings") or {}
+        self._settings = dict(settings)
+        self._closed = False
+
+    def note(self, scope: str | None) -> None:
+        """A switch was set for ``scope`` (``None``: unscoped): turn it off at the end."""
+        self._scopes.append(scope)
+
+    def include(self, scope: str) -> SwitchesScope:
+        """Turn ``scope``'s switches off at the end too, whoever set them."""
+        self._scopes.append(scope)
+        return self
+
+    def close_switches(self) -> None:
+        """Turn off the switches this scope covers (see the class docstring) and zero their throttle counts."""
+        if None in self._scopes:
+            self.control.reset_faults()
+        else:
+            for scope in sorted({s for s in self._scopes if s is not None}):
+                self.control.reset_faults(scope=scope)
+        self._scopes = []
+
+    def restore_settings(self) -> None:
+        """The settings this scope goes back to: the defaults, then those it was given or found on opening."""
+        self.control.reset_settings()
+        if self._settings:
+            self.control.update_settings(**self._settings)
+
+    def close(self) -> None:
+        """Undo what the block set: its switches, then the settings (once; a second close does nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self in self.control._open:
+            self.control._open.remove(self)
+        try:
+            self.close_switches()
+        finally:
+            self.restore_settings()
+
+    def __enter__(self) -> SwitchesScope:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()

@@ -17,12 +17,13 @@ def unique() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _reset_faults(embedded: EmbeddedTarget) -> Iterator[None]:
-    """Fault switches and latency settings are scoped to one test."""
-    yield
+def _switches_scope(embedded: EmbeddedTarget) -> Iterator[None]:
+    """Fault switches and latency settings are scoped to one test: after it, whatever happens in it, every switch
+    is off (also one a test's own client set) and the settings are the defaults (the session's target runs the
+    instant profile)."""
     assert embedded.control is not None
-    embedded.control.reset_faults()
-    embedded.control.reset_settings()
+    with embedded.control.switches_scope(settings={}, every_switch=True):
+        yield
 
 
 @pytest.fixture
@@ -30,8 +31,6 @@ def slow_mapping_start(embedded: EmbeddedTarget) -> Iterator[None]:
     """Mappings stay Creating for 3 s, so a write made right after CreateEventSourceMapping is surely before
     polling starts, however busy the machine (the default 0.3 s is shorter than one write can take under load)."""
     assert embedded.control is not None
-    embedded.control.update_settings(mapping_transition_seconds=3)
-    try:
+    with embedded.control.switches_scope():
+        embedded.control.update_settings(mapping_transition_seconds=3)
         yield
-    finally:
-        embedded.control.reset_settings()

@@ -398,3 +398,28 @@ def test_fault_switch_scope_matches_whole_tokens_and_prefers_the_scoped_switch()
     assert switches.take("restore_job_fails", resource=arn) is None
     with pytest.raises(ValueError, match="scope"):
         switches.set("throttle", scope=" ", operation="DescribeTable")
+
+
+def test_a_control_scope_undoes_its_own_switches_and_the_settings_even_when_the_block_raises(
+    embedded: EmbeddedTarget,
+) -> None:
+    """What a drill or test sets through its client is off after its scope, the settings back to what they were;
+    a switch another client (a parallel drill) set for its own scope stays on."""
+    control = embedded.control
+    assert control is not None and embedded.endpoint_url is not None
+    other = ControlClient(embedded.endpoint_url)
+    other.set_fault("restore_job_fails", scope="drdrill-other-3", message="the other drill's")
+    control.update_settings(mapping_transition_seconds=2)
+    with pytest.raises(RuntimeError, match="boom"), control.switches_scope("drdrill-mine-2"):
+        control.set_fault("restore_job_duration", scope="drdrill-mine-1", seconds=5)
+        control.set_fault("throttle", count=3, scope="drdrill-mine-2", operation="DescribeTable")
+        control.update_settings(latency_profile="aws-scaled", mapping_transition_seconds=9)
+        raise RuntimeError("boom")
+    info = control.info()
+    assert info is not None
+    assert set(info["faults"]) == {"restore_job_fails@drdrill-other-3"}
+    assert (info["settings"]["latency_profile"], info["settings"]["mapping_transition_seconds"]) == ("instant", 2)
+    assert control.fault_scopes() == ()
+    with control.switches_scope():  # an unscoped switch steered every drill: its scope turns every switch off
+        control.set_fault("start_restore_denied", message="unscoped")
+    assert control.info()["faults"] == {}  # type: ignore[index]

@@ -76,13 +76,19 @@ class EmbeddedTarget(Target):
             },
         }
 
+    def settings_baseline(self) -> dict[str, Any]:
+        """The run's own timing profile, as the settings to apply over the defaults (none for instant)."""
+        if self.profile == "instant":
+            return {}
+        return {"latency_profile": self.profile, "scale": self.scale}
+
     def reset_settings(self) -> None:
         """Back to the run's own timing profile (a scenario's fault steps may have changed the settings)."""
         if self.control is None:
             return
         self.control.reset_settings()
-        if self.profile != "instant":
-            self.control.update_settings(latency_profile=self.profile, scale=self.scale)
+        if self.settings_baseline():
+            self.control.update_settings(**self.settings_baseline())
 
     def start(self) -> None:
         if self._server is not None or self._clients is not None:
