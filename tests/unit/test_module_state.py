@@ -44,21 +44,16 @@ ALLOWED = {
     # with one reset; process_state.switches_scope() (in the server's process) and ControlClient.switches_scope()
     # (over the control routes, from any process) put back what was there when their block ends.
     "dr_infra.targets.embedded.process_state:SWITCHES": "switches and tuning of the one moto server; scoped",
-    "dr_infra.targets.embedded.process_state:MOTO_ADDITIONS": "drdrill's additions to moto's resources, by key",
-    # Not gathered into one holder yet (issue 13): each module keeps its own, listed here.
-    "dr_infra.targets.embedded.history:_histories": "point-in-time item history beside moto's tables",
-    "dr_infra.targets.embedded.history:_deleted": "history of deleted tables (restorable), beside moto's",
-    "dr_infra.targets.embedded.history:_last_time": "the history clock's monotonic last stamp",
+    "dr_infra.targets.embedded.process_state:MOTO_ADDITIONS": "drdrill's additions to moto's resources (histories,"
+    " mapping and function state, poller positions, log decisions), one typed key each; as long as moto's",
+    # What is left is the process itself: its threads, child processes, servers, moto's patched classes, and the
+    # caches of work done once per process. Each goes with what it belongs to (a thread when it stops, ...).
     "dr_infra.targets.embedded.changefeed:_listeners": "moto write hooks (stream records, history): process-wide",
-    "dr_infra.targets.embedded.esm_lifecycle:_lifecycles": "event source mapping state machines beside moto's ESMs",
-    "dr_infra.targets.embedded.esm_poller:_states": "per-mapping poller positions beside moto's ESMs",
     "dr_infra.targets.embedded.esm_poller:_endpoints": "servers the poller delivers for (one per process)",
     "dr_infra.targets.embedded.esm_poller:_supervisor": "the one poller thread",
     "dr_infra.targets.embedded.esm_state:_generation": "poller wake generation (with esm_state.wake_signal)",
     "dr_infra.targets.embedded.esm_state:running": "the poller thread runs",
-    "dr_infra.targets.embedded.function_state:_timelines": "Lambda function state timelines beside moto's functions",
     "dr_infra.targets.embedded.function_state:_original_invoke": "moto's invoke, kept by the patch that wraps it",
-    "dr_infra.targets.embedded.lambda_logs:_decisions": "log lines per function invocation beside moto's logs",
     "dr_infra.targets.embedded.lambda_runtime:_endpoints": "servers functions call back to",
     "dr_infra.targets.embedded.lambda_runtime:_pools": "warm function worker processes (a process's children)",
     "dr_infra.targets.embedded.lambda_spares:_spares": "pre-started worker processes",

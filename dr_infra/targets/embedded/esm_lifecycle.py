@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from moto.awslambda.exceptions import LambdaClientError
 
 from dr_infra.targets.embedded import process_state
+from dr_infra.targets.embedded.moto_additions import AdditionKey
 
 CREATING = "Creating"
 ENABLING = "Enabling"
@@ -83,12 +84,17 @@ class Lifecycle:
 
 
 _lock = threading.Lock()
-_lifecycles: dict[str, Lifecycle] = {}
+LIFECYCLES: AdditionKey[dict[str, Lifecycle]] = AdditionKey("esm_lifecycle:lifecycles", dict)
+
+
+def _lifecycles() -> dict[str, Lifecycle]:
+    """The state machine of each event source mapping, by UUID, beside moto's mappings."""
+    return process_state.MOTO_ADDITIONS[LIFECYCLES]
 
 
 def _transition(uuid: str, state: str, settles_to: str) -> str:
     delay = process_state.current_settings().mapping_transition
-    _lifecycles[uuid] = Lifecycle(state, settles_to, time.monotonic() + delay, until_epoch=time.time() + delay)
+    _lifecycles()[uuid] = Lifecycle(state, settles_to, time.monotonic() + delay, until_epoch=time.time() + delay)
     return state
 
 
@@ -96,7 +102,7 @@ def settled_at(uuid: str) -> float:
     """Wall-clock time the mapping's last transition ended (or ends); 0 when unknown. A LATEST mapping starts
     polling at this moment: the records written before it are not delivered, those written after it are."""
     with _lock:
-        lifecycle = _lifecycles.get(uuid)
+        lifecycle = _lifecycles().get(uuid)
         return lifecycle.until_epoch if lifecycle else 0.0
 
 
@@ -109,14 +115,14 @@ def created(uuid: str, enabled: bool) -> str:
 def adopt(uuid: str, enabled: bool) -> None:
     """A mapping this module never saw created (e.g. before a server restart): settled as moto says."""
     with _lock:
-        if uuid not in _lifecycles:
-            _lifecycles[uuid] = Lifecycle(ENABLED if enabled else DISABLED, ENABLED if enabled else DISABLED, 0.0)
+        if uuid not in _lifecycles():
+            _lifecycles()[uuid] = Lifecycle(ENABLED if enabled else DISABLED, ENABLED if enabled else DISABLED, 0.0)
 
 
 def state(uuid: str) -> str | None:
     """The mapping's state now (``None`` when unknown)."""
     with _lock:
-        lifecycle = _lifecycles.get(uuid)
+        lifecycle = _lifecycles().get(uuid)
         return lifecycle.resolve(time.monotonic()) if lifecycle else None
 
 
@@ -136,7 +142,7 @@ def updated(uuid: str, enabled: bool | None) -> str:
     """Start the transition an UpdateEventSourceMapping causes; returns the state to answer with."""
     check_settled(uuid)
     with _lock:
-        lifecycle = _lifecycles.get(uuid)
+        lifecycle = _lifecycles().get(uuid)
         current = lifecycle.state if lifecycle else ENABLED
         if enabled is False and current != DISABLED:
             return _transition(uuid, DISABLING, DISABLED)
@@ -160,4 +166,4 @@ def gone(uuid: str) -> bool:
 def forget(uuid: str) -> None:
     """The mapping was deleted."""
     with _lock:
-        _lifecycles.pop(uuid, None)
+        _lifecycles().pop(uuid, None)

@@ -70,9 +70,11 @@ from dr_infra.targets.embedded import (
     execution_role,
     lambda_runtime,
     moto_patch,
+    process_state,
     stream_store,
 )
 from dr_infra.targets.embedded.esm_events import created_at
+from dr_infra.targets.embedded.moto_additions import AdditionKey
 
 HOOKED_INTERNALS: tuple[str, ...] = ("moto.awslambda.models.LambdaBackend.send_dynamodb_items",)
 """moto internals this module replaces. It (and :mod:`esm_state`, :mod:`esm_batch`) also reads
@@ -88,7 +90,14 @@ SUPERVISOR_INTERVAL = 0.25
 POLL_INTERVAL = esm_state.POLL_INTERVAL
 
 _lock = threading.RLock()
-_states: dict[str, esm_state.MappingState] = {}
+POLLER_STATES: AdditionKey[dict[str, esm_state.MappingState]] = AdditionKey("esm_poller:states", dict)
+
+
+def _states() -> dict[str, esm_state.MappingState]:
+    """Each polled mapping's poller position, by UUID, beside moto's mappings."""
+    return process_state.MOTO_ADDITIONS[POLLER_STATES]
+
+
 _endpoints: set[str] = set()
 _supervisor: threading.Thread | None = None
 
@@ -100,14 +109,14 @@ _supervisor: threading.Thread | None = None
 def mapping_stats(uuid: str) -> dict[str, Any] | None:
     """A copy of a mapping's poller statistics (``None`` if the mapping is unknown)."""
     with _lock:
-        state = _states.get(uuid)
+        state = _states().get(uuid)
         return asdict(state.stats) if state else None
 
 
 def poller_running(uuid: str) -> bool:
     """Whether a poller thread is currently running for the mapping."""
     with _lock:
-        state = _states.get(uuid)
+        state = _states().get(uuid)
         return bool(state and state.thread and state.thread.is_alive())
 
 
@@ -147,8 +156,8 @@ def _poll_once(state: esm_state.MappingState) -> bool:
     esm = esm_state.current_esm(state)
     if esm is None:
         with _lock:
-            if _states.get(state.uuid) is state:
-                del _states[state.uuid]
+            if _states().get(state.uuid) is state:
+                del _states()[state.uuid]
         return False
     shard = esm_state.shard_for(esm.event_source_arn) if esm_lifecycle.polling(state.uuid) else None
     if shard is None:
@@ -221,14 +230,14 @@ def register(esm: EventSourceMapping) -> esm_state.MappingState | None:
     if ":dynamodb:" not in esm.event_source_arn or "/stream/" not in esm.event_source_arn:
         return None
     with _lock:
-        state = _states.get(esm.uuid)
+        state = _states().get(esm.uuid)
         if state is not None and state.esm is esm:
             return state
         shard = esm_state.shard_for(esm.event_source_arn)
         latest = (esm.starting_position or "TRIM_HORIZON") == "LATEST"
         state = esm_state.MappingState(esm.uuid, esm.account_id, esm.region, esm, None if latest else 0)
         state.position_base = shard.starting_sequence_number if shard is not None else 0
-        _states[esm.uuid] = state
+        _states()[esm.uuid] = state
         return state
 
 
@@ -284,7 +293,7 @@ def wake() -> None:
 def stop(uuid: str) -> None:
     """A mapping was deleted: end its poller."""
     with _lock:
-        state = _states.pop(uuid, None)
+        state = _states().pop(uuid, None)
     if state is not None:
         state.stop.set()
         esm_state.bump()
@@ -293,7 +302,7 @@ def stop(uuid: str) -> None:
 def last_processing_result(uuid: str) -> str:
     """What Get/ListEventSourceMappings report as ``LastProcessingResult``."""
     with _lock:
-        state = _states.get(uuid)
+        state = _states().get(uuid)
         return state.stats.last_processing_result if state else "No records processed"
 
 
@@ -324,7 +333,7 @@ def server_stopped(endpoint: str) -> None:
         if _endpoints or not esm_state.running.is_set():
             return
         esm_state.running.clear()
-        threads = [s.thread for s in _states.values() if s.thread is not None]
+        threads = [s.thread for s in _states().values() if s.thread is not None]
         supervisor, _supervisor = _supervisor, None
     esm_state.bump()
     lambda_runtime.shutdown_workers()  # unblocks pollers waiting on an invocation

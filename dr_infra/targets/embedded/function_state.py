@@ -42,6 +42,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from dr_infra.targets.embedded import execution_role, moto_patch, process_state
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec
+from dr_infra.targets.embedded.moto_additions import AdditionKey
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.awslambda.models.LambdaBackend.create_function",
@@ -71,7 +72,14 @@ class _Timeline:
 
 
 _lock = threading.Lock()
-_timelines: dict[str, _Timeline] = {}
+TIMELINES: AdditionKey[dict[str, _Timeline]] = AdditionKey("function_state:timelines", dict)
+
+
+def _timelines() -> dict[str, _Timeline]:
+    """Each function's state timeline, by unqualified ARN, beside moto's functions."""
+    return process_state.MOTO_ADDITIONS[TIMELINES]
+
+
 _original_create = LambdaBackend.create_function
 _original_invoke = LambdaBackend.invoke
 _original_update_configuration = LambdaBackend.update_function_configuration
@@ -86,7 +94,7 @@ def _unqualified(arn: str) -> str:
 
 def _timeline(arn: str) -> _Timeline | None:
     with _lock:
-        return _timelines.get(_unqualified(arn))
+        return _timelines().get(_unqualified(arn))
 
 
 def pending(arn: str) -> bool:
@@ -111,7 +119,7 @@ def _check_ready(fn: LambdaFunction, updating_too: bool) -> None:
 def _patched_create(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
     fn = _original_create(self, spec)
     with _lock:
-        _timelines[_unqualified(fn.function_arn)] = _Timeline(
+        _timelines()[_unqualified(fn.function_arn)] = _Timeline(
             time.monotonic() + process_state.current_settings().function_pending
         )
     return fn
@@ -126,7 +134,7 @@ def _updated(fn: LambdaFunction) -> None:
     """An update starts (before moto applies it): InProgress for a while, the old function kept meanwhile."""
     previous = FunctionSpec.of(fn)
     with _lock:
-        timeline = _timelines.setdefault(_unqualified(fn.function_arn), _Timeline(0.0))
+        timeline = _timelines().setdefault(_unqualified(fn.function_arn), _Timeline(0.0))
         timeline.updated_at = time.monotonic() + process_state.current_settings().function_pending
         timeline.previous = previous
 

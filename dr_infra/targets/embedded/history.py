@@ -54,7 +54,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
-from dr_infra.targets.embedded import moto_patch
+from dr_infra.targets.embedded import moto_patch, process_state
+from dr_infra.targets.embedded.moto_additions import AdditionKey
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.dynamodb.models.table.Table.put_item",
@@ -81,17 +82,16 @@ Packed = bytes
 
 
 _clock_lock = threading.Lock()
-_last_time = 0.0
 
 
 def now() -> float:
     """Epoch seconds, microsecond resolution, strictly increasing even if the wall clock steps back."""
-    global _last_time
+    kept = _kept()
     with _clock_lock:
         t = round(time.time(), 6)
-        if t <= _last_time:
-            t = round(_last_time + 1e-6, 6)
-        _last_time = t
+        if t <= kept.last_time:
+            t = round(kept.last_time + 1e-6, 6)
+        kept.last_time = t
         return t
 
 
@@ -173,9 +173,25 @@ class DeletedTable:
     deleted_at: float
 
 
+@dataclass
+class Kept:
+    """What this module keeps beside moto's tables: the live tables' histories, the deleted tables still
+    restorable by ARN, and the history clock's last stamp."""
+
+    histories: dict[TableId, TableHistory] = field(default_factory=dict)
+    deleted: dict[str, DeletedTable] = field(default_factory=dict)
+    last_time: float = 0.0
+
+
+KEPT: AdditionKey[Kept] = AdditionKey("history:kept", Kept)
+
+
+def _kept() -> Kept:
+    """This module's entry in :data:`.process_state.MOTO_ADDITIONS`."""
+    return process_state.MOTO_ADDITIONS[KEPT]
+
+
 _lock = threading.RLock()
-_histories: dict[TableId, TableHistory] = {}
-_deleted: dict[str, DeletedTable] = {}
 _local = threading.local()
 
 
@@ -205,31 +221,31 @@ def start(table: Table, recovery_days: int = DEFAULT_RECOVERY_DAYS) -> TableHist
         at = now()
         base = dict(_snapshot(item) for item in table.all_items())
         history = TableHistory(enabled_at=at, recovery_days=recovery_days, base_at=at, base=base)
-        _histories[table_id(table)] = history
+        _kept().histories[table_id(table)] = history
         return history
 
 
 def get(tid: TableId) -> TableHistory | None:
     """The history of a table, if PITR is on for it."""
     with _lock:
-        return _histories.get(tid)
+        return _kept().histories.get(tid)
 
 
 def drop(tid: TableId) -> None:
     """Forget a table's history (PITR disabled, table deleted or replaced)."""
     with _lock:
-        _histories.pop(tid, None)
+        _kept().histories.pop(tid, None)
 
 
 def deleted(arn: str, at: float | None = None) -> DeletedTable | None:
     """The deleted table ``arn`` if its deletion is still within its recovery period as of ``at`` (default now)."""
     with _lock:
-        found = _deleted.get(arn)
+        found = _kept().deleted.get(arn)
         if found is None:
             return None
         at = now() if at is None else at
         if found.history.earliest(at) > found.deleted_at:
-            del _deleted[arn]  # the whole history left the recovery period
+            del _kept().deleted[arn]  # the whole history left the recovery period
             return None
         found.history.trim(at)
         return found
@@ -237,7 +253,7 @@ def deleted(arn: str, at: float | None = None) -> DeletedTable | None:
 
 def set_recovery_days(tid: TableId, days: int) -> None:
     with _lock:
-        history = _histories.get(tid)
+        history = _kept().histories.get(tid)
         if history is not None:
             history.recovery_days = days
             history.trim(now())
@@ -246,31 +262,31 @@ def set_recovery_days(tid: TableId, days: int) -> None:
 def tracked() -> int:
     """How many live tables have a history (for diagnostics)."""
     with _lock:
-        return len(_histories)
+        return len(_kept().histories)
 
 
 def tracked_deleted() -> int:
     """How many deleted tables are kept for a restore by ARN (for diagnostics)."""
     with _lock:
-        return len(_deleted)
+        return len(_kept().deleted)
 
 
 def _record(table: Table, key: ItemKey, item: Packed | None) -> None:
     tid = table_id(table)
-    if tid not in _histories:  # fast path: PITR off
+    if tid not in _kept().histories:  # fast path: PITR off
         return
     buffer: list[tuple[TableId, ItemKey, Packed | None]] | None = getattr(_local, "transaction", None)
     if buffer is not None:
         buffer.append((tid, key, item))
         return
     with _lock:
-        history = _histories.get(tid)
+        history = _kept().histories.get(tid)
         if history is not None:
             history.record(Change(now(), key, item))
 
 
 def _record_item(table: Table, item: Item) -> None:
-    if table_id(table) in _histories:
+    if table_id(table) in _kept().histories:
         key, attrs = _snapshot(item)
         _record(table, key, attrs)
 
@@ -290,7 +306,7 @@ def _wrap_delete_item(original: Callable[..., Item | None]) -> Callable[..., Ite
     @wraps(original)
     def delete_item(self: Table, *args: Any, **kwargs: Any) -> Item | None:
         item = original(self, *args, **kwargs)
-        if item is not None and table_id(self) in _histories:
+        if item is not None and table_id(self) in _kept().histories:
             _record(self, item_key(item), None)
         return item
 
@@ -324,7 +340,7 @@ def _wrap_transact_write_items(original: Callable[..., None]) -> Callable[..., N
         with _lock:  # committed: every write of the transaction at one time
             at = now()
             for tid, key, item in buffer:
-                history = _histories.get(tid)
+                history = _kept().histories.get(tid)
                 if history is not None:
                     history.record(Change(at, key, item))
 
@@ -346,9 +362,9 @@ def _wrap_delete_table(original: Callable[..., Table]) -> Callable[..., Table]:
     def delete_table(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Table:
         table = original(self, *args, **kwargs)
         with _lock:
-            history = _histories.pop(table_id(table), None)
+            history = _kept().histories.pop(table_id(table), None)
             if history is not None:
-                _deleted[table.table_arn] = DeletedTable(table, history, now())
+                _kept().deleted[table.table_arn] = DeletedTable(table, history, now())
         return table
 
     return delete_table

@@ -18,6 +18,7 @@ from moto.logs.models import logs_backends
 
 from dr_infra.targets.embedded import execution_role, process_state
 from dr_infra.targets.embedded.lambda_spec import FunctionSpec
+from dr_infra.targets.embedded.moto_additions import AdditionKey
 
 HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.logs.models.logs_backends",
@@ -28,20 +29,27 @@ HOOKED_INTERNALS: tuple[str, ...] = (
 RECHECK_SECONDS = 1.0
 
 _log_lock = threading.Lock()
-_decisions: dict[tuple[str, str, str, bool], tuple[bool, float]] = {}
+LOG_DECISIONS: AdditionKey[dict[tuple[str, str, str, bool], tuple[bool, float]]] = AdditionKey(
+    "lambda_logs:decisions", dict
+)
+
+
+def _decisions() -> dict[tuple[str, str, str, bool], tuple[bool, float]]:
+    """Whether each function may write its logs, decided per invocation and cached briefly."""
+    return process_state.MOTO_ADDITIONS[LOG_DECISIONS]
 
 
 def may_log(spec: FunctionSpec, stream: str, group_exists: bool) -> bool:
     """Does the function's role let its output reach ``stream``?"""
     key = (spec.role, spec.log_group, stream, group_exists)
     now = time.monotonic()
-    cached = _decisions.get(key)
+    cached = _decisions().get(key)
     if cached is not None and now - cached[1] < RECHECK_SECONDS:
         return cached[0]
     allowed = execution_role.can_write_logs(
         spec.role, spec.account_id, spec.region, spec.log_group, stream, group_exists
     )
-    _decisions[key] = (allowed, now)
+    _decisions()[key] = (allowed, now)
     return allowed
 
 
