@@ -14,13 +14,17 @@ way a ``[deployed]`` definition's missing parts are (:mod:`dr_infra.stack.deploy
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from dr_infra.errors import ConfigError
 from dr_infra.stack.deployed import DeployedDefinition
 from dr_infra.targets.base import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudformation.type_defs import StackResourceSummaryTypeDef
 
 TABLE = "AWS::DynamoDB::Table"
 FUNCTION = "AWS::Lambda::Function"
@@ -29,7 +33,7 @@ PLAN = "AWS::Backup::BackupPlan"
 MAPPING = "AWS::Lambda::EventSourceMapping"
 
 
-def stack_resources(cloudformation: Any, name: str) -> list[dict[str, Any]]:
+def stack_resources(cloudformation: CloudFormationClient, name: str) -> list[StackResourceSummaryTypeDef]:
     """The stack's resource summaries; a stack that does not exist is one line (exit 2)."""
     try:
         pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=name)
@@ -44,7 +48,7 @@ def stack_resources(cloudformation: Any, name: str) -> list[dict[str, Any]]:
         raise
 
 
-def _physical(resources: list[dict[str, Any]], kind: str) -> list[str]:
+def _physical(resources: list[StackResourceSummaryTypeDef], kind: str) -> list[str]:
     return [
         str(r["PhysicalResourceId"]) for r in resources if r.get("ResourceType") == kind and r.get("PhysicalResourceId")
     ]

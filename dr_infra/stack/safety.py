@@ -27,6 +27,7 @@ from dr_infra.stack.names import TAG_MANAGED, TAG_RUN_ID
 from dr_infra.stack.table_delete import delete_table_when_settled
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_iam.type_defs import TagTypeDef as IAMTagTypeDef
@@ -137,7 +138,7 @@ def delete_function(lam: LambdaClient, function_arn: str, run_id: str) -> None:
 
 
 # -- stop alarm ---------------------------------------------------------------------------------------------
-def check_stop_alarm(cloudwatch: Any, alarm: str | None) -> None:
+def check_stop_alarm(cloudwatch: CloudWatchClient, alarm: str | None) -> None:
     """Raise :class:`StopConditionTriggered` when ``alarm`` is in ALARM; a missing alarm is a usage error."""
     if not alarm:
         return
@@ -195,7 +196,7 @@ class StopGuard:
         if self.reason is not None:
             raise StopConditionTriggered(self.reason)
 
-    def check(self, cloudwatch: Any) -> None:
+    def check(self, cloudwatch: CloudWatchClient) -> None:
         """Raise :class:`StopConditionTriggered` if the run is stopped or the alarm is in ALARM now."""
         self.raise_if_stopped()
         try:
@@ -204,7 +205,7 @@ class StopGuard:
             self.trip(str(exc))
             raise
 
-    def watch(self, cloudwatch: Callable[[], Any], interval_s: float = STOP_POLL_SECONDS) -> None:
+    def watch(self, cloudwatch: Callable[[], CloudWatchClient], interval_s: float = STOP_POLL_SECONDS) -> None:
         """Read the alarm every ``interval_s`` in a daemon thread until stopped or :meth:`close` d.
 
         A failed read (throttling, a network blip) is ignored here: the check before the next step reports it.

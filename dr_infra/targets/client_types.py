@@ -3,8 +3,7 @@
 ``target.client("dynamodb")`` is a ``mypy_boto3_dynamodb.DynamoDBClient`` to mypy, so a misspelt operation, a
 wrong parameter or a misread response field is a type error, as in the Lambda package (lambda/change_monitor).
 The stubs are a dev dependency (``boto3-stubs[...]`` in pyproject.toml) and imported only under
-``TYPE_CHECKING``: nothing here runs. A service without stubs installed (``cloudformation``, ``cloudwatch``)
-is ``Any``.
+``TYPE_CHECKING``: nothing here runs. Every service drdrill calls has its stubs; any other name is ``Any``.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 if TYPE_CHECKING:
     from mypy_boto3_backup import BackupClient
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_iam import IAMClient
@@ -40,5 +41,9 @@ class ClientSource(Protocol):
     def __call__(self, service: Literal["iam"]) -> IAMClient: ...
     @overload
     def __call__(self, service: Literal["sts"]) -> STSClient: ...
+    @overload
+    def __call__(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+    @overload
+    def __call__(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
     @overload
     def __call__(self, service: str) -> Any: ...
