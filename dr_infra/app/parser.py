@@ -93,9 +93,11 @@ PLAN = (
         "plan", help="plan a drill of the deployed stack a CloudFormation stack names: what it would touch"
     ),
     drill.CLEANUP_RESTORED.variant("plan", help="deployed stacks: plan the deletion of restored tables", env=None),
-    drill.MAX_DURATION.variant("plan", help="wall-time budget (e.g. 60m): print the -n that fits it", env=None),
+    drill.MAX_DURATION.variant(
+        "plan", help=f"wall-time budget (e.g. 60m): print the -n that fits it ({drill.MAX_DURATION.env})"
+    ),
     drill.EMBEDDED_PROFILE.variant(
-        "plan", help="embedded: the latency profile", env=None, choices=("instant", "aws-scaled")
+        "plan", help=f"embedded: the latency profile ({drill.EMBEDDED_PROFILE.env})", choices=("instant", "aws-scaled")
     ),
     _Plan("shards", "split the feature files over N runners (job matrix)", ("--shards",), type=int),
 )

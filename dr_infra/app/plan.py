@@ -33,11 +33,13 @@ from dr_infra.app.plan_time import (
 )
 from dr_infra.app.plan_validate import table_of, validate_steps
 from dr_infra.bdd.needs import starts_restore
+from dr_infra.bdd.options import MAX_DURATION
 from dr_infra.errors import EXIT_OK, ConfigError
 from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.pricing import estimate_cost, estimate_run
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
+from dr_infra.targets.timing import profile_named
 
 __all__ = [
     "RESTORED_TEMPLATE",
@@ -150,6 +152,15 @@ def _workers(value: str | None) -> int | None:
     return workers
 
 
+def _budget(args: argparse.Namespace) -> float | None:
+    """``--max-duration`` in seconds (``None``: no budget); the value may be its environment default (the option
+    table's), so a bad one names the variable when that is where it came from."""
+    text = getattr(args, "max_duration", None)
+    env = MAX_DURATION.env
+    given = env if env and text is not None and os.environ.get(env) == text else "--max-duration"
+    return parse_duration(text, given)
+
+
 def _job_timeout(policy: str | None, target: str) -> float:
     """The policy's ``backup.job_timeout_seconds`` (the run's ``--policy``, else the target's default policy)."""
     from dr_infra.drill.policy import load_policy
@@ -194,7 +205,8 @@ def plan(args: argparse.Namespace) -> int:
     account = str(args.account)
     if not (len(account) == 12 and account.isdigit()):
         raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
-    budget_s = parse_duration(getattr(args, "max_duration", None))
+    budget_s = _budget(args)
+    profile = profile_named(getattr(args, "embedded_profile", None))  # its environment default included
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
     workers = _workers(getattr(args, "workers", None))
@@ -207,7 +219,7 @@ def plan(args: argparse.Namespace) -> int:
     validate_steps(paths, str(args.target))
     definition, spec, shared = _plan_stack(args, scenarios, lag)
     cores = os.cpu_count() or 1
-    timings = timings_for(str(args.target), getattr(args, "embedded_profile", None), cores)
+    timings = timings_for(str(args.target), profile, cores)
     deployed = definition is not None and definition.deployed is not None
     described = describe_plan(str(args.region), account, table_gb, spec=StackSpec() if deployed else spec)
     if definition is not None and deployed:  # drilled in place: no resource of drdrill's, no IAM document
@@ -219,7 +231,6 @@ def plan(args: argparse.Namespace) -> int:
     if definition is not None:
         given = "--stack" if getattr(args, "stack", None) else "--stack-from"
         described["definition_from"] = "every scenario's 'as defined in' step" if shared else given
-    profile = getattr(args, "embedded_profile", None)
     run_stack = str(Path(args.stack).resolve()) if getattr(args, "stack", None) else None
     limit = _job_timeout(None, str(args.target))
     described["run"] = describe_run(

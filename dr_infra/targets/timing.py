@@ -35,14 +35,23 @@ class Timing:
         return self.profile, self.scale
 
 
-def parse(profile: str | None, scale: str | float | None, target_name: str) -> Timing:
-    """The timing a run asked for; :class:`ConfigError` (one line, naming the fix) when it cannot be had."""
+def profile_named(profile: str | None) -> str:
+    """The profile ``profile`` names (``None`` or empty: ``instant``); an unknown name is one line (exit 2).
+
+    Why apart from :func:`parse`: ``drdrill plan`` takes the profile (its environment default included, which
+    argparse does not check against the choices) but no scale, and estimates any target's run with it."""
     chosen = (profile or "instant").strip()
     if chosen not in PROFILES:
         raise ConfigError(
             f"unknown embedded profile {chosen!r}: use {' or '.join(PROFILES)}"
             " (--embedded-profile / DRDRILL_EMBEDDED_PROFILE)"
         )
+    return chosen
+
+
+def parse(profile: str | None, scale: str | float | None, target_name: str) -> Timing:
+    """The timing a run asked for; :class:`ConfigError` (one line, naming the fix) when it cannot be had."""
+    chosen = profile_named(profile)
     value = DEFAULT_SCALE
     if scale is not None and str(scale).strip() != "":
         try:

@@ -1,0 +1,73 @@
+"""``drdrill plan`` takes the environment defaults ``drdrill run`` takes (the option table's), so the plan of a CI job
+that sets ``DRDRILL_EMBEDDED_PROFILE`` or ``DRDRILL_MAX_DURATION`` estimates the run that job would make (issue 13).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr_infra.app.cli import main
+from dr_infra.bdd.options import OPTIONS
+from tests.cli.conftest import run_drdrill
+
+REPO = Path(__file__).resolve().parents[2]
+DELETION = str(REPO / "features" / "deletion")
+
+
+@pytest.fixture(autouse=True)
+def _no_drill_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for option in OPTIONS:
+        if option.env:
+            monkeypatch.delenv(option.env, raising=False)
+
+
+def _plan(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    assert main(["plan", DELETION, "--target", "embedded", "--format", "json", *argv]) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def test_the_profile_in_the_environment_is_the_one_estimated(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instant = _plan(capsys)
+    flagged = _plan(capsys, "--embedded-profile", "aws-scaled")
+    monkeypatch.setenv("DRDRILL_EMBEDDED_PROFILE", "aws-scaled")
+    from_env = _plan(capsys)
+    assert from_env["duration"]["timings"] == flagged["duration"]["timings"] != instant["duration"]["timings"]
+    assert from_env["duration_estimate_s"] == flagged["duration_estimate_s"]
+    assert from_env["duration_estimate_s"]["serial"] > 2 * instant["duration_estimate_s"]["serial"]
+
+
+def test_the_budget_in_the_environment_is_the_one_fitted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _plan(capsys)["duration"]["budget_s"] is None
+    monkeypatch.setenv("DRDRILL_MAX_DURATION", "90m")
+    plan = _plan(capsys)
+    assert plan["duration"]["budget_s"] == 5400
+    assert plan["duration"]["workers_for_budget"] is not None and plan["duration"]["fits_budget"] is True
+
+
+def test_a_flag_wins_over_the_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    instant = _plan(capsys)
+    monkeypatch.setenv("DRDRILL_EMBEDDED_PROFILE", "aws-scaled")
+    monkeypatch.setenv("DRDRILL_MAX_DURATION", "90m")
+    plan = _plan(capsys, "--embedded-profile", "instant", "--max-duration", "2h")
+    assert plan["duration"]["timings"] == instant["duration"]["timings"]
+    assert plan["duration"]["budget_s"] == 7200
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DRDRILL_EMBEDDED_PROFILE", "warp"), ("DRDRILL_MAX_DURATION", "soon")],
+)
+def test_a_bad_value_in_the_environment_is_one_line_and_exit_2(tmp_path: Path, variable: str, value: str) -> None:
+    result = run_drdrill("plan", DELETION, "--target", "embedded", cwd=tmp_path, env={variable: value})
+    assert result.code == 2, result.stderr
+    assert len(result.error_lines) == 1, result.stderr
+    assert variable in result.error_lines[0] and repr(value) in result.error_lines[0]
+    assert result.stdout == ""
