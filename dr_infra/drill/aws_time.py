@@ -6,7 +6,7 @@ times its AWS length. Everything else in an RTO is work the target and the funct
 stream handing the change to the monitor, the monitor's code and its API calls, the item strategy's conditional
 writes, the drill's verification scan. Dividing that work by the scale as well would turn the 3 s the item
 strategy takes to write 200 items back into 300 AWS seconds (600 s at a busy moment), a verdict AWS would not
-give. So an RTO's AWS equivalent is built phase by phase (:meth:`dr_infra.drill.state.Drill.phases`):
+give. So an RTO's AWS equivalent is built phase by phase (:meth:`dr_infra.drill.measures.Measures.phases`):
 
 * a phase that is a modelled AWS latency (:data:`MODELLED_PHASES`: the restore running, the restored table
   becoming ACTIVE) counts ``duration / scale``;

@@ -22,9 +22,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from dr_infra.drill.items import item_maker
 from dr_infra.drill.oracle import Oracle
 from dr_infra.drill.restore_count import settled_restores
-from dr_infra.drill.state import Drill, item_maker
+from dr_infra.drill.state import Drill
 from dr_infra.errors import ConfigError
 from dr_infra.report.journal import iso, utcnow
 from dr_infra.stack import deployed_stack as parts_of

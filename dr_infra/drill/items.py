@@ -3,6 +3,7 @@
 Seed items are a pure function of their index, so the oracle can regenerate the expected table at any
 time instead of keeping a copy: 100 000 items cost no memory until they are compared. Items are in the
 low-level wire format (``{"S": "x"}``) that boto3's client API takes and returns.
+:func:`item_maker` shapes them to a stack's table: its keys, its indexes' keys, its TTL, a definition's sample.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dr_infra.verify.canonical import canonical_binary
+
+if TYPE_CHECKING:
+    from dr_infra.stack.spec import StackSpec
 
 Item = dict[str, dict[str, Any]]
 Key = tuple[tuple[str, str], ...]
@@ -171,3 +175,16 @@ def item_key(item: Item, key_attributes: tuple[str, ...]) -> Key:
 def key_of(item: Item, key_attributes: tuple[str, ...]) -> Item:
     """Only the key attributes of ``item`` (for DeleteItem / GetItem)."""
     return {name: item[name] for name in key_attributes}
+
+
+def item_maker(spec: StackSpec) -> ItemMaker:
+    """Items that fit ``spec``'s table: its keys, its indexes' keys, its TTL attribute, the definition's sample."""
+    shape = spec.table
+    keys = set(shape.key_attributes)
+    return ItemMaker(
+        hash_key=(shape.hash_key.name, shape.hash_key.type),
+        range_key=(shape.range_key.name, shape.range_key.type) if shape.range_key else None,
+        indexed=tuple((n, t) for n, t in shape.indexed_attributes().items() if n not in keys),
+        ttl_attribute=shape.ttl_attribute,
+        sample=spec.definition.sample if spec.definition is not None else (),
+    )

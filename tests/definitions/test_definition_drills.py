@@ -100,8 +100,8 @@ def test_the_definition_shapes_the_table_ttl_and_items(tmp_path: Path) -> None:
     """Black-box through boto3 on the embedded endpoint: the table drdrill provisions has the definition's keys,
     indexes and TTL, and its seeded items fit every key (numeric sort key, index keys, far-future TTL)."""
     from dr_infra.drill.inject import seed
+    from dr_infra.drill.items import item_maker
     from dr_infra.drill.oracle import Oracle
-    from dr_infra.drill.state import item_maker
     from dr_infra.stack.cleanup import Cleanups
     from dr_infra.stack.definition import load_definition
     from dr_infra.stack.names import StackNames, new_run_id
@@ -165,8 +165,8 @@ def test_a_provisioned_definition_gets_its_capacity(tmp_path: Path) -> None:
     """billing_mode = "PROVISIONED": the table and its global index are created with the capacity the definition
     gives (DescribeTable's ProvisionedThroughput, BillingModeSummary), and seeded items fit its keys."""
     from dr_infra.drill.inject import seed
+    from dr_infra.drill.items import item_maker
     from dr_infra.drill.oracle import Oracle
-    from dr_infra.drill.state import item_maker
     from dr_infra.stack.cleanup import Cleanups
     from dr_infra.stack.definition import load_definition
     from dr_infra.stack.names import StackNames, new_run_id

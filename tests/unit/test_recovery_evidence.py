@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from dr_infra.drill import recovery
+from dr_infra.drill.incident import Incident
 from dr_infra.drill.inject import Injection
 from dr_infra.drill.items import key_of
 from dr_infra.drill.oracle import Oracle, Write
 from dr_infra.drill.policy import Policy
-from dr_infra.drill.state import Drill, Incident
+from dr_infra.drill.state import Drill
 from dr_infra.errors import EXIT_USAGE, ConfigError
 from dr_infra.report.journal import ScenarioRecord
 from dr_infra.stack.spec import StackSpec
