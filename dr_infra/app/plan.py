@@ -48,6 +48,7 @@ __all__ = [
     "describe_plan",
     "describe_run",
     "estimate_cost",
+    "estimate_for_run",
     "estimate_run",
     "plan",
     "plan_scenarios",
@@ -253,33 +254,44 @@ def plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: float | None = None) -> dict[str, Any]:
+    """The plan's ``duration_estimate_s`` for what ``drdrill run ARGS`` would run: the same scenarios (paths,
+    ``-k``, ``--tags``), target and profile; ``workers`` as given (``None``: the plan's own choice, the fewest
+    that fit ``budget_s`` when given)."""
+    from dr_infra.app.shipped import shipped_features
+
+    paths = list(getattr(args, "paths", None) or [str(shipped_features())])
+    scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
+    cores = os.cpu_count() or 1
+    target = str(args.target)
+    profile = getattr(args, "embedded_profile", None)
+    timings = timings_for(target, profile, cores)
+    limit = _job_timeout(getattr(args, "policy", None), target)
+    run = describe_run(scenarios, 1.0, workers or 1, paths, target, timings, profile, wait_limit_s=limit)
+    result = run_estimate(run, timings, workers, budget_s, cores)
+    result["details"]["scenarios"] = len(run["scenario_list"]) - run["skipped"]
+    return result
+
+
 def check_max_duration(args: argparse.Namespace) -> float | None:
     """``drdrill run --max-duration``: refuse (one line, exit 2) before anything starts when the plan's estimate
     for the same scenarios, target and ``-n`` exceeds the budget. Returns the estimate (``None``: no budget)."""
     budget_s = parse_duration(getattr(args, "max_duration", None))
     if budget_s is None:
         return None
-    from dr_infra.app.shipped import shipped_features
-
-    paths = list(getattr(args, "paths", None) or [str(shipped_features())])
-    scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
     workers = _workers(getattr(args, "workers", None)) or 1
-    cores = os.cpu_count() or 1
     target = str(args.target)
-    timings = timings_for(target, getattr(args, "embedded_profile", None), cores)
-    profile = getattr(args, "embedded_profile", None)
-    limit = _job_timeout(getattr(args, "policy", None), target)
-    run = describe_run(scenarios, 1.0, workers, paths, target, timings, profile, wait_limit_s=limit)
-    wall = float(run_estimate(run, timings, workers, None, cores)["concurrent"])
+    found = estimate_for_run(args, workers)
+    wall = float(found["concurrent"])
     if wall > budget_s:
-        fit = run_estimate(run, timings, None, budget_s, cores)
+        fit = estimate_for_run(args, None, budget_s)
         hint = (
             f"use -n {fit['workers']} (drdrill plan --target {target} --max-duration {args.max_duration})"
             if fit["details"]["fits_budget"]
             else "select fewer scenarios or shard them over several runs"
         )
         raise ConfigError(
-            f"estimated wall time {format_seconds(wall)} ({len(run['scenario_list']) - run['skipped']} scenario(s) "
+            f"estimated wall time {format_seconds(wall)} ({found['details']['scenarios']} scenario(s) "
             f"on {target} with -n {workers}) exceeds --max-duration {format_seconds(budget_s)}: {hint}"
         )
     return wall

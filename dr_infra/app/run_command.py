@@ -15,6 +15,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import pytest
+
+from dr_infra.app.run_workers import WorkerChoice, choose_workers
 from dr_infra.app.shipped import shipped_features
 from dr_infra.app.streams import HeldStdout as _HeldStdout
 from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
@@ -22,11 +25,15 @@ from dr_infra.bdd.options import pytest_args
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
 
 
-def _pytest_args(args: argparse.Namespace) -> list[str]:
-    paths = args.paths or [str(shipped_features())]
-    for path in paths:
+def _check_paths(args: argparse.Namespace) -> None:
+    for path in args.paths or []:
         if not Path(path).exists():
             raise DrDrillError(f"no such feature file or folder: {path}")
+
+
+def _pytest_args(args: argparse.Namespace) -> list[str]:
+    paths = args.paths or [str(shipped_features())]
+    _check_paths(args)
     argv = [
         *paths,
         "-p",
@@ -38,6 +45,10 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         "no:hypothesispytest",
         "-p",
         "no:unraisableexception",
+        # the plan's estimate (-n's default, --max-duration) parsed the features with pytest-bdd before pytest
+        # started, so pytest cannot rewrite pytest-bdd's asserts: nothing a drill relies on (steps assert plainly)
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
         "-o",
         "python_files=",
         "--rootdir",
@@ -60,12 +71,14 @@ class _Collector:
         self.session: object | None = None
         self.stdout = stdout
 
+    @pytest.hookimpl(tryfirst=True)  # before xdist's own sessionstart brings its workers up and says so
     def pytest_sessionstart(self, session: Any) -> None:
         """(Not pytest_configure: pytest's terminal reporter may not be registered yet when this plugin's runs.)"""
         if not session.config.getoption("verbose") > 0:
-            from dr_infra.bdd.bdd_internals import silence_keyboard_interrupt_banner
+            from dr_infra.bdd.bdd_internals import silence_keyboard_interrupt_banner, silence_xdist_status
 
             silence_keyboard_interrupt_banner(session.config)  # drdrill's own line says it (_say_interrupted)
+            silence_xdist_status(session.config)  # drdrill's own line says how many drills run at once
 
     def pytest_runtest_logstart(self) -> None:
         if self.stdout is not None:
@@ -105,8 +118,11 @@ def run(args: argparse.Namespace) -> int:
     check_version()
     from dr_infra.app.terminal import RunTerminal
 
+    _check_paths(args)
+    choice = _check_before_start(args)
     argv = _pytest_args(args)
-    _check_before_start(args)
+    if choice.chosen and choice.workers is not None and not args.quiet:
+        print(f"drdrill: {choice.reason}", flush=True)
     stdout = _HeldStdout(sys.stdout)
     collector = _Collector(stdout)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -127,9 +143,9 @@ def run(args: argparse.Namespace) -> int:
     return _finish(args, ds)
 
 
-def _check_before_start(args: argparse.Namespace) -> None:
+def _check_before_start(args: argparse.Namespace) -> WorkerChoice:
     """Refuse in one line, before any target starts: a malformed policy, an unknown embedded profile or a bad
-    scale, a run whose estimate exceeds --max-duration."""
+    scale, a run whose estimate exceeds --max-duration. Sets the run's ``-n`` (``args.workers``) and says why."""
     from dr_infra.app.plan import check_max_duration
     from dr_infra.drill.policy import load_policy
     from dr_infra.targets.timing import parse as parse_timing
@@ -140,7 +156,10 @@ def _check_before_start(args: argparse.Namespace) -> None:
         args.embedded_scale,
         args.target,
     )
+    choice = choose_workers(args)
+    args.workers = choice.workers
     check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts
+    return choice
 
 
 def _exit_before_verdict(code: int, ds: Any, stderr: _PytestErrorFilter) -> int | None:

@@ -45,6 +45,17 @@ def silence_keyboard_interrupt_banner(config: Any) -> None:
         reporter._report_keyboardinterrupt = lambda: None
 
 
+def silence_xdist_status(config: Any) -> None:
+    """No "bringing up nodes..." lines from pytest-xdist's status reporter (its ``TerminalDistReporter``, which
+    xdist's ``DSession`` also calls directly): ``drdrill run`` says how many drills run at once in its own line,
+    and each scenario's line names its worker."""
+    reporter = config.pluginmanager.get_plugin("terminaldistreporter")
+    if reporter is not None:
+        for name in ("write_line", "rewrite"):
+            if hasattr(reporter, name):
+                setattr(reporter, name, lambda *args, **kwargs: None)
+
+
 __all__ = [
     "EXAMPLE_PARAM",
     "SUPPORTED_PYTEST_BDD",
@@ -61,5 +72,6 @@ __all__ = [
     "make_python_name",
     "scenario_wrapper_template_registry",
     "silence_keyboard_interrupt_banner",
+    "silence_xdist_status",
     "step_function_context_registry",
 ]

@@ -177,7 +177,13 @@ HISTORY_DIR = Option(
 )
 KEYWORD = Option("keyword", "only scenarios matching this pytest -k expression", ("-k",), passes_as="-k")
 TAGS = Option("tags", "only scenarios whose tags match this pytest -m expression", ("--tags",), passes_as="-m")
-WORKERS = Option("workers", "parallel workers (pytest-xdist)", ("-n",), passes_as="-n")
+WORKERS = Option(
+    "workers",
+    "drills at once (pytest-xdist workers); default: the plan's on embedded, else serial; 0: serial (DRDRILL_WORKERS)",
+    ("-n",),
+    passes_as="-n",
+    env="DRDRILL_WORKERS",  # chosen by drdrill run before pytest starts (dr_infra.app.run_workers)
+)
 STOP_ALARM = Option(
     "stop_alarm",
     "CloudWatch alarm that stops injection (DRDRILL_STOP_ALARM)",

@@ -146,22 +146,40 @@ def repair_within(drill: Drill, limit: float, sleep: Callable[[float], None] = t
     _judge_limit(drill, limit, drill.incident.repaired_at, "the table was repaired")
 
 
+#: BatchGetItem reads at most 100 items per call
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html).
+BATCH_GET_LIMIT = 100
+
+
 def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Poll GetItem on every key the change touched until each is back to its state before the change."""
+    """Poll every key the change touched (strongly consistent reads) until each is back to its state before the
+    change.
+
+    One poll is one BatchGetItem per 100 keys, not one GetItem per key: the drill's reads land on the same table
+    (and, on the embedded target, the same CPU) as the monitor's repair writes, so a probe of 200 GetItem calls
+    every half second slowed the very repair it timed. A key BatchGetItem returns among ``UnprocessedKeys``
+    (throttling, its 16 MB cap) counts as not yet repaired in that poll; the next poll asks again."""
     oracle = drill.require_oracle()
     inc = drill.incident
     assert inc.injection is not None and inc.change_at is not None
     expected = {oracle.key(i): i for i in oracle.state_at(drill.just_before_change())()}
     ddb = drill.client("dynamodb")
-    keys = inc.injection.keys
+    keys = list(inc.injection.keys)
 
     def probe() -> Probe:
-        wrong = 0
-        for key in keys:
-            got = ddb.get_item(TableName=drill.table, Key=key, ConsistentRead=True).get("Item")
-            want = expected.get(oracle.key(key))
-            if not _same(got, want):
-                wrong += 1
+        found: dict[Any, dict[str, Any]] = {}
+        answered: set[Any] = set()
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            chunk = keys[start : start + BATCH_GET_LIMIT]
+            reply: Any = ddb.batch_get_item(RequestItems={drill.table: {"Keys": chunk, "ConsistentRead": True}})
+            unprocessed: list[Any] = reply.get("UnprocessedKeys", {}).get(drill.table, {}).get("Keys", [])
+            items: list[Any] = reply.get("Responses", {}).get(drill.table, [])
+            skipped = {oracle.key(key) for key in unprocessed}
+            answered |= {oracle.key(key) for key in chunk} - skipped
+            found |= {oracle.key(item): item for item in items}
+        wrong = sum(
+            1 for key in keys if (k := oracle.key(key)) not in answered or not _same(found.get(k), expected.get(k))
+        )
         return Probe(wrong == 0, f"{wrong} of {len(keys)} items not yet repaired")
 
     WaitPolicy(PHASE_ITEM_REPAIRED, timeout, first_interval=0.05, max_interval=poll_cap(drill, 0.5)).run(
