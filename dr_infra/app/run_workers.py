@@ -49,8 +49,12 @@ def choose_workers(args: argparse.Namespace) -> WorkerChoice:
     if getattr(args, "stack", None) or getattr(args, "stack_from", None):
         return WorkerChoice(None, True, "serial: a stack definition may be drilled in place")
     from dr_infra.app.plan import estimate_for_run
+    from dr_infra.errors import ConfigError
 
-    found = estimate_for_run(args, None)
+    try:
+        found = estimate_for_run(args, None)
+    except ConfigError:  # a bad feature or definition: the run itself says so, in its journal and one line
+        return WorkerChoice(None, True, "serial: the plan could not estimate this run")
     workers, serial_s, concurrent_s = int(found["workers"]), float(found["serial"]), float(found["concurrent"])
     saved = serial_s - concurrent_s
     if workers <= 1 or saved < MIN_SAVED_S or saved < serial_s * MIN_SAVING:
