@@ -276,7 +276,7 @@ def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: fl
 def check_max_duration(args: argparse.Namespace) -> float | None:
     """``drdrill run --max-duration``: refuse (one line, exit 2) before anything starts when the plan's estimate
     for the same scenarios, target and ``-n`` exceeds the budget. Returns the estimate (``None``: no budget)."""
-    budget_s = parse_duration(getattr(args, "max_duration", None))
+    budget_s = _budget(args)
     if budget_s is None:
         return None
     workers = _workers(getattr(args, "workers", None)) or 1

@@ -32,8 +32,7 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 
 def _pytest_args(args: argparse.Namespace) -> list[str]:
-    paths = args.paths or [str(shipped_features())]
-    _check_paths(args)
+    paths = args.paths or [str(shipped_features())]  # each one exists: run() checked them first (_check_paths)
     argv = [
         *paths,
         "-p",
@@ -111,8 +110,6 @@ def write_step_summary(data: dict[str, object], report_dir: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pytest
-
     from dr_infra.bdd.bdd_version import check_version  # an unsupported pytest-bdd is one line, before anything
 
     check_version()
@@ -164,8 +161,6 @@ def _check_before_start(args: argparse.Namespace) -> WorkerChoice:
 
 def _exit_before_verdict(code: int, ds: Any, stderr: _PytestErrorFilter) -> int | None:
     """The exit code of a run that reached no verdict (interrupted, usage errors, nothing ran); None otherwise."""
-    import pytest
-
     journal = getattr(ds, "journal", None)
     if code == pytest.ExitCode.INTERRUPTED and journal is not None and journal.status == "interrupted":
         _say_interrupted(ds)

@@ -168,17 +168,14 @@ def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], Non
 
     def probe() -> Probe:
         found: dict[Any, dict[str, Any]] = {}
-        answered: set[Any] = set()
+        unanswered: set[Any] = set()
         for start in range(0, len(keys), BATCH_GET_LIMIT):
             chunk = keys[start : start + BATCH_GET_LIMIT]
             reply: Any = ddb.batch_get_item(RequestItems={drill.table: {"Keys": chunk, "ConsistentRead": True}})
-            unprocessed: list[Any] = reply.get("UnprocessedKeys", {}).get(drill.table, {}).get("Keys", [])
-            items: list[Any] = reply.get("Responses", {}).get(drill.table, [])
-            skipped = {oracle.key(key) for key in unprocessed}
-            answered |= {oracle.key(key) for key in chunk} - skipped
-            found |= {oracle.key(item): item for item in items}
+            unanswered |= {oracle.key(k) for k in reply.get("UnprocessedKeys", {}).get(drill.table, {}).get("Keys", [])}
+            found |= {oracle.key(item): item for item in reply.get("Responses", {}).get(drill.table, [])}
         wrong = sum(
-            1 for key in keys if (k := oracle.key(key)) not in answered or not _same(found.get(k), expected.get(k))
+            1 for key in keys if (k := oracle.key(key)) in unanswered or not _same(found.get(k), expected.get(k))
         )
         return Probe(wrong == 0, f"{wrong} of {len(keys)} items not yet repaired")
 
