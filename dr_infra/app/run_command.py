@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from dr_infra.bdd.bdd_version import check_version  # an unsupported pytest-bdd is one line, before anything
 
     check_version()
-    from dr_infra.app.terminal import RunTerminal
+    from dr_infra.app.terminal import NoProgressLetters, RunTerminal
 
     _check_paths(args)
     choice = _check_before_start(args)
@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     code: int | pytest.ExitCode = pytest.ExitCode.INTERNAL_ERROR
     try:
         with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
-            code = pytest.main(argv, plugins=[collector] if args.quiet else [collector, RunTerminal(sys.stdout)])
+            terminal = NoProgressLetters() if args.quiet else RunTerminal(sys.stdout)
+            code = pytest.main(argv, plugins=[collector, terminal])
     finally:
         signal.signal(signal.SIGTERM, previous)
         if code == pytest.ExitCode.USAGE_ERROR or _usage_errors(collector.session):

@@ -46,23 +46,22 @@ def scenario_line(s: ScenarioView, worker: str | None = None) -> list[str]:
     return out
 
 
-class RunTerminal:
-    """The pytest plugin ``drdrill run`` adds: scenario lines instead of pytest's progress letters."""
+class NoProgressLetters:
+    """The pytest plugin ``drdrill run -q`` adds: none of pytest's progress letters (``...  [100%]``).
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self.stream = stream
+    ``-q`` promises only the result, serially and under ``-n`` alike; pytest's dots are progress, and the
+    scenario lines that replace them without ``-q`` (:class:`RunTerminal`) are what ``-q`` leaves out. With
+    ``-v`` pytest's own output stays, letters included."""
+
+    def __init__(self) -> None:
         self.config: pytest.Config | None = None
-        self.printed: set[str] = set()
-
-    def _out(self) -> IO[str]:
-        return self.stream or sys.stdout
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
-        """No letter or word per test: this plugin prints each scenario's line itself."""
+        """No letter or word per test; the outcome still counts in pytest's closing ``N passed`` line."""
         if self.config is not None and self.config.getoption("verbose") > 0:
             return None
         if report.when == "call":
@@ -70,6 +69,18 @@ class RunTerminal:
         if report.passed:
             return "", "", ""  # pytest's own category for a passing set-up or teardown: not counted
         return ("skipped" if report.skipped else "error"), "", ""
+
+
+class RunTerminal(NoProgressLetters):
+    """The pytest plugin ``drdrill run`` adds: scenario lines instead of pytest's progress letters."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__()
+        self.stream = stream
+        self.printed: set[str] = set()
+
+    def _out(self) -> IO[str]:
+        return self.stream or sys.stdout
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -54,6 +54,26 @@ def silence_xdist_status(config: Any) -> None:
         for name in ("write_line", "rewrite"):
             if hasattr(reporter, name):
                 setattr(reporter, name, lambda *args, **kwargs: None)
+    # DSession ends the (now silent) status line with a blank line of its own, once every worker has collected
+    # (DSession.worker_collectionfinish): without the status it is a stray empty line atop the output, the one
+    # difference between ``drdrill run -q`` serially and under -n. Its other lines (a worker crashed) stay.
+    dsession = config.pluginmanager.get_plugin("dsession")
+    if getattr(dsession, "terminal", None) is not None:
+        dsession.terminal = _NoBlankLines(dsession.terminal)
+
+
+class _NoBlankLines:
+    """pytest's terminal reporter as pytest-xdist's DSession sees it, without the empty lines it writes."""
+
+    def __init__(self, reporter: Any) -> None:
+        self._reporter = reporter
+
+    def write_line(self, line: str, **markup: bool) -> None:
+        if line.strip():
+            self._reporter.write_line(line, **markup)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reporter, name)
 
 
 __all__ = [

@@ -4,13 +4,14 @@ table and the report path; the CI step summary; all of it small enough for the p
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from dr_infra.app.plan_scenarios import plan_scenarios
 from dr_infra.app.terminal import plain_table, summary_rows
 from dr_infra.report.journal import Journal, Measure, ScenarioRecord
 from dr_infra.report.markdown import render_summary
-from tests.cli.conftest import REPO
+from tests.cli.conftest import POSTURE, REPO, Result, run_drdrill
 
 TOO_TIGHT = """Feature: A too-tight RTO
   Scenario: A deleted item is restored within an impossible target
@@ -52,6 +53,46 @@ def test_verbose_keeps_pytests_traceback(drdrill, tmp_path: Path) -> None:
     result = drdrill("run", "features", "-v", "--report-dir", "out")
     assert result.code == 1
     assert "AssertionError" in result.stdout and "PASSED" not in result.stdout
+
+
+#: A line of pytest's progress letters, e.g. ``...F  [100%]``: what ``drdrill run -q`` must not print.
+PROGRESS_LETTERS = re.compile(r"^[.FEsxX]+\s*(\[\s*\d+%\])?$")
+
+
+def _quiet_lines(result: Result) -> list[str]:
+    """The run's stdout with its one varying figure (pytest's session time) blanked."""
+    return [re.sub(r" in \d+(\.\d+)?s\b", " in <t>s", line) for line in result.stdout.splitlines()]
+
+
+def test_quiet_prints_the_same_serially_and_under_n(tmp_path: Path) -> None:
+    runs = {}
+    for workers in ("0", "2"):
+        cwd = tmp_path / f"n{workers}"
+        cwd.mkdir()
+        runs[workers] = run_drdrill("run", str(POSTURE), "-q", "-n", workers, "--report-dir", "out", cwd=cwd)
+        assert runs[workers].code == 0, runs[workers].stdout + runs[workers].stderr
+    serial, parallel = _quiet_lines(runs["0"]), _quiet_lines(runs["2"])
+    assert parallel == serial
+    assert not [line for line in serial if PROGRESS_LETTERS.match(line)], serial
+    assert "bringing up nodes" not in runs["2"].stdout + runs["2"].stderr
+    assert serial[-1] == "drdrill: report written to out/ (verdict: met)"
+    assert not [line for line in serial[:-1] if line.startswith("drdrill:")]  # nor the "N drills at once" line
+
+
+def test_quiet_violation_prints_no_letters_and_still_says_the_verdict(drdrill, feature) -> None:
+    path = feature(
+        """Feature: posture with a stricter plan
+  Scenario: the plan must run every 6 hours
+    Given a DR-protected table "orders" with 3 items
+    Then the backup plan runs every 6 hours and keeps recovery points for 35 days
+"""
+    )
+    result = drdrill("run", str(path), "-q", "-n", "0", "--report-dir", "out")
+    assert result.code == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if PROGRESS_LETTERS.match(line)], lines
+    assert "Violated" not in result.stdout  # no scenario line either: -q is only the result
+    assert lines[-1] == "drdrill: report written to out/ (verdict: violated)"
 
 
 def _shipped_journal() -> dict:
