@@ -23,36 +23,40 @@ def open_switches(target: Target, noted: tuple[str | None, ...] = ()) -> Switche
     return control.switches_scope(settings=baseline, noted=noted)
 
 
-def reset_scenario_faults(control: Any, drill: Drill) -> None:
-    """Turn off this scenario's fault switches only: its stack's scope (and any other scope it set), so a
-    parallel drill sharing the endpoint keeps its own; everything when the scenario set an unscoped switch.
+def close_scenario_switches(drill: Drill, switches: SwitchesScope | None = None) -> None:
+    """Undo what this scenario set on the target's switches: its fault switches, and the settings back to the
+    run's timing profile. Only this scenario's switches: those of the scopes it set and its stack's, so a parallel
+    drill sharing the endpoint keeps its own; every switch when the scenario set an unscoped one (it steered every
+    drill anyway).
 
-    For a drill torn down without its scope (the run was interrupted): what the client set since it last
-    reset them is the scenario's, as a process runs one scenario at a time."""
-    switches = SwitchesScope(control, noted=control.fault_scopes(), settings={})
+    ``switches`` is the scope the scenario opened at set-up. A drill torn down without it (the run was
+    interrupted) gets one over what the target's control client set since it last reset them: the scenario's,
+    as a process runs one scenario at a time. A target without control routes has nothing to undo."""
+    if switches is None:
+        control = getattr(drill.target, "control", None)
+        if control is None:
+            return
+        switches = open_switches(drill.target, noted=control.fault_scopes())
+        if switches is None:
+            return
     if drill.stack is not None:
         switches.include(drill.stack.names.prefix)
-    switches.close_switches()
+    switches.close()
 
 
 def teardown_drill(drill: Drill, switches: SwitchesScope | None = None) -> None:
     """Stop writers, close this scenario's switches scope (its switches, the run's settings), judge, delete the
     stack: never cut short by a first Ctrl-C. Without ``switches`` (an interrupted run's drills), a scope covering
-    what the target's control client set since its last reset."""
+    what the target's control client set since its last reset (:func:`close_scenario_switches`)."""
     with interrupts.shielded("tearing down the stack"):
         for worker in drill.background:
             with contextlib.suppress(Exception):
                 worker.stop()
-        control = getattr(drill.target, "control", None)
-        if control is not None:
+        if getattr(drill.target, "control", None) is not None:
             with contextlib.suppress(Exception):
                 drill.record_throttles()  # before the scope's close zeroes the counts
             with contextlib.suppress(Exception):
-                switches = switches or open_switches(drill.target, noted=control.fault_scopes())
-                if switches is not None:
-                    if drill.stack is not None:
-                        switches.include(drill.stack.names.prefix)
-                    switches.close()
+                close_scenario_switches(drill, switches)
         with contextlib.suppress(Exception):
             drill.finish_measures()
         failures = drill.cleanups.run()

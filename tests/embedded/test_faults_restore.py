@@ -22,7 +22,7 @@ from restore_helpers import (
     wait_for,
 )
 
-from dr_infra.bdd.teardown import reset_scenario_faults
+from dr_infra.bdd.teardown import close_scenario_switches
 from dr_infra.drill.state import Drill
 from dr_infra.stack.names import StackNames, new_run_id
 from dr_infra.targets.base import RETRY_CONFIG
@@ -374,12 +374,16 @@ def test_plugin_resets_only_the_scenarios_own_scope(embedded: EmbeddedTarget, tw
     parallel_worker = ControlClient(embedded.endpoint_url)  # another process's client, same endpoint
     parallel_worker.set_fault("restore_job_fails", scope=second["scope"], message="the other drill's")
     control.set_fault("restore_job_fails", scope=first["scope"], message="this drill's")
-    drill = cast(Drill, SimpleNamespace(stack=SimpleNamespace(names=first["names"])))
-    reset_scenario_faults(control, drill)
+    settings = control.info()["settings"]  # type: ignore[index]
+    control.update_settings(pitr_lag_seconds=7)
+    # a drill torn down without its switches scope (an interrupted run): the teardown's own fallback
+    drill = cast(Drill, SimpleNamespace(stack=SimpleNamespace(names=first["names"]), target=embedded))
+    close_scenario_switches(drill)
     assert set(control.info()["faults"]) == {f"restore_job_fails@{second['scope']}"}  # type: ignore[index]
+    assert control.info()["settings"] == settings  # type: ignore[index]  # and the run's settings are back
     # a scenario that set an unscoped switch resets everything (its switch steered every drill anyway)
     control.set_fault("start_restore_denied", message="unscoped")
-    reset_scenario_faults(control, drill)
+    close_scenario_switches(drill)
     assert control.info()["faults"] == {}  # type: ignore[index]
 
 
