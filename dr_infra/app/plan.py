@@ -39,7 +39,8 @@ from dr_infra.stack.definition import StackDefinition
 from dr_infra.stack.pricing import estimate_cost, estimate_run
 from dr_infra.stack.spec import StackSpec, monitor_timeout_for
 from dr_infra.targets.capabilities import AWS_CAPABILITIES, EMBEDDED_CAPABILITIES
-from dr_infra.targets.timing import profile_named
+from dr_infra.targets.timing import Timing
+from dr_infra.targets.timing import parse as parse_timing
 
 __all__ = [
     "RESTORED_TEMPLATE",
@@ -54,6 +55,7 @@ __all__ = [
     "plan_scenarios",
     "render_text",
     "run_estimate",
+    "run_timing",
     "starts_restore",
     "target_capabilities",
 ]
@@ -153,6 +155,16 @@ def _workers(value: str | None) -> int | None:
     return workers
 
 
+def run_timing(args: argparse.Namespace) -> Timing:
+    """The embedded timing ``args`` ask for (the environment's defaults included, dr_infra.bdd.options), checked
+    once for ``drdrill run`` and ``drdrill plan`` alike (:func:`dr_infra.targets.timing.parse`): an unknown profile,
+    a bad scale, or aws-scaled on a target other than embedded is the same one line (exit 2) from both, so a plan
+    never estimates a run that ``drdrill run`` would refuse."""
+    return parse_timing(
+        getattr(args, "embedded_profile", None), getattr(args, "embedded_scale", None), str(args.target)
+    )
+
+
 def _budget(args: argparse.Namespace) -> float | None:
     """``--max-duration`` in seconds (``None``: no budget); the value may be its environment default (the option
     table's), so a bad one names the variable when that is where it came from."""
@@ -207,7 +219,7 @@ def plan(args: argparse.Namespace) -> int:
     if not (len(account) == 12 and account.isdigit()):
         raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
     budget_s = _budget(args)
-    profile = profile_named(getattr(args, "embedded_profile", None))  # its environment default included
+    profile = run_timing(args).profile  # refused as drdrill run refuses it (an unknown one, aws-scaled off embedded)
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
     workers = _workers(getattr(args, "workers", None))
@@ -264,7 +276,7 @@ def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: fl
     scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
     cores = os.cpu_count() or 1
     target = str(args.target)
-    profile = getattr(args, "embedded_profile", None)
+    profile = run_timing(args).profile
     timings = timings_for(target, profile, cores)
     limit = _job_timeout(getattr(args, "policy", None), target)
     run = describe_run(scenarios, 1.0, workers or 1, paths, target, timings, profile, wait_limit_s=limit)

@@ -144,16 +144,11 @@ def run(args: argparse.Namespace) -> int:
 def _check_before_start(args: argparse.Namespace) -> WorkerChoice:
     """Refuse in one line, before any target starts: a malformed policy, an unknown embedded profile or a bad
     scale, a run whose estimate exceeds --max-duration. Sets the run's ``-n`` (``args.workers``) and says why."""
-    from dr_infra.app.plan import check_max_duration
+    from dr_infra.app.plan import check_max_duration, run_timing
     from dr_infra.drill.policy import load_policy
-    from dr_infra.targets.timing import parse as parse_timing
 
     load_policy(args.policy)  # a malformed policy is one line before anything starts
-    parse_timing(  # an unknown profile or a bad scale is one line before anything starts
-        args.embedded_profile,  # the environment's default included (dr_infra.bdd.options)
-        args.embedded_scale,
-        args.target,
-    )
+    run_timing(args)  # an unknown profile or a bad scale is one line before anything starts (as drdrill plan's)
     choice = choose_workers(args)
     args.workers = choice.workers
     check_max_duration(args)  # the plan's estimate against --max-duration, before any target starts

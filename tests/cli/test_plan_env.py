@@ -71,3 +71,34 @@ def test_a_bad_value_in_the_environment_is_one_line_and_exit_2(tmp_path: Path, v
     assert len(result.error_lines) == 1, result.stderr
     assert variable in result.error_lines[0] and repr(value) in result.error_lines[0]
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["plan", "run"])
+@pytest.mark.parametrize("target", ["aws", "localstack"])
+def test_aws_scaled_off_the_embedded_target_is_refused_by_plan_as_by_run(
+    tmp_path: Path, command: str, target: str
+) -> None:
+    """``drdrill plan`` refuses what ``drdrill run`` refuses, in the same words: a plan of a run that cannot start
+    would estimate a rehearsal the real target never runs (aws runs at its own speed)."""
+    result = run_drdrill(command, DELETION, "--target", target, "--embedded-profile", "aws-scaled", cwd=tmp_path)
+    assert result.code == 2, result.stdout + result.stderr
+    assert result.error_lines == [
+        f"drdrill: --embedded-profile aws-scaled needs the embedded target, not {target} (which runs at its own speed)"
+    ]
+    assert result.stdout == ""
+
+
+def test_aws_scaled_from_the_environment_is_refused_on_aws_too(tmp_path: Path) -> None:
+    env = {"DRDRILL_EMBEDDED_PROFILE": "aws-scaled"}
+    plan = run_drdrill("plan", DELETION, "--target", "aws", cwd=tmp_path, env=env)
+    run = run_drdrill("run", DELETION, "--target", "aws", cwd=tmp_path, env=env)
+    assert plan.code == run.code == 2
+    assert len(plan.error_lines) == 1 and plan.error_lines == run.error_lines
+    assert "needs the embedded target, not aws" in plan.error_lines[0]
+
+
+def test_aws_scaled_on_the_embedded_target_is_planned(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _plan(capsys, "--embedded-profile", "aws-scaled")["duration"]["timings"] == "embedded (aws-scaled x0.01)"
+    # and --target aws plans AWS's own timings when no profile is asked for
+    assert main(["plan", DELETION, "--target", "aws", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["duration"]["timings"] != "embedded (aws-scaled x0.01)"
