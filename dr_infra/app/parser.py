@@ -99,6 +99,9 @@ PLAN = (
     drill.EMBEDDED_PROFILE.variant(
         "plan", help=f"embedded: the latency profile ({drill.EMBEDDED_PROFILE.env})", choices=("instant", "aws-scaled")
     ),
+    drill.EMBEDDED_SCALE.variant(
+        "plan", help=f"aws-scaled: wall seconds per AWS second to estimate (default 0.01; {drill.EMBEDDED_SCALE.env})"
+    ),
     _Plan("shards", "split the feature files over N runners (job matrix)", ("--shards",), type=int),
 )
 

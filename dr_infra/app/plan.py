@@ -219,7 +219,8 @@ def plan(args: argparse.Namespace) -> int:
     if not (len(account) == 12 and account.isdigit()):
         raise ConfigError(f"--account {account!r} is not a 12-digit AWS account id")
     budget_s = _budget(args)
-    profile = run_timing(args).profile  # refused as drdrill run refuses it (an unknown one, aws-scaled off embedded)
+    timing = run_timing(args)  # refused as drdrill run refuses it (unknown profile, bad scale, aws-scaled off embedded)
+    profile = timing.profile
     # The monitor's Timeout follows the target's PITR lag, as in a run (dr_infra.drill.state.Drill.create_stack).
     lag = 1.0 if args.target == "embedded" else 300.0
     workers = _workers(getattr(args, "workers", None))
@@ -232,7 +233,7 @@ def plan(args: argparse.Namespace) -> int:
     validate_steps(paths, str(args.target))
     definition, spec, shared = _plan_stack(args, scenarios, lag)
     cores = os.cpu_count() or 1
-    timings = timings_for(str(args.target), profile, cores)
+    timings = timings_for(str(args.target), profile, cores, timing.scale)
     deployed = definition is not None and definition.deployed is not None
     described = describe_plan(str(args.region), account, table_gb, spec=StackSpec() if deployed else spec)
     if definition is not None and deployed:  # drilled in place: no resource of drdrill's, no IAM document
@@ -276,8 +277,9 @@ def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: fl
     scenarios = plan_scenarios(paths, getattr(args, "keyword", None), getattr(args, "tags", None))
     cores = os.cpu_count() or 1
     target = str(args.target)
-    profile = run_timing(args).profile
-    timings = timings_for(target, profile, cores)
+    timing = run_timing(args)
+    profile = timing.profile
+    timings = timings_for(target, profile, cores, timing.scale)
     limit = _job_timeout(getattr(args, "policy", None), target)
     run = describe_run(scenarios, 1.0, workers or 1, paths, target, timings, profile, wait_limit_s=limit)
     result = run_estimate(run, timings, workers, budget_s, cores)

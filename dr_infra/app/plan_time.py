@@ -37,6 +37,7 @@ from typing import Any
 from dr_infra.bdd.needs import STRATEGY_STEP, TABLE_LOSS_STEP
 from dr_infra.errors import ConfigError
 from dr_infra.targets.embedded import settings as embedded_settings
+from dr_infra.targets.timing import DEFAULT_SCALE
 
 AWS_SOURCES = (
     "https://repost.aws/knowledge-center/dynamodb-restore-taking-long",
@@ -130,7 +131,7 @@ AWS_TIMINGS = Timings(
 )
 
 
-def embedded_timings(profile: str = "instant", scale: float = 0.01, cores: int = 2) -> Timings:
+def embedded_timings(profile: str = "instant", scale: float = DEFAULT_SCALE, cores: int = 2) -> Timings:
     """The embedded target's durations under a latency profile (measured on 2 cores, see BENCHMARKS.md).
 
     ``aws-scaled`` is AWS's floors times ``scale`` (:mod:`dr_infra.targets.embedded.settings`); the fixed
@@ -344,10 +345,11 @@ def estimate(
     }
 
 
-def timings_for(target: str, profile: str | None = None, cores: int = 2) -> Timings:
-    """The durations ``drdrill plan``/``run`` assume for ``target`` (``profile``: the embedded latency profile)."""
+def timings_for(target: str, profile: str | None = None, cores: int = 2, scale: float = DEFAULT_SCALE) -> Timings:
+    """The durations ``drdrill plan``/``run`` assume for ``target`` (``profile``: the embedded latency profile,
+    ``scale``: aws-scaled's wall seconds per AWS second, as the run's ``--embedded-scale``)."""
     if target == "embedded":
-        return embedded_timings(profile or "instant", cores=cores)
+        return embedded_timings(profile or "instant", scale, cores=cores)
     if target == "aws":
         return AWS_TIMINGS
     # LocalStack answers at emulator speed but probes its capabilities at start; embedded-like waits, no quotas.

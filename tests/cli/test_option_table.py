@@ -228,3 +228,10 @@ def test_a_bad_profile_in_the_environment_is_refused_before_anything_starts(tmp_
     assert result.code == 2
     assert len(result.error_lines) == 1 and "warp" in result.error_lines[0], result.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_the_timing_check_names_the_scales_own_variable() -> None:
+    """dr_infra.targets.timing cannot import the option table (it imports pytest): its copy of the name must match."""
+    from dr_infra.targets.timing import SCALE_ENV
+
+    assert options.EMBEDDED_SCALE.env == SCALE_ENV

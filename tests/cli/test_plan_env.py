@@ -61,9 +61,58 @@ def test_a_flag_wins_over_the_environment(capsys: pytest.CaptureFixture[str], mo
     assert plan["duration"]["budget_s"] == 7200
 
 
+RESTORING = "A deleted item is restored from the latest recovery point"
+
+
+def _estimates(plan: dict[str, Any]) -> dict[str, float]:
+    return {s["name"]: float(s["estimate_s"]) for s in plan["run"]["scenario_list"]}
+
+
+def test_the_scale_is_the_one_estimated(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """aws-scaled's restore wait is AWS's restore time times the scale: at 0.02 about twice that of 0.01 (the
+    fixed costs, what the instant profile takes, aside)."""
+    instant = _estimates(_plan(capsys))[RESTORING]
+    default = _plan(capsys, "--embedded-profile", "aws-scaled")
+    at_01 = _plan(capsys, "--embedded-profile", "aws-scaled", "--embedded-scale", "0.01")
+    at_02 = _plan(capsys, "--embedded-profile", "aws-scaled", "--embedded-scale", "0.02")
+    assert at_01["duration"]["timings"] == default["duration"]["timings"] == "embedded (aws-scaled x0.01)"
+    assert at_02["duration"]["timings"] == "embedded (aws-scaled x0.02)"
+    scaled_01 = _estimates(at_01)[RESTORING] - instant
+    scaled_02 = _estimates(at_02)[RESTORING] - instant
+    assert scaled_01 > 5  # a 20-minute restore is 12 s at 0.01
+    assert scaled_02 == pytest.approx(2 * scaled_01, rel=0.15)
+    assert at_02["duration_estimate_s"]["serial"] > at_01["duration_estimate_s"]["serial"]
+    monkeypatch.setenv("DRDRILL_EMBEDDED_PROFILE", "aws-scaled")
+    monkeypatch.setenv("DRDRILL_EMBEDDED_SCALE", "0.02")
+    assert _plan(capsys)["duration_estimate_s"] == at_02["duration_estimate_s"]  # the environment's, as run takes it
+
+
+def test_the_runs_own_estimate_takes_the_scale_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``drdrill run --max-duration`` (and its default -n) estimates with the scale the run will use."""
+    from dr_infra.app.parser import build_parser
+    from dr_infra.app.plan import check_max_duration
+
+    def estimate(scale: str) -> float | None:
+        argv = ["run", DELETION, "--embedded-profile", "aws-scaled", "--embedded-scale", scale, "--max-duration", "10h"]
+        return check_max_duration(build_parser().parse_args(argv))
+
+    at_01, at_02 = estimate("0.01"), estimate("0.02")
+    assert at_01 is not None and at_02 is not None and at_02 > at_01
+
+
+@pytest.mark.parametrize(("value", "problem"), [("lots", "is not a number"), ("5", "is out of range")])
+def test_a_bad_scale_flag_is_one_line_and_exit_2(tmp_path: Path, value: str, problem: str) -> None:
+    argv = ["--embedded-profile", "aws-scaled", "--embedded-scale", value]
+    result = run_drdrill("plan", DELETION, "--target", "embedded", *argv, cwd=tmp_path)
+    assert result.code == 2, result.stderr
+    assert len(result.error_lines) == 1, result.stderr
+    assert result.error_lines[0].startswith("drdrill: --embedded-scale ") and problem in result.error_lines[0]
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DRDRILL_EMBEDDED_PROFILE", "warp"), ("DRDRILL_MAX_DURATION", "soon")],
+    [("DRDRILL_EMBEDDED_PROFILE", "warp"), ("DRDRILL_MAX_DURATION", "soon"), ("DRDRILL_EMBEDDED_SCALE", "lots")],
 )
 def test_a_bad_value_in_the_environment_is_one_line_and_exit_2(tmp_path: Path, variable: str, value: str) -> None:
     result = run_drdrill("plan", DELETION, "--target", "embedded", cwd=tmp_path, env={variable: value})
