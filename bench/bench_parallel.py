@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     paths = args.paths or (QUICK_PATHS if args.quick else [])
     with tempfile.TemporaryDirectory(prefix="drdrill-bench-") as tmp:
-        serial_s, serial_rc, serial = drill(paths, Path(tmp) / "serial", [])
+        serial_s, serial_rc, serial = drill(paths, Path(tmp) / "serial", ["-n", "0"])  # no -n: drdrill picks its own
         parallel_s, parallel_rc, parallel = drill(paths, Path(tmp) / "parallel", ["-n", args.workers])
     same = serial == parallel
     speedup = serial_s / parallel_s

@@ -96,7 +96,9 @@ def _has_profile_option() -> bool:
 
 
 def _command(paths: list[str], report: Path, workers: int, native: bool) -> list[str]:
-    extra = ["-n", str(workers)] if workers > 1 else []
+    # drdrill run chooses its own -n on the embedded target when none is given (run_workers.py): the serial
+    # baseline must ask for one drill after another with -n 0, or it is concurrent too
+    extra = ["-n", str(workers)] if workers > 1 else (["-n", "0"] if native else [])
     if native:
         return [sys.executable, "-m", "dr_infra.app.cli", "run", *paths, "-q", "--report-dir", str(report),
                 "--embedded-profile", "aws-scaled", *extra]  # fmt: skip
