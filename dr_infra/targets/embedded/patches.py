@@ -69,6 +69,7 @@ HELPER_MODULES: tuple[str, ...] = (
     "dr_infra.targets.embedded.esm_destinations",
     "dr_infra.targets.embedded.esm_validation",
     "dr_infra.targets.embedded.stream_records",
+    "dr_infra.targets.embedded.backend_lookup",
 )
 """Modules the gap-fillers use that read moto internals (a ``HOOKED_INTERNALS`` tuple) but patch nothing."""
 

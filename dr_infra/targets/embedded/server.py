@@ -14,11 +14,12 @@ from pathlib import Path
 from threading import Thread
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
 from dr_infra.targets import control_token
 from dr_infra.targets.embedded import backup_schedule, gc_tuning, patches
+from dr_infra.targets.embedded.backend_lookup import RememberingDispatcher
 from dr_infra.targets.embedded.control import with_control_routes
 
 LOOPBACK = "127.0.0.1"
@@ -71,7 +72,7 @@ class EmbeddedServer(ThreadedMotoServer):
         try:
             patches.install_all()
             app = backup_schedule.ticking(
-                with_control_routes(DomainDispatcherApplication(create_backend_app), token=self.control_token)
+                with_control_routes(RememberingDispatcher(create_backend_app), token=self.control_token)
             )
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=self._handler, fd=listener.fileno()
