@@ -56,6 +56,7 @@ __all__ = [
     "render_text",
     "run_estimate",
     "run_timing",
+    "scenario_estimates",
     "starts_restore",
     "target_capabilities",
 ]
@@ -267,10 +268,9 @@ def plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: float | None = None) -> dict[str, Any]:
-    """The plan's ``duration_estimate_s`` for what ``drdrill run ARGS`` would run: the same scenarios (paths,
-    ``-k``, ``--tags``), target and profile; ``workers`` as given (``None``: the plan's own choice, the fewest
-    that fit ``budget_s`` when given)."""
+def _run_described(args: argparse.Namespace, workers: int | None) -> tuple[list[Any], dict[str, Any], Timings, int]:
+    """What ``drdrill run ARGS`` would run, described as ``drdrill plan`` describes it: the same scenarios
+    (paths, ``-k``, ``--tags``), target, profile and scale; with the timings and the machine's cores."""
     from dr_infra.app.shipped import shipped_features
 
     paths = list(getattr(args, "paths", None) or [str(shipped_features())])
@@ -282,9 +282,26 @@ def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: fl
     timings = timings_for(target, profile, cores, timing.scale)
     limit = _job_timeout(getattr(args, "policy", None), target)
     run = describe_run(scenarios, 1.0, workers or 1, paths, target, timings, profile, wait_limit_s=limit)
+    return scenarios, run, timings, cores
+
+
+def estimate_for_run(args: argparse.Namespace, workers: int | None, budget_s: float | None = None) -> dict[str, Any]:
+    """The plan's ``duration_estimate_s`` for what ``drdrill run ARGS`` would run; ``workers`` as given
+    (``None``: the plan's own choice, the fewest that fit ``budget_s`` when given)."""
+    _, run, timings, cores = _run_described(args, workers)
     result = run_estimate(run, timings, workers, budget_s, cores)
     result["details"]["scenarios"] = len(run["scenario_list"]) - run["skipped"]
     return result
+
+
+def scenario_estimates(args: argparse.Namespace) -> list[tuple[str, str, float]]:
+    """``(feature file, test name, estimated seconds)`` of every scenario ``drdrill run ARGS`` would run, as
+    ``drdrill plan`` estimates each (0 for one the target skips): what the run's scheduler orders drills by."""
+    scenarios, run, _, _ = _run_described(args, None)
+    return [
+        (scenario.feature_file, scenario.test_name, float(row["estimate_s"]))
+        for scenario, row in zip(scenarios, run["scenario_list"], strict=True)
+    ]
 
 
 def check_max_duration(args: argparse.Namespace) -> float | None:

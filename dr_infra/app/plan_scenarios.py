@@ -25,6 +25,8 @@ class PlannedScenario:
     restores: bool
     steps: tuple[tuple[str, str], ...] = ()
     """``(type, text)`` of every step, Examples filled in: what the skip marks and time estimate read."""
+    test_name: str = ""
+    """The pytest test the collector makes of it (``test_<scenario name>``; an Outline's rows share it)."""
 
     def skipped_on(self, target: str, capabilities: Collection[str] | None) -> str | None:
         """Why ``target`` skips this scenario before its first step (``None``: it runs, or cannot be known)."""
@@ -126,5 +128,7 @@ def plan_scenarios(
             for context in contexts:
                 scenario = template.render(context)
                 steps = [(step.type, step.name) for step in scenario.steps]
-                planned.append(PlannedScenario(str(path), scenario.name, starts_restore(steps), tuple(steps)))
+                planned.append(
+                    PlannedScenario(str(path), scenario.name, starts_restore(steps), tuple(steps), test_name)
+                )
     return planned

@@ -28,12 +28,12 @@ no figure; :data:`AWS_SOURCES` lists the pages):
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dr_infra.bdd.drill_order import longest_first
 from dr_infra.bdd.needs import STRATEGY_STEP, TABLE_LOSS_STEP
 from dr_infra.errors import ConfigError
 from dr_infra.targets.embedded import settings as embedded_settings
@@ -91,6 +91,8 @@ class Timings:
     step_s: float
     teardown_s: float
     worker_start_s: float
+    shared_worker_start_s: float
+    """A worker's start when it shares the run's embedded server (more workers than cores); 0: not applicable."""
     run_overhead_s: float
     """The run's own start and end: imports, the target's start, writing the report."""
     """One worker process's start: imports, the target's start (the embedded server and its Lambda worker)."""
@@ -121,6 +123,7 @@ AWS_TIMINGS = Timings(
     step_s=0.5,
     teardown_s=60.0,
     worker_start_s=5.0,
+    shared_worker_start_s=0.0,
     run_overhead_s=20.0,
     cpu_share=0.02,
     max_workers=min(
@@ -157,6 +160,9 @@ def embedded_timings(profile: str = "instant", scale: float = DEFAULT_SCALE, cor
         step_s=0.01,
         teardown_s=0.15,
         worker_start_s=4.0,
+        # measured 2026-12-02 (shipped features, aws-scaled, idle 2-core machine): the first drill on every
+        # worker started 4.9 s into the run with -n 8, 8.2 s with -n 16, 15.3 s with -n 24
+        shared_worker_start_s=1.2,
         run_overhead_s=8.0,
         cpu_share=0.45 if profile == "instant" else 0.15,  # measured: user+sys CPU over wall, serial runs
         max_workers=max(1, 4 * cores),
@@ -282,22 +288,25 @@ def scenario_seconds(steps: Sequence[tuple[str, str]], t: Timings) -> float:
 
 
 def makespan(durations: Sequence[float], workers: int, t: Timings, cores: int = 2) -> float:
-    """Wall time of ``durations`` (collection order) on ``workers`` workers: each to the first free worker.
+    """Wall time of ``durations`` on ``workers`` workers, as ``drdrill run -n`` schedules them: longest first, each
+    to the worker with the least to do (:func:`dr_infra.bdd.drill_order.longest_first`).
 
     With one worker the run is serial in this process (no worker start). With more, every worker starts first;
-    on the embedded target the machine's CPU is a floor too (the drills' CPU seconds over its cores).
+    on the embedded target the machine's CPU is a floor too (the drills' CPU seconds over its cores). Workers
+    beyond the cores share the run's one embedded server (:mod:`dr_infra.bdd.xdist`), so each starts lighter
+    (:attr:`Timings.shared_worker_start_s`), but they start on the same cores.
     """
     if not durations:
         return 0.0
     if workers <= 1:
         return round(sum(durations) + t.run_overhead_s, 1)
-    free = [0.0] * min(workers, len(durations))
-    heapq.heapify(free)
-    for duration in durations:
-        heapq.heappush(free, heapq.heappop(free) + duration)
-    start = t.worker_start_s * max(1.0, workers / max(1, cores))  # workers start at once, CPU-bound
-    cpu_floor = (sum(durations) * t.cpu_share + workers * t.worker_start_s) / max(1, cores)
-    return round(max(max(free) + start, cpu_floor) + t.run_overhead_s, 1)
+    lists = longest_first(durations, min(workers, len(durations)))
+    busiest = max(sum(durations[i] for i in indices) for indices in lists)
+    cores = max(1, cores)
+    each = t.shared_worker_start_s if t.shared_worker_start_s and workers > cores else t.worker_start_s
+    start = each * max(1.0, workers / cores)  # workers start at once, CPU-bound
+    cpu_floor = (sum(durations) * t.cpu_share + workers * each) / cores
+    return round(max(busiest + start, cpu_floor) + t.run_overhead_s, 1)
 
 
 def workers_for(durations: Sequence[float], budget_s: float | None, t: Timings, cores: int = 2) -> int:

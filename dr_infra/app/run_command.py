@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from dr_infra.app.run_schedule import longest_first_plugin
 from dr_infra.app.run_workers import WorkerChoice, choose_workers
 from dr_infra.app.shipped import shipped_features
 from dr_infra.app.streams import HeldStdout as _HeldStdout
@@ -128,7 +129,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
             terminal = NoProgressLetters() if args.quiet else RunTerminal(sys.stdout)
-            code = pytest.main(argv, plugins=[collector, terminal])
+            plugins: list[object] = [collector, terminal]
+            schedule = longest_first_plugin(args, Path.cwd())  # -n N: the longest drills first (run_schedule)
+            if schedule is not None:
+                plugins.append(schedule)
+            code = pytest.main(argv, plugins=plugins)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if code == pytest.ExitCode.USAGE_ERROR or _usage_errors(collector.session):
