@@ -152,32 +152,43 @@ BATCH_GET_LIMIT = 100
 
 
 def await_item_repair(drill: Drill, timeout: float, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Poll every key the change touched (strongly consistent reads) until each is back to its state before the
-    change.
+    """Poll the keys the change touched (strongly consistent reads) until every one is back to its state before
+    the change, all seen so in one sweep.
 
-    One poll is one BatchGetItem per 100 keys, not one GetItem per key: the drill's reads land on the same table
-    (and, on the embedded target, the same CPU) as the monitor's repair writes, so a probe of 200 GetItem calls
-    every half second slowed the very repair it timed. A key BatchGetItem returns among ``UnprocessedKeys``
-    (throttling, its 16 MB cap) counts as not yet repaired in that poll; the next poll asks again."""
+    One poll is one BatchGetItem per 100 keys, not one GetItem per key, and it asks only for the keys not yet
+    seen repaired: the drill's reads land on the same table (and, on the embedded target, the same CPU) as the
+    monitor's repair writes, so re-reading 200 items every poll slowed the very repair it timed. Once every key
+    has been seen repaired, one sweep reads them all again: the repair counts as done (``repaired_at``) only
+    when that sweep finds every key as it was, so an item seen repaired and later changed again is not missed;
+    a key the sweep finds wrong is asked for again in the next polls. A key BatchGetItem returns among
+    ``UnprocessedKeys`` (throttling, its 16 MB cap) counts as not yet repaired in that poll."""
     oracle = drill.require_oracle()
     inc = drill.incident
     assert inc.injection is not None and inc.change_at is not None
     expected = {oracle.key(i): i for i in oracle.state_at(drill.just_before_change())()}
     ddb = drill.client("dynamodb")
     keys = list(inc.injection.keys)
+    waiting = list(keys)  # not yet seen repaired, in the change's order
 
-    def probe() -> Probe:
+    def wrong_among(asked: list[Any]) -> list[Any]:
         found: dict[Any, dict[str, Any]] = {}
         unanswered: set[Any] = set()
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            chunk = keys[start : start + BATCH_GET_LIMIT]
+        for start in range(0, len(asked), BATCH_GET_LIMIT):
+            chunk = asked[start : start + BATCH_GET_LIMIT]
             reply: Any = ddb.batch_get_item(RequestItems={drill.table: {"Keys": chunk, "ConsistentRead": True}})
             unanswered |= {oracle.key(k) for k in reply.get("UnprocessedKeys", {}).get(drill.table, {}).get("Keys", [])}
             found |= {oracle.key(item): item for item in reply.get("Responses", {}).get(drill.table, [])}
-        wrong = sum(
-            1 for key in keys if (k := oracle.key(key)) in unanswered or not _same(found.get(k), expected.get(k))
-        )
-        return Probe(wrong == 0, f"{wrong} of {len(keys)} items not yet repaired")
+        return [
+            key for key in asked if (k := oracle.key(key)) in unanswered or not _same(found.get(k), expected.get(k))
+        ]
+
+    def probe() -> Probe:
+        nonlocal waiting
+        swept = len(waiting) == len(keys)
+        waiting = wrong_among(waiting)
+        if not waiting and not swept:  # every key seen repaired at some poll: one sweep must see them all at once
+            waiting = wrong_among(keys)
+        return Probe(not waiting, f"{len(waiting)} of {len(keys)} items not yet repaired")
 
     WaitPolicy(PHASE_ITEM_REPAIRED, timeout, first_interval=0.05, max_interval=poll_cap(drill, 0.5)).run(
         probe, sleep=sleep

@@ -39,12 +39,14 @@ class _Table:
     def __init__(self, items: dict[Any, dict[str, Any] | None], oracle: Oracle, unprocessed: Any) -> None:
         self.items, self.oracle, self.unprocessed = items, oracle, unprocessed
         self.calls = 0
+        self.asked: list[int] = []
 
     def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
         ((table, request),) = RequestItems.items()
         assert table == TABLE and request["ConsistentRead"] is True
         assert len(request["Keys"]) <= recovery.BATCH_GET_LIMIT
         self.calls += 1
+        self.asked.append(len(request["Keys"]))
         skipped = [k for k in request["Keys"] if self.oracle.key(k) in self.unprocessed(self.calls)]
         found = [self.items.get(self.oracle.key(k)) for k in request["Keys"] if k not in skipped]
         reply: dict[str, Any] = {"Responses": {TABLE: [item for item in found if item is not None]}}
@@ -99,7 +101,10 @@ def test_a_key_left_unprocessed_is_not_repaired_until_a_later_poll_answers_it(
     drill.target.client = lambda service: table  # type: ignore[misc]
     recovery.await_item_repair(drill, timeout=30, sleep=sleep)
 
-    assert table.calls == 4  # two polls of two calls each: the first poll did not count the unread key repaired
+    # the first poll (two calls) did not count the unread key repaired; the second asked only for it (one call),
+    # then one sweep of every key (two calls) saw them all repaired at once
+    assert table.calls == 5
+    assert table.asked == [100, 20, 1, 100, 20]
     assert len(sleeps) == 1
     assert drill.incident.repaired_at is not None
 
@@ -127,4 +132,29 @@ def test_answered_keys_all_repaired_end_the_wait_on_the_first_poll(monkeypatch: 
     drill.target.client = lambda service: table  # type: ignore[misc]
     recovery.await_item_repair(drill, timeout=30, sleep=lambda _s: pytest.fail("no second poll was needed"))
     assert table.calls == 2
+    assert drill.incident.repaired_at is not None
+
+
+def test_an_item_changed_again_after_it_was_seen_repaired_holds_the_repair_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Later polls ask only for the keys not yet seen repaired, but the repair is done only when one sweep sees
+    every key as it was: an item the monitor repaired and something then changed again is not missed."""
+    drill, oracle, inserted = _drill(monkeypatch)
+    first, second = oracle.key(inserted[0]), oracle.key(inserted[1])
+    items: dict[Any, dict[str, Any] | None] = {oracle.key(i): None for i in inserted}
+    items[first] = inserted[0]  # not yet repaired at the first poll
+    table = _Table(items, oracle, unprocessed=lambda call: set())
+    moments = iter(
+        [
+            lambda: items.update({first: None, second: inserted[1]}),  # first repaired; second written again
+            lambda: items.update({second: None}),  # and repaired again
+        ]
+    )
+    drill.target.client = lambda service: table  # type: ignore[misc]
+    recovery.await_item_repair(drill, timeout=30, sleep=lambda _s: next(moments)())
+
+    # poll 1: every key (first wrong); poll 2: only first (right), then a sweep finds second wrong;
+    # poll 3: only second (right), then a sweep finds every key right
+    assert table.asked == [100, 20, 1, 100, 20, 1, 100, 20]
     assert drill.incident.repaired_at is not None
