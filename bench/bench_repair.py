@@ -63,7 +63,7 @@ def main() -> None:
         try:
             ddb = target.client("dynamodb")
             table = stack.names.table
-            oracle = Oracle(hash_key=spec.hash_key, key_type=spec.hash_key_type)
+            oracle = Oracle(hash_key=spec.table.hash_key.name, key_type=spec.table.hash_key.type)
             seed(ddb, table, oracle, args.items)
             attach_monitor(target, stack)
             # warm-up: the first repair starts the function's worker process (not part of the figure)
@@ -79,7 +79,7 @@ def main() -> None:
                 ddb.delete_item(TableName=table, Key=key)
                 latencies.append(wait_repaired(ddb, table, key, item) - start)
 
-                extra = {spec.hash_key: {"S": f"bench-put-{n:04d}"}, "kind": {"S": "bench"}}
+                extra = {spec.table.hash_key.name: {"S": f"bench-put-{n:04d}"}, "kind": {"S": "bench"}}
                 start = time.perf_counter()
                 ddb.put_item(TableName=table, Item=extra)
                 puts.append(time.perf_counter() - start)

@@ -139,8 +139,19 @@ def drill(paths: list[str], report: Path, workers: int, native: bool, scale: flo
         "code": process.returncode,
         "verdicts": {s["id"]: s["status"] for s in data["scenarios"]},
         "slowest": max((float(s.get("duration_s") or 0) for s in data["scenarios"]), default=0.0),
+        "startup": _startup(data),
         "drill_seconds": sum(float(s.get("duration_s") or 0) for s in data["scenarios"]),
     }
+
+
+def _startup(journal: dict[str, Any]) -> float:
+    """Seconds from the run's start to its first drill's start (the journal's own times): the run's start-up."""
+    from datetime import datetime
+
+    started = [datetime.fromisoformat(s["started_at"]) for s in journal["scenarios"] if s.get("started_at")]
+    if not started:
+        return 0.0
+    return max(0.0, (min(started) - datetime.fromisoformat(journal["started_at"])).total_seconds())
 
 
 def plan(paths: list[str], workers: int | None) -> dict[str, Any]:
@@ -177,7 +188,14 @@ def main() -> None:
          ratio=ratio, ratio_is="value / baseline (concurrent wall / slowest drill)",
          goal=f"<= {GOAL_RATIO:g}x the slowest drill", goal_met=ratio <= GOAL_RATIO, workers=workers,
          same_verdicts=same, scenarios=len(concurrent["verdicts"]), exit_codes=[serial["code"], concurrent["code"]],
-         features=features, scale=args.scale)  # fmt: skip
+         features=features, scale=args.scale, startup_s=round(concurrent["startup"], 1))  # fmt: skip
+    # the issue's own form of the goal: "at most twice the slowest single drill's time plus start-up", start-up
+    # being the run's start to its first drill's start (the journal's times)
+    beyond = (concurrent["wall"] - concurrent["startup"]) / serial["slowest"] if serial["slowest"] else float("inf")
+    emit("staging_concurrent_wall_after_startup", concurrent["wall"] - concurrent["startup"], "s", serial["slowest"],
+         "slowest_single_drill", ratio=beyond, ratio_is="(concurrent wall - start-up) / slowest drill",
+         goal=f"<= {GOAL_RATIO:g}x the slowest drill plus start-up", goal_met=beyond <= GOAL_RATIO,
+         startup_s=round(concurrent["startup"], 1), workers=workers)  # fmt: skip
     emit("staging_serial_wall", serial["wall"], "s", concurrent["wall"], "concurrent_wall",
          ratio=serial["wall"] / concurrent["wall"], ratio_is="value / baseline (speed-up of -n)",
          workers=workers, features=features)  # fmt: skip
