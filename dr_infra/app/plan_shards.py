@@ -44,7 +44,7 @@ def shard_run(
     for group in (g for g in groups if g["paths"]):
         mine = set(group["paths"])
         durations = [float(r["estimate_s"]) for r in rows if r["feature_file"] in mine and not r["skipped_on_target"]]
-        figures = estimate(durations, timings, None, budget_s, cores)  # in collection order, as the shard runs
+        figures = estimate(durations, timings, None, budget_s, cores)  # the shard schedules its drills longest first
         out.append(
             {
                 "index": len(out) + 1,

@@ -25,7 +25,8 @@ def test_scenarios_needing_missing_switches_skip_before_provisioning_with_the_pl
     monkeypatch.setattr(EmbeddedTarget, "capabilities", property(lambda self: lacking))
     keyword = "Throttled or younger or fails"
     out = tmp_path / "report"
-    code = main(["run", str(HOSTILE), "-k", keyword, "--report-dir", str(out), "-q"])
+    # -n 0: the capabilities are patched in this process, which workers (drdrill run's default -n) would not see
+    code = main(["run", str(HOSTILE), "-k", keyword, "--report-dir", str(out), "-q", "-n", "0"])
     capsys.readouterr()
     journal = json.loads((out / "report.json").read_text(encoding="utf-8"))
     by_name = {s["name"]: s for s in journal["scenarios"]}
@@ -52,7 +53,7 @@ def test_a_plan_cadence_scenario_without_a_plan_clock_skips_before_provisioning(
     lacking = frozenset(EmbeddedTarget(region="us-east-1").capabilities) - {"plan_clock"}
     monkeypatch.setattr(EmbeddedTarget, "capabilities", property(lambda self: lacking))
     out = tmp_path / "report"
-    code = main(["run", str(REPO / "features" / "plan_rpo"), "--report-dir", str(out), "-q"])
+    code = main(["run", str(REPO / "features" / "plan_rpo"), "--report-dir", str(out), "-q", "-n", "0"])
     capsys.readouterr()
     (record,) = json.loads((out / "report.json").read_text(encoding="utf-8"))["scenarios"]
     assert record["status"] == "skipped", record
