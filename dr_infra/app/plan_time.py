@@ -91,11 +91,11 @@ class Timings:
     step_s: float
     teardown_s: float
     worker_start_s: float
+    """One worker process's start: imports, the target's start (the embedded server and its Lambda worker)."""
     shared_worker_start_s: float
     """A worker's start when it shares the run's embedded server (more workers than cores); 0: not applicable."""
     run_overhead_s: float
     """The run's own start and end: imports, the target's start, writing the report."""
-    """One worker process's start: imports, the target's start (the embedded server and its Lambda worker)."""
     cpu_share: float
     """The share of a drill's wall time this machine's CPU is busy (embedded: the target runs here too)."""
     max_workers: int

@@ -44,7 +44,7 @@ class LongestFirstScheduling(LoadScheduling):  # type: ignore[misc]  # xdist.sch
             return
         collection = next(iter(self.node2collection.values()))
         durations = estimated(collection, self._estimate)
-        if durations is None or not collection:
+        if durations is None:  # no test has an estimate (an empty collection included)
             super().schedule()
             return
         self.collection = collection

@@ -149,38 +149,42 @@ def _plain_picker(serializer: BaseJSONSerializer) -> bool:
     return not getattr(serializer._value_picker, "response_transformers", None)
 
 
-def _wrap_structure(original: Callable[..., None]) -> Callable[..., None]:
-    def _serialize_type_structure(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if key and value is not None and is_attribute_value(shape) and _plain_picker(self):
-            try:
-                serialized[key] = attribute_value(value, self._base64)
-                return
-            except _Unhandled:
-                pass
-        original(self, serialized, value, shape, key)
+def _shortcut(
+    applies: Callable[[Any, str], bool], write: Callable[[Any, Callable[[Any], str]], dict[str, Any]]
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A wrap of one of moto's ``_serialize_type_*`` methods: ``write`` the value when ``applies(shape, key)`` and
+    the serializer's picker is plain; moto's own method for anything ``write`` leaves to it (:class:`_Unhandled`)."""
 
-    return _serialize_type_structure
+    def wrap(original: Callable[..., None]) -> Callable[..., None]:
+        def serialize(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+            if value is not None and applies(shape, key) and _plain_picker(self):
+                try:
+                    serialized[key] = write(value, self._base64)
+                    return
+                except _Unhandled:
+                    pass
+            original(self, serialized, value, shape, key)
+
+        return serialize
+
+    return wrap
 
 
-def _wrap_map(original: Callable[..., None]) -> Callable[..., None]:
-    def _serialize_type_map(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if (
-            is_attribute_value(shape.value)
-            and not shape.serialization.get("name")
-            and not shape.key.serialization.get("name")
-            and _plain_picker(self)
-        ):
-            try:
-                serialized[key] = attribute_map(value, self._base64)
-                return
-            except _Unhandled:
-                pass
-        original(self, serialized, value, shape, key)
+def _structure_applies(shape: Any, key: str) -> bool:
+    return bool(key) and is_attribute_value(shape)
 
-    return _serialize_type_map
+
+def _map_applies(shape: Any, key: str) -> bool:
+    return (
+        is_attribute_value(shape.value)
+        and not shape.serialization.get("name")
+        and not shape.key.serialization.get("name")
+    )
 
 
 def install() -> None:
     """Wrap moto's JSON serializer for ``AttributeValue`` structures and maps of them."""
-    moto_patch.wrap(BaseJSONSerializer, "_serialize_type_structure", _wrap_structure, by=__name__)
-    moto_patch.wrap(BaseJSONSerializer, "_serialize_type_map", _wrap_map, by=__name__)
+    moto_patch.wrap(
+        BaseJSONSerializer, "_serialize_type_structure", _shortcut(_structure_applies, attribute_value), by=__name__
+    )
+    moto_patch.wrap(BaseJSONSerializer, "_serialize_type_map", _shortcut(_map_applies, attribute_map), by=__name__)
