@@ -22,6 +22,7 @@ from dr_infra.app.run_workers import WorkerChoice, choose_workers
 from dr_infra.app.shipped import shipped_features
 from dr_infra.app.streams import HeldStdout as _HeldStdout
 from dr_infra.app.streams import PytestErrorFilter as _PytestErrorFilter
+from dr_infra.bdd.forked_workers import ForkedWorkers
 from dr_infra.bdd.options import pytest_args
 from dr_infra.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED, DrDrillError
 
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     stderr = _PytestErrorFilter(sys.stderr)
     code: int | pytest.ExitCode = pytest.ExitCode.INTERNAL_ERROR
+    forked = _forked_workers(args)  # the workers' fork server imports while pytest starts here
     try:
         with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
             terminal = NoProgressLetters() if args.quiet else RunTerminal(sys.stdout)
@@ -133,8 +135,12 @@ def run(args: argparse.Namespace) -> int:
             schedule = longest_first_plugin(args, Path.cwd())  # -n N: the longest drills first (run_schedule)
             if schedule is not None:
                 plugins.append(schedule)
+            if forked is not None:
+                plugins.append(forked)
             code = pytest.main(argv, plugins=plugins)
     finally:
+        if forked is not None:
+            forked.close()  # also when pytest never got to its unconfigure
         signal.signal(signal.SIGTERM, previous)
         if code == pytest.ExitCode.USAGE_ERROR or _usage_errors(collector.session):
             stdout.discard()  # before any scenario ran: drdrill's one line says it all
@@ -144,6 +150,14 @@ def run(args: argparse.Namespace) -> int:
     if early is not None:
         return early
     return _finish(args, ds)
+
+
+def _forked_workers(args: argparse.Namespace) -> ForkedWorkers | None:
+    """With workers (``-n N``), their fork server (:mod:`dr_infra.bdd.forked_workers`); ``DRDRILL_FORK_WORKERS=0``
+    starts each as a plain new interpreter, as pytest-xdist does by itself."""
+    if not getattr(args, "workers", None) or os.environ.get("DRDRILL_FORK_WORKERS", "1") == "0":
+        return None
+    return ForkedWorkers.spawn()
 
 
 def _check_before_start(args: argparse.Namespace) -> WorkerChoice:

@@ -16,8 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "dr_infra"
-LAYERS = ("app", "bdd", "drill", "verify", "stack", "targets", "report", "errors", "interrupts")
-RANK = {name: index for index, name in enumerate(LAYERS)} | {"interrupts": LAYERS.index("errors"), "": len(LAYERS)}
+LAYERS = ("app", "bdd", "drill", "verify", "stack", "targets", "report", "errors", "interrupts", "prefork")
+RANK = {name: index for index, name in enumerate(LAYERS)} | {
+    "interrupts": LAYERS.index("errors"),
+    "prefork": LAYERS.index("errors"),
+    "": len(LAYERS),
+}
 
 
 def module_names(root: Path, package: str = PACKAGE) -> dict[str, Path]:
