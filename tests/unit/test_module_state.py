@@ -67,6 +67,7 @@ ALLOWED = {
     "dr_infra.targets.embedded.patches:_installed": "all moto patches installed (moto's classes are per process)",
     "dr_infra.targets.embedded.gc_tuning:_done": "the interpreter's gc thresholds are set once per process",
     "dr_infra.targets.embedded.attribute_values_json:_CHECKED": "is a moto shape AttributeValue (once per shape)",
+    "dr_infra.targets.embedded.action_lookup:_known": "a handler class's action names (per class and patch count)",
     "dr_infra.targets.embedded.aws_managed_policies:_parsed": "AWS managed policy documents parsed once (a cache)",
 }
 

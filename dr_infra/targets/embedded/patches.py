@@ -24,6 +24,8 @@ PINNED_MOTO_VERSION = "5.2.5"
 GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.table_registry",
     "dr_infra.targets.embedded.attribute_values_json",
+    "dr_infra.targets.embedded.action_lookup",
+    "dr_infra.targets.embedded.dynamodb_item_size",
     "dr_infra.targets.embedded.model_tracking",
     "dr_infra.targets.embedded.stream_store",
     "dr_infra.targets.embedded.item_store",
