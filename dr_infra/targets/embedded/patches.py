@@ -52,6 +52,7 @@ GAP_FILLERS: tuple[str, ...] = (
     "dr_infra.targets.embedded.throttle",
     "dr_infra.targets.embedded.export",
     "dr_infra.targets.embedded.aws_managed_policies",
+    "dr_infra.targets.embedded.iam_partitions",
     "dr_infra.targets.embedded.iam_enforcement",
     "dr_infra.targets.embedded.ttl_status",
     "dr_infra.targets.embedded.ttl_sweeper",
