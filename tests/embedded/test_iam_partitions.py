@@ -29,7 +29,7 @@ def test_a_key_is_found_in_its_account_and_partition() -> None:
 
 def test_an_unknown_key_is_the_default_account_and_makes_no_backend() -> None:
     account = _account()
-    iam_models.iam_backends[account]["aws"]  # noqa: B018 - one partition in use
+    iam_models.iam_backends[account]["aws"]  # one partition in use
     assert iam_models.get_account_id_from("AKIA" + "X" * 16) == DEFAULT_ACCOUNT_ID
     assert set(iam_models.iam_backends[account].keys()) == {"aws"}
 

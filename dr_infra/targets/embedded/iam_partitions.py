@@ -17,7 +17,7 @@ drill uses are simply never made.
 
 from __future__ import annotations
 
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam import models as iam_models
 from moto.utilities.utils import PARTITION_NAMES
 
@@ -27,7 +27,7 @@ HOOKED_INTERNALS: tuple[str, ...] = (
     "moto.iam.models.get_account_id_from",
     "moto.iam.models.iam_backends",
     "moto.utilities.utils.PARTITION_NAMES",
-    "moto.core.DEFAULT_ACCOUNT_ID",
+    "moto.core.models.DEFAULT_ACCOUNT_ID",
 )
 
 
