@@ -160,17 +160,19 @@ def embedded_timings(profile: str = "instant", scale: float = DEFAULT_SCALE, cor
         step_s=0.01,
         teardown_s=0.15,
         worker_start_s=4.0,
-        # measured 2026-12-02 (shipped features, aws-scaled, idle 2-core machine): the first drill on every
-        # worker started 4.9 s into the run with -n 8, 8.2 s with -n 16, 15.3 s with -n 24
-        shared_worker_start_s=1.2,
+        # measured 2026-12-02 (shipped features, aws-scaled, idle 2-core machine, workers forked from one warmed
+        # interpreter, dr_infra/prefork): the first drill on every worker started 2.9 s into the run with -n 8,
+        # 4.1 s with -n 16 (plain new interpreters: 8.4 s with -n 8)
+        shared_worker_start_s=0.5,
         run_overhead_s=8.0,
         cpu_share=0.45 if profile == "instant" else 0.15,  # measured: user+sys CPU over wall, serial runs
-        # measured 2026-12-02, shipped features under aws-scaled on 2 idle cores, longest first: -n 8, 12 and 16
-        # took 56, 58 and 58 s (the drills' CPU, ~70 CPU-s, is the floor), and -n 20 stretched every drill so far
-        # that one RPO, scaled x100 into AWS time, crossed its target (904 s against 900 s)
-        max_workers=max(1, 4 * cores),
+        # measured 2026-12-02, shipped features under aws-scaled on 2 idle cores, longest first, forked workers:
+        # -n 8 took 48.8 s and -n 16 about 40 s with the same verdicts (the 15 restore drills in one wave); before
+        # the forked workers, -n 20 stretched every drill so far that one RPO, scaled x100 into AWS time,
+        # crossed its target (904 s against 900 s)
+        max_workers=max(1, 8 * cores),
         limit=f"the drills, their functions and the shared embedded server all run on this machine's {cores} "
-        "core(s): beyond 4 drills a core each drill only stretches",
+        "core(s): beyond 8 drills a core each drill only stretches",
     )
 
 
