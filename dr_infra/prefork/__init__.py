@@ -23,7 +23,7 @@ LAUNCHER = str(Path(__file__).resolve().parent / "launcher.py")
 
 
 class ForkServer:
-    """A running fork server; :meth:`close` ends it and every worker it forked that still runs."""
+    """A running fork server; :meth:`close` ends it."""
 
     def __init__(self, proc: subprocess.Popen[bytes], folder: str, socket_path: str) -> None:
         self.proc, self.folder, self.socket_path = proc, folder, socket_path
@@ -63,13 +63,15 @@ class ForkServer:
                 self.close()
         return self._ready
 
-    def close(self) -> None:
-        """End the server (it kills the workers still running) and remove its socket."""
+    def close(self, timeout_s: float = 30.0) -> None:
+        """End the server and remove its socket. The server ends once its workers have (they end when their
+        input closes, as plain workers do); one still there after ``timeout_s`` is killed, its workers then
+        end on their own."""
         if self.proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self.proc.stdin.close()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -16,10 +16,12 @@ Protocol (an ``AF_UNIX`` ``SOCK_SEQPACKET`` socket, one connection per worker, s
   signal), and forwards ``{"signal": n}`` from the launcher to the child; a launcher that goes away before its
   child ended (killed) takes its child with it (``SIGKILL``), as killing the worker process would have.
 
-The server ends when its standard input closes (the process that started it ended or closed it), killing the
-children still running: a run leaves no process behind, however it ends. It must stay single-threaded (a fork
-copies only the calling thread), so it waits on one selector: the listening socket, each launcher's socket and
-each child's pidfd (``os.pidfd_open``, Linux 5.3+).
+When its standard input closes (the process that started it ended or closed it), the server forks nothing more
+and ends once its children have: each ends as a worker started as ``python`` would, when its own input closes
+(a drill still running tears its stack down first), so a run leaves no process behind, however it ends.
+
+It must stay single-threaded (a fork copies only the calling thread), so it waits on one selector: the
+listening socket, each launcher's socket and each child's pidfd (``os.pidfd_open``, Linux 5.3+).
 """
 
 from __future__ import annotations
@@ -112,22 +114,30 @@ class _Server:
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, _Child] = {}  # by pidfd
         self.by_conn: dict[int, _Child] = {}  # by the launcher socket's fd
+        self.closing = False
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         self.selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "parent")
 
     def serve(self) -> None:
-        while True:
+        while not (self.closing and not self.children):
             for key, _ in self.selector.select():
                 if key.data == "accept":
                     self._accept()
                 elif key.data == "parent":
                     if not os.read(sys.stdin.fileno(), 4096):
-                        self._end()
-                        return
+                        self._stop_accepting()
                 elif key.data == "pidfd":
                     self._reap(self.children[key.fd])
                 else:
                     self._from_launcher(key.fd)
+
+    def _stop_accepting(self) -> None:
+        """The parent closed our input: fork nothing more, and end once the workers still running have ended
+        (each on its own, as a worker started as ``python`` would when its input closes)."""
+        self.closing = True
+        self.selector.unregister(self.listener)
+        self.selector.unregister(sys.stdin.fileno())
+        self.listener.close()  # a launcher that comes now is refused at once (it says so in one line)
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
@@ -218,15 +228,6 @@ class _Server:
         if self.by_conn.pop(child.conn.fileno(), None) is not None:
             self.selector.unregister(child.conn)
         child.conn.close()
-
-    def _end(self) -> None:
-        for child in list(self.children.values()):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child.pid, 0)
-            self._forget(child)
-        self.listener.close()
 
 
 def main(argv: list[str]) -> int:

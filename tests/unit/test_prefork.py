@@ -2,7 +2,8 @@
 
 What a caller relies on: the worker gets the launcher's arguments, environment, working directory and standard
 streams; the launcher ends as its worker ended (exit code, or the same signal); a signal sent to the launcher
-reaches the worker; killing the launcher kills its worker; closing the server leaves no process or socket.
+reaches the worker; killing the launcher kills its worker; a closed server forks no more, lets its workers
+finish, then ends with nothing left.
 """
 
 from __future__ import annotations
@@ -127,17 +128,26 @@ def test_killing_the_launcher_kills_its_worker(server: ForkServer) -> None:
     assert _wait_gone(worker)
 
 
-def test_closing_the_server_ends_its_workers_and_removes_its_socket() -> None:
+def test_a_closed_server_lets_its_running_worker_finish_then_ends_with_nothing_left() -> None:
+    """A worker may be tearing a drill's stack down when the run's controller goes: it ends on its own, when its
+    input closes, as a plain worker would; the server ends after it."""
     own = ForkServer.spawn([])
     assert own is not None and own.ready()
-    proc = _launch(own, "import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n", stdout=subprocess.PIPE)
-    assert proc.stdout is not None
+    code = "import os, sys\nprint(os.getpid(), flush=True)\nsys.stdin.read()\nprint('finished', flush=True)\n"
+    proc = _launch(own, code, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
     worker = int(proc.stdout.readline())
+    assert own.proc.stdin is not None
+    own.proc.stdin.close()  # what the controller's end does
+    time.sleep(0.3)
+    assert _alive(worker) and own.proc.poll() is None  # neither the worker nor the server was cut short
+    assert subprocess.run([*shlex.split(own.python), "-c", "pass"], timeout=30).returncode != 0  # no new worker
+    proc.stdin.close()
+    assert proc.stdout.read() == b"finished\n" and proc.wait(timeout=30) == 0
     own.close()
-    assert _wait_gone(worker)
-    assert proc.wait(timeout=30) != 0  # its launcher saw the worker end without finishing
+    assert own.proc.returncode == 0 and _wait_gone(worker)
+    assert not Path(own.folder).exists()
     proc.stdout.close()
-    assert not Path(own.folder).exists() and own.proc.poll() is not None
 
 
 def test_a_launcher_without_a_server_fails_in_one_line(tmp_path: Path) -> None:
