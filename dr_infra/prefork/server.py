@@ -154,7 +154,7 @@ class _Server:
             return
         pid = os.fork()
         if pid == 0:
-            self._become_child(fds, request)  # never returns
+            self._become_child(fds, request, conn)  # never returns
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
@@ -164,15 +164,19 @@ class _Server:
         self.selector.register(pidfd, selectors.EVENT_READ, "pidfd")
         self.selector.register(conn, selectors.EVENT_READ, "launcher")
 
-    def _become_child(self, fds: list[int], request: dict[str, object]) -> None:
+    def _become_child(self, fds: list[int], request: dict[str, object], conn: socket.socket) -> None:
+        """In the forked child: drop every descriptor of the server's (so a launcher or the server sees the other
+        end close when they do), take the launcher's streams as 0, 1 and 2 (the server's input among the
+        replaced), its environment and folder, and run its arguments. Objects the server froze stay out of the
+        child's collections, so their pages stay shared."""
         code = 1
         try:
             self.selector.close()
             self.listener.close()
+            conn.close()
             for child in self.children.values():
                 os.close(child.pidfd)
                 child.conn.close()
-            os.close(sys.stdin.fileno()) if sys.stdin.fileno() not in fds else None
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
             for fd in set(fds):
@@ -189,7 +193,6 @@ class _Server:
             if isinstance(cwd, str):
                 os.chdir(cwd)
             _std_streams()
-            gc.unfreeze()
             argv = request.get("argv")
             code = _run_argv([str(a) for a in argv] if isinstance(argv, list) else [])
             with contextlib.suppress(BaseException):
