@@ -122,7 +122,8 @@ class _Server:
         while not (self.closing and not self.children):
             for key, _ in self.selector.select():
                 if key.data == "accept":
-                    self._accept()
+                    if not self.closing:  # the same wake-up may have seen the input close first
+                        self._accept()
                 elif key.data == "parent":
                     if not os.read(sys.stdin.fileno(), 4096):
                         self._stop_accepting()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,7 +44,22 @@ def _alive(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _wait_gone(pid: int, timeout_s: float = 5.0) -> bool:
+def _wait_refused(path: str, timeout_s: float = 15.0) -> None:
+    """Until the server refuses a new connection (it has seen its input close)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            probe.connect(path)
+        except OSError:
+            return
+        finally:
+            probe.close()
+        assert time.monotonic() < deadline, "the server still accepts after its input closed"
+        time.sleep(0.02)
+
+
+def _wait_gone(pid: int, timeout_s: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not _alive(pid):
@@ -107,8 +123,8 @@ def test_a_worker_killed_by_a_signal_ends_its_launcher_by_the_same_signal(server
 @pytest.mark.parametrize(("signum", "expected"), [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 130)])
 def test_a_signal_to_the_launcher_reaches_its_worker(server: ForkServer, signum: int, expected: int) -> None:
     code = (
-        "import sys, time\nprint('up', flush=True)\n"
-        "try:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    sys.exit(130)\n"
+        "import sys, time\n"
+        "try:\n    print('up', flush=True)\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    sys.exit(130)\n"
     )
     proc = _launch(server, code, stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
@@ -139,7 +155,7 @@ def test_a_closed_server_lets_its_running_worker_finish_then_ends_with_nothing_l
     worker = int(proc.stdout.readline())
     assert own.proc.stdin is not None
     own.proc.stdin.close()  # what the controller's end does
-    time.sleep(0.3)
+    _wait_refused(own.socket_path)
     assert _alive(worker) and own.proc.poll() is None  # neither the worker nor the server was cut short
     assert subprocess.run([*shlex.split(own.python), "-c", "pass"], timeout=30).returncode != 0  # no new worker
     proc.stdin.close()
