@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from restore_helpers import create_table
 
 from dr_infra.targets.embedded import EmbeddedTarget, patches
 from dr_infra.targets.embedded.dynamodb_item_size import MOTO_ITEM_LIMIT
@@ -38,13 +39,7 @@ def _attrs(name_length: int, padding: int) -> dict[str, Any]:
 def table(embedded: EmbeddedTarget) -> Any:
     ddb = embedded.client("dynamodb")
     name = f"size-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
+    create_table(ddb, name)
     yield ddb, name
     ddb.delete_table(TableName=name)
 

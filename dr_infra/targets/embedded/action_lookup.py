@@ -35,7 +35,7 @@ _known: dict[type, tuple[int, list[str]]] = {}
 
 def method_names_from_class(clazz: type) -> list[str]:
     """moto's ``method_names_from_class``, remembered per class while drdrill's patches stay as they were."""
-    patches = len(moto_patch.MOTO.applied())
+    patches = moto_patch.MOTO.count()
     with _lock:
         found = _known.get(clazz)
     if found is not None and found[0] == patches:

@@ -90,6 +90,11 @@ class PatchLog:
         once. ``target`` names what it changes (dotted, ``moto.backup.urls.url_paths``)."""
         return self._record(target, "call", by, action)
 
+    def count(self) -> int:
+        """How many changes were made so far (cheap: what a per-request cache compares, :mod:`action_lookup`)."""
+        with self._lock:
+            return len(self._applied)
+
     def applied(self) -> list[Patch]:
         """Every change made so far, in the order it was made."""
         with self._lock:
